@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from evaltk.errors import EvaltkError
 
@@ -32,7 +33,9 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except EvaltkError as error:
-            err_console.print(f"[bold red]error:[/] {error}", markup=True)
+            # One line per problem (a protocol can have several), never a traceback.
+            for line in str(error).splitlines() or [type(error).__name__]:
+                err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True)
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]

@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine (Python 3.11 with venv is all it needs):
+#   make demo   simulate data, run the example analysis, build the book (book/_build/html)
+#   make test   run the whole test suite
+# Both create the project's virtual environment (.venv) and install evaltk into it first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evaltk needs Python 3.11 or newer: set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/evaltk demo
+
+# pytest exits 5 when it collects no test; for this project that is a failure, said plainly.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=15; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing on purpose"; exit 1; fi; \
+	exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check evaltk tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_measures.py
+
+clean:
+	rm -rf book/_build book/analyses analyses/*/results analyses/*/data

@@ -1,0 +1,294 @@
+"""``evaltk run ANALYSIS``: protocol -> panel -> one model per outcome -> verdict -> results/.
+
+The run is a straight line through the modules of the data flow (DESIGN.md). It writes
+``ANALYSIS/results/`` whole or not at all:
+
+* ``results.json`` — the :class:`~evaltk.results.schema.AnalysisResult` (deterministic);
+* ``series.csv`` — per outcome and month: observed, fitted, counterfactual and its interval;
+* ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
+  publication: it holds small counts);
+* ``figures/OUTCOME.png`` — observed against counterfactual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # a run draws figures to files; never needs a screen
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from evaltk import __version__  # noqa: E402
+from evaltk.analysis.atomic import replace_folder  # noqa: E402
+from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all  # noqa: E402
+from evaltk.errors import DataError  # noqa: E402
+from evaltk.measures import build_panel  # noqa: E402
+from evaltk.measures.panel import Panel  # noqa: E402
+from evaltk.protocol import LoadedProtocol, load_protocol  # noqa: E402
+from evaltk.protocol.canonical import protocol_sha256  # noqa: E402
+from evaltk.protocol.spec import EpisodeSource, Protocol  # noqa: E402
+from evaltk.results.schema import (  # noqa: E402
+    AnalysisResult,
+    Cumulative,
+    DataSummary,
+    Diagnostics,
+    Interval,
+    OutcomeResult,
+    Registration,
+)
+from evaltk.verdict.headline import headline  # noqa: E402
+from evaltk.verdict.multiplicity import adjust  # noqa: E402
+from evaltk.verdict.rules import decide  # noqa: E402
+
+Progress = Callable[[str], None]
+
+_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb", "pyarrow", "matplotlib")
+_SCHEME = {
+    "street_triage": "street triage",
+    "control_room_nurse": "the control-room nurse scheme",
+    "right_care_right_person": "Right Care, Right Person",
+    "other": "the scheme",
+}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _estimator_text(fit: OutcomeFit, protocol: Protocol) -> str:
+    options = protocol.design.its
+    family = fit.family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
+    family = family.replace("poisson", "Poisson")
+    seasonality = {
+        "fourier": f"{options.harmonics} Fourier pair(s)",
+        "month": "month indicators",
+        "none": "no seasonality",
+    }[options.seasonality]
+    errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)" if options.hac else (
+        "model-based errors"
+    )
+    slope = ", slope change" if options.slope_change else ""
+    return f"segmented GLM, {family}, level change{slope}, {seasonality}, {errors}"
+
+
+def _interval(effect: object | None) -> Interval | None:
+    if effect is None:
+        return None
+    return Interval(
+        estimate=finite_or_none(getattr(effect, "estimate", None)),
+        ci_low=finite_or_none(getattr(effect, "ci_low", None)),
+        ci_high=finite_or_none(getattr(effect, "ci_high", None)),
+    )
+
+
+def _outcome_result(
+    fit: OutcomeFit, protocol: Protocol, n_units: int, p_adjusted: float | None
+) -> OutcomeResult:
+    outcome = fit.outcome
+    common = {
+        "outcome": outcome.id,
+        "label": outcome.label,
+        "role": outcome.role,
+        "outcome_class": outcome.outcome_class,
+        "direction": outcome.direction,
+        "aggregate": fit.aggregate,
+        "design": protocol.design.kind,
+        "estimator": _estimator_text(fit, protocol),
+        "scale": "difference" if fit.family == "gaussian" else "ratio",
+        "n_units": n_units,
+        "n_periods": int(len(fit.series)),
+        "note": fit.error or "",
+    }
+    result = fit.result
+    if result is None:
+        return OutcomeResult(
+            **common,
+            estimate=None,
+            ci_low=None,
+            ci_high=None,
+            p_value=None,
+            p_adjusted=None,
+            slope_change=None,
+            trend_per_year=None,
+            cumulative=None,
+            diagnostics=None,
+            figure=None,
+        )
+    effect = result.effect
+    cumulative = result.cumulative
+    diagnostics = result.diagnostics
+    additive = fit.cumulative_unit != "not additive"
+    return OutcomeResult(
+        **common,
+        estimate=finite_or_none(effect.estimate),
+        ci_low=finite_or_none(effect.ci_low),
+        ci_high=finite_or_none(effect.ci_high),
+        p_value=finite_or_none(effect.p_value),
+        p_adjusted=p_adjusted,
+        slope_change=_interval(result.slope_effect),
+        trend_per_year=_interval(result.trend_per_year),
+        cumulative=Cumulative(
+            averted=finite_or_none(cumulative.averted) if additive else None,
+            ci_low=finite_or_none(cumulative.averted_ci_low) if additive else None,
+            ci_high=finite_or_none(cumulative.averted_ci_high) if additive else None,
+            observed=finite_or_none(cumulative.observed) if additive else None,
+            counterfactual=finite_or_none(cumulative.counterfactual) if additive else None,
+            unit=fit.cumulative_unit,
+        ),
+        diagnostics=Diagnostics(
+            dispersion=finite_or_none(diagnostics.get("dispersion")),
+            ljung_box_p=finite_or_none(diagnostics.get("ljung_box_pvalue")),
+            ljung_box_lags=diagnostics.get("ljung_box_lags"),
+            durbin_watson=finite_or_none(diagnostics.get("durbin_watson")),
+            n_pre=int(diagnostics.get("n_pre", 0)),
+            n_post=int(diagnostics.get("n_post", 0)),
+            n_washout=int(diagnostics.get("n_washout", 0)),
+        ),
+        figure=f"figures/{outcome.id}.png",
+    )
+
+
+def _adjusted_p_values(fits: list[OutcomeFit], method: str) -> dict[str, float | None]:
+    """Primary and secondary outcomes are corrected as two separate families."""
+    adjusted: dict[str, float | None] = {}
+    for role in ("primary", "secondary"):
+        members = [f for f in fits if f.outcome.role == role]
+        raw = [f.result.effect.p_value if f.result is not None else None for f in members]
+        for fit, value in zip(members, adjust(raw, method), strict=True):
+            adjusted[fit.outcome.id] = finite_or_none(value)
+    return adjusted
+
+
+def _series_table(fits: list[OutcomeFit]) -> pd.DataFrame:
+    frames = []
+    for fit in fits:
+        if fit.result is None:
+            continue
+        frame = fit.result.counterfactual.copy()
+        frame.insert(0, "outcome", fit.outcome.id)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _data_summary(loaded: LoadedProtocol, panel: Panel) -> DataSummary:
+    source = loaded.folder / loaded.protocol.data.path
+    account = panel.accounting
+    return DataSummary(
+        path=loaded.protocol.data.path,
+        sha256=file_sha256(source),
+        rows_in=account.rows_in,
+        rows_used=account.rows_used,
+        excluded=dict(sorted(account.excluded.items())),
+    )
+
+
+def _packages() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "evaltk": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def assemble(loaded: LoadedProtocol, panel: Panel, fits: list[OutcomeFit]) -> AnalysisResult:
+    """Build the AnalysisResult from the fits (no I/O except hashing the data file)."""
+    protocol = loaded.protocol
+    adjusted = _adjusted_p_values(fits, protocol.decision.multiplicity)
+    outcomes = [
+        _outcome_result(fit, protocol, len(protocol.units), adjusted[fit.outcome.id])
+        for fit in fits
+    ]
+    start = protocol.its_start().replace(day=1)
+    scheme = _SCHEME[protocol.intervention.kind]
+    return AnalysisResult(
+        evaltk_version=__version__,
+        analysis=loaded.folder.resolve().name,
+        title=protocol.title,
+        question=protocol.question,
+        intervention=protocol.intervention.kind,
+        units=list(protocol.units),
+        start=start.isoformat(),
+        window_start=protocol.window.start.isoformat(),
+        window_end=protocol.window.end.isoformat(),
+        design=protocol.design.kind,
+        registration=Registration(
+            status="unregistered",
+            protocol_sha256=protocol_sha256(protocol),
+            note="Registration arrives with `evaltk register`; this run was not checked "
+            "against a registered protocol.",
+        ),
+        verdict=decide(outcomes, protocol.decision),
+        headline=headline(
+            outcomes,
+            scheme=scheme,
+            start=start,
+            places=", ".join(protocol.units),
+            alpha=protocol.decision.alpha,
+            level=protocol.decision.interval_level,
+        ),
+        data=_data_summary(loaded, panel),
+        outcomes=outcomes,
+        packages=_packages(),
+    )
+
+
+def _draw_figures(fits: list[OutcomeFit], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for fit in fits:
+        if fit.result is None:
+            continue
+        fig, ax = fit.result.plot()
+        ax.set_title(fit.outcome.label)
+        fig.savefig(folder / f"{fit.outcome.id}.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+
+
+def run_analysis(path: str | Path, progress: Progress | None = None) -> AnalysisResult:
+    """Run one analysis folder end to end and write its ``results/``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The analysis folder (holding ``analysis.yaml``) or the YAML file itself.
+    progress : callable, optional
+        Called with a short description at the start of each step.
+
+    Returns
+    -------
+    AnalysisResult
+        What was written to ``results/results.json``.
+    """
+    say = progress or (lambda _message: None)
+    say("Reading the protocol")
+    loaded = load_protocol(path)
+    protocol = loaded.protocol
+    source = loaded.folder / protocol.data.path
+    if not source.is_file():
+        hint = " (run `evaltk simulate` or point data.path at your extract)" if isinstance(
+            protocol.data, EpisodeSource
+        ) else ""
+        raise DataError(f"{loaded.path}: data.path: file not found: {source}{hint}")
+    say("Measuring outcomes")
+    panel = build_panel(protocol, loaded.folder)
+    say(f"Fitting {len(protocol.outcomes)} models")
+    fits = fit_all(panel, protocol)
+    say("Deciding and writing results")
+    result = assemble(loaded, panel, fits)
+    with replace_folder(loaded.folder / "results") as staging:
+        (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
+        _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
+        panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
+        _draw_figures(fits, staging / "figures")
+    return result

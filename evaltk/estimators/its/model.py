@@ -1,0 +1,271 @@
+"""The ITS model: data and spec in, nothing fitted until :meth:`ITSModel.fit`."""
+
+from __future__ import annotations
+
+import warnings
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.stats.stattools import durbin_watson
+
+from evaltk.errors import EstimationError
+from evaltk.estimators.its import effects as fx
+from evaltk.estimators.its.design import ITSDesign, build_design
+from evaltk.estimators.its.options import ITSSpec, default_hac_lags
+from evaltk.estimators.its.results import ITSResult
+
+MAX_LJUNG_BOX_LAGS = 12
+
+
+class ITSModel:
+    r"""Segmented (interrupted time series) regression for one monthly series.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        Columns ``period`` (month-start timestamps, one row per consecutive month), ``y`` (the
+        outcome; counts for the count families) and optionally ``exposure`` (e.g. population,
+        entered as a ``log`` offset). The frame is copied, never modified.
+    start : timestamp-like
+        First month of the intervention, e.g. ``pd.Timestamp("2005-01-01")``. The month is
+        INCLUSIVE: observations at exactly ``start`` are post-intervention.
+    spec : ITSSpec, optional
+        Model options; ``ITSSpec()`` (quasi-Poisson, two Fourier pairs, level change only,
+        model-based covariance) by default.
+
+    Raises
+    ------
+    EstimationError
+        If the series cannot support the model (see
+        :func:`~evaltk.estimators.its.design.build_design`); checked here, so a bad series fails
+        before any fitting.
+
+    Notes
+    -----
+    For counts, with :math:`t = 1..n` months since the first, :math:`L_t = 1[t \ge t_0]` and
+    :math:`S_t = (t - t_0 + 1) L_t` for intervention month :math:`t_0`,
+
+    .. math::
+
+        \log E[y_t] = \log(\text{exposure}_t) + \beta_0 + \beta_1 t + \beta_2 L_t
+            [+ \beta_3 S_t] + \sum_{k=1}^{K} \big(\gamma_k \sin(2\pi k m_t/12)
+            + \delta_k \cos(2\pi k m_t/12)\big)
+
+    with :math:`m_t` the calendar month (or 11 month indicators instead of the Fourier sum).
+    ``gaussian`` uses the identity link and no offset. The level change is
+    :math:`\exp(\beta_2)`, the slope change per month :math:`\exp(\beta_3)` and the underlying
+    trend per year :math:`\exp(12\beta_1)` (the coefficients themselves for gaussian).
+
+    Months in ``[start, start + washout_months)`` are dropped from the fit and from the
+    post-period sums but keep their ``time`` number. The counterfactual is the prediction
+    with :math:`L_t = S_t = 0`; its pointwise interval is
+    :math:`g^{-1}(\eta_t \pm z\,\mathrm{se}(\eta_t))` with
+    :math:`\mathrm{se}(\eta_t)^2 = x_t' V x_t`.
+
+    Fitting and covariance are statsmodels': ``GLM`` (Poisson; Poisson with
+    ``scale='X2'`` for quasi-Poisson; Gaussian) or the discrete ``NegativeBinomial`` (NB2,
+    ``alpha`` jointly by maximum likelihood: BFGS on ``log(alpha)``, then Newton steps). With
+    ``hac=True`` the covariance is statsmodels' Newey-West ``cov_type='HAC'`` (Bartlett kernel,
+    no small-sample correction) with ``hac_lags`` or
+    :func:`~evaltk.estimators.its.options.default_hac_lags`; HAC ignores the washout gap and
+    treats the fitted months as adjacent. Intervals use the normal quantile, as R's
+    ``Epi::ci.lin``.
+    """
+
+    def __init__(self, series: pd.DataFrame, start: Any, spec: ITSSpec | None = None) -> None:
+        self._spec = ITSSpec() if spec is None else spec
+        if not isinstance(self._spec, ITSSpec):
+            raise EstimationError(f"ITS spec must be an ITSSpec, got {type(spec).__name__}.")
+        self._design = build_design(series, start, self._spec)
+
+    @property
+    def spec(self) -> ITSSpec:
+        return self._spec
+
+    @property
+    def design(self) -> ITSDesign:
+        """The validated series and its design matrix (all months, washout included)."""
+        return self._design
+
+    @property
+    def exog(self) -> pd.DataFrame:
+        """Design matrix for every month, indexed by period (a copy)."""
+        return self._design.exog.copy()
+
+    def fit(self) -> ITSResult:
+        """Fit the model and derive every effect.
+
+        Returns
+        -------
+        ITSResult
+
+        Raises
+        ------
+        EstimationError
+            If the optimiser does not converge or the covariance is not finite.
+        """
+        spec, d = self._spec, self._design
+        rows = d.in_fit
+        exog = d.exog.loc[rows]
+        y = d.y[rows]
+        offset_all = d.offset if d.offset is not None else np.zeros(len(d.y))
+        offset = offset_all[rows]
+        names = list(d.exog.columns)
+        cov_type, cov_kwds = "nonrobust", None
+        hac_lags = None
+        if spec.hac:
+            hac_lags = spec.hac_lags if spec.hac_lags is not None else default_hac_lags(len(y))
+            cov_type, cov_kwds = "HAC", {"maxlags": hac_lags}
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted_model = _fit(spec, y, exog, offset, cov_type, cov_kwds)
+        k = len(names)
+        params = np.asarray(fitted_model.params)[:k]
+        cov = np.asarray(fitted_model.cov_params())[:k, :k]
+        bse = np.asarray(fitted_model.bse)[:k]
+        pvalues = np.asarray(fitted_model.pvalues)[:k]
+        if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+            raise EstimationError(
+                "ITS fit produced non-finite coefficients or covariance; the series may be too "
+                "short or too sparse for this model (try fewer seasonal terms or no slope change)."
+            )
+
+        log = spec.family != "gaussian"
+        x_all = d.exog.to_numpy()
+        x_cf = d.exog_counterfactual.to_numpy()
+        fitted_all = x_all @ params + offset_all
+        if log:
+            fitted_all = np.exp(fitted_all)
+        cf, cf_low, cf_high = fx.linear_predictor_band(
+            x_cf, params, cov, offset_all, spec.level, log
+        )
+
+        alpha = float(fitted_model.params[-1]) if spec.family == "negative_binomial" else None
+        pearson = _pearson_residuals(spec, y, fitted_all[rows], alpha)
+        n_fit, df_resid = len(y), len(y) - k - (1 if alpha is not None else 0)
+        dispersion = float(np.sum(pearson**2) / df_resid)
+
+        s = d.post_sum
+        cumulative = fx.cumulative_effect(
+            x_all[s], x_cf[s], params, cov, offset_all[s], d.y[s], spec.level, log
+        )
+        relative = fx.relative_effect(
+            x_all[s], x_cf[s], params, cov, offset_all[s], spec.level, log
+        )
+        ix = {name: i for i, name in enumerate(names)}
+        level_effect = fx.coefficient_effect(
+            "level_change", params[ix["level"]], bse[ix["level"]], spec.level, spec.scale
+        )
+        slope_effect = None
+        if spec.slope_change:
+            slope_effect = fx.coefficient_effect(
+                "slope_change", params[ix["slope"]], bse[ix["slope"]], spec.level, spec.scale
+            )
+        trend = fx.coefficient_effect(
+            "trend_per_year", params[ix["time"]], bse[ix["time"]], spec.level, spec.scale, 12.0
+        )
+
+        lb_lags = max(1, min(MAX_LJUNG_BOX_LAGS, n_fit // 4))
+        lb = acorr_ljungbox(pearson, lags=[lb_lags], return_df=True)
+        diagnostics: dict[str, Any] = {
+            "dispersion": dispersion,
+            "ljung_box_stat": float(lb["lb_stat"].iloc[0]),
+            "ljung_box_p": float(lb["lb_pvalue"].iloc[0]),
+            "ljung_box_lags": lb_lags,
+            "durbin_watson": float(durbin_watson(pearson)),
+            "n_obs": len(d.y),
+            "n_fit": n_fit,
+            "n_pre": d.n_pre,
+            "n_post": d.n_post,
+            "n_washout": d.n_washout,
+            "df_resid": df_resid,
+            "aic": None if spec.family == "quasi_poisson" else float(fitted_model.aic),
+            "alpha": alpha,
+            "cov_type": cov_type,
+            "hac_lags": hac_lags,
+            "converged": True,
+            "warnings": sorted({str(w.message) for w in caught}),
+        }
+
+        index = pd.Index(names, name="parameter")
+        frame = pd.DataFrame(
+            {
+                "period": d.periods,
+                "observed": d.y,
+                "fitted": fitted_all,
+                "counterfactual": cf,
+                "cf_low": cf_low,
+                "cf_high": cf_high,
+                "post": d.post,
+                "in_fit": d.in_fit,
+            }
+        ).reset_index(drop=True)
+        return ITSResult(
+            spec=spec,
+            start=d.start,
+            effect=level_effect,
+            slope_effect=slope_effect,
+            trend_per_year=trend,
+            cumulative=cumulative,
+            relative_effect=relative,
+            dispersion=dispersion,
+            _params=pd.Series(params, index=index, name="params"),
+            _bse=pd.Series(bse, index=index, name="std_error"),
+            _pvalues=pd.Series(pvalues, index=index, name="p_value"),
+            _cov=pd.DataFrame(cov, index=index, columns=index),
+            _frame=frame,
+            _diagnostics=MappingProxyType(diagnostics),
+        )
+
+
+def _fit(
+    spec: ITSSpec,
+    y: np.ndarray,
+    exog: pd.DataFrame,
+    offset: np.ndarray,
+    cov_type: str,
+    cov_kwds: dict[str, Any] | None,
+) -> Any:
+    robust: dict[str, Any] = {"cov_type": cov_type}
+    if cov_kwds:
+        robust["cov_kwds"] = cov_kwds
+    x = exog.to_numpy()
+    if spec.family == "negative_binomial":
+        model = NegativeBinomial(y, x, loglike_method="nb2", offset=offset)
+        # Newton from Poisson start values can step alpha below zero when the overdispersion
+        # is small; BFGS works on log(alpha) and is robust, Newton then polishes the optimum.
+        res = model.fit(method="bfgs", maxiter=1000, disp=False, **robust)
+        converged = bool(res.mle_retvals.get("converged", False))
+        polished = model.fit(
+            start_params=res.params, method="newton", maxiter=100, disp=False, **robust
+        )
+        if polished.mle_retvals.get("converged", False) and np.all(np.isfinite(polished.params)):
+            res, converged = polished, True
+    else:
+        family = sm.families.Gaussian() if spec.family == "gaussian" else sm.families.Poisson()
+        model = sm.GLM(y, x, family=family, offset=offset)
+        scale = "X2" if spec.family == "quasi_poisson" else None
+        res = model.fit(scale=scale, **robust)
+        converged = bool(getattr(res, "converged", True))
+    if not converged:
+        raise EstimationError(
+            f"ITS {spec.family} fit did not converge; try family='quasi_poisson', fewer "
+            "seasonal terms, or check the series for long runs of zeros."
+        )
+    return res
+
+
+def _pearson_residuals(
+    spec: ITSSpec, y: np.ndarray, mu: np.ndarray, alpha: float | None
+) -> np.ndarray:
+    resid = y - mu
+    if spec.family == "gaussian":
+        return resid
+    variance = mu if alpha is None else mu + alpha * mu**2
+    return resid / np.sqrt(variance)

@@ -1,0 +1,73 @@
+"""The DuckDB connection that the heavy step runs on, set up once in one place.
+
+Keeping the engine behind this one module (and :func:`evaltk.measures.compute_panel`) is what
+lets the step run elsewhere later (a warehouse, a cluster) without touching its callers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import duckdb
+
+_GIB = 1024**3
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: let DuckDB choose
+        return None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How much of the machine the heavy step may use.
+
+    Parameters
+    ----------
+    threads
+        Worker threads; default all cores, because the scan and the per-person window both
+        parallelise.
+    memory_limit
+        DuckDB's buffer limit, e.g. ``"3GiB"``. The default is half the physical memory, at most
+        3 GiB: enough for tens of millions of episodes (DuckDB spills sorts and windows to
+        ``temp_directory`` beyond it), while leaving room for pandas, the notebook and the OS
+        on a laptop. The process's peak is somewhat above this (Python, pandas, result frames).
+    temp_directory
+        Where DuckDB spills; default a folder under the system temporary directory.
+    """
+
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: str | None = None
+
+    def resolved_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def resolved_memory_limit(self) -> str:
+        if self.memory_limit:
+            return self.memory_limit
+        total = _physical_memory()
+        limit = 3 * _GIB if total is None else min(3 * _GIB, total // 2)
+        return f"{max(limit // 1024**2, 256)}MiB"
+
+
+def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection configured by ``settings``.
+
+    Each call gets its own database, so parallel analyses never share state.
+    """
+    settings = settings or EngineSettings()
+    con = duckdb.connect(database=":memory:")
+    con.execute(f"SET threads = {int(settings.resolved_threads())}")
+    # The limit is formatted by us or given by the caller as a size; quote it as a literal.
+    limit = settings.resolved_memory_limit().replace("'", "")
+    con.execute(f"SET memory_limit = '{limit}'")
+    temp = settings.temp_directory or os.path.join(tempfile.gettempdir(), "evaltk-duckdb")
+    con.execute("SET temp_directory = '" + temp.replace("'", "''") + "'")
+    # Output order comes from ORDER BY; not preserving scan order lets the scan run freely.
+    con.execute("SET preserve_insertion_order = false")
+    return con

@@ -1,0 +1,400 @@
+"""The protocol: a frozen, validated specification of one evaluation.
+
+A protocol says, before any outcome is seen, what the intervention is, which units and months are
+analysed, where the data come from, how each outcome is measured, which design and estimator are
+used, and how the result will be judged. It is written in YAML (see ``protocols/``), loaded by
+:mod:`evaltk.protocol.load` and validated here. Every model is frozen: a loaded protocol cannot be
+changed by the code that runs it.
+
+Conventions a reader could guess wrong:
+
+* Periods are calendar months, named by their first day. The intervention month is INCLUSIVE:
+  the month in which a unit's ``start`` date falls is the first post-intervention month.
+* Rates are per 100,000 population unless ``per`` says otherwise.
+* The denominator of a share is all mental-health incidents of the unit and month (every
+  episode row), unless the measure's ``denominator`` filter narrows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from evaltk.episodes.schema import FIELDS_BY_NAME
+
+SCHEMA_VERSION = 1
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)
+]
+Scalar = bool | int | float | str
+
+
+class _Frozen(BaseModel):
+    """Base for every protocol model: immutable, and unknown fields are errors (typos are caught)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class Comparison(_Frozen):
+    """A numeric comparison on one episode field, e.g. ``{gt: 0}``. All given bounds must hold."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    ne: Scalar | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Comparison:
+        if all(v is None for v in (self.gt, self.ge, self.lt, self.le, self.ne)):
+            raise ValueError("give at least one of gt, ge, lt, le, ne")
+        return self
+
+
+Condition = Scalar | list[Scalar] | Comparison
+# A filter is a conjunction: every field listed must match. A list means "any of these codes".
+Filter = dict[str, Condition]
+
+
+def _check_filter(where: Filter, what: str) -> Filter:
+    for name, condition in where.items():
+        field = FIELDS_BY_NAME.get(name)
+        if field is None:
+            known = ", ".join(sorted(FIELDS_BY_NAME))
+            raise ValueError(f"{what} names unknown episode field '{name}'; known fields: {known}")
+        values = condition if isinstance(condition, list) else [condition]
+        if field.kind == "category":
+            for value in values:
+                if isinstance(value, str) and value not in field.codes:
+                    codes = ", ".join(field.codes)
+                    raise ValueError(f"{what}: '{value}' is not a code of {name} ({codes})")
+        if field.kind == "bool" and not all(isinstance(v, bool) for v in values):
+            raise ValueError(f"{what}: {name} is true/false, not {condition!r}")
+        if isinstance(condition, Comparison) and field.kind != "number":
+            raise ValueError(f"{what}: comparisons apply to number fields; {name} is {field.kind}")
+    return where
+
+
+# --------------------------------------------------------------------------- measures
+
+
+class RepeatWindow(_Frozen):
+    """A per-person window: the episode counts only if the same person has *another* episode
+    (matching ``among``) within ``within_days`` days after it (strictly later, inclusive bound).
+
+    Follow-up looks at every row of the data source, beyond the analysis window and unit if the
+    data hold them, so an incident late in the window is not under-counted when later data exist.
+    """
+
+    within_days: int = Field(gt=0, le=3660)
+    among: Filter = Field(default_factory=dict)
+
+    @field_validator("among")
+    @classmethod
+    def _among_fields(cls, value: Filter) -> Filter:
+        return _check_filter(value, "repeat.among")
+
+
+class Measure(_Frozen):
+    """How one outcome is computed from episode rows for each unit and month.
+
+    ``aggregate``:
+
+    * ``count`` — number of episodes matching ``where``;
+    * ``rate`` — that count per ``per`` population (the population enters models as an offset);
+    * ``share`` — that count divided by the episodes matching ``denominator`` (default: all);
+    * ``mean`` — mean of ``field`` over episodes matching ``where``;
+    * ``sum`` — sum of ``field`` over episodes matching ``where``.
+
+    With ``repeat``, an episode matches only if the person has another episode within the window.
+    """
+
+    aggregate: Literal["count", "rate", "share", "mean", "sum"]
+    where: Filter = Field(default_factory=dict)
+    field: str | None = None
+    denominator: Filter | None = None
+    per: int = Field(default=100_000, gt=0)
+    repeat: RepeatWindow | None = None
+
+    @field_validator("where")
+    @classmethod
+    def _where_fields(cls, value: Filter) -> Filter:
+        return _check_filter(value, "where")
+
+    @field_validator("denominator")
+    @classmethod
+    def _denominator_fields(cls, value: Filter | None) -> Filter | None:
+        return None if value is None else _check_filter(value, "denominator")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Measure:
+        if self.aggregate in ("mean", "sum"):
+            if self.field is None:
+                raise ValueError(f"aggregate '{self.aggregate}' needs 'field' (a number field)")
+            spec = FIELDS_BY_NAME.get(self.field)
+            if spec is None or spec.kind not in ("number", "bool"):
+                raise ValueError(f"field '{self.field}' is not a number field of the episodes")
+        elif self.field is not None:
+            raise ValueError(f"'field' applies to mean and sum, not to '{self.aggregate}'")
+        if self.denominator is not None and self.aggregate != "share":
+            raise ValueError("'denominator' applies only to aggregate 'share'")
+        return self
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+class Outcome(_Frozen):
+    """One outcome measure: what it is, why it matters, and how it is computed."""
+
+    id: Identifier
+    label: str = Field(min_length=1)
+    role: Literal["primary", "secondary"]
+    outcome_class: Literal["resolution", "displacement", "referral", "cost", "safety"] = Field(
+        alias="class"
+    )
+    direction: Literal["decrease", "increase"] = Field(
+        description="The beneficial direction of change (s136 detentions: decrease)."
+    )
+    measure: Measure | None = Field(
+        default=None, description="How to compute it from episodes (absent for a ready series)."
+    )
+    family: Literal["poisson", "quasi_poisson", "negative_binomial", "gaussian"] | None = Field(
+        default=None, description="Overrides the design's family for this outcome."
+    )
+    description: str = ""
+
+
+# --------------------------------------------------------------------------- data
+
+
+class EpisodeSource(_Frozen):
+    """Episode-level rows (one per incident), mapped onto the canonical fields."""
+
+    kind: Literal["episodes"]
+    path: str = Field(description="File path, relative to the analysis folder.")
+    format: Literal["auto", "csv", "parquet"] = "auto"
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical field -> column name in the file, where they differ.",
+    )
+    population: str | None = Field(
+        default=None, description="CSV of force, year, population (needed for rates)."
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _canonical_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in FIELDS_BY_NAME:
+                raise ValueError(f"columns maps unknown canonical field '{name}'")
+        return value
+
+
+class SeriesSource(_Frozen):
+    """A ready unit x month series (one row per month, or per unit and month)."""
+
+    kind: Literal["series"]
+    path: str
+    unit: str | None = Field(default=None, description="Column naming the unit, if several.")
+    period: str | None = Field(default=None, description="Column holding a date in the month.")
+    year: str | None = Field(default=None, description="Year column, with 'month'.")
+    month: str | None = Field(default=None, description="Month (1-12) column, with 'year'.")
+    outcomes: dict[str, str] = Field(description="Outcome id -> column holding its value.")
+    exposure: str | None = Field(
+        default=None, description="Column of population (or other exposure) for the offset."
+    )
+
+    @model_validator(mode="after")
+    def _period_given(self) -> SeriesSource:
+        if self.period is None and (self.year is None or self.month is None):
+            raise ValueError("give either 'period' or both 'year' and 'month' columns")
+        if self.period is not None and (self.year is not None or self.month is not None):
+            raise ValueError("give 'period' or 'year'+'month', not both")
+        return self
+
+
+DataSource = Annotated[EpisodeSource | SeriesSource, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- design
+
+
+class ITSOptions(_Frozen):
+    """Interrupted time series options (segmented GLM)."""
+
+    family: Literal["poisson", "quasi_poisson", "negative_binomial", "gaussian"] = "quasi_poisson"
+    seasonality: Literal["fourier", "month", "none"] = "fourier"
+    harmonics: int = Field(default=2, ge=1, le=5)
+    slope_change: bool = False
+    hac: bool = False
+    hac_lags: int | None = Field(default=None, ge=0, le=36)
+    offset: Literal["denominator", "none"] = Field(
+        default="denominator",
+        description="Offset for count families: 'denominator' uses the measure's own "
+        "(population for rates, denominator episodes for shares and means); a count or sum "
+        "has none. To model a count per head, define the outcome as a rate.",
+    )
+
+
+class Design(_Frozen):
+    """The evaluation design. Only the interrupted time series ships in this version."""
+
+    kind: Literal["its"]
+    its: ITSOptions = Field(default_factory=ITSOptions)
+
+
+class Window(_Frozen):
+    """The analysis window: months from ``start`` to ``end`` (both inclusive).
+
+    Months before the intervention form the pre-period; the first ``washout_months`` months from
+    the intervention (inclusive) are left out of the fit; the remaining months form the
+    post-period.
+    """
+
+    start: dt.date
+    end: dt.date
+    washout_months: int = Field(default=0, ge=0, le=24)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError("window end must be after its start")
+        return self
+
+
+class Decision(_Frozen):
+    """How results will be judged, fixed before the data are seen."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    interval_level: float = Field(default=0.95, gt=0.5, lt=1)
+    multiplicity: Literal["holm", "benjamini_hochberg", "none"] = "holm"
+    minimum_important_change: float = Field(
+        default=0.10,
+        gt=0,
+        lt=1,
+        description="Smallest relative change (e.g. 0.10 = 10 %) a commissioner would act on.",
+    )
+
+
+class Intervention(_Frozen):
+    kind: Literal["street_triage", "control_room_nurse", "right_care_right_person", "other"]
+    description: str = ""
+    start: dict[str, dt.date] = Field(
+        description="Unit -> date the intervention began there. Units left out are comparisons."
+    )
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+class Protocol(_Frozen):
+    """A complete evaluation protocol (after merging an analysis onto its template)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    title: str = Field(min_length=1)
+    question: str = Field(default="", description="The question in one plain sentence.")
+    intervention: Intervention
+    units: list[str] = Field(min_length=1, description="Units analysed (ONS force codes).")
+    period: Literal["month"] = "month"
+    data: DataSource
+    outcomes: list[Outcome] = Field(min_length=1)
+    design: Design
+    window: Window
+    decision: Decision = Field(default_factory=Decision)
+    seed: int = Field(default=20181001, description="Seed for anything random (bootstrap).")
+
+    @field_validator("units")
+    @classmethod
+    def _units_unique(cls, value: list[str]) -> list[str]:
+        duplicated = sorted({u for u in value if value.count(u) > 1})
+        if duplicated:
+            raise ValueError(f"units listed twice: {', '.join(duplicated)}")
+        for unit in value:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", unit):
+                raise ValueError(f"unit '{unit}' must be a code without spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Protocol:
+        ids = [o.id for o in self.outcomes]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"outcome ids used twice: {', '.join(duplicated)}")
+        if not any(o.role == "primary" for o in self.outcomes):
+            raise ValueError("at least one outcome must have role 'primary'")
+        unknown = sorted(set(self.intervention.start) - set(self.units))
+        if unknown:
+            raise ValueError(f"intervention.start names units not in 'units': {', '.join(unknown)}")
+        if isinstance(self.data, EpisodeSource):
+            missing = [o.id for o in self.outcomes if o.measure is None]
+            if missing:
+                raise ValueError(f"outcomes need a 'measure' for episode data: {', '.join(missing)}")
+            needs_population = [
+                o.id for o in self.outcomes if o.measure and o.measure.aggregate == "rate"
+            ]
+            if needs_population and self.data.population is None:
+                raise ValueError(
+                    "outcomes with aggregate 'rate' need data.population: "
+                    + ", ".join(needs_population)
+                )
+        else:
+            unknown_outcomes = sorted(set(self.data.outcomes) - set(ids))
+            if unknown_outcomes:
+                raise ValueError(
+                    "data.outcomes names unknown outcome ids: " + ", ".join(unknown_outcomes)
+                )
+            unmapped = [i for i in ids if i not in self.data.outcomes]
+            if unmapped:
+                raise ValueError("data.outcomes has no column for: " + ", ".join(unmapped))
+        if self.design.kind == "its":
+            self._check_its()
+        return self
+
+    def _check_its(self) -> None:
+        starts = {self.intervention.start.get(u) for u in self.units}
+        if None in starts:
+            untreated = [u for u in self.units if u not in self.intervention.start]
+            raise ValueError(
+                "an interrupted time series analyses treated units only; no start date for "
+                + ", ".join(untreated)
+            )
+        if len(starts) > 1:
+            raise ValueError(
+                "an interrupted time series needs one start date for all its units; "
+                "use a staggered design for different dates"
+            )
+        start = next(iter(starts))
+        assert start is not None
+        if not (self.window.start < start <= self.window.end):
+            raise ValueError(f"intervention start {start} lies outside the analysis window")
+
+    # ------------------------------------------------------------------ helpers for callers
+
+    @property
+    def primary_outcomes(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.role == "primary"]
+
+    def outcome(self, outcome_id: str) -> Outcome:
+        for outcome in self.outcomes:
+            if outcome.id == outcome_id:
+                return outcome
+        raise KeyError(outcome_id)
+
+    def its_start(self) -> dt.date:
+        """The common intervention date of an ITS (validated to be unique)."""
+        return self.intervention.start[self.units[0]]

@@ -1,0 +1,135 @@
+"""The 43 territorial police forces of England and Wales and their resident populations.
+
+Codes are the ONS police force area codes in their standard order. Populations are *approximate*
+mid-2014 resident populations (rounded from ONS mid-year estimates, in thousands); they set the
+size of each force's simulated demand, not any published figure, and must not be quoted as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaltk.episodes.schema import POPULATION_FIELDS
+from evaltk.errors import SimulationError
+
+#: The year the populations in :data:`FORCES` refer to.
+POPULATION_BASE_YEAR = 2014
+
+
+@dataclass(frozen=True)
+class Force:
+    """One police force: ONS code, common name and approximate base-year population."""
+
+    code: str
+    name: str
+    population: int
+
+
+def _force(code: str, name: str, thousands: float) -> Force:
+    return Force(code, name, round(thousands * 1000))
+
+
+# Approximate mid-2014 populations (thousands). City of London is genuinely tiny (about 8,000
+# residents); it is kept so the national table has all 43 forces.
+FORCES: tuple[Force, ...] = (
+    _force("E23000001", "Metropolitan Police", 8530),
+    _force("E23000002", "Cumbria", 497),
+    _force("E23000003", "Lancashire", 1479),
+    _force("E23000004", "Merseyside", 1390),
+    _force("E23000005", "Greater Manchester", 2733),
+    _force("E23000006", "Cheshire", 1041),
+    _force("E23000007", "Northumbria", 1441),
+    _force("E23000008", "Durham", 623),
+    _force("E23000009", "North Yorkshire", 808),
+    _force("E23000010", "West Yorkshire", 2264),
+    _force("E23000011", "South Yorkshire", 1375),
+    _force("E23000012", "Humberside", 930),
+    _force("E23000013", "Cleveland", 563),
+    _force("E23000014", "West Midlands", 2834),
+    _force("E23000015", "Staffordshire", 1112),
+    _force("E23000016", "West Mercia", 1243),
+    _force("E23000017", "Warwickshire", 552),
+    _force("E23000018", "Derbyshire", 1039),
+    _force("E23000019", "Nottinghamshire", 1111),
+    _force("E23000020", "Lincolnshire", 731),
+    _force("E23000021", "Leicestershire", 1030),
+    _force("E23000022", "Northamptonshire", 715),
+    _force("E23000023", "Cambridgeshire", 826),
+    _force("E23000024", "Norfolk", 885),
+    _force("E23000025", "Suffolk", 741),
+    _force("E23000026", "Bedfordshire", 644),
+    _force("E23000027", "Hertfordshire", 1155),
+    _force("E23000028", "Essex", 1762),
+    _force("E23000029", "Thames Valley", 2343),
+    _force("E23000030", "Hampshire", 1964),
+    _force("E23000031", "Surrey", 1162),
+    _force("E23000032", "Kent", 1783),
+    _force("E23000033", "Sussex", 1624),
+    _force("E23000034", "City of London", 8),
+    _force("E23000035", "Devon and Cornwall", 1717),
+    _force("E23000036", "Avon and Somerset", 1665),
+    _force("E23000037", "Gloucestershire", 612),
+    _force("E23000038", "Wiltshire", 700),
+    _force("E23000039", "Dorset", 761),
+    _force("W15000001", "North Wales", 694),
+    _force("W15000002", "Gwent", 577),
+    _force("W15000003", "South Wales", 1300),
+    _force("W15000004", "Dyfed-Powys", 512),
+)
+
+FORCES_BY_CODE: dict[str, Force] = {f.code: f for f in FORCES}
+ALL_FORCES: tuple[str, ...] = tuple(f.code for f in FORCES)
+EAST_MIDLANDS: tuple[str, ...] = ("E23000018", "E23000019", "E23000020", "E23000021", "E23000022")
+DERBYSHIRE, NOTTINGHAMSHIRE, LINCOLNSHIRE, LEICESTERSHIRE, NORTHAMPTONSHIRE = EAST_MIDLANDS
+
+
+def force_number(code: str) -> int:
+    """Position of a force in the national table (stable key for its random streams)."""
+    try:
+        return ALL_FORCES.index(code)
+    except ValueError:
+        raise SimulationError(
+            f"unknown force code {code!r}: use an ONS code E23000001-E23000039 or "
+            "W15000001-W15000004"
+        ) from None
+
+
+def force_table(codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """The forces as a table: ``force`` (ONS code), ``name``, ``population`` (base year)."""
+    chosen = ALL_FORCES if codes is None else tuple(codes)
+    rows = [FORCES_BY_CODE[c] for c in chosen]
+    return pd.DataFrame(
+        {
+            "force": [f.code for f in rows],
+            "name": [f.name for f in rows],
+            "population": np.array([f.population for f in rows], dtype=np.int64),
+        }
+    )
+
+
+def population(code: str, years: np.ndarray, growth: float) -> np.ndarray:
+    """Mid-year population of one force in each of ``years``, growing by ``growth`` a year."""
+    base = FORCES_BY_CODE[code].population
+    offset = np.asarray(years, dtype=np.float64) - POPULATION_BASE_YEAR
+    return np.rint(base * (1.0 + growth) ** offset).astype(np.int64)
+
+
+def population_table(codes: Iterable[str], years: Sequence[int], growth: float) -> pd.DataFrame:
+    """Long table with columns ``force, year, population`` (the canonical population fields)."""
+    years_arr = np.asarray(years, dtype=np.int64)
+    frames = [
+        pd.DataFrame(
+            {
+                "force": code,
+                "year": years_arr,
+                "population": population(code, years_arr, growth),
+            }
+        )
+        for code in codes
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table.loc[:, list(POPULATION_FIELDS)]
