@@ -147,7 +147,7 @@ def _outcome_result(
         ),
         diagnostics=Diagnostics(
             dispersion=finite_or_none(diagnostics.get("dispersion")),
-            ljung_box_p=finite_or_none(diagnostics.get("ljung_box_pvalue")),
+            ljung_box_p=finite_or_none(diagnostics.get("ljung_box_p")),
             ljung_box_lags=diagnostics.get("ljung_box_lags"),
             durbin_watson=finite_or_none(diagnostics.get("durbin_watson")),
             n_pre=int(diagnostics.get("n_pre", 0)),
@@ -223,6 +223,9 @@ def assemble(loaded: LoadedProtocol, panel: Panel, fits: list[OutcomeFit]) -> An
         window_start=protocol.window.start.isoformat(),
         window_end=protocol.window.end.isoformat(),
         design=protocol.design.kind,
+        alpha=protocol.decision.alpha,
+        interval_level=protocol.decision.interval_level,
+        multiplicity=protocol.decision.multiplicity,
         registration=Registration(
             status="unregistered",
             protocol_sha256=protocol_sha256(protocol),

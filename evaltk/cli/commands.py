@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
-from evaltk.cli import demo, run, schema, validate  # noqa: F401
+from evaltk.cli import book, demo, run, schema, validate  # noqa: F401
+from evaltk.cli import simulate  # noqa: F401

@@ -106,11 +106,23 @@ def _to_python(
     return _LineLoader("").construct_object(node)
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+# Mappings keyed by the analysis's own units or columns: an analysis states them whole, so a
+# template's example force or column names never leak into it.
+_REPLACED_WHOLE: frozenset[Location] = frozenset(
+    {("intervention", "start"), ("data", "columns"), ("data", "outcomes")}
+)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], at: Location = ()) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        here = (*at, key)
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and here not in _REPLACED_WHOLE
+        ):
+            merged[key] = _merge(merged[key], value, here)
         else:
             merged[key] = value
     return merged
@@ -123,11 +135,20 @@ def _format_loc(loc: Location) -> str:
     return text
 
 
+def _field_named_in(message: str, sources: SourceMap) -> Location:
+    head = message.split(" ", 1)[0].rstrip(":")
+    candidate: Location = tuple(head.split("."))
+    return candidate if candidate in sources.lines else ()
+
+
 def _problems(error: ValidationError, sources: SourceMap, fallback: Path) -> list[str]:
     problems = []
     for item in error.errors():
         loc: Location = tuple(p for p in item["loc"] if p not in ("episodes", "series"))
-        path, line = sources.locate(tuple(item["loc"]), fallback)
+        if not loc:
+            # A cross-field check on the whole document; its message starts with the field.
+            loc = _field_named_in(item["msg"].removeprefix("Value error, "), sources)
+        path, line = sources.locate(loc or tuple(item["loc"]), fallback)
         where = f"{path}:{line}" if line else str(path)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

@@ -16,7 +16,9 @@ Every function returns plain text. Escaping for Markdown happens later, in the t
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Callable
 
 from evaltk.results.schema import Cumulative, OutcomeResult
 
@@ -105,7 +107,7 @@ def difference_change(difference: float | None) -> str:
     difference = finite(difference)
     if difference is None:
         return MISSING
-    if number(difference) == number(0.0) and number(-difference) == number(0.0):
+    if difference == 0:
         return "no change"
     return f"{number(abs(difference))} {'higher' if difference > 0 else 'lower'}"
 
@@ -119,11 +121,14 @@ def difference_interval(low: float | None, high: float | None) -> str:
     return _signed_interval(a, b, lambda value: number(abs(value)), difference_change)
 
 
-def _signed_interval(a: float, b: float, size, words) -> str:
-    # Both ends on one side: say the direction once, smaller change first.
-    if a > 0 and not words(a) == "no change":
+def _signed_interval(
+    a: float, b: float, size: Callable[[float], str], words: Callable[[float], str]
+) -> str:
+    # Both ends on one side: say the direction once, smaller change first. An end that rounds
+    # to no change is not on either side, so it falls through to the two-direction form.
+    if a > 0 and words(a) != "no change":
         return f"{size(a)} to {size(b)} higher"
-    if b < 0 and not words(b) == "no change":
+    if b < 0 and words(b) != "no change":
         return f"{size(b)} to {size(a)} lower"
     return f"{words(a)} to {words(b)}"
 
@@ -206,6 +211,20 @@ def number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def amount(value: float | None) -> str:
+    """A modelled total, rounded as a person would quote it: whole above 10, else one decimal.
+
+    Totals of events and minutes come from a model; ``4.86 events`` suggests a precision that
+    is not there.
+    """
+    value = finite(value)
+    if value is None:
+        return MISSING
+    if abs(value) >= 10:
+        return f"{value:,.0f}"
+    return f"{value:.1f}"
+
+
 def count(value: int | None) -> str:
     """A whole count with thousands separators: ``12,345``."""
     if value is None:
@@ -226,10 +245,10 @@ def averted(cumulative: Cumulative | None) -> str:
         return MISSING
     unit = cumulative.unit
 
-    def words(amount: float) -> str:
-        if number(amount) == number(0.0) and number(-amount) == number(0.0):
+    def words(total: float) -> str:
+        if total == 0:
             return "no difference"
-        return f"{number(abs(amount))} {'fewer' if amount > 0 else 'more'}"
+        return f"{amount(abs(total))} {'fewer' if total > 0 else 'more'}"
 
     text = "no difference" if words(value) == "no difference" else f"about {words(value)} {unit}"
     low, high = finite(cumulative.ci_low), finite(cumulative.ci_high)
@@ -237,9 +256,9 @@ def averted(cumulative: Cumulative | None) -> str:
         return text
     a, b = sorted((low, high))
     if a > 0 and words(a) != "no difference":
-        span = f"{number(a)} to {number(b)} fewer"
+        span = f"{amount(a)} to {amount(b)} fewer"
     elif b < 0 and words(b) != "no difference":
-        span = f"{number(abs(b))} to {number(abs(a))} more"
+        span = f"{amount(abs(b))} to {amount(abs(a))} more"
     else:
         span = f"{words(a)} to {words(b)}"
     return f"{text} ({span})"
@@ -267,8 +286,6 @@ def registration(status: str) -> str:
 
 def month(iso_date: str) -> str:
     """``2016-04-01`` -> ``April 2016``; anything unparseable is returned unchanged."""
-    import datetime as dt
-
     try:
         return dt.date.fromisoformat(iso_date[:10]).strftime("%B %Y")
     except ValueError:

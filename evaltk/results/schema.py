@@ -107,12 +107,15 @@ class AnalysisResult(_Frozen):
     analysis: str = Field(description="The analysis folder name.")
     title: str
     question: str
-    intervention: str
+    intervention: str = Field(description="Kind of scheme: street_triage, ...")
     units: list[str]
     start: str = Field(description="Intervention month (first post month), ISO date.")
     window_start: str
     window_end: str
     design: str
+    alpha: float = Field(description="Significance level fixed by the protocol.")
+    interval_level: float = Field(description="Confidence level of every interval (0.95).")
+    multiplicity: str = Field(description="Correction across secondary outcomes.")
     registration: Registration
     verdict: Verdict
     headline: str

@@ -8,6 +8,17 @@ from collections.abc import Sequence
 from evaltk.results.schema import OutcomeResult
 
 
+def lower_first(label: str) -> str:
+    """'Section 136 detentions' stays; 'Conveyances to A&E' -> 'conveyances to A&E'."""
+    first = label.split(" ", 1)[0]
+    return label if first[1:2].isupper() or first[:1].isdigit() or first in _PROPER else (
+        label[:1].lower() + label[1:]
+    )
+
+
+_PROPER = frozenset({"Section", "A&E", "GP"})
+
+
 def percent_change(ratio: float) -> str:
     """0.72 -> '28% lower'; 1.19 -> '19% higher'; 1.0 -> 'unchanged'."""
     change = (ratio - 1) * 100
@@ -48,7 +59,7 @@ def headline(
     sentences = []
     for result in (r for r in results if r.role == "primary"):
         sentence = (
-            f"After {scheme} began in {places} in {month}, {result.label.lower()} "
+            f"After {scheme} began in {places} in {month}, {lower_first(result.label)} "
             f"{effect_text(result)} ({interval_text(result, level)})"
         )
         cumulative = result.cumulative
@@ -65,7 +76,7 @@ def headline(
         if r.role == "secondary" and r.p_adjusted is not None and r.p_adjusted < alpha
     ]
     if changed:
-        parts = [f"{r.label.lower()} {effect_text(r)} ({interval_text(r, level)})" for r in changed]
+        parts = [f"{lower_first(r.label)} {effect_text(r)} ({interval_text(r, level)})" for r in changed]
         sentences.append("Elsewhere in the system, " + "; ".join(parts) + ".")
     else:
         sentences.append(

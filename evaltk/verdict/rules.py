@@ -29,6 +29,7 @@ from scipy import stats
 
 from evaltk.protocol.spec import Decision
 from evaltk.results.schema import OutcomeResult, Verdict
+from evaltk.verdict.headline import lower_first
 
 _WATCHED = ("displacement", "referral")
 
@@ -102,7 +103,7 @@ def decide(results: Sequence[OutcomeResult], decision: Decision) -> Verdict:
             label="Inconclusive",
             rule=f"Primary not significant at alpha {alpha}, and its interval does not exclude "
             f"a change of {margin:.0%}.",
-            sentence=f"The data cannot tell whether {name.lower()} changed by an important "
+            sentence=f"The data cannot tell whether {lower_first(name)} changed by an important "
             "amount: the interval is too wide.",
         )
     if not primary.beneficial:
@@ -125,9 +126,9 @@ def decide(results: Sequence[OutcomeResult], decision: Decision) -> Verdict:
                 label=label,  # type: ignore[arg-type]
                 rule=f"Primary fell significantly, but {outcome_class} outcomes rose "
                 f"significantly after {decision.multiplicity} correction: {_names(risen)}.",
-                sentence=f"{name} fell, but demand moved elsewhere: {_names(risen).lower()} "
+                sentence=f"{name} fell, but demand moved elsewhere: {lower_first(_names(risen))} "
                 "rose." if label == "Displaces" else f"{name} fell, but more people were "
-                f"referred on: {_names(risen).lower()} rose.",
+                f"referred on: {lower_first(_names(risen))} rose.",
             )
     unresolved = [
         r
@@ -141,7 +142,7 @@ def decide(results: Sequence[OutcomeResult], decision: Decision) -> Verdict:
             rule=f"Primary fell significantly and no displacement or referral outcome rose "
             f"significantly, but a rise of {margin:.0%} or more cannot be ruled out for: "
             f"{_names(unresolved)}.",
-            sentence=f"{name} fell; whether demand moved to {_names(unresolved).lower()} "
+            sentence=f"{name} fell; whether demand moved to {lower_first(_names(unresolved))} "
             "cannot yet be ruled out.",
         )
     return Verdict(

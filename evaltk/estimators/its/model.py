@@ -71,7 +71,7 @@ class ITSModel:
     ``scale='X2'`` for quasi-Poisson; Gaussian) or the discrete ``NegativeBinomial`` (NB2,
     ``alpha`` jointly by maximum likelihood: BFGS on ``log(alpha)``, then Newton steps). With
     ``hac=True`` the covariance is statsmodels' Newey-West ``cov_type='HAC'`` (Bartlett kernel,
-    no small-sample correction) with ``hac_lags`` or
+    small-sample factor ``n / (n - k)`` as Stata's ``newey``) with ``hac_lags`` or
     :func:`~evaltk.estimators.its.options.default_hac_lags`; HAC ignores the washout gap and
     treats the fitted months as adjacent. Intervals use the normal quantile, as R's
     ``Epi::ci.lin``.
@@ -120,7 +120,7 @@ class ITSModel:
         hac_lags = None
         if spec.hac:
             hac_lags = spec.hac_lags if spec.hac_lags is not None else default_hac_lags(len(y))
-            cov_type, cov_kwds = "HAC", {"maxlags": hac_lags}
+            cov_type, cov_kwds = "HAC", {"maxlags": hac_lags, "use_correction": True}
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

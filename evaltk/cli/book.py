@@ -1,0 +1,59 @@
+"""``evaltk book``: publish every analysis's results as a Jupyter Book (HTML)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from evaltk.cli.app import app, user_errors
+
+# Paragraphs as single strings: typer's rich help keeps a docstring's line breaks as they are.
+HELP = (
+    "Build the results book: a landing page with every analysis's verdict, a chapter per "
+    "analysis (headline, figures, outcome table, diagnostics, data accounting, "
+    "reproducibility), and the methods.\n\n"
+    "Reads ANALYSES/*/results/ (results.json, figures/, series.csv) and never re-runs an "
+    "analysis: run `evaltk run ANALYSES/NAME` first. Pages from an earlier build are "
+    "replaced, so an analysis removed from ANALYSES also leaves the book.\n\n"
+    "The HTML is built offline with Jupyter Book into a staging folder, and replaces "
+    "BOOK_DIR/_build/html only if the build succeeds. Prints the path of the built index.html."
+)
+
+
+@app.command(help=HELP)
+@user_errors
+def book(
+    analyses: Path = typer.Option(
+        Path("analyses"),
+        "--analyses",
+        help="Folder of analyses: one sub-folder each, already run with `evaltk run`.",
+    ),
+    book_dir: Path = typer.Option(
+        Path("book"),
+        "--book-dir",
+        help="Book source folder holding the hand-written _config.yml, methods.md and "
+        "about-results.md. Generated pages go into it; HTML into BOOK_DIR/_build/html.",
+    ),
+    strict: bool = typer.Option(
+        True,
+        "--strict/--no-strict",
+        help="Fail on any Sphinx warning or broken cross-reference (the default; use it "
+        "before publishing). --no-strict builds the book despite warnings.",
+    ),
+) -> None:
+    """Build the results book (see :data:`HELP`; the library call is
+    :func:`evaltk.publish.build_book`)."""
+    from evaltk.publish import build_book  # Jinja and the book's modules only when building
+
+    console = Console(highlight=False)
+    started = time.monotonic()
+    with console.status("Starting") as status:
+        index = build_book(
+            analyses, book_dir, strict=strict, progress=lambda step: status.update(step)
+        )
+    console.print(f"built the book in {time.monotonic() - started:.0f} s")
+    # Printed bare (no markup, no wrapping) so that scripts can take the last line as the path.
+    print(index)

@@ -1,0 +1,103 @@
+"""Why a row is left out: the exclusion rules, in the fixed order in which they are applied.
+
+Every row read is either used or excluded for exactly one reason: the FIRST rule in
+:data:`EXCLUSION_RULES` that it meets. The order is part of the contract (it decides which
+reason a row with several problems is counted under) and is:
+
+1. ``timestamp missing`` — no (or an empty) timestamp, so the row has no month;
+2. ``unit not in protocol`` — ``force`` is missing or is not one of ``protocol.units``;
+3. ``outside analysis window`` — its month lies before ``window.start`` or after ``window.end``
+   (months, both inclusive).
+
+Extension point: a new reason (duplicated ``episode_id``, say) is one more
+:class:`ExclusionRule` in the list, whose SQL predicate may use any column of the canonical
+rows — including a column computed for it first, e.g. ``count(*) OVER (PARTITION BY
+episode_id) > 1`` added in :func:`evaltk.measures.episodes.episode_query`. The pandas reference
+(:mod:`evaltk.measures.reference`) must gain the same rule, and the tests check they agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from evaltk.measures.panel import RowAccount
+from evaltk.measures.sql import literal, quote_ident
+
+
+@dataclass(frozen=True)
+class ExclusionContext:
+    """What the rules need to know: the units and the first and last month of the window."""
+
+    units: Sequence[str]
+    first_month: dt.date
+    last_month: dt.date
+
+
+@dataclass(frozen=True)
+class ExclusionRule:
+    """One reason to exclude a row, and the SQL predicate (on canonical columns) that finds it."""
+
+    reason: str
+    predicate: Callable[[ExclusionContext], str]
+
+
+def _timestamp_missing(_: ExclusionContext) -> str:
+    return f"{quote_ident('timestamp')} IS NULL"
+
+
+def _unit_not_in_protocol(ctx: ExclusionContext) -> str:
+    force = quote_ident("force")
+    units = ", ".join(literal(u) for u in ctx.units)
+    return f"({force} IS NULL OR {force} NOT IN ({units}))"
+
+
+def _outside_window(ctx: ExclusionContext) -> str:
+    first, last = ctx.first_month.isoformat(), ctx.last_month.isoformat()
+    return f"(period < DATE {literal(first)} OR period > DATE {literal(last)})"
+
+
+EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
+    ExclusionRule("timestamp missing", _timestamp_missing),
+    ExclusionRule("unit not in protocol", _unit_not_in_protocol),
+    ExclusionRule("outside analysis window", _outside_window),
+)
+EXCLUSION_REASONS: tuple[str, ...] = tuple(rule.reason for rule in EXCLUSION_RULES)
+
+# A ready series has no timestamps; its rows are months, so the first reason is named for them.
+SERIES_EXCLUSION_REASONS: tuple[str, ...] = (
+    "period missing",
+    "unit not in protocol",
+    "outside analysis window",
+)
+
+
+def exclusion_sql(ctx: ExclusionContext) -> str:
+    """SQL giving each row's exclusion reason (the first rule it meets), NULL for a used row.
+
+    Expects columns ``"timestamp"``, ``"force"`` and ``period`` (first day of the month, DATE).
+    """
+    whens = " ".join(
+        f"WHEN {rule.predicate(ctx)} THEN {literal(rule.reason)}" for rule in EXCLUSION_RULES
+    )
+    return f"CASE {whens} END"
+
+
+def row_account(
+    source: str,
+    rows_in: int,
+    counts: Mapping[str | None, int],
+    reasons: Sequence[str] = EXCLUSION_REASONS,
+) -> RowAccount:
+    """The :class:`RowAccount` from the rows read and the row counts by reason (``None`` = used).
+
+    Every known reason is listed, with 0 where no row met it, so readers see what was checked.
+    :class:`RowAccount` itself refuses counts that do not add up to ``rows_in``.
+    """
+    unknown = set(counts) - {None, *reasons}
+    if unknown:
+        raise ValueError(f"unknown exclusion reasons {sorted(map(str, unknown))}")
+    excluded = {reason: int(counts.get(reason, 0)) for reason in reasons}
+    used = int(counts.get(None, 0))
+    return RowAccount(source=source, rows_in=int(rows_in), rows_used=used, excluded=excluded)

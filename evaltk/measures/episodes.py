@@ -1,0 +1,185 @@
+"""Episodes -> unit x month panel, in one streamed DuckDB pass over the episode file.
+
+The file is never loaded into pandas. One SQL statement scans it (in parallel), maps its
+columns onto the canonical fields, flags every row's repeat contacts with a per-person window,
+and aggregates every outcome of the protocol with ``count(*) FILTER (WHERE ...)`` and
+``sum(...) FILTER (WHERE ...)``, grouped by exclusion reason, force and month. Only that small
+grouped result (forces x months) reaches Python, where it is checked, accounted for and laid
+out on the complete grid.
+
+Conventions a reader could guess wrong:
+
+* The month of an episode is ``date_trunc('month', timestamp)``; the window is whole months,
+  both ends inclusive.
+* Repeat windows look at EVERY row of the file (all forces, all dates, excluded or not, but
+  never a row without a timestamp or person): an episode at time ``t`` repeats if the same
+  ``person_id`` has an episode matching ``among`` at a time ``u`` with ``t < u <= t +
+  within_days`` (exact durations: 28 days and one hour is outside a 28-day window). Episodes
+  at the very same instant are not repeats of each other. The episode's own ``where`` is
+  applied to it; ``among`` only to the later one.
+* Missing values never match a filter condition, not even ``ne``.
+* Means average over matching episodes whose field is not missing; that count is the
+  denominator. Shares with no denominator episodes, and means with none, are NaN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from evaltk.episodes.schema import FIELD_NAMES
+from evaltk.errors import DataError
+from evaltk.measures.accounting import row_account
+from evaltk.measures.diagnose import invalid_value_error
+from evaltk.measures.engine import EngineSettings, connect
+from evaltk.measures.grid import long_frame, window_months
+from evaltk.measures.panel import Panel
+from evaltk.measures.population import population_for, read_population
+from evaltk.measures.source import (
+    EpisodeFile,
+    FieldColumn,
+    field_columns,
+    first_line,
+    map_columns,
+    open_episode_file,
+)
+from evaltk.measures.query import COLLISIONS, episode_query
+from evaltk.protocol.spec import EpisodeSource, Protocol
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, file: EpisodeFile) -> pd.DataFrame:
+    try:
+        return con.execute(sql).df()
+    except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as e:
+        raise DataError(
+            f"{file.path}: reading failed part-way ({first_line(e)}); check that the file is "
+            f"complete, well-formed {file.format} in UTF-8"
+        ) from None
+
+
+def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]):
+    for name in FIELD_NAMES:  # schema order: the timestamp is reported before the flags
+        column = f"invalid__{name}"
+        if column in groups and (count := int(groups[column].sum())) > 0:
+            raise invalid_value_error(file, fields[name], count)
+
+
+def _check_units(groups: pd.DataFrame, protocol: Protocol, file: EpisodeFile, force: str) -> None:
+    used = groups[groups["excluded"].isna()]
+    have = set(used["unit"])
+    empty = [u for u in protocol.units if u not in have]
+    if not empty:
+        return
+    elsewhere = int(groups.loc[groups["unit"].isin(empty), "n_rows"].sum())
+    counts = groups.groupby("unit")["n_rows"].sum().sort_values(ascending=False)
+    seen = ", ".join(str(u) for u in counts.index[:6]) or "none"
+    window = f"{protocol.window.start:%Y-%m} to {protocol.window.end:%Y-%m}"
+    raise DataError(
+        f"{file.path}: no rows for unit(s) {', '.join(empty)} in the analysis window {window}"
+        f" ({elsewhere} rows for them outside it or without a timestamp); column '{force}' "
+        f"holds e.g. {seen}. Check the force codes in 'units' and in the file"
+    )
+
+
+def _grid_arrays(
+    used: pd.DataFrame, units: list[str], months: pd.DatetimeIndex, column: str
+) -> np.ndarray:
+    grid = np.zeros((len(units), len(months)))
+    unit_index = {u: i for i, u in enumerate(units)}
+    month_index = {m: j for j, m in enumerate(months)}
+    rows = used["unit"].map(unit_index).to_numpy(int)
+    cols = used["period"].map(month_index).to_numpy(int)
+    np.add.at(grid, (rows, cols), used[column].to_numpy(float))
+    return grid
+
+
+def compute_panel(
+    protocol: Protocol, folder: Path, *, settings: EngineSettings | None = None
+) -> Panel:
+    """Compute every outcome of ``protocol`` by unit and month from its episode file.
+
+    Parameters
+    ----------
+    protocol
+        A protocol whose ``data`` is an :class:`~evaltk.protocol.spec.EpisodeSource`.
+    folder
+        The analysis folder; ``data.path`` and ``data.population`` are relative to it.
+    settings
+        Threads and memory for DuckDB (default: all cores, at most 3 GiB).
+
+    Returns
+    -------
+    Panel
+        Every unit of ``protocol.units`` x every month of the window x every outcome, sorted
+        by unit (protocol order), period, outcome (protocol order); months without episodes
+        have numerator 0. Its ``accounting`` says how many rows were read, used and excluded
+        (see :mod:`evaltk.measures.accounting` for the reasons and their order).
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, a needed column is missing, a value cannot be read
+        (naming the row), a unit has no rows, or a rate lacks a population.
+    """
+    source = protocol.data
+    if not isinstance(source, EpisodeSource):
+        raise TypeError("compute_panel needs episode data; use read_series for a ready series")
+    folder = Path(folder)
+    con = connect(settings)
+    try:
+        file = open_episode_file(con, source, folder)
+        mapping = map_columns(file, source, protocol)
+        fields = field_columns(file, mapping)
+        groups = _run(con, episode_query(protocol, file, fields), file)
+        if COLLISIONS in groups and groups[COLLISIONS].sum() > 0:
+            # Two persons share a hash key (rare; see evaltk.measures.query): key on the text.
+            groups = _run(con, episode_query(protocol, file, fields, exact_persons=True), file)
+    finally:
+        con.close()
+
+    _check_invalid(groups, file, fields)
+    groups["excluded"] = groups["excluded"].astype(object).where(groups["excluded"].notna(), None)
+    counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
+    account = row_account(
+        str(file.path),
+        int(groups["n_rows"].sum()),
+        {(None if pd.isna(k) else str(k)): int(v) for k, v in counts.items()},
+    )
+    _check_units(groups, protocol, file, mapping["force"])
+
+    units = list(protocol.units)
+    months = window_months(protocol.window)
+    used = groups[groups["excluded"].isna()].copy()
+    used["period"] = pd.to_datetime(used["period"]).astype("datetime64[ns]")
+
+    rate_ids = [o.id for o in protocol.outcomes if o.measure and o.measure.aggregate == "rate"]
+    population = None
+    if rate_ids:
+        assert source.population is not None  # the protocol validator requires it for rates
+        pop_path = (folder / source.population).resolve()
+        table = population_for(
+            read_population(pop_path), units, sorted(set(months.year)), pop_path, rate_ids
+        )
+        years = months.year.to_numpy()
+        population = np.array([[table[(u, int(y))] for y in years] for u in units])
+
+    numerators, denominators = {}, {}
+    for outcome in protocol.outcomes:
+        measure = outcome.measure
+        assert measure is not None
+        numerators[outcome.id] = _grid_arrays(used, units, months, f"num__{outcome.id}")
+        if measure.aggregate in ("share", "mean"):
+            denominators[outcome.id] = _grid_arrays(used, units, months, f"den__{outcome.id}")
+        elif measure.aggregate == "rate":
+            denominators[outcome.id] = population
+        else:
+            denominators[outcome.id] = None
+    aggregates = {o.id: o.measure.aggregate for o in protocol.outcomes if o.measure}
+    per = {o.id: o.measure.per for o in protocol.outcomes if o.measure}
+    frame = long_frame(
+        units, months, [o.id for o in protocol.outcomes], numerators, denominators, aggregates, per
+    )
+    return Panel(frame=frame, accounting=account, aggregates=aggregates, per=per)

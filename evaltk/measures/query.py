@@ -1,0 +1,209 @@
+"""The one SQL statement that turns an episode file into grouped outcome aggregates.
+
+Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of the file):
+
+1. ``canon`` — the file's columns mapped onto canonical fields and types, with flags for
+   values that cannot be read (:mod:`evaltk.measures.source`), and the month of each row;
+2. ``marked`` — per row: its exclusion reason (:mod:`evaltk.measures.accounting`), unit and
+   month, and one boolean per distinct filter of the protocol, so that only booleans and the
+   numbers being averaged travel on through the window (never the text columns);
+3. ``flagged`` — per row, one repeat flag per distinct repeat window, by a window over the
+   person's episodes ordered in time;
+4. the final ``GROUP BY`` of exclusion reason, unit and month, with one ``count(*) FILTER``
+   or ``sum(...) FILTER`` per numerator and denominator.
+
+Persons are partitioned by a 64-bit hash of ``person_id`` unless the ids are integers: the
+window runs about 1.6 times faster on an integer key than on 16-character text. To stay exact,
+a second, independent 64-bit hash rides along and the query counts rows whose neighbour in the
+same partition has a different second hash (``person_collisions``). That count is 0 unless two
+persons share the first hash (for 10 million persons, about 1 chance in 400,000); then
+:func:`evaltk.measures.episodes.compute_panel` runs the statement again keyed on the text
+itself (``exact_persons=True``). Two persons would have to share both hashes to escape the
+check (odds around 1 in 10^25).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from evaltk.measures.accounting import ExclusionContext, exclusion_sql
+from evaltk.measures.grid import month_floor
+from evaltk.measures.source import EpisodeFile, FieldColumn, is_integer_type
+from evaltk.measures.sql import filter_sql, quote_ident
+from evaltk.protocol.spec import Comparison, Filter, Measure, Protocol, RepeatWindow
+
+COLLISIONS = "person_collisions"
+
+
+@dataclass(frozen=True)
+class RepeatFlag:
+    """One distinct repeat window of the protocol, computed once however many outcomes use it."""
+
+    name: str  # SQL column holding the per-episode flag
+    window: RepeatWindow
+
+
+def filter_key(where: Filter) -> str:
+    """A canonical text form of a filter, so equal filters are computed once."""
+    plain = {k: v.model_dump() if isinstance(v, Comparison) else v for k, v in where.items()}
+    return json.dumps(plain, sort_keys=True, default=str)
+
+
+def repeat_flags(protocol: Protocol) -> dict[tuple[int, str], RepeatFlag]:
+    """The distinct repeat windows, keyed by (within_days, among), named in protocol order."""
+    flags: dict[tuple[int, str], RepeatFlag] = {}
+    for outcome in protocol.outcomes:
+        if outcome.measure is None or outcome.measure.repeat is None:
+            continue
+        window = outcome.measure.repeat
+        key = (window.within_days, filter_key(window.among))
+        if key not in flags:
+            flags[key] = RepeatFlag(f"repeat__{len(flags)}", window)
+    return flags
+
+
+class _Predicates:
+    """Distinct filters -> boolean columns ``pred__0``, ``pred__1``... of the ``marked`` step."""
+
+    def __init__(self, columns: dict[str, str]) -> None:
+        self._columns = columns
+        self.sql: dict[str, str] = {}  # column name -> SQL
+
+    def column(self, where: Filter) -> str:
+        text = filter_sql(where, self._columns)
+        for name, sql in self.sql.items():
+            if sql == text:
+                return name
+        name = f"pred__{len(self.sql)}"
+        self.sql[name] = text
+        return name
+
+
+def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
+    # Filters compare ids as text (see sql.normalise_condition); ids keep their type elsewhere.
+    return {
+        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ("episode_id", "person_id")
+        else quote_ident(name)
+        for name in fields
+    }  # fmt: skip
+
+
+def _outcome_aggregates(
+    outcome_id: str,
+    measure: Measure,
+    predicates: _Predicates,
+    flags: dict[tuple[int, str], RepeatFlag],
+) -> list[str]:
+    match = predicates.column(measure.where)
+    if measure.repeat is not None:
+        flag = flags[(measure.repeat.within_days, filter_key(measure.repeat.among))]
+        match = f"{match} AND {flag.name}"
+    num, den = quote_ident(f"num__{outcome_id}"), quote_ident(f"den__{outcome_id}")
+    if measure.aggregate in ("count", "rate", "share"):
+        parts = [f"count(*) FILTER (WHERE {match}) AS {num}"]
+        if measure.aggregate == "share":
+            denominator = predicates.column(measure.denominator or {})
+            parts.append(f"count(*) FILTER (WHERE {denominator}) AS {den}")
+        return parts
+    assert measure.field is not None
+    value = quote_ident(f"value__{measure.field}")
+    parts = [f"coalesce(sum({value}) FILTER (WHERE {match}), 0) AS {num}"]
+    if measure.aggregate == "mean":
+        parts.append(f"count({value}) FILTER (WHERE {match}) AS {den}")
+    return parts
+
+
+def episode_query(
+    protocol: Protocol,
+    file: EpisodeFile,
+    fields: dict[str, FieldColumn],
+    exact_persons: bool = False,
+) -> str:
+    """The SQL statement; see the module docstring for its steps.
+
+    Result columns: ``excluded`` (reason, NULL for used rows), ``unit``, ``period`` (DATE),
+    ``n_rows``, ``invalid__<field>`` per field that can hold invalid values,
+    ``num__<outcome>`` / ``den__<outcome>`` per outcome, and ``person_collisions`` when
+    persons are keyed by hash.
+    """
+    ts = quote_ident("timestamp")
+    canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
+    invalid = [quote_ident("invalid__" + n) for n, fc in fields.items() if fc.invalid is not None]
+    canon += [
+        f"{fc.invalid} AS {quote_ident('invalid__' + name)}"
+        for name, fc in fields.items()
+        if fc.invalid is not None
+    ]
+    canon.append(f"CAST(date_trunc('month', {ts}) AS DATE) AS period")
+
+    ctx = ExclusionContext(
+        units=protocol.units,
+        first_month=month_floor(protocol.window.start),
+        last_month=month_floor(protocol.window.end),
+    )
+    predicates = _Predicates(_filter_columns(fields))
+    flags = repeat_flags(protocol)
+    aggregates = ["count(*) AS n_rows"]
+    aggregates += [f"count(*) FILTER (WHERE {col}) AS {col}" for col in invalid]
+    number_fields: list[str] = []
+    for outcome in protocol.outcomes:
+        assert outcome.measure is not None  # validated for episode sources
+        if outcome.measure.field is not None and outcome.measure.field not in number_fields:
+            number_fields.append(outcome.measure.field)
+        aggregates += _outcome_aggregates(outcome.id, outcome.measure, predicates, flags)
+    among = {key: predicates.column(flag.window.among) for key, flag in flags.items()}
+
+    marked = [
+        f"{exclusion_sql(ctx)} AS excluded",
+        f"{quote_ident('force')} AS unit",
+        "period",
+        f"{ts} AS ts",
+        *invalid,
+        *(f"{sql} AS {name}" for name, sql in predicates.sql.items()),
+        *(
+            f"CAST({quote_ident(f)} AS DOUBLE) AS {quote_ident('value__' + f)}"
+            for f in number_fields
+        ),
+    ]
+    flagged = "SELECT * FROM marked"
+    if flags:
+        person = quote_ident("person_id")
+        hashed = not (exact_persons or is_integer_type(fields["person_id"].type))
+        if not hashed:
+            marked.append(f"{person} AS person_key")
+        else:
+            marked.append(f"CASE WHEN {person} IS NOT NULL THEN hash({person}) END AS person_key")
+            marked.append(
+                f"CASE WHEN {person} IS NOT NULL THEN hash({person}, 'evaltk') END AS person_check"
+            )
+            aggregates.append(f"count(*) FILTER (WHERE person_collision) AS {COLLISIONS}")
+        columns, windows = [], {}
+        for key, flag in flags.items():
+            days = int(flag.window.within_days)
+            windows[days] = (
+                f"w{days} AS (PARTITION BY person_key ORDER BY ts RANGE BETWEEN "
+                f"INTERVAL 1 MICROSECOND FOLLOWING AND INTERVAL {days} DAY FOLLOWING)"
+            )
+            # A row without a person or a time can neither repeat nor be anyone's repeat.
+            columns.append(
+                f"(person_key IS NOT NULL AND ts IS NOT NULL AND coalesce(bool_or({among[key]} "
+                f"AND ts IS NOT NULL) OVER w{days}, FALSE)) AS {flag.name}"
+            )
+        if hashed:
+            columns.append(
+                "coalesce(lead(person_check) OVER (PARTITION BY person_key ORDER BY ts) "
+                "<> person_check, FALSE) AS person_collision"
+            )
+        flagged = (
+            f"SELECT *, {', '.join(columns)} FROM marked WINDOW {', '.join(windows.values())}"
+        )
+
+    return (
+        f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
+        f"marked AS (SELECT {', '.join(marked)} FROM canon),\n"
+        f"flagged AS ({flagged})\n"
+        "SELECT excluded, unit, period,\n  "
+        + ",\n  ".join(aggregates)
+        + "\nFROM flagged GROUP BY ALL"
+    )

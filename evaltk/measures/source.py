@@ -1,0 +1,263 @@
+"""Find an episode file, check its columns against the protocol, and map them onto canonical fields.
+
+Nothing here reads rows: a parquet file's schema is in its footer and a CSV's header is sniffed
+from its first lines, so every check in this module costs next to nothing before the one heavy
+scan in :mod:`evaltk.measures.episodes`.
+
+Each canonical field gets an SQL expression that yields its canonical type, whatever the file
+stores (a CSV is read as text throughout, so that one odd value cannot make DuckDB guess a
+type and fail mid-scan), and, where the stored type can hold invalid values, a second
+expression that flags them. Accepted spellings:
+
+* timestamps: ISO 8601 (``2016-04-01``, ``2016-04-01 14:30[:00]``, ``2016-04-01T14:30:00``; a
+  UTC offset is ignored, the wall-clock time is used) or UK day-first ``01/04/2016[ 14:30[:00]]``;
+  timezone-aware parquet timestamps are converted to Europe/London local time;
+* booleans: ``true``/``false``, ``1``/``0``, ``Y``/``N`` (any case);
+* numbers: anything DuckDB casts to DOUBLE;
+* missing: an empty field or ``NA`` in a CSV, a null in parquet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.errors import DataError
+from evaltk.measures.sql import literal, quote_ident
+from evaltk.protocol.spec import EpisodeSource, Protocol
+
+CSV_NULLS = ("", "NA")
+UK_TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+BOOL_TRUE = ("true", "1", "y")
+BOOL_FALSE = ("false", "0", "n")
+
+_INTEGER_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}  # fmt: skip
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+_TIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
+_TEXT_TYPES = {"VARCHAR"}
+
+
+@dataclass(frozen=True)
+class EpisodeFile:
+    """An episode file located and typed, ready to be scanned."""
+
+    path: Path
+    format: str  # 'csv' | 'parquet'
+    types: dict[str, str]  # file column -> DuckDB type, in file order
+
+    def scan_sql(self, row_numbers: bool = False) -> str:
+        """A table expression reading the whole file (with 1-based-able row numbers if asked)."""
+        path = literal(str(self.path))
+        if self.format == "parquet":
+            return f"read_parquet({path}{', file_row_number = true' if row_numbers else ''})"
+        nulls = ", ".join(literal(n) for n in CSV_NULLS)
+        return f"read_csv({path}, header = true, all_varchar = true, nullstr = [{nulls}])"
+
+
+@dataclass(frozen=True)
+class FieldColumn:
+    """One canonical field as read from its file column."""
+
+    field: str
+    column: str
+    type: str
+    value: str  # SQL: the canonical value (NULL when missing)
+    invalid: str | None  # SQL: TRUE where a value is present but not valid; None if impossible
+    expected: str  # what a valid value looks like, for error messages
+
+
+def episode_format(source: EpisodeSource, path: Path) -> str:
+    """``'csv'`` or ``'parquet'``, from ``source.format`` or else the file extension."""
+    if source.format != "auto":
+        return source.format
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+        return "parquet"
+    if suffixes and (suffixes[-1] in (".csv", ".txt") or suffixes[-2:] == [".csv", ".gz"]):
+        return "csv"
+    raise DataError(
+        f"{path}: cannot tell the file format from its extension; "
+        "set data.format to 'csv' or 'parquet'"
+    )
+
+
+def open_episode_file(
+    con: duckdb.DuckDBPyConnection, source: EpisodeSource, folder: Path
+) -> EpisodeFile:
+    """Locate ``source.path`` under ``folder`` and read its column names and types.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, or cannot be read in its format.
+    """
+    path = (Path(folder) / source.path).resolve()
+    if not path.is_file():
+        raise DataError(
+            f"{path}: episode file not found; check data.path ('{source.path}', "
+            f"relative to {Path(folder)})"
+        )
+    fmt = episode_format(source, path)
+    probe = EpisodeFile(path, fmt, {})
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {probe.scan_sql()}").fetchall()
+    except duckdb.Error as error:
+        raise DataError(
+            f"{path}: cannot read it as {fmt} ({first_line(error)}); check that the file is "
+            f"complete and really {fmt}, or set data.format"
+        ) from None
+    return EpisodeFile(path, fmt, {str(row[0]): str(row[1]) for row in described})
+
+
+def first_line(error: BaseException) -> str:
+    """The first informative line of a DuckDB error, for one-line messages."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def required_fields(protocol: Protocol) -> dict[str, list[str]]:
+    """Canonical fields the protocol needs -> the outcomes (or roles) that need them."""
+    needed: dict[str, list[str]] = {
+        "episode_id": ["every episode"],
+        "force": ["every episode"],
+        "timestamp": ["every episode"],
+    }
+
+    def need(fields: Iterable[str], why: str) -> None:
+        for name in fields:
+            needed.setdefault(name, [])
+            if why not in needed[name]:
+                needed[name].append(why)
+
+    for outcome in protocol.outcomes:
+        measure = outcome.measure
+        if measure is None:
+            continue
+        need(measure.where, outcome.id)
+        need(measure.denominator or {}, outcome.id)
+        if measure.field is not None:
+            need([measure.field], outcome.id)
+        if measure.repeat is not None:
+            need(["person_id", *measure.repeat.among], outcome.id)
+    return needed
+
+
+def map_columns(file: EpisodeFile, source: EpisodeSource, protocol: Protocol) -> dict[str, str]:
+    """Canonical field -> file column for every field the protocol needs.
+
+    Raises
+    ------
+    DataError
+        Naming every missing column, the canonical field it stands for and who needs it.
+    """
+    mapping: dict[str, str] = {}
+    missing: list[str] = []
+    for name, why in required_fields(protocol).items():
+        column = source.columns.get(name, name)
+        if column in file.types:
+            mapping[name] = column
+            continue
+        how = f"mapped in data.columns" if name in source.columns else "no mapping in data.columns"
+        hint = [c for c in file.types if c.lower() == column.lower()]
+        near = f"; did you mean '{hint[0]}' (case differs)?" if hint else ""
+        missing.append(
+            f"column '{column}' for canonical field '{name}' ({how}; needed by "
+            f"{', '.join(why)}){near}"
+        )
+    if missing:
+        have = ", ".join(file.types) or "none"
+        raise DataError(
+            f"{file.path}: missing {'; '.join(missing)}. The file has columns: {have}. "
+            "Map the field to your column in data.columns, or add the column to the file"
+        )
+    return mapping
+
+
+def _base_type(duck_type: str) -> str:
+    return duck_type.split("(")[0].strip().upper()
+
+
+def is_integer_type(duck_type: str) -> bool:
+    """Whether a DuckDB column type is an integer type (of any width or sign)."""
+    return _base_type(duck_type) in _INTEGER_TYPES
+
+
+def field_column(field: str, column: str, duck_type: str, path: Path) -> FieldColumn:
+    """The canonical-value and invalid-value SQL for one field read from ``column``.
+
+    Raises
+    ------
+    DataError
+        If the column's stored type cannot hold the field (a number where a date is needed).
+    """
+    kind = FIELDS_BY_NAME[field].kind
+    base = _base_type(duck_type)
+    c = quote_ident(column)
+    text = base in _TEXT_TYPES
+
+    def wrong_type(expected: str) -> DataError:
+        return DataError(
+            f"{path}: column '{column}' (canonical field '{field}') holds {duck_type} values; "
+            f"expected {expected}. Convert the column or map another one in data.columns"
+        )
+
+    if kind == "timestamp":
+        expected = "a date-time (ISO 2016-04-01 14:30:00 or UK 01/04/2016 14:30)"
+        if base in _TIME_TYPES:
+            return FieldColumn(field, column, duck_type, f"CAST({c} AS TIMESTAMP)", None, expected)
+        if base == "TIMESTAMP WITH TIME ZONE":
+            value = f"CAST(timezone('Europe/London', {c}) AS TIMESTAMP)"
+            return FieldColumn(field, column, duck_type, value, None, expected)
+        if text:
+            formats = ", ".join(literal(f) for f in UK_TIMESTAMP_FORMATS)
+            t = f"trim({c})"
+            value = f"coalesce(try_cast({t} AS TIMESTAMP), try_strptime({t}, [{formats}]))"
+            invalid = f"({t} <> '' AND {value} IS NULL)"
+            return FieldColumn(field, column, duck_type, value, invalid, expected)
+        raise wrong_type(expected)
+    if kind == "bool":
+        expected = "true/false, 1/0 or Y/N"
+        if base == "BOOLEAN":
+            return FieldColumn(field, column, duck_type, c, None, expected)
+        if base in _INTEGER_TYPES or base in _FLOAT_TYPES or base == "DECIMAL":
+            value = f"CASE WHEN {c} = 1 THEN TRUE WHEN {c} = 0 THEN FALSE END"
+            return FieldColumn(field, column, duck_type, value, f"({c} NOT IN (0, 1))", expected)
+        if text:
+            t = f"lower(trim({c}))"
+            yes = ", ".join(literal(v) for v in BOOL_TRUE)
+            no = ", ".join(literal(v) for v in BOOL_FALSE)
+            value = f"CASE WHEN {t} IN ({yes}) THEN TRUE WHEN {t} IN ({no}) THEN FALSE END"
+            invalid = f"({t} <> '' AND {t} NOT IN ({yes}, {no}))"
+            return FieldColumn(field, column, duck_type, value, invalid, expected)
+        raise wrong_type(expected)
+    if kind == "number":
+        expected = "a number"
+        if base in _INTEGER_TYPES or base in _FLOAT_TYPES or base in ("DECIMAL", "BOOLEAN"):
+            return FieldColumn(field, column, duck_type, f"CAST({c} AS DOUBLE)", None, expected)
+        if text:
+            t = f"trim({c})"
+            value = f"try_cast({t} AS DOUBLE)"
+            return FieldColumn(
+                field, column, duck_type, value, f"({t} <> '' AND {value} IS NULL)", expected
+            )
+        raise wrong_type(expected)
+    if kind == "id":
+        # Ids keep their stored type: partitioning persons by integer is much faster than by text.
+        return FieldColumn(field, column, duck_type, c, None, "an identifier")
+    # text and category fields are compared as text.
+    return FieldColumn(field, column, duck_type, f"CAST({c} AS VARCHAR)", None, "text")
+
+
+def field_columns(file: EpisodeFile, mapping: dict[str, str]) -> dict[str, FieldColumn]:
+    """:func:`field_column` for every mapped field."""
+    return {
+        name: field_column(name, column, file.types[column], file.path)
+        for name, column in mapping.items()
+    }

@@ -1,0 +1,344 @@
+"""What one analysis's chapter says: every value the chapter template prints, as words.
+
+The template (``templates/chapter.md.j2``) fixes the order of sections; this module decides the
+wording: sentences for each outcome, readings of the diagnostics, the registration status, the
+data accounting. Values are plain text (escaped by the template) or :class:`Markup` built on
+purpose; numbers are formatted by :mod:`evaltk.publish.format`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from evaltk.publish import format as fmt
+from evaltk.publish.escape import Markup, code, join, one_line, option
+from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
+from evaltk.results.schema import AnalysisResult, Diagnostics, OutcomeResult
+
+_VERDICT_CLASS = {
+    "Resolves": "tip",
+    "Displaces": "warning",
+    "Worsens": "danger",
+    "Refers on": "attention",
+    "No detectable change": "note",
+    "Inconclusive": "note",
+}
+
+
+def slug(name: str) -> str:
+    """A name safe in a URL and a Sphinx docname: ``My analysis (v2)`` -> ``my-analysis-v2``."""
+    return re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-") or "analysis"
+
+
+def interval_level(result: AnalysisResult) -> float | None:
+    """The confidence level of the intervals, if results.json records it.
+
+    results.json 1.0 does not carry the protocol's ``decision.interval_level``; until it does,
+    intervals are labelled plain "CI" rather than with a level the book would have to guess.
+    """
+    value = getattr(result, "interval_level", None)
+    return value if isinstance(value, float) else None
+
+
+# -- the chapter's context ---------------------------------------------------------------------
+def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
+    """Everything the chapter template prints, already formatted as text or Markup."""
+    result = analysis.result
+    level = interval_level(result)
+    ordered = sorted(result.outcomes, key=lambda o: o.role != "primary")
+    registration = _registration_text(analysis)
+    return {
+        "source": f"{analysis.project_path}/{RESULTS_FILE.as_posix()}",
+        "run_command": analysis.run_command,
+        "analyses_folder": analysis.project_path.split("/")[0],
+        "command_block": _console(analysis.run_command),
+        "title": result.title,
+        "verdict": result.verdict.label,
+        "verdict_class": Markup(_VERDICT_CLASS.get(result.verdict.label, "note")),
+        "verdict_sentence": result.verdict.sentence,
+        "verdict_rule": result.verdict.rule,
+        "headline": result.headline,
+        "question": result.question,
+        "intervention": result.intervention,
+        "start": fmt.month(result.start),
+        "units": ", ".join(result.units),
+        "window": f"{fmt.month(result.window_start)} to {fmt.month(result.window_end)}",
+        "design": _design_text(result),
+        "evidence": _evidence(result),
+        "registration": fmt.registration(result.registration.status),
+        "registration_status": result.registration.status,
+        "registration_text": registration,
+        "ci_header": f"{fmt.ci_label(level)}",
+        "ci_note": _ci_note(level),
+        "primary": [_outcome_context(analysis, o, level) for o in result.primary],
+        "outcomes": [_outcome_context(analysis, o, level) for o in ordered],
+        "data": _data_context(result),
+        "downloads": _downloads(analysis),
+        "evaltk_version": result.evaltk_version,
+        "schema_version": result.results_schema_version,
+        "packages": sorted(result.packages.items()),
+    }
+
+
+def _design_text(result: AnalysisResult) -> str:
+    estimators = sorted({o.estimator for o in result.outcomes if o.estimator})
+    design = fmt.design(result.design)
+    return f"{design} ({'; '.join(estimators)})" if estimators else design
+
+
+def _evidence(result: AnalysisResult) -> str:
+    # Only the single-series ITS is rated automatically: its level follows from the design
+    # alone. A comparison design reaches level 3 only with tested pre-trends, which needs
+    # results the schema does not yet carry, so it is not claimed.
+    if result.design.strip().lower() == "its":
+        return (
+            "Maryland Scientific Methods Scale level 2: a before-after time series with trend "
+            "and seasonality controlled, but no comparison area"
+        )
+    return "not rated automatically for this design; see Methods"
+
+
+def _ci_note(level: float | None) -> str:
+    if level is None:
+        return (
+            "CI is the confidence interval at the level fixed in the protocol "
+            "(decision.interval_level, 95 % unless changed)."
+        )
+    return f"{fmt.ci_label(level)} is the {level * 100:g} % confidence interval."
+
+
+def _registration_text(analysis: LoadedAnalysis) -> Markup:
+    registration = analysis.result.registration
+    sha = code(registration.protocol_sha256)
+    if registration.status == "registered":
+        when = registration.registered_at or "an unrecorded time"
+        text = join(
+            Markup("**Registered.** "),
+            f"The protocol was registered at {when}; its SHA-256 is ",
+            sha,
+            ". The outcomes, the design and the decision rule were fixed in it before this run.",
+        )
+    elif registration.status == "exploratory":
+        text = join(
+            Markup("**Exploratory.** "),
+            "The analysts marked this run as exploratory: its results can suggest an effect, "
+            "not confirm one. Protocol SHA-256 ",
+            sha,
+            ".",
+        )
+    else:
+        text = join(
+            Markup("**Not registered.** "),
+            "This run was not made under a registered protocol, so nothing shows that the "
+            "outcomes, the design and the decision rule were fixed before the data were seen. "
+            "Read the results as exploratory until the protocol is registered (",
+            code("evaltk register"),
+            ") and the analysis is run again. Protocol SHA-256 ",
+            sha,
+            ".",
+        )
+    if registration.note:
+        text = join(text, " ", registration.note)
+    return text
+
+
+def _console(command: str) -> Markup:
+    # A fence longer than any backtick run inside keeps the block closed (CommonMark's rule).
+    longest = max((len(run) for run in re.findall(r"`+", command)), default=0)
+    fence = "`" * max(3, longest + 1)
+    # Inside a code block the command is shown literally: one line is all it needs.
+    return Markup(f"{fence}console\n$ {one_line(command)}\n{fence}")
+
+
+def _downloads(analysis: LoadedAnalysis) -> Markup:
+    files = [_download("results.json", "files/results.json")]
+    if analysis.series is not None:
+        files.append(_download("series.csv", "files/series.csv"))
+    return Markup(" and ".join(files))
+
+
+def _download(text: str, target: str) -> Markup:
+    return Markup(f"{{download}}`{text} <{target}>`")
+
+
+def _data_context(result: AnalysisResult) -> dict[str, Any]:
+    data = result.data
+    excluded = sorted(data.excluded.items(), key=lambda item: (-item[1], item[0]))
+    total = data.rows_used + sum(data.excluded.values())
+    if total == data.rows_in:
+        balance = (
+            f"{fmt.count(data.rows_used)} used + {fmt.count(sum(data.excluded.values()))} "
+            f"excluded = {fmt.count(data.rows_in)} read: every row is accounted for."
+        )
+    else:
+        balance = join(
+            Markup("**These do not add up:** "),
+            f"{fmt.count(data.rows_used)} used + {fmt.count(sum(data.excluded.values()))} "
+            f"excluded = {fmt.count(total)}, but {fmt.count(data.rows_in)} rows were read. "
+            "Re-run the analysis and report the difference.",
+        )
+    return {
+        "rows_in": fmt.count(data.rows_in),
+        "rows_used": fmt.count(data.rows_used),
+        "excluded": [(reason, fmt.count(n)) for reason, n in excluded],
+        "balance": balance,
+        "path": code(data.path),
+        "sha256": code(data.sha256),
+    }
+
+
+# -- one outcome -------------------------------------------------------------------------------
+def _outcome_context(
+    analysis: LoadedAnalysis, outcome: OutcomeResult, level: float | None
+) -> dict[str, Any]:
+    result = analysis.result
+    figure = analysis.figures.get(outcome.outcome)
+    label_cell: Markup | str = outcome.label
+    if outcome.role == "primary":
+        label_cell = join(outcome.label, Markup(" *(primary)*"))
+    return {
+        "label": outcome.label,
+        "label_cell": label_cell,
+        "class": fmt.outcome_class(outcome.outcome_class),
+        "good": fmt.good_direction(outcome.direction),
+        "change": fmt.change(outcome) if outcome.estimate is not None else "not estimated",
+        "interval": fmt.interval(outcome),
+        "p": fmt.p_value(outcome.p_value),
+        "p_adjusted": fmt.p_value(outcome.p_adjusted),
+        "averted": fmt.averted(outcome.cumulative),
+        "sentence": _sentence(outcome, level),
+        "details": list(_details(outcome, level)),
+        "figure": Markup(figure_target(outcome.outcome, figure)) if figure else None,
+        "alt": option(_alt(result, outcome)),
+        "caption": _caption(result, outcome, level),
+        "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
+        "note": outcome.note,
+    }
+
+
+def figure_target(outcome_id: str, source: Path) -> str:
+    """Where an outcome's figure is copied, relative to its chapter page."""
+    return f"figures/{slug(outcome_id)}{source.suffix.lower()}"
+
+
+def _sentence(outcome: OutcomeResult, level: float | None) -> str:
+    if fmt.finite(outcome.estimate) is None:
+        return f"{outcome.label}: not estimated."
+    words = fmt.change(outcome)
+    versus = "than expected" if words != "no change" else "from what was expected"
+    tests = [fmt.p_value(outcome.p_value, prose=True)]
+    if outcome.role == "secondary" and fmt.finite(outcome.p_adjusted) is not None:
+        tests.append("adjusted " + fmt.p_value(outcome.p_adjusted, prose=True))
+    span = fmt.interval(outcome)
+    inside = "; ".join(([f"{fmt.ci_label(level)} {span}"] if span != fmt.MISSING else []) + tests)
+    better = "Lower" if outcome.direction == "decrease" else "Higher"
+    # "Label: change" avoids verb agreement with labels that may be singular or plural.
+    return (
+        f"{outcome.label}: {words} {versus} without the scheme ({inside}). "
+        f"{better} is better for this outcome."
+    )
+
+
+def _details(outcome: OutcomeResult, level: float | None) -> Iterable[str]:
+    label = fmt.ci_label(level)
+    ratio = outcome.scale == "ratio"
+    change = fmt.ratio_change if ratio else fmt.difference_change
+    span = fmt.ratio_interval if ratio else fmt.difference_interval
+    if outcome.slope_change is not None and fmt.finite(outcome.slope_change.estimate) is not None:
+        slope = outcome.slope_change
+        yield (
+            f"Change in trend after the start: {change(slope.estimate)} per month "
+            f"({label} {span(slope.ci_low, slope.ci_high)})."
+        )
+    trend = outcome.trend_per_year
+    if trend is not None and fmt.finite(trend.estimate) is not None:
+        yield (
+            f"Underlying trend before the start: {change(trend.estimate)} per year "
+            f"({label} {span(trend.ci_low, trend.ci_high)})."
+        )
+    cumulative = outcome.cumulative
+    if cumulative is not None and cumulative.unit != "not additive":
+        months = outcome.diagnostics.n_post if outcome.diagnostics else None
+        over = f"over the {months} months after the start" if months else "after the start"
+        yield (
+            f"Total {over}: {fmt.amount(cumulative.observed)} observed against "
+            f"{fmt.amount(cumulative.counterfactual)} expected without the scheme, "
+            f"that is {fmt.averted(cumulative)}."
+        )
+    yield f"Model: {outcome.estimator}; {outcome.n_units} unit(s), {outcome.n_periods} months."
+
+
+def _alt(result: AnalysisResult, outcome: OutcomeResult) -> str:
+    return (
+        f"Line chart of {outcome.label} by month from {fmt.month(result.window_start)} to "
+        f"{fmt.month(result.window_end)}: observed values as points, the fitted model as a solid "
+        f"line and, from {fmt.month(result.start)}, the counterfactual expected without the "
+        "scheme as a dashed line with a shaded interval; a dotted vertical line marks the start."
+    )
+
+
+def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float | None) -> str:
+    if fmt.finite(outcome.estimate) is None:
+        return f"{outcome.label}: observed by month (no model estimate)."
+    return (
+        f"{outcome.label}, observed and expected without the scheme. After "
+        f"{fmt.month(result.start)}: {fmt.change_with_interval(outcome, level)}."
+    )
+
+
+def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, str]]:
+    # Every check is listed even when results.json has no value for it: a silently missing
+    # row reads as "nothing to worry about".
+    if diagnostics is None:
+        return []
+    missing = "not recorded in results.json"
+    dispersion = fmt.finite(diagnostics.dispersion)
+    if dispersion is None:
+        meaning = missing
+    elif scale != "ratio":
+        meaning = "residual variance (Pearson χ² / residual df)"
+    elif dispersion > 1.5:
+        meaning = "counts vary more than a Poisson model assumes; intervals must allow for it"
+    else:
+        meaning = "counts vary about as much as a Poisson model assumes"
+    rows = [{"name": "Dispersion", "value": _fixed(dispersion), "meaning": meaning}]
+
+    ljung = fmt.finite(diagnostics.ljung_box_p)
+    lags = f" ({diagnostics.ljung_box_lags} lags)" if diagnostics.ljung_box_lags else ""
+    if ljung is None:
+        meaning = missing
+    elif ljung < 0.05:
+        meaning = "residuals of nearby months are correlated; plain intervals would be too narrow"
+    else:
+        meaning = "no evidence that residuals of nearby months are correlated"
+    rows.append({"name": f"Ljung–Box p{lags}", "value": fmt.p_value(ljung), "meaning": meaning})
+
+    durbin = fmt.finite(diagnostics.durbin_watson)
+    if durbin is None:
+        meaning = missing
+    elif durbin < 1.5:
+        meaning = "below 2: positive autocorrelation between consecutive months"
+    elif durbin > 2.5:
+        meaning = "above 2: negative autocorrelation between consecutive months"
+    else:
+        meaning = "close to 2: little autocorrelation between consecutive months"
+    rows.append({"name": "Durbin–Watson", "value": _fixed(durbin), "meaning": meaning})
+    rows.append(
+        {
+            "name": "Months",
+            "value": (
+                f"{diagnostics.n_pre} before, {diagnostics.n_post} after, "
+                f"{diagnostics.n_washout} washout"
+            ),
+            "meaning": "Cochrane EPOC asks for at least 3 before and 3 after; washout months "
+            "are not fitted",
+        }
+    )
+    return rows
+
+
+def _fixed(value: float | None) -> str:
+    return fmt.MISSING if value is None else f"{value:.2f}"

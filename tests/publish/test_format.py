@@ -1,0 +1,136 @@
+"""Numbers for people: one rule per test, with the reason where a reader could guess wrong."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evaltk.publish import format as fmt
+from evaltk.results.schema import Cumulative
+
+from .conftest import make_result
+
+
+@pytest.mark.parametrize(
+    ("ratio", "words"),
+    [
+        (0.72, "28 % lower"),
+        (1.19, "19 % higher"),
+        (1.0, "no change"),
+        (0.9996, "no change"),  # rounds to 0.0 %
+        (0.955, "4.5 % lower"),  # one decimal below 10 %
+        (1.0996, "10 % higher"),  # 9.96 rounds up to 10: no decimal
+        (2.5, "150 % higher"),
+    ],
+)
+def test_ratio_change(ratio: float, words: str) -> None:
+    assert fmt.ratio_change(ratio) == words
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "words"),
+    [
+        (0.64, 0.81, "19 % to 36 % lower"),  # smaller change first, direction once
+        (0.81, 0.64, "19 % to 36 % lower"),  # order of the bounds does not matter
+        (1.08, 1.31, "8.0 % to 31 % higher"),
+        (0.90, 1.04, "10 % lower to 4.0 % higher"),  # straddles 1: each end its direction
+        (1.0, 1.2, "no change to 20 % higher"),
+    ],
+)
+def test_ratio_interval(low: float, high: float, words: str) -> None:
+    assert fmt.ratio_interval(low, high) == words
+
+
+@pytest.mark.parametrize("bad", [None, math.nan, math.inf])
+def test_missing_numbers_are_a_dash_never_nan(bad: float | None) -> None:
+    assert fmt.ratio_change(bad) == fmt.MISSING
+    assert fmt.ratio_interval(bad, 1.2) == fmt.MISSING
+    assert fmt.p_value(bad) == fmt.MISSING
+    assert fmt.number(bad) == fmt.MISSING
+
+
+@pytest.mark.parametrize(
+    ("difference", "words"),
+    [(3.14159, "3.14 higher"), (-12.04, "12 lower"), (0.0, "no change"), (-1234.5, "1,234 lower")],
+)
+def test_difference_change(difference: float, words: str) -> None:
+    assert fmt.difference_change(difference) == words
+
+
+def test_difference_interval() -> None:
+    assert fmt.difference_interval(-0.5, 6.7) == "0.5 lower to 6.7 higher"
+    assert fmt.difference_interval(0.5, 6.7) == "0.5 to 6.7 higher"
+    assert fmt.difference_interval(-6.7, -0.5) == "0.5 to 6.7 lower"
+
+
+@pytest.mark.parametrize(
+    ("p", "table", "prose"),
+    [
+        (0.00001, "< 0.001", "p < 0.001"),
+        (0.001, "0.001", "p = 0.001"),
+        (0.0123, "0.012", "p = 0.012"),
+        (0.0496, "0.050", "p = 0.050"),  # three decimals below 0.1 keep 0.049 and 0.051 apart
+        (0.512, "0.51", "p = 0.51"),
+        (0.999, "> 0.99", "p > 0.99"),
+    ],
+)
+def test_p_value(p: float, table: str, prose: str) -> None:
+    assert fmt.p_value(p) == table
+    assert fmt.p_value(p, prose=True) == prose
+
+
+def test_change_with_interval_names_the_level_only_when_known() -> None:
+    primary = make_result().outcome("s136_rate")
+    assert fmt.change_with_interval(primary) == "28 % lower (CI 19 % to 36 % lower)"
+    assert fmt.change_with_interval(primary, 0.95) == "28 % lower (95 % CI 19 % to 36 % lower)"
+    assert fmt.change_with_interval(primary.model_copy(update={"estimate": None})) == (
+        "not estimated"
+    )
+
+
+def _cumulative(averted: float, low: float, high: float, unit: str = "events") -> Cumulative:
+    return Cumulative(
+        averted=averted, ci_low=low, ci_high=high, observed=1.0, counterfactual=1.0, unit=unit
+    )
+
+
+def test_averted_reads_positive_as_fewer_and_negative_as_more() -> None:
+    assert fmt.averted(_cumulative(412.6, 301.2, 520.9)) == (
+        "about 413 fewer events (301 to 521 fewer)"
+    )
+    assert fmt.averted(_cumulative(-160.4, -231.0, -88.5)) == (
+        "about 160 more events (88 to 231 more)"
+    )
+    assert fmt.averted(_cumulative(120, -50, 290, "minutes")) == (
+        "about 120 fewer minutes (50 more to 290 fewer)"
+    )
+
+
+def test_averted_not_additive_and_missing() -> None:
+    assert fmt.averted(_cumulative(1.0, 0.0, 2.0, "not additive")) == "not additive"
+    assert fmt.averted(None) == fmt.MISSING
+
+
+def test_averted_small_totals_keep_one_decimal_only() -> None:
+    assert fmt.averted(_cumulative(-4.86, -70.1, 60.4)) == (
+        "about 4.9 more events (70 more to 60 fewer)"
+    )
+
+
+def test_number_amount_and_count() -> None:
+    assert fmt.amount(1462.6) == "1,463"
+    assert fmt.amount(9.42) == "9.4"
+    assert fmt.number(12345.6) == "12,346"
+    assert fmt.number(0.0123) == "0.0123"
+    assert fmt.count(1234567) == "1,234,567"
+
+
+def test_words_for_codes() -> None:
+    assert fmt.design("its") == "Interrupted time series"
+    assert fmt.design("something-new") == "something-new"  # unknown codes shown as they are
+    assert fmt.registration("unregistered") == "Not registered"
+    assert fmt.outcome_class("displacement") == "Displacement"
+    assert fmt.good_direction("decrease") == "fall"
+    assert fmt.month("2016-04-01") == "April 2016"
+    assert fmt.month("spring") == "spring"

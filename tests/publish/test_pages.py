@@ -1,0 +1,181 @@
+"""Generated pages, checked as Markdown (fast; the real build is in test_build.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evaltk.errors import PublishError
+from evaltk.publish.chapter import slug
+from evaltk.publish.load import load_analyses
+from evaltk.publish.pages import MARKER_FILE, chapters, write_pages
+
+from .conftest import HEADLINE, VERDICT, make_result, write_analysis
+
+
+def _chapter_text(book_dir: Path) -> str:
+    return (book_dir / "analyses" / "example-street-triage" / "index.md").read_text()
+
+
+def test_chapter_sections_in_order(analyses_dir: Path, book_dir: Path) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    text = _chapter_text(book_dir)
+    order = [
+        "# Street triage in Nottinghamshire \\<2016\\> \\| ITS",
+        VERDICT,
+        "Section 136 detentions fell by 28 % (95 % CI 19 % to 36 %)",
+        "```{figure} figures/s136_rate.png",
+        "## Every outcome",
+        "## Outcome by outcome",
+        "## Data accounting",
+        "## Reproducibility and registration",
+    ]
+    positions = [text.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert HEADLINE.split(". ")[0] in text
+
+
+def test_outcome_table_has_both_outcomes_formatted(analyses_dir: Path, book_dir: Path) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    rows = [line for line in _chapter_text(book_dir).splitlines() if line.startswith("| ")]
+    s136 = next(r for r in rows if r.startswith("| Section 136 detentions per 100,000"))
+    ae = next(r for r in rows if r.startswith("| Conveyances to A&E |"))
+    assert "| 28 % lower | 19 % to 36 % lower | \\< 0.001 | \\< 0.001 |" in s136
+    assert "about 413 fewer events (301 to 521 fewer)" in s136
+    assert "| 19 % higher | 8.0 % to 31 % higher | \\< 0.001 | 0.003 |" in ae
+    assert "about 160 more events (88 to 231 more)" in ae
+
+
+def test_chapter_states_registration_accounting_and_command(
+    analyses_dir: Path, book_dir: Path
+) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    text = _chapter_text(book_dir)
+    assert "**Not registered.**" in text
+    assert "*How the verdict was reached:* primary fell; A&E rose" in text
+    assert "| Excluded: outside window | 120 |" in text
+    assert "every row is accounted for" in text
+    assert "SHA-256 `" + "cd" * 32 + "`" in text
+    # The command is relative to the project folder, wherever the book was built from.
+    assert "```console\n$ evaltk run analyses/example-street-triage\n```" in text
+    assert "from analyses/example-street-triage/results/results.json" in text
+    assert "| statsmodels | 0.14.4 |" in text
+    assert "Maryland Scientific Methods Scale level 2" in text
+    assert "Ljung–Box p (12 lags) | 0.21 |" in text
+    assert "Counts from the ambulance trust's \\*dispatch\\* log." in text  # note, escaped
+
+
+def test_rows_that_do_not_add_up_are_flagged(tmp_path: Path, book_dir: Path) -> None:
+    result = make_result()
+    data = result.data.model_copy(update={"rows_used": 9_000})
+    write_analysis(tmp_path / "a" / "x", result.model_copy(update={"data": data}))
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    assert "**These do not add up:**" in (book_dir / "analyses" / "x" / "index.md").read_text()
+
+
+def test_figures_and_downloads_are_copied_next_to_the_page(
+    analyses_dir: Path, book_dir: Path
+) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    folder = book_dir / "analyses" / "example-street-triage"
+    assert (folder / "figures" / "s136_rate.png").read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "figures" / "ae_conveyances.png").is_file()
+    assert (folder / "files" / "results.json").is_file()
+    assert (folder / "files" / "series.csv").is_file()
+
+
+def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    landing = (book_dir / "index.md").read_text()
+    assert "resolve** mental-health crises, or merely **displace** them" in landing
+    assert (
+        "| [Street triage in Nottinghamshire \\<2016\\> \\| ITS]"
+        "(analyses/example-street-triage/index.md) | **Displaces** |"
+    ) in landing
+    assert "28 % lower (CI 19 % to 36 % lower)" in landing
+    assert "| Interrupted time series | Not registered |" in landing
+    toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
+    assert toc["root"] == "index"
+    assert toc["parts"][0]["chapters"] == [{"file": "analyses/example-street-triage/index"}]
+    assert toc["parts"][1]["chapters"] == [{"file": "methods"}, {"file": "about-results"}]
+
+
+def test_stale_analyses_are_removed(analyses_dir: Path, book_dir: Path) -> None:
+    write_analysis(analyses_dir / "second", make_result())
+    write_pages(load_analyses(analyses_dir), book_dir)
+    assert (book_dir / "analyses" / "second" / "index.md").is_file()
+    shutil.rmtree(analyses_dir / "second")
+    write_pages(load_analyses(analyses_dir), book_dir)
+    assert not (book_dir / "analyses" / "second").exists()
+    assert "second" not in (book_dir / "_toc.yml").read_text()
+
+
+def test_never_overwrites_what_it_did_not_generate(analyses_dir: Path, book_dir: Path) -> None:
+    (book_dir / "analyses").mkdir()
+    (book_dir / "analyses" / "precious.md").write_text("hand-written")
+    with pytest.raises(PublishError, match="not generated by `evaltk book`"):
+        write_pages(load_analyses(analyses_dir), book_dir)
+    assert (book_dir / "analyses" / "precious.md").read_text() == "hand-written"
+
+    shutil.rmtree(book_dir / "analyses")
+    (book_dir / "index.md").write_text("# My own landing page\n")
+    with pytest.raises(PublishError, match=r"index\.md: exists and was not generated"):
+        write_pages(load_analyses(analyses_dir), book_dir)
+
+
+def test_generated_folder_is_marked(analyses_dir: Path, book_dir: Path) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    assert (book_dir / "analyses" / MARKER_FILE).is_file()
+
+
+def test_book_folder_needs_its_config(analyses_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match=r"_config\.yml: not found"):
+        write_pages(load_analyses(analyses_dir), tmp_path / "empty-book")
+
+
+def test_slugs_and_collisions(analyses_dir: Path) -> None:
+    assert slug("My analysis (v2)") == "my-analysis-v2"
+    (loaded,) = load_analyses(analyses_dir)
+    twin = type(loaded)(name="Example Street Triage", folder=loaded.folder, result=loaded.result)
+    with pytest.raises(PublishError, match="would share the chapter"):
+        chapters([loaded, twin])
+
+
+def test_missing_diagnostics_are_shown_as_not_recorded(tmp_path: Path, book_dir: Path) -> None:
+    result = make_result()
+    primary = result.outcomes[0]
+    assert primary.diagnostics is not None
+    diagnostics = primary.diagnostics.model_copy(update={"ljung_box_p": None})
+    outcomes = [primary.model_copy(update={"diagnostics": diagnostics}), result.outcomes[1]]
+    write_analysis(tmp_path / "a" / "x", result.model_copy(update={"outcomes": outcomes}))
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    text = (book_dir / "analyses" / "x" / "index.md").read_text()
+    assert "| Ljung–Box p (12 lags) | – | not recorded in results.json |" in text
+
+
+def test_about_results_describes_every_schema_field() -> None:
+    """book/about-results.md is hand-written: fail when results.json gains an undocumented field."""
+    from pydantic import BaseModel
+
+    from evaltk.results import schema
+
+    from .conftest import BOOK_SOURCES
+
+    text = (BOOK_SOURCES / "about-results.md").read_text(encoding="utf-8")
+    models = [
+        value
+        for value in vars(schema).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == schema.__name__
+    ]
+    missing = {
+        f"{model.__name__}.{name}"
+        for model in models
+        for name in model.model_fields
+        if f"`{name}`" not in text
+    }
+    assert not missing, f"about-results.md does not describe {sorted(missing)}"
