@@ -12,7 +12,7 @@ reason a row with several problems is counted under) and is:
 Extension point: a new reason (duplicated ``episode_id``, say) is one more
 :class:`ExclusionRule` in the list, whose SQL predicate may use any column of the canonical
 rows — including a column computed for it first, e.g. ``count(*) OVER (PARTITION BY
-episode_id) > 1`` added in :func:`evaltk.measures.episodes.episode_query`. The pandas reference
+episode_id) > 1`` added in :func:`evaltk.measures.query.episode_query`. The pandas reference
 (:mod:`evaltk.measures.reference`) must gain the same rule, and the tests check they agree.
 """
 
@@ -22,15 +22,16 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from evaltk.measures.panel import RowAccount
 from evaltk.measures.sql import literal, quote_ident
 
 
 @dataclass(frozen=True)
 class ExclusionContext:
-    """What the rules need to know: the units and the first and last month of the window."""
+    """What the rules need to know: the first and last month of the window."""
 
-    units: Sequence[str]
     first_month: dt.date
     last_month: dt.date
 
@@ -47,10 +48,9 @@ def _timestamp_missing(_: ExclusionContext) -> str:
     return f"{quote_ident('timestamp')} IS NULL"
 
 
-def _unit_not_in_protocol(ctx: ExclusionContext) -> str:
-    force = quote_ident("force")
-    units = ", ".join(literal(u) for u in ctx.units)
-    return f"({force} IS NULL OR {force} NOT IN ({units}))"
+def _unit_not_in_protocol(_: ExclusionContext) -> str:
+    # unit_code is the position of force in protocol.units, NULL for any other force.
+    return "unit_code IS NULL"
 
 
 def _outside_window(ctx: ExclusionContext) -> str:
@@ -74,14 +74,25 @@ SERIES_EXCLUSION_REASONS: tuple[str, ...] = (
 
 
 def exclusion_sql(ctx: ExclusionContext) -> str:
-    """SQL giving each row's exclusion reason (the first rule it meets), NULL for a used row.
+    """SQL giving each row's exclusion code, NULL for a used row.
 
-    Expects columns ``"timestamp"``, ``"force"`` and ``period`` (first day of the month, DATE).
+    The code is the 1-based position in :data:`EXCLUSION_REASONS` of the first rule the row
+    meets (a small integer travels through the per-person window more cheaply than text).
+    Expects columns ``"timestamp"``, ``unit_code`` (position of the force among the
+    protocol's units, NULL for other forces) and ``period`` (first day of the month, DATE).
     """
     whens = " ".join(
-        f"WHEN {rule.predicate(ctx)} THEN {literal(rule.reason)}" for rule in EXCLUSION_RULES
+        f"WHEN {rule.predicate(ctx)} THEN {code}"
+        for code, rule in enumerate(EXCLUSION_RULES, start=1)
     )
-    return f"CASE {whens} END"
+    return f"CAST(CASE {whens} END AS UTINYINT)"
+
+
+def exclusion_reason(code: object) -> str | None:
+    """The reason for a code from :func:`exclusion_sql` (a missing code means a used row)."""
+    if pd.isna(code):  # type: ignore[arg-type]
+        return None
+    return EXCLUSION_REASONS[int(code) - 1]
 
 
 def row_account(

@@ -32,12 +32,13 @@ import pandas as pd
 
 from evaltk.episodes.schema import FIELD_NAMES
 from evaltk.errors import DataError
-from evaltk.measures.accounting import row_account
+from evaltk.measures.accounting import exclusion_reason, row_account
 from evaltk.measures.diagnose import invalid_value_error
 from evaltk.measures.engine import EngineSettings, connect
 from evaltk.measures.grid import long_frame, window_months
 from evaltk.measures.panel import Panel
 from evaltk.measures.population import population_for, read_population
+from evaltk.measures.query import COLLISIONS, episode_query
 from evaltk.measures.source import (
     EpisodeFile,
     FieldColumn,
@@ -46,7 +47,7 @@ from evaltk.measures.source import (
     map_columns,
     open_episode_file,
 )
-from evaltk.measures.query import COLLISIONS, episode_query
+from evaltk.measures.sql import quote_ident
 from evaltk.protocol.spec import EpisodeSource, Protocol
 
 
@@ -67,20 +68,31 @@ def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, Fi
             raise invalid_value_error(file, fields[name], count)
 
 
-def _check_units(groups: pd.DataFrame, protocol: Protocol, file: EpisodeFile, force: str) -> None:
+def _check_units(
+    con: duckdb.DuckDBPyConnection,
+    groups: pd.DataFrame,
+    protocol: Protocol,
+    file: EpisodeFile,
+    force: str,
+) -> None:
     used = groups[groups["excluded"].isna()]
-    have = set(used["unit"])
-    empty = [u for u in protocol.units if u not in have]
+    have = set(used["unit_code"].astype(int))
+    empty = [i for i in range(len(protocol.units)) if i not in have]
     if not empty:
         return
-    elsewhere = int(groups.loc[groups["unit"].isin(empty), "n_rows"].sum())
-    counts = groups.groupby("unit")["n_rows"].sum().sort_values(ascending=False)
-    seen = ", ".join(str(u) for u in counts.index[:6]) or "none"
+    elsewhere = int(groups.loc[groups["unit_code"].isin(empty), "n_rows"].sum())
+    # Error path only: a second, cheap scan to show which force codes the file does hold.
+    seen = con.execute(
+        f"SELECT {quote_ident(force)} FROM {file.scan_sql()} GROUP BY 1 "
+        "ORDER BY count(*) DESC, 1 LIMIT 6"
+    ).fetchall()
+    names = ", ".join(protocol.units[i] for i in empty)
     window = f"{protocol.window.start:%Y-%m} to {protocol.window.end:%Y-%m}"
     raise DataError(
-        f"{file.path}: no rows for unit(s) {', '.join(empty)} in the analysis window {window}"
+        f"{file.path}: no rows for unit(s) {names} in the analysis window {window}"
         f" ({elsewhere} rows for them outside it or without a timestamp); column '{force}' "
-        f"holds e.g. {seen}. Check the force codes in 'units' and in the file"
+        f"holds e.g. {', '.join(str(r[0]) for r in seen) or 'nothing'}. Check the force "
+        "codes in 'units' and in the file"
     )
 
 
@@ -88,9 +100,8 @@ def _grid_arrays(
     used: pd.DataFrame, units: list[str], months: pd.DatetimeIndex, column: str
 ) -> np.ndarray:
     grid = np.zeros((len(units), len(months)))
-    unit_index = {u: i for i, u in enumerate(units)}
     month_index = {m: j for j, m in enumerate(months)}
-    rows = used["unit"].map(unit_index).to_numpy(int)
+    rows = used["unit_code"].to_numpy(int)
     cols = used["period"].map(month_index).to_numpy(int)
     np.add.at(grid, (rows, cols), used[column].to_numpy(float))
     return grid
@@ -137,18 +148,16 @@ def compute_panel(
         if COLLISIONS in groups and groups[COLLISIONS].sum() > 0:
             # Two persons share a hash key (rare; see evaltk.measures.query): key on the text.
             groups = _run(con, episode_query(protocol, file, fields, exact_persons=True), file)
+        _check_invalid(groups, file, fields)
+        counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
+        account = row_account(
+            str(file.path),
+            int(groups["n_rows"].sum()),
+            {exclusion_reason(code): int(n) for code, n in counts.items()},
+        )
+        _check_units(con, groups, protocol, file, mapping["force"])
     finally:
         con.close()
-
-    _check_invalid(groups, file, fields)
-    groups["excluded"] = groups["excluded"].astype(object).where(groups["excluded"].notna(), None)
-    counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
-    account = row_account(
-        str(file.path),
-        int(groups["n_rows"].sum()),
-        {(None if pd.isna(k) else str(k)): int(v) for k, v in counts.items()},
-    )
-    _check_units(groups, protocol, file, mapping["force"])
 
     units = list(protocol.units)
     months = window_months(protocol.window)

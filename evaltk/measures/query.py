@@ -4,9 +4,10 @@ Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of t
 
 1. ``canon`` — the file's columns mapped onto canonical fields and types, with flags for
    values that cannot be read (:mod:`evaltk.measures.source`), and the month of each row;
-2. ``marked`` — per row: its exclusion reason (:mod:`evaltk.measures.accounting`), unit and
-   month, and one boolean per distinct filter of the protocol, so that only booleans and the
-   numbers being averaged travel on through the window (never the text columns);
+2. ``marked`` — per row: its exclusion reason (:mod:`evaltk.measures.accounting`), unit (as
+   its position in ``protocol.units``) and month, and one boolean per distinct filter of the
+   protocol, so that only small integers, booleans and the numbers being averaged travel on
+   through the window (never text);
 3. ``flagged`` — per row, one repeat flag per distinct repeat window, by a window over the
    person's episodes ordered in time;
 4. the final ``GROUP BY`` of exclusion reason, unit and month, with one ``count(*) FILTER``
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
 from evaltk.measures.grid import month_floor
 from evaltk.measures.source import EpisodeFile, FieldColumn, is_integer_type
-from evaltk.measures.sql import filter_sql, quote_ident
+from evaltk.measures.sql import filter_sql, literal, quote_ident
 from evaltk.protocol.spec import Comparison, Filter, Measure, Protocol, RepeatWindow
 
 COLLISIONS = "person_collisions"
@@ -80,6 +81,16 @@ class _Predicates:
         return name
 
 
+def person_hash(person: str) -> str:
+    """SQL: the 64-bit key persons are partitioned by (NULL for a missing person)."""
+    return f"CASE WHEN {person} IS NOT NULL THEN hash({person}) END"
+
+
+def person_check_hash(person: str) -> str:
+    """SQL: a second, independent 64-bit hash that exposes collisions of the first."""
+    return f"CASE WHEN {person} IS NOT NULL THEN hash({person}, 'evaltk') END"
+
+
 def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
     # Filters compare ids as text (see sql.normalise_condition); ids keep their type elsewhere.
     return {
@@ -122,7 +133,9 @@ def episode_query(
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
 
-    Result columns: ``excluded`` (reason, NULL for used rows), ``unit``, ``period`` (DATE),
+    Result columns: ``excluded`` (reason code, see :func:`~evaltk.measures.accounting.
+    exclusion_sql`; NULL for used rows), ``unit_code`` (position in ``protocol.units``; NULL
+    for other forces), ``period`` (DATE),
     ``n_rows``, ``invalid__<field>`` per field that can hold invalid values,
     ``num__<outcome>`` / ``den__<outcome>`` per outcome, and ``person_collisions`` when
     persons are keyed by hash.
@@ -135,10 +148,15 @@ def episode_query(
         for name, fc in fields.items()
         if fc.invalid is not None
     ]
-    canon.append(f"CAST(date_trunc('month', {ts}) AS DATE) AS period")
+    # Computed from the canonical values, not the file's columns of the same names.
+    canon.append(f"CAST(date_trunc('month', {fields['timestamp'].value}) AS DATE) AS period")
+    # The unit as a small integer (its position in protocol.units; NULL for other forces) is
+    # cheaper to carry through the window and to group by than the text code.
+    units = ", ".join(literal(u) for u in protocol.units)
+    force = fields["force"].value
+    canon.append(f"enum_code(try_cast({force} AS ENUM({units}))) AS unit_code")
 
     ctx = ExclusionContext(
-        units=protocol.units,
         first_month=month_floor(protocol.window.start),
         last_month=month_floor(protocol.window.end),
     )
@@ -156,7 +174,7 @@ def episode_query(
 
     marked = [
         f"{exclusion_sql(ctx)} AS excluded",
-        f"{quote_ident('force')} AS unit",
+        "unit_code",
         "period",
         f"{ts} AS ts",
         *invalid,
@@ -173,10 +191,8 @@ def episode_query(
         if not hashed:
             marked.append(f"{person} AS person_key")
         else:
-            marked.append(f"CASE WHEN {person} IS NOT NULL THEN hash({person}) END AS person_key")
-            marked.append(
-                f"CASE WHEN {person} IS NOT NULL THEN hash({person}, 'evaltk') END AS person_check"
-            )
+            marked.append(f"{person_hash(person)} AS person_key")
+            marked.append(f"{person_check_hash(person)} AS person_check")
             aggregates.append(f"count(*) FILTER (WHERE person_collision) AS {COLLISIONS}")
         columns, windows = [], {}
         for key, flag in flags.items():
@@ -203,7 +219,7 @@ def episode_query(
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
         f"marked AS (SELECT {', '.join(marked)} FROM canon),\n"
         f"flagged AS ({flagged})\n"
-        "SELECT excluded, unit, period,\n  "
+        "SELECT excluded, unit_code, period,\n  "
         + ",\n  ".join(aggregates)
         + "\nFROM flagged GROUP BY ALL"
     )

@@ -164,7 +164,7 @@ def map_columns(file: EpisodeFile, source: EpisodeSource, protocol: Protocol) ->
         if column in file.types:
             mapping[name] = column
             continue
-        how = f"mapped in data.columns" if name in source.columns else "no mapping in data.columns"
+        how = "mapped in data.columns" if name in source.columns else "no mapping in data.columns"
         hint = [c for c in file.types if c.lower() == column.lower()]
         near = f"; did you mean '{hint[0]}' (case differs)?" if hint else ""
         missing.append(

@@ -33,21 +33,11 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-") or "analysis"
 
 
-def interval_level(result: AnalysisResult) -> float | None:
-    """The confidence level of the intervals, if results.json records it.
-
-    results.json 1.0 does not carry the protocol's ``decision.interval_level``; until it does,
-    intervals are labelled plain "CI" rather than with a level the book would have to guess.
-    """
-    value = getattr(result, "interval_level", None)
-    return value if isinstance(value, float) else None
-
-
 # -- the chapter's context ---------------------------------------------------------------------
 def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
     """Everything the chapter template prints, already formatted as text or Markup."""
     result = analysis.result
-    level = interval_level(result)
+    level = result.interval_level
     ordered = sorted(result.outcomes, key=lambda o: o.role != "primary")
     registration = _registration_text(analysis)
     return {
@@ -62,7 +52,7 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "verdict_rule": result.verdict.rule,
         "headline": result.headline,
         "question": result.question,
-        "intervention": result.intervention,
+        "intervention": fmt.intervention(result.intervention),
         "start": fmt.month(result.start),
         "units": ", ".join(result.units),
         "window": f"{fmt.month(result.window_start)} to {fmt.month(result.window_end)}",
@@ -71,8 +61,11 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "registration": fmt.registration(result.registration.status),
         "registration_status": result.registration.status,
         "registration_text": registration,
-        "ci_header": f"{fmt.ci_label(level)}",
+        "tests": _tests_text(result),
+        "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
+        "adjusted_p": _adjusted_p_text(result.multiplicity),
+        "alpha": f"{result.alpha:g}",
         "primary": [_outcome_context(analysis, o, level) for o in result.primary],
         "outcomes": [_outcome_context(analysis, o, level) for o in ordered],
         "data": _data_context(result),
@@ -101,13 +94,33 @@ def _evidence(result: AnalysisResult) -> str:
     return "not rated automatically for this design; see Methods"
 
 
-def _ci_note(level: float | None) -> str:
-    if level is None:
-        return (
-            "CI is the confidence interval at the level fixed in the protocol "
-            "(decision.interval_level, 95 % unless changed)."
-        )
-    return f"{fmt.ci_label(level)} is the {level * 100:g} % confidence interval."
+def _ci_note(level: float) -> str:
+    return f"{fmt.ci_label(level)} is the {fmt.level_percent(level)} confidence interval."
+
+
+def _tests_text(result: AnalysisResult) -> str:
+    """The decision settings results.json records, in one line for the summary table."""
+    correction = fmt.multiplicity(result.multiplicity)
+    secondary = (
+        f"secondary outcomes corrected together by {correction}"
+        if correction
+        else "no correction across secondary outcomes"
+    )
+    return (
+        f"Two-sided, at α = {result.alpha:g}; {fmt.level_percent(result.interval_level)} "
+        f"confidence intervals; {secondary}"
+    )
+
+
+def _adjusted_p_text(method: str) -> str:
+    """Completes "*Adjusted p* ..." with the correction the run applied."""
+    correction = fmt.multiplicity(method)
+    if correction is None:
+        return "equals p: the protocol chose no correction for testing several secondary outcomes"
+    return (
+        f"is corrected by {correction} for testing several secondary outcomes, "
+        "as the protocol fixed"
+    )
 
 
 def _registration_text(analysis: LoadedAnalysis) -> Markup:
@@ -192,7 +205,7 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
 
 # -- one outcome -------------------------------------------------------------------------------
 def _outcome_context(
-    analysis: LoadedAnalysis, outcome: OutcomeResult, level: float | None
+    analysis: LoadedAnalysis, outcome: OutcomeResult, level: float
 ) -> dict[str, Any]:
     result = analysis.result
     figure = analysis.figures.get(outcome.outcome)
@@ -224,7 +237,7 @@ def figure_target(outcome_id: str, source: Path) -> str:
     return f"figures/{slug(outcome_id)}{source.suffix.lower()}"
 
 
-def _sentence(outcome: OutcomeResult, level: float | None) -> str:
+def _sentence(outcome: OutcomeResult, level: float) -> str:
     if fmt.finite(outcome.estimate) is None:
         return f"{outcome.label}: not estimated."
     words = fmt.change(outcome)
@@ -242,7 +255,7 @@ def _sentence(outcome: OutcomeResult, level: float | None) -> str:
     )
 
 
-def _details(outcome: OutcomeResult, level: float | None) -> Iterable[str]:
+def _details(outcome: OutcomeResult, level: float) -> Iterable[str]:
     label = fmt.ci_label(level)
     ratio = outcome.scale == "ratio"
     change = fmt.ratio_change if ratio else fmt.difference_change
@@ -280,7 +293,7 @@ def _alt(result: AnalysisResult, outcome: OutcomeResult) -> str:
     )
 
 
-def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float | None) -> str:
+def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float) -> str:
     if fmt.finite(outcome.estimate) is None:
         return f"{outcome.label}: observed by month (no model estimate)."
     return (

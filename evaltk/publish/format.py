@@ -42,6 +42,18 @@ _DESIGN_WORDS = {
     "staggered": "Staggered difference-in-differences (Callaway & Sant'Anna)",
 }
 
+_INTERVENTION_WORDS = {
+    "street_triage": "Street triage",
+    "control_room_nurse": "Control-room nurse",
+    "right_care_right_person": "Right Care, Right Person",
+    "other": "Other scheme",
+}
+
+_MULTIPLICITY_WORDS = {
+    "holm": "the Holm step-down method",
+    "benjamini_hochberg": "the Benjamini–Hochberg method (false discovery rate)",
+}
+
 _REGISTRATION_WORDS = {
     "registered": "Registered",
     "unregistered": "Not registered",
@@ -147,8 +159,8 @@ def interval(result: OutcomeResult) -> str:
     return difference_interval(result.ci_low, result.ci_high)
 
 
-def change_with_interval(result: OutcomeResult, level: float | None = None) -> str:
-    """``28 % lower (95 % CI 19 % to 36 % lower)``; the level is named only when known."""
+def change_with_interval(result: OutcomeResult, level: float) -> str:
+    """``28 % lower (95 % CI 19 % to 36 % lower)``, at the run's ``interval_level``."""
     words = change(result)
     if words == MISSING:
         return "not estimated"
@@ -158,12 +170,14 @@ def change_with_interval(result: OutcomeResult, level: float | None = None) -> s
     return f"{words} ({ci_label(level)} {span})"
 
 
-def ci_label(level: float | None = None) -> str:
-    """``95 % CI`` when the level is known, plain ``CI`` otherwise (never a guessed level)."""
-    level = finite(level)
-    if level is None:
-        return "CI"
-    return f"{level * 100:g} % CI"
+def level_percent(level: float) -> str:
+    """A confidence level as a percentage: ``0.95`` -> ``95 %``, ``0.995`` -> ``99.5 %``."""
+    return f"{round(level * 100, 6):g} %"
+
+
+def ci_label(level: float) -> str:
+    """``95 % CI`` for ``interval_level`` 0.95."""
+    return f"{level_percent(level)} CI"
 
 
 def p_value(p: float | None, *, prose: bool = False) -> str:
@@ -235,7 +249,7 @@ def count(value: int | None) -> str:
 def averted(cumulative: Cumulative | None) -> str:
     """Events averted over the post period, in words, with its interval.
 
-    ``about 1,230 fewer events (CI 800 to 1,600 fewer)``; a negative ``averted`` reads as
+    ``about 1,230 fewer events (800 to 1,600 fewer)``; a negative ``averted`` reads as
     ``more``. A measure that cannot be summed (a mean on the identity scale) says so.
     """
     if cumulative is None or cumulative.unit == "not additive":
@@ -277,6 +291,24 @@ def good_direction(direction: str) -> str:
 def design(name: str) -> str:
     """A design code in words: ``its`` -> ``Interrupted time series``; unknown codes unchanged."""
     return _DESIGN_WORDS.get(name.strip().lower(), name)
+
+
+def intervention(kind: str) -> str:
+    """The scheme's kind code in words: ``street_triage`` -> ``Street triage``.
+
+    Unknown codes are shown with spaces for underscores.
+    """
+    return _INTERVENTION_WORDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def multiplicity(method: str) -> str | None:
+    """The correction across secondary outcomes, as a noun phrase; None for ``none``.
+
+    ``holm`` -> ``the Holm step-down method``; an unknown code is named as it is.
+    """
+    if method == "none":
+        return None
+    return _MULTIPLICITY_WORDS.get(method, f"the {method.replace('_', ' ')} method")
 
 
 def registration(status: str) -> str:

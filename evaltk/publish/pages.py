@@ -28,7 +28,7 @@ import yaml
 
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
-from evaltk.publish.chapter import chapter_context, figure_target, interval_level, slug
+from evaltk.publish.chapter import chapter_context, figure_target, slug
 from evaltk.publish.escape import Markup, finalize
 from evaltk.publish.load import LoadedAnalysis, display_path
 from evaltk.results.schema import AnalysisResult
@@ -109,7 +109,7 @@ def _links(book_dir: Path, prefix: str) -> dict[str, Markup | None]:
 
 def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
-    level = interval_level(result)
+    level = result.interval_level
     parts = [f"{o.label}: {fmt.change_with_interval(o, level)}" for o in result.primary]
     return "; ".join(parts) or "no primary outcome"
 

@@ -58,7 +58,7 @@ class SimulationConfig(BaseModel):
     """Everything that defines a simulated dataset; with ``seed`` it fixes the output exactly.
 
     The defaults reproduce the ``"demo"`` preset (five East Midlands forces, 2014-01 to 2019-12,
-    about 145,000 episodes, a displacement story). Build variants with
+    about 156,000 episodes, a displacement story). Build variants with
     :meth:`preset` (``SimulationConfig.preset("national", seed=3)``), keyword arguments, or
     :meth:`model_copy` with ``update=``; every route re-validates, and any impossible setting
     raises :class:`~evaltk.errors.SimulationError`.
@@ -228,7 +228,7 @@ class SimulationConfig(BaseModel):
         Parameters
         ----------
         name
-            ``"demo"`` (5 East Midlands forces, 2014-2019, about 145,000 episodes), ``"small"``
+            ``"demo"`` (5 East Midlands forces, 2014-2019, about 156,000 episodes), ``"small"``
             (Nottinghamshire alone, about 5,600 episodes), ``"region"`` (the 5 forces at full
             scale over 2014-2023, about 1.1 million) or ``"national"`` (all 43 forces at full
             scale over 2014-2023, about 14 million, with generated staggered starts).

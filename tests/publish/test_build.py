@@ -49,7 +49,7 @@ def test_strict_build_writes_the_landing_page(built: tuple[Path, list[str]]) -> 
     landing = _text(index)
     assert TITLE in landing
     assert "Displaces" in landing
-    assert "28 % lower (CI 19 % to 36 % lower)" in landing
+    assert "28 % lower (95 % CI 19 % to 36 % lower)" in landing
     # Staging folders do not outlive the build.
     assert sorted(p.name for p in index.parent.parent.iterdir()) == ["html"]
 

@@ -80,13 +80,22 @@ def test_p_value(p: float, table: str, prose: str) -> None:
     assert fmt.p_value(p, prose=True) == prose
 
 
-def test_change_with_interval_names_the_level_only_when_known() -> None:
+def test_change_with_interval_names_the_level() -> None:
     primary = make_result().outcome("s136_rate")
-    assert fmt.change_with_interval(primary) == "28 % lower (CI 19 % to 36 % lower)"
     assert fmt.change_with_interval(primary, 0.95) == "28 % lower (95 % CI 19 % to 36 % lower)"
-    assert fmt.change_with_interval(primary.model_copy(update={"estimate": None})) == (
-        "not estimated"
-    )
+    assert fmt.change_with_interval(primary, 0.9) == "28 % lower (90 % CI 19 % to 36 % lower)"
+    no_interval = primary.model_copy(update={"ci_low": None})
+    assert fmt.change_with_interval(no_interval, 0.95) == "28 % lower"
+    no_estimate = primary.model_copy(update={"estimate": None})
+    assert fmt.change_with_interval(no_estimate, 0.95) == "not estimated"
+
+
+@pytest.mark.parametrize(
+    ("level", "label"),
+    [(0.95, "95 % CI"), (0.9, "90 % CI"), (0.995, "99.5 % CI"), (0.8, "80 % CI")],
+)
+def test_ci_label_has_no_float_noise(level: float, label: str) -> None:
+    assert fmt.ci_label(level) == label
 
 
 def _cumulative(averted: float, low: float, high: float, unit: str = "events") -> Cumulative:
@@ -130,6 +139,16 @@ def test_words_for_codes() -> None:
     assert fmt.design("its") == "Interrupted time series"
     assert fmt.design("something-new") == "something-new"  # unknown codes shown as they are
     assert fmt.registration("unregistered") == "Not registered"
+    assert fmt.intervention("street_triage") == "Street triage"
+    assert fmt.intervention("control_room_nurse") == "Control-room nurse"
+    assert fmt.intervention("right_care_right_person") == "Right Care, Right Person"
+    assert fmt.intervention("other") == "Other scheme"
+    assert fmt.intervention("crisis_cafe") == "Crisis cafe"  # a future code stays readable
+    assert fmt.multiplicity("holm") == "the Holm step-down method"
+    assert fmt.multiplicity("benjamini_hochberg") == (
+        "the Benjamini–Hochberg method (false discovery rate)"
+    )
+    assert fmt.multiplicity("none") is None
     assert fmt.outcome_class("displacement") == "Displacement"
     assert fmt.good_direction("decrease") == "fall"
     assert fmt.month("2016-04-01") == "April 2016"

@@ -68,6 +68,45 @@ def test_chapter_states_registration_accounting_and_command(
     assert "Counts from the ambulance trust's \\*dispatch\\* log." in text  # note, escaped
 
 
+def test_chapter_states_the_recorded_decision_settings(analyses_dir: Path, book_dir: Path) -> None:
+    write_pages(load_analyses(analyses_dir), book_dir)
+    text = _chapter_text(book_dir)
+    assert "| Intervention | Street triage |" in text
+    assert (
+        "| Tests | Two-sided, at α = 0.05; 95 % confidence intervals; secondary outcomes "
+        "corrected together by the Holm step-down method |"
+    ) in text
+    assert "| Outcome | Class | Good if it | Change | 95 % CI | p |" in text
+    assert "95 % CI is the 95 % confidence interval." in text
+    assert "*Adjusted p* is corrected by the Holm step-down method" in text
+    assert "(95 % CI 19 % to 36 % lower" in text  # sentences and captions name the level
+    assert "(CI " not in text and "| CI |" not in text  # never a CI without its level
+
+
+def test_chapter_uses_the_level_and_correction_of_its_own_run(
+    tmp_path: Path, book_dir: Path
+) -> None:
+    result = make_result().model_copy(
+        update={
+            "alpha": 0.01,
+            "interval_level": 0.9,
+            "multiplicity": "none",
+            "intervention": "right_care_right_person",
+        }
+    )
+    write_analysis(tmp_path / "a" / "x", result)
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    text = (book_dir / "analyses" / "x" / "index.md").read_text()
+    assert "| Intervention | Right Care, Right Person |" in text
+    assert "Two-sided, at α = 0.01; 90 % confidence intervals; no correction across" in text
+    assert "*Adjusted p* equals p: the protocol chose no correction" in text
+    assert "90 % CI 19 % to 36 % lower" in text
+    assert "95 %" not in text.replace(HEADLINE, "")  # the fixture's headline is fixed text
+    assert "Holm" not in text
+    landing = (book_dir / "index.md").read_text()
+    assert "28 % lower (90 % CI 19 % to 36 % lower)" in landing
+
+
 def test_rows_that_do_not_add_up_are_flagged(tmp_path: Path, book_dir: Path) -> None:
     result = make_result()
     data = result.data.model_copy(update={"rows_used": 9_000})
@@ -95,7 +134,7 @@ def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
         "| [Street triage in Nottinghamshire \\<2016\\> \\| ITS]"
         "(analyses/example-street-triage/index.md) | **Displaces** |"
     ) in landing
-    assert "28 % lower (CI 19 % to 36 % lower)" in landing
+    assert "28 % lower (95 % CI 19 % to 36 % lower)" in landing
     assert "| Interrupted time series | Not registered |" in landing
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
     assert toc["root"] == "index"

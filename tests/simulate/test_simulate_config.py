@@ -30,7 +30,7 @@ def test_defaults_are_the_demo_story() -> None:
     ("preset", "low", "high"),
     [
         ("small", 2_000, 8_000),
-        ("demo", 30_000, 60_000),
+        ("demo", 120_000, 200_000),  # scale 0.25: about 156,000 episodes
         ("region", 8e5, 1.5e6),
         ("national", 1e7, 2e7),
     ],

@@ -306,7 +306,9 @@ def _months(frame: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
 def _check_enough(design: ITSDesign, spec: ITSSpec) -> None:
     if design.n_pre >= MIN_PRE and design.n_post >= MIN_POST:
         return
-    washout = f" after a washout of {spec.washout_months} month(s)" if spec.washout_months else ""
+    washout = (
+        f" (not counting the {spec.washout_months}-month washout)" if spec.washout_months else ""
+    )
     raise EstimationError(
         f"ITS needs at least {MIN_PRE} months before and {MIN_POST} after the intervention "
         f"(Cochrane EPOC criterion); with start {design.start.strftime('%Y-%m')} the series "

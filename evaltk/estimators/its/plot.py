@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from matplotlib.dates import date2num
 
 from evaltk.estimators.its.options import ITSSpec
 
@@ -52,10 +53,12 @@ def plot_its(
         end = washout.iloc[-1] + pd.DateOffset(months=1)
         ax.axvspan(washout.iloc[0], end, color="0.9", zorder=0, label="washout (not fitted)")
     ax.plot(data["period"], data["observed"], "o", ms=3.5, color="0.25", label="observed")
-    ax.plot(data["period"], data["fitted"], "-", color="C0", lw=1.6, label="fitted")
+    # The fitted line breaks at the intervention: a level change is a jump, not a ramp.
+    post = data["post"].to_numpy()
+    for part, label in ((data[~post], "fitted"), (data[post], None)):
+        ax.plot(part["period"], part["fitted"], "-", color="C0", lw=1.6, label=label)
 
     # Start the counterfactual at the last pre month so that it visibly leaves the fitted line.
-    post = data["post"].to_numpy()
     first_post = int(post.argmax())
     cf = data.iloc[max(first_post - 1, 0) :]
     ax.fill_between(
@@ -68,10 +71,10 @@ def plot_its(
         label=f"counterfactual {spec.level:.0%} CI",
     )
     ax.plot(cf["period"], cf["counterfactual"], "--", color="C1", lw=1.6, label="counterfactual")
-    ax.axvline(start, color="0.4", lw=1, ls=":", label=f"intervention ({start:%Y-%m})")
+    ax.axvline(date2num(start), color="0.4", lw=1, ls=":", label=f"intervention ({start:%Y-%m})")
     ax.set_xlabel("month")
     ax.set_ylabel("events" if spec.scale == "ratio" else "outcome")
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small", frameon=False)
-    return fig, ax  # type: ignore[return-value]
+    return fig, ax

@@ -1,0 +1,64 @@
+"""Row accounting: rows in = rows used + rows excluded, one reason per row, in a fixed order."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from measures_helpers import OTHER, UNIT_A, UNIT_B, episodes, protocol, write
+
+from evaltk.measures import compute_panel
+from evaltk.measures.accounting import EXCLUSION_REASONS, exclusion_reason, row_account
+from evaltk.measures.panel import RowAccount
+
+COUNT = [{"id": "n", "measure": {"aggregate": "count"}}]
+
+
+def test_reasons_are_counted_by_priority(tmp_path):
+    table = episodes(
+        {"timestamp": "2016-01-05"},  # used
+        {"timestamp": "2016-06-30 23:59"},  # used: last minute of the window
+        {"timestamp": None, "force": OTHER},  # both problems: timestamp missing first
+        {"timestamp": None},
+        {"timestamp": "2015-01-01", "force": OTHER},  # unit before window
+        {"timestamp": "2016-02-01", "force": None},  # a missing force is not a protocol unit
+        {"timestamp": "2015-12-31 23:59"},  # outside
+        {"timestamp": "2016-07-01"},  # outside
+    )
+    write(tmp_path, table)
+    account = compute_panel(protocol(COUNT), tmp_path).accounting
+    assert account.rows_in == len(table)
+    assert account.rows_used == 2
+    assert account.excluded == {
+        "timestamp missing": 2,
+        "unit not in protocol": 2,
+        "outside analysis window": 2,
+    }
+    assert list(account.to_dict()) == ["source", "rows_in", "rows_used", "excluded"]
+    assert account.source.endswith("episodes.parquet")
+
+
+def test_every_reason_is_listed_even_when_zero(tmp_path):
+    write(tmp_path, episodes({"timestamp": "2016-01-05"}, {"timestamp": "2016-02-05", "force": UNIT_B}))
+    account = compute_panel(protocol(COUNT, units=(UNIT_A, UNIT_B)), tmp_path).accounting
+    assert account.excluded == dict.fromkeys(EXCLUSION_REASONS, 0)
+    assert account.rows_used == account.rows_in == 2
+
+
+def test_used_rows_are_the_panel_rows(tmp_path):
+    table = episodes(*({"timestamp": f"2016-{m:02d}-10"} for m in range(1, 13)))
+    write(tmp_path, table)
+    panel = compute_panel(protocol(COUNT), tmp_path)
+    assert panel.frame["numerator"].sum() == panel.accounting.rows_used == 6
+
+
+def test_row_account_helpers():
+    assert exclusion_reason(None) is None and exclusion_reason(pd.NA) is None
+    assert exclusion_reason(1) == "timestamp missing"
+    account = row_account("f", 5, {None: 3, "outside analysis window": 2})
+    assert account.excluded["outside analysis window"] == 2
+    with pytest.raises(ValueError, match="unknown exclusion reasons"):
+        row_account("f", 1, {"cosmic rays": 1})
+    with pytest.raises(AssertionError, match="does not balance"):
+        row_account("f", 6, {None: 3, "outside analysis window": 2})
+    with pytest.raises(AssertionError):
+        RowAccount("f", rows_in=1, rows_used=2)
