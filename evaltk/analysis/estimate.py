@@ -98,7 +98,7 @@ def fit_outcome(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFi
     series, note = _drop_empty_months(series, outcome)
     start = pd.Timestamp(_month_start(protocol.its_start()))
     try:
-        result = ITSModel(series, start=start, spec=spec).fit()
+        result = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note)).fit()
     except EstimationError as error:
         return OutcomeFit(outcome, aggregate, series, None, spec.family, error=str(error))
     return OutcomeFit(outcome, aggregate, series, result, spec.family, error=note or None)

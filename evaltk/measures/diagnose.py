@@ -19,13 +19,9 @@ def invalid_value_error(file: EpisodeFile, column: FieldColumn, count: int) -> D
     try:
         con.execute("SET preserve_insertion_order = true")
         if file.format == "parquet":
-            numbered = (
-                f"SELECT file_row_number + 1 AS __evaltk_row__, * FROM {file.scan_sql(True)}"
-            )
+            numbered = f"SELECT file_row_number + 1 AS __evaltk_row__, * FROM {file.scan_sql(True)}"
         else:
-            numbered = (
-                f"SELECT row_number() OVER () AS __evaltk_row__, * FROM {file.scan_sql()}"
-            )
+            numbered = f"SELECT row_number() OVER () AS __evaltk_row__, * FROM {file.scan_sql()}"
         value = f"CAST({quote_ident(column.column)} AS VARCHAR)"
         row = con.execute(
             f"SELECT __evaltk_row__, {value} FROM ({numbered}) "
@@ -46,4 +42,3 @@ def invalid_value_error(file: EpisodeFile, column: FieldColumn, count: int) -> D
         f"has {value!r}, expected {column.expected}{others}; correct it, or empty it to mark "
         "the value missing"
     )
-

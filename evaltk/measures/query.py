@@ -93,11 +93,11 @@ def person_check_hash(person: str) -> str:
 
 def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
     # Filters compare ids as text (see sql.normalise_condition); ids keep their type elsewhere.
+    ids = ("episode_id", "person_id")
     return {
-        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ("episode_id", "person_id")
-        else quote_ident(name)
+        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ids else quote_ident(name)
         for name in fields
-    }  # fmt: skip
+    }
 
 
 def _outcome_aggregates(
@@ -211,9 +211,7 @@ def episode_query(
                 "coalesce(lead(person_check) OVER (PARTITION BY person_key ORDER BY ts) "
                 "<> person_check, FALSE) AS person_collision"
             )
-        flagged = (
-            f"SELECT *, {', '.join(columns)} FROM marked WINDOW {', '.join(windows.values())}"
-        )
+        flagged = f"SELECT *, {', '.join(columns)} FROM marked WINDOW {', '.join(windows.values())}"
 
     return (
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"

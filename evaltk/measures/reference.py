@@ -171,8 +171,8 @@ def reference_panel(
     long = pd.concat(pieces, ignore_index=True)
     long = long.sort_values(
         ["unit", "period", "outcome"],
-        key=lambda c: c.map(unit_order) if c.name == "unit" else (
-            c.map(order) if c.name == "outcome" else c
+        key=lambda c: (
+            c.map(unit_order) if c.name == "unit" else (c.map(order) if c.name == "outcome" else c)
         ),
         kind="stable",
     ).reset_index(drop=True)

@@ -59,8 +59,11 @@ def _check_columns(table: pd.DataFrame, source: SeriesSource, path: Path) -> Non
         "data.exposure": source.exposure,
         **{f"data.outcomes.{k}": v for k, v in source.outcomes.items()},
     }
-    missing = [f"'{col}' (from {key})" for key, col in wanted.items() if col is not None
-               and col not in table.columns]  # fmt: skip
+    missing = [
+        f"'{col}' (from {key})"
+        for key, col in wanted.items()
+        if col is not None and col not in table.columns
+    ]
     if missing:
         raise DataError(
             f"{path}: column(s) {', '.join(missing)} missing; the file has "
@@ -198,10 +201,7 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
     aggregate = "rate" if exposure is not None else "count"
     aggregates = dict.fromkeys(outcome_ids, aggregate)
     per = {o.id: o.measure.per if o.measure else DEFAULT_PER for o in protocol.outcomes}
-    numerators = {
-        o: grid(_numbers(used, source.outcomes[o], path, False))
-        for o in outcome_ids
-    }
+    numerators = {o: grid(_numbers(used, source.outcomes[o], path, False)) for o in outcome_ids}
     denominators = dict.fromkeys(outcome_ids, exposure)
     frame = long_frame(units, months, outcome_ids, numerators, denominators, aggregates, per)
     return Panel(frame=frame, accounting=account, aggregates=aggregates, per=per)

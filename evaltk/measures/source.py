@@ -117,9 +117,25 @@ def open_episode_file(
 
 
 def first_line(error: BaseException) -> str:
-    """The first informative line of a DuckDB error, for one-line messages."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
+    """DuckDB's own account of a read error, shortened to one line.
+
+    DuckDB follows its diagnosis (line number, the offending line, expected and found field
+    counts) with generic "possible fixes" about its own options; only the diagnosis is kept.
+    """
+    lines = []
+    for line in str(error).splitlines():
+        line = line.strip()
+        if line.startswith(("Possible fixes", "LINE ")):
+            break
+        if line:
+            lines.append(line)
+    text = "; ".join(lines) or type(error).__name__
+    if "sniffing" in text:
+        text = (
+            f"{lines[0]} DuckDB could not work out the CSV layout: check the delimiter and the "
+            "quoting, and that every line has as many fields as the header"
+        )
+    return text if len(text) <= 400 else text[:397] + "..."
 
 
 def required_fields(protocol: Protocol) -> dict[str, list[str]]:

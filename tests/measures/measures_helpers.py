@@ -108,4 +108,3 @@ def values(panel, outcome: str, unit: str = UNIT_A, column: str = "value") -> li
     frame = panel.frame
     rows = frame[(frame["outcome"] == outcome) & (frame["unit"] == unit)]
     return rows[column].tolist()
-

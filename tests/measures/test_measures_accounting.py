@@ -38,7 +38,10 @@ def test_reasons_are_counted_by_priority(tmp_path):
 
 
 def test_every_reason_is_listed_even_when_zero(tmp_path):
-    write(tmp_path, episodes({"timestamp": "2016-01-05"}, {"timestamp": "2016-02-05", "force": UNIT_B}))
+    write(
+        tmp_path,
+        episodes({"timestamp": "2016-01-05"}, {"timestamp": "2016-02-05", "force": UNIT_B}),
+    )
     account = compute_panel(protocol(COUNT, units=(UNIT_A, UNIT_B)), tmp_path).accounting
     assert account.excluded == dict.fromkeys(EXCLUSION_REASONS, 0)
     assert account.rows_used == account.rows_in == 2

@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from measures_helpers import OTHER, UNIT_A, UNIT_B, episodes, protocol, values, write, write_population
+from measures_helpers import (
+    OTHER,
+    UNIT_A,
+    UNIT_B,
+    episodes,
+    protocol,
+    values,
+    write,
+    write_population,
+)
 
 from evaltk.measures import build_panel, compute_panel
 from evaltk.measures.panel import PANEL_COLUMNS
@@ -17,7 +26,8 @@ NAN = float("nan")
 
 def same(a: list[float], b: list[float]) -> bool:
     return len(a) == len(b) and all(
-        (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y) for x, y in zip(a, b, strict=True)
+        (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y)
+        for x, y in zip(a, b, strict=True)
     )
 
 
@@ -25,34 +35,71 @@ def same(a: list[float], b: list[float]) -> bool:
 def table() -> pd.DataFrame:
     # Window 2016-01..2016-06; March and May have no episodes at all.
     return episodes(
-        {"timestamp": "2016-01-03 10:00", "s136": True, "place_of_safety": "police_custody",
-         "officer_minutes": 30.0, "referral": "gp"},
-        {"timestamp": "2016-01-20 23:59", "s136": True, "place_of_safety": "emergency_department",
-         "officer_minutes": 90.0, "hospital_wait_minutes": 120.0},
-        {"timestamp": "2016-01-31 23:59:59", "ae_conveyance": True, "officer_minutes": None,
-         "referral": "crisis_team"},
-        {"timestamp": "2016-02-01 00:00", "s136": True, "place_of_safety": "health_based_suite",
-         "officer_minutes": 45.0, "referral": "community_team"},
+        {
+            "timestamp": "2016-01-03 10:00",
+            "s136": True,
+            "place_of_safety": "police_custody",
+            "officer_minutes": 30.0,
+            "referral": "gp",
+        },
+        {
+            "timestamp": "2016-01-20 23:59",
+            "s136": True,
+            "place_of_safety": "emergency_department",
+            "officer_minutes": 90.0,
+            "hospital_wait_minutes": 120.0,
+        },
+        {
+            "timestamp": "2016-01-31 23:59:59",
+            "ae_conveyance": True,
+            "officer_minutes": None,
+            "referral": "crisis_team",
+        },
+        {
+            "timestamp": "2016-02-01 00:00",
+            "s136": True,
+            "place_of_safety": "health_based_suite",
+            "officer_minutes": 45.0,
+            "referral": "community_team",
+        },
         {"timestamp": "2016-04-15", "officer_minutes": 10.0},
-        {"timestamp": "2016-06-30 23:00", "s136": True, "place_of_safety": "emergency_department",
-         "officer_minutes": 200.0},
-    )  # fmt: skip
+        {
+            "timestamp": "2016-06-30 23:00",
+            "s136": True,
+            "place_of_safety": "emergency_department",
+            "officer_minutes": 200.0,
+        },
+    )
 
 
 OUTCOMES = [
     {"id": "s136", "measure": {"aggregate": "count", "where": {"s136": True}}},
     {"id": "s136_rate", "measure": {"aggregate": "rate", "where": {"s136": True}}},
-    {"id": "to_ae", "measure": {"aggregate": "share", "denominator": {"s136": True},
-                                "where": {"s136": True, "place_of_safety": "emergency_department"}}},
+    {
+        "id": "to_ae",
+        "measure": {
+            "aggregate": "share",
+            "denominator": {"s136": True},
+            "where": {"s136": True, "place_of_safety": "emergency_department"},
+        },
+    },
     {"id": "ae_share", "measure": {"aggregate": "share", "where": {"ae_conveyance": True}}},
     {"id": "minutes", "measure": {"aggregate": "mean", "field": "officer_minutes"}},
     {"id": "wait_total", "measure": {"aggregate": "sum", "field": "hospital_wait_minutes"}},
-    {"id": "referred", "measure": {"aggregate": "count",
-                                   "where": {"referral": ["gp", "community_team", "crisis_team"]}}},
-    {"id": "long", "measure": {"aggregate": "count", "where": {"officer_minutes": {"gt": 40, "le": 90}}}},
+    {
+        "id": "referred",
+        "measure": {
+            "aggregate": "count",
+            "where": {"referral": ["gp", "community_team", "crisis_team"]},
+        },
+    },
+    {
+        "id": "long",
+        "measure": {"aggregate": "count", "where": {"officer_minutes": {"gt": 40, "le": 90}}},
+    },
     {"id": "not_30", "measure": {"aggregate": "count", "where": {"officer_minutes": {"ne": 30}}}},
     {"id": "s136_sum", "measure": {"aggregate": "sum", "field": "s136"}},
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -106,13 +153,16 @@ def test_build_panel_dispatches_to_episodes(tmp_path, table):
 
 
 def test_population_by_calendar_year(tmp_path):
-    table = episodes({"timestamp": "2016-12-05", "s136": True}, {"timestamp": "2017-01-05", "s136": True})
+    table = episodes(
+        {"timestamp": "2016-12-05", "s136": True}, {"timestamp": "2017-01-05", "s136": True}
+    )
     write(tmp_path, table)
     write_population(tmp_path, [(UNIT_A, 2016, 100_000), (UNIT_A, 2017, 50_000), ("X", 2016, 1)])
     p = protocol(
         [{"id": "r", "measure": {"aggregate": "rate", "where": {"s136": True}, "per": 1000}}],
-        start="2016-11-01", end="2017-02-28",
-    )  # fmt: skip
+        start="2016-11-01",
+        end="2017-02-28",
+    )
     panel = compute_panel(p, tmp_path)
     assert values(panel, "r", column="denominator") == [100_000, 100_000, 50_000, 50_000]
     assert values(panel, "r") == pytest.approx([0, 0.01, 0.02, 0])
@@ -128,11 +178,15 @@ def test_units_and_series_sum(tmp_path):
     write(tmp_path, table)
     write_population(tmp_path, [(UNIT_A, 2016, 100_000), (UNIT_B, 2016, 300_000)])
     p = protocol(
-        [{"id": "rate", "measure": {"aggregate": "rate", "where": {"s136": True}}},
-         {"id": "share", "measure": {"aggregate": "share", "where": {"s136": True}}},
-         {"id": "mean", "measure": {"aggregate": "mean", "field": "officer_minutes"}}],
-        units=(UNIT_B, UNIT_A), start="2016-01-01", end="2016-02-29",
-    )  # fmt: skip
+        [
+            {"id": "rate", "measure": {"aggregate": "rate", "where": {"s136": True}}},
+            {"id": "share", "measure": {"aggregate": "share", "where": {"s136": True}}},
+            {"id": "mean", "measure": {"aggregate": "mean", "field": "officer_minutes"}},
+        ],
+        units=(UNIT_B, UNIT_A),
+        start="2016-01-01",
+        end="2016-02-29",
+    )
     panel = compute_panel(p, tmp_path)
     assert list(panel.frame["unit"].drop_duplicates()) == [UNIT_B, UNIT_A]  # protocol order
     rate = panel.series("rate")
@@ -146,12 +200,22 @@ def test_units_and_series_sum(tmp_path):
 
 
 def test_column_mapping(tmp_path, table):
-    renamed = table.rename(columns={"s136": "S136_FLAG", "timestamp": "INCIDENT DATETIME",
-                                    "force": "Force's code", "officer_minutes": "mins"})  # fmt: skip
+    renamed = table.rename(
+        columns={
+            "s136": "S136_FLAG",
+            "timestamp": "INCIDENT DATETIME",
+            "force": "Force's code",
+            "officer_minutes": "mins",
+        }
+    )
     write(tmp_path, renamed)
     write_population(tmp_path, [(UNIT_A, 2016, 200_000)])
-    columns = {"s136": "S136_FLAG", "timestamp": "INCIDENT DATETIME", "force": "Force's code",
-               "officer_minutes": "mins"}  # fmt: skip
+    columns = {
+        "s136": "S136_FLAG",
+        "timestamp": "INCIDENT DATETIME",
+        "force": "Force's code",
+        "officer_minutes": "mins",
+    }
     mapped = compute_panel(protocol(OUTCOMES, data={"columns": columns}), tmp_path)
     write(tmp_path, table)
     plain = compute_panel(protocol(OUTCOMES), tmp_path)
@@ -179,9 +243,15 @@ def test_csv_spellings_of_booleans_and_dates(tmp_path):
         f"f,{UNIT_A},NA,1\n"
     )
     (tmp_path / "e.csv").write_text(text)
-    p = protocol([{"id": "n", "measure": {"aggregate": "count", "where": {"s136": True}}},
-                  {"id": "no", "measure": {"aggregate": "count", "where": {"s136": False}}}],
-                 start="2016-01-01", end="2016-02-29", data={"path": "e.csv"})  # fmt: skip
+    p = protocol(
+        [
+            {"id": "n", "measure": {"aggregate": "count", "where": {"s136": True}}},
+            {"id": "no", "measure": {"aggregate": "count", "where": {"s136": False}}},
+        ],
+        start="2016-01-01",
+        end="2016-02-29",
+        data={"path": "e.csv"},
+    )
     panel = compute_panel(p, tmp_path)
     assert values(panel, "n") == [2, 1]
     assert values(panel, "no") == [1, 0]
@@ -193,6 +263,10 @@ def test_text_fields_compare_as_text(tmp_path):
     table = episodes({"timestamp": "2016-01-05", "force": 7, "s136": True})
     table["force"] = table["force"].astype("int64")
     write(tmp_path, table)
-    p = protocol([{"id": "n", "measure": {"aggregate": "count", "where": {"s136": True}}}],
-                 units=("7",), start="2016-01-01", end="2016-02-29")  # fmt: skip
+    p = protocol(
+        [{"id": "n", "measure": {"aggregate": "count", "where": {"s136": True}}}],
+        units=("7",),
+        start="2016-01-01",
+        end="2016-02-29",
+    )
     assert values(compute_panel(p, tmp_path), "n", unit="7") == [1, 0]

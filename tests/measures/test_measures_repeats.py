@@ -14,10 +14,12 @@ def repeat_protocol(among=None, where=None, within=28, **kwargs):
     repeat = {"within_days": within, **({"among": among} if among else {})}
     measure = {"aggregate": "count", "repeat": repeat, **({"where": where} if where else {})}
     return protocol(
-        [{"id": "repeats", "measure": measure},
-         {"id": "share", "measure": {**measure, "aggregate": "share"}}],
+        [
+            {"id": "repeats", "measure": measure},
+            {"id": "share", "measure": {**measure, "aggregate": "share"}},
+        ],
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 def run(tmp_path, table, p=None, **kwargs):
@@ -98,8 +100,10 @@ def test_among_differs_from_where(tmp_path):
 
 
 def test_string_and_integer_person_ids_agree(tmp_path):
-    rows = [{"timestamp": f"2016-0{1 + i % 6}-{1 + i % 27:02d}", "person_id": f"p{i % 7}"}
-            for i in range(60)]  # fmt: skip
+    rows = [
+        {"timestamp": f"2016-0{1 + i % 6}-{1 + i % 27:02d}", "person_id": f"p{i % 7}"}
+        for i in range(60)
+    ]
     table = episodes(*rows)
     as_text = run(tmp_path, table).frame
     table["person_id"] = table["person_id"].str[1:].astype("int64")
@@ -116,7 +120,9 @@ def test_hash_collision_falls_back_to_exact_persons(tmp_path, monkeypatch):
     expected = run(tmp_path, table).frame
     assert values(run(tmp_path, table), "repeats") == [1, 0, 0, 0, 0, 0]
     # Every person hashes to the same key: a collision the check must catch and undo.
-    monkeypatch.setattr(query_module, "person_hash", lambda p: f"CASE WHEN {p} IS NOT NULL THEN 1 END")
+    monkeypatch.setattr(
+        query_module, "person_hash", lambda p: f"CASE WHEN {p} IS NOT NULL THEN 1 END"
+    )
     calls = []
     original = query_module.episode_query
 
@@ -135,9 +141,11 @@ def test_two_windows_are_computed_independently(tmp_path):
         {"timestamp": "2016-02-20", "person_id": "x"},  # 50 days later
     )
     p = protocol(
-        [{"id": "r28", "measure": {"aggregate": "count", "repeat": {"within_days": 28}}},
-         {"id": "r90", "measure": {"aggregate": "count", "repeat": {"within_days": 90}}}],
-    )  # fmt: skip
+        [
+            {"id": "r28", "measure": {"aggregate": "count", "repeat": {"within_days": 28}}},
+            {"id": "r90", "measure": {"aggregate": "count", "repeat": {"within_days": 90}}},
+        ],
+    )
     panel = run(tmp_path, table, p)
     assert values(panel, "r28") == [0] * 6
     assert values(panel, "r90") == [1, 0, 0, 0, 0, 0]

@@ -32,7 +32,7 @@ def test_strings_round_trip_through_duckdb(text):
 def test_identifiers_round_trip_through_duckdb(name):
     con = duckdb.connect()
     con.execute(f"CREATE TABLE t ({quote_ident(name)} INTEGER)")
-    con.execute(f"INSERT INTO t VALUES (7)")
+    con.execute("INSERT INTO t VALUES (7)")
     assert con.execute(f"SELECT {quote_ident(name)} FROM t").fetchone() == (7,)
     assert con.execute("DESCRIBE t").fetchone()[0] == name
     with pytest.raises(ValueError):
@@ -74,7 +74,9 @@ def test_conditions_take_the_type_of_their_field():
 
 def test_user_strings_in_filters_are_data_not_sql():
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a'), ('x''; DROP TABLE t; --')) v(force)")
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES ('a'), ('x''; DROP TABLE t; --')) v(force)"
+    )
     sql = filter_sql({"force": "x'; DROP TABLE t; --"}, {"force": "force"})
     assert con.execute(f"SELECT count(*) FROM t WHERE {sql}").fetchone() == (1,)
     assert con.execute("SELECT count(*) FROM t").fetchone() == (2,)

@@ -82,7 +82,9 @@ class ITSDesign:
         return int((self.post & ~self.in_fit).sum())
 
 
-def build_design(series: pd.DataFrame, start: object, spec: ITSSpec) -> ITSDesign:
+def build_design(
+    series: pd.DataFrame, start: object, spec: ITSSpec, *, allow_gaps: bool = False
+) -> ITSDesign:
     """Validate ``series`` and build the design for an ITS fit.
 
     Parameters
@@ -94,6 +96,10 @@ def build_design(series: pd.DataFrame, start: object, spec: ITSSpec) -> ITSDesig
         First month of the intervention (a month start). It counts as post-intervention.
     spec : ITSSpec
         The model options.
+    allow_gaps : bool
+        Accept missing months (e.g. a share with no denominator that month). ``time`` still
+        counts calendar months, so trend and slope are unaffected; the autocorrelation
+        diagnostics and HAC treat the months either side of a gap as adjacent.
 
     Returns
     -------
@@ -126,7 +132,10 @@ def build_design(series: pd.DataFrame, start: object, spec: ITSSpec) -> ITSDesig
         frame["exposure"] = series["exposure"].to_numpy()
     frame = frame.sort_values("period", kind="stable").reset_index(drop=True)
     periods = pd.DatetimeIndex(frame["period"], name="period")
-    _check_consecutive(periods)
+    if not allow_gaps:
+        _check_consecutive(periods)
+    elif periods.has_duplicates:
+        _check_consecutive(periods)  # names the duplicated month
 
     y = _outcome(frame, spec)
     exposure = None
@@ -192,7 +201,9 @@ def design_matrix(periods: pd.DatetimeIndex, start: pd.Timestamp, spec: ITSSpec)
     month ``m_t``: ``sin_k = sin(2 pi k m_t / 12)`` and ``cos_k = cos(2 pi k m_t / 12)``.
     """
     n = len(periods)
-    time = np.arange(1, n + 1, dtype=float)
+    # Calendar months since the first period, so a gap (allowed on request) keeps the clock.
+    first = periods[0]
+    time = np.asarray((periods.year - first.year) * 12 + (periods.month - first.month), float) + 1
     level = np.asarray(periods >= start, dtype=float)
     months_since_start = (periods.year - start.year) * 12 + (periods.month - start.month)
     cols: dict[str, np.ndarray] = {

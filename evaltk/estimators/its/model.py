@@ -37,6 +37,9 @@ class ITSModel:
     spec : ITSSpec, optional
         Model options; ``ITSSpec()`` (quasi-Poisson, two Fourier pairs, level change only,
         model-based covariance) by default.
+    allow_gaps : bool, optional
+        Accept missing months (a share whose denominator was zero that month has no
+        observation). ``time`` keeps counting calendar months across a gap.
 
     Raises
     ------
@@ -75,13 +78,30 @@ class ITSModel:
     :func:`~evaltk.estimators.its.options.default_hac_lags`; HAC ignores the washout gap and
     treats the fitted months as adjacent. Intervals use the normal quantile, as R's
     ``Epi::ci.lin``.
+
+    Events averted over the post months after the washout are
+    :math:`\sum_t (c_t - y_t)` and, from the model alone, :math:`\sum_t (c_t - \mu_t)`, with
+    delta-method intervals on the sums of :math:`g^{-1}` of the linear predictors using the
+    parameter covariance (see :func:`~evaltk.estimators.its.effects.cumulative_effect`); the
+    relative effect is :math:`\sum \mu_t / \sum c_t - 1`.
+
+    Diagnostics use Pearson residuals of the fitted months: dispersion
+    :math:`\sum r_t^2 / (n - p)` (``p`` counts NB's ``alpha``), the Ljung-Box test at
+    ``min(12, n // 4)`` lags (no degrees-of-freedom adjustment) and the Durbin-Watson statistic.
     """
 
-    def __init__(self, series: pd.DataFrame, start: Any, spec: ITSSpec | None = None) -> None:
+    def __init__(
+        self,
+        series: pd.DataFrame,
+        start: Any,
+        spec: ITSSpec | None = None,
+        *,
+        allow_gaps: bool = False,
+    ) -> None:
         self._spec = ITSSpec() if spec is None else spec
         if not isinstance(self._spec, ITSSpec):
             raise EstimationError(f"ITS spec must be an ITSSpec, got {type(spec).__name__}.")
-        self._design = build_design(series, start, self._spec)
+        self._design = build_design(series, start, self._spec, allow_gaps=allow_gaps)
 
     @property
     def spec(self) -> ITSSpec:

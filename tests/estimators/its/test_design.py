@@ -169,3 +169,18 @@ def test_no_fitting_in_init(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(model_module, "_fit", boom)
     ITSModel(series(24), START)
+
+
+def test_gaps_refused_by_default_and_keep_the_calendar_clock_when_allowed() -> None:
+    periods = pd.date_range("2015-01-01", periods=36, freq="MS")
+    rng = np.random.default_rng(3)
+    series = pd.DataFrame({"period": periods, "y": rng.poisson(40, 36).astype(float)})
+    gapped = series.drop(index=[5, 6]).reset_index(drop=True)
+    spec = ITSSpec(seasonality="none")
+    start = pd.Timestamp("2016-01-01")
+    with pytest.raises(EstimationError, match="gap: no row for 2015-06 to 2015-07"):
+        ITSModel(gapped, start, spec)
+    design = ITSModel(gapped, start, spec, allow_gaps=True).design
+    # Month 8 (2015-08) keeps time 8 although it is the 6th row.
+    assert design.exog["time"].iloc[5] == 8.0
+    assert design.exog["time"].iloc[-1] == 36.0
