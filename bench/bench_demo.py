@@ -42,7 +42,10 @@ def main() -> None:
         print(f"run {attempt}: {seconds:.1f} s wall, peak RSS of children so far {peak:.2f} GiB")
     best = min(times)
     verdict = "meets" if max(times) <= TARGET_SECONDS else "MISSES"
-    print(f"evaltk demo: best {best:.1f} s, worst {max(times):.1f} s; {verdict} the {TARGET_SECONDS:.0f} s target")
+    print(
+        f"evaltk demo: best {best:.1f} s, worst {max(times):.1f} s; "
+        f"{verdict} the {TARGET_SECONDS:.0f} s target"
+    )
 
 
 if __name__ == "__main__":

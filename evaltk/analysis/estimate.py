@@ -79,10 +79,7 @@ def model_series(panel: Panel, protocol: Protocol, outcome: Outcome, family: str
 
 def _drop_empty_months(frame: pd.DataFrame, outcome: Outcome) -> tuple[pd.DataFrame, str]:
     """Months whose denominator is zero carry no information about a share or mean."""
-    if "exposure" in frame:
-        empty = ~(frame["exposure"] > 0)
-    else:
-        empty = frame["y"].isna()
+    empty = ~(frame["exposure"] > 0) if "exposure" in frame else frame["y"].isna()
     if not empty.any():
         return frame, ""
     months = ", ".join(p.strftime("%Y-%m") for p in frame.loc[empty, "period"])

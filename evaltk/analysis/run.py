@@ -21,19 +21,19 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # a run draws figures to files; never needs a screen
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from evaltk import __version__  # noqa: E402
-from evaltk.analysis.atomic import replace_folder  # noqa: E402
-from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all  # noqa: E402
-from evaltk.errors import DataError  # noqa: E402
-from evaltk.measures import build_panel  # noqa: E402
-from evaltk.measures.panel import Panel  # noqa: E402
-from evaltk.protocol import LoadedProtocol, load_protocol  # noqa: E402
-from evaltk.protocol.canonical import protocol_sha256  # noqa: E402
-from evaltk.protocol.spec import EpisodeSource, Protocol  # noqa: E402
-from evaltk.results.schema import (  # noqa: E402
+from evaltk import __version__
+from evaltk.analysis.atomic import replace_folder
+from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all
+from evaltk.errors import DataError
+from evaltk.measures import build_panel
+from evaltk.measures.panel import Panel
+from evaltk.protocol import LoadedProtocol, load_protocol
+from evaltk.protocol.canonical import protocol_sha256
+from evaltk.protocol.spec import EpisodeSource, Protocol
+from evaltk.results.schema import (
     AnalysisResult,
     Cumulative,
     DataSummary,
@@ -42,9 +42,9 @@ from evaltk.results.schema import (  # noqa: E402
     OutcomeResult,
     Registration,
 )
-from evaltk.verdict.headline import headline  # noqa: E402
-from evaltk.verdict.multiplicity import adjust  # noqa: E402
-from evaltk.verdict.rules import decide  # noqa: E402
+from evaltk.verdict.headline import headline
+from evaltk.verdict.multiplicity import adjust
+from evaltk.verdict.rules import decide
 
 Progress = Callable[[str], None]
 
@@ -106,7 +106,7 @@ def _outcome_result(
         "estimator": _estimator_text(fit, protocol),
         "scale": "difference" if fit.family == "gaussian" else "ratio",
         "n_units": n_units,
-        "n_periods": int(len(fit.series)),
+        "n_periods": len(fit.series),
         "note": fit.error or "",
     }
     result = fit.result

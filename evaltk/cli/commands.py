@@ -2,5 +2,11 @@
 
 from __future__ import annotations
 
-from evaltk.cli import book, demo, run, schema, validate  # noqa: F401
-from evaltk.cli import simulate  # noqa: F401
+from evaltk.cli import (  # noqa: F401
+    book,
+    demo,
+    run,
+    schema,
+    simulate,
+    validate,
+)

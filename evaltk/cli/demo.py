@@ -68,7 +68,8 @@ def demo(
     began = time.perf_counter()
 
     def step(number: int, text: str) -> None:
-        console.print(f"[bold]\\[{number}/3][/] {text}  [dim]({time.perf_counter() - began:.1f} s)[/]")
+        elapsed = time.perf_counter() - began
+        console.print(f"[bold]\\[{number}/3][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
     step(1, "Simulating episode data for the demo forces")
     config = SimulationConfig.preset("demo").model_copy(update={"seed": seed})

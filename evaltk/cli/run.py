@@ -14,7 +14,8 @@ from evaltk.cli.app import app, user_errors
 @user_errors
 def run(
     analysis: Path = typer.Argument(
-        ..., help="The analysis folder (holding analysis.yaml), e.g. analyses/example-street-triage."
+        ...,
+        help="The analysis folder (holding analysis.yaml), e.g. analyses/example-street-triage.",
     ),
 ) -> None:
     """Run an analysis: outcome measures, one model per outcome, the verdict, and figures.

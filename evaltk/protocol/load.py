@@ -89,7 +89,7 @@ def _to_python(
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _LineLoader(("")).construct_object(key_node)
+            key = _LineLoader("").construct_object(key_node)
             if not isinstance(key, str | int | bool):
                 raise ProtocolError(
                     f"{path}:{key_node.start_mark.line + 1}: a key must be text, not {key!r}"

@@ -32,7 +32,7 @@ from pydantic import (
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)
@@ -41,7 +41,7 @@ Scalar = bool | int | float | str
 
 
 class _Frozen(BaseModel):
-    """Base for every protocol model: immutable, and unknown fields are errors (typos are caught)."""
+    """Base of every protocol model: immutable; an unknown field is an error (catches typos)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -343,7 +343,9 @@ class Protocol(_Frozen):
         if isinstance(self.data, EpisodeSource):
             missing = [o.id for o in self.outcomes if o.measure is None]
             if missing:
-                raise ValueError(f"outcomes need a 'measure' for episode data: {', '.join(missing)}")
+                raise ValueError(
+                    f"outcomes need a 'measure' for episode data: {', '.join(missing)}"
+                )
             needs_population = [
                 o.id for o in self.outcomes if o.measure and o.measure.aggregate == "rate"
             ]

@@ -76,7 +76,9 @@ def headline(
         if r.role == "secondary" and r.p_adjusted is not None and r.p_adjusted < alpha
     ]
     if changed:
-        parts = [f"{lower_first(r.label)} {effect_text(r)} ({interval_text(r, level)})" for r in changed]
+        parts = [
+            f"{lower_first(r.label)} {effect_text(r)} ({interval_text(r, level)})" for r in changed
+        ]
         sentences.append("Elsewhere in the system, " + "; ".join(parts) + ".")
     else:
         sentences.append(

@@ -123,7 +123,7 @@ def decide(results: Sequence[OutcomeResult], decision: Decision) -> Verdict:
         ]
         if risen:
             return Verdict(
-                label=label,  # type: ignore[arg-type]
+                label=label,
                 rule=f"Primary fell significantly, but {outcome_class} outcomes rose "
                 f"significantly after {decision.multiplicity} correction: {_names(risen)}.",
                 sentence=f"{name} fell, but demand moved elsewhere: {lower_first(_names(risen))} "

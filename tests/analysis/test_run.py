@@ -26,7 +26,7 @@ def test_run_writes_every_result_file(analysis_dir: Path) -> None:
     folder = analysis_dir / "results"
     written = AnalysisResult.model_validate_json((folder / "results.json").read_text())
     assert written == result
-    assert [o.outcome for o in written.outcomes][0] == "s136_rate"
+    assert written.outcomes[0].outcome == "s136_rate"
     for outcome in written.outcomes:
         assert outcome.estimate is not None, outcome.note
         assert outcome.figure is not None and (folder / outcome.figure).is_file()
@@ -87,7 +87,9 @@ def test_protocol_error_exits_non_zero_without_traceback(analysis_dir: Path) -> 
     yaml_path.write_text(yaml_path.read_text() + "desing: {kind: its}\n")
     done = cli("run", analysis_dir)
     assert done.returncode == 2
-    assert done.stderr.strip() == f"error: {yaml_path}:4: desing: unknown field; check its spelling against the template"
+    assert done.stderr.strip() == (
+        f"error: {yaml_path}:4: desing: unknown field; check its spelling against the template"
+    )
     assert not (analysis_dir / "results").exists()
 
 

@@ -61,7 +61,9 @@ def test_analysis_overrides_merge_mappings_and_replace_lists(tmp_path: Path) -> 
 
 def test_misspelt_field_names_file_line_and_field(tmp_path: Path) -> None:
     path = analysis(tmp_path, "titel: Oops\n")
-    assert problems(path) == [f"{path}:2: titel: unknown field; check its spelling against the template"]
+    assert problems(path) == [
+        f"{path}:2: titel: unknown field; check its spelling against the template"
+    ]
 
 
 def test_wrong_type_names_line_and_field(tmp_path: Path) -> None:
