@@ -36,13 +36,15 @@ class OutcomeFit:
     result: ITSResult | None
     family: str
     error: str | None = None
+    model: ITSModel | None = None  # kept for the ledger's month-level estimating functions
 
     @property
     def cumulative_unit(self) -> str:
         if self.aggregate == "mean" and self.family == "gaussian":
             return "not additive"
         if self.aggregate in ("mean", "sum"):
-            field = self.outcome.measure.field if self.outcome.measure else None
+            # A ready series has no measure; its outcome id then names what it sums.
+            field = self.outcome.measure.field if self.outcome.measure else self.outcome.id
             return "minutes" if field and field.endswith("minutes") else "units of the field"
         return "events"
 
@@ -95,10 +97,13 @@ def fit_outcome(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFi
     series, note = _drop_empty_months(series, outcome)
     start = pd.Timestamp(_month_start(protocol.its_start()))
     try:
-        result = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note)).fit()
+        model = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note))
+        result = model.fit()
     except EstimationError as error:
         return OutcomeFit(outcome, aggregate, series, None, spec.family, error=str(error))
-    return OutcomeFit(outcome, aggregate, series, result, spec.family, error=note or None)
+    return OutcomeFit(
+        outcome, aggregate, series, result, spec.family, error=note or None, model=model
+    )
 
 
 def fit_all(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:

@@ -8,6 +8,11 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
 * ``figures/OUTCOME.png`` — observed against counterfactual.
+
+Before anything is read, the protocol is checked against its registration
+(``ANALYSIS/registration.json``): an unregistered or changed protocol is refused with a
+field-level diff, unless the run is *exploratory*, in which case results.json, every figure and
+(through results.json) every book page say so.
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ from evaltk.measures.panel import Panel
 from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
+from evaltk.registration import check_registration, results_registration
+from evaltk.registration.stamp import (
+    EXPLORATORY_OUTCOME,
+    EXPLORATORY_RUN,
+    png_metadata,
+    stamp_figure,
+)
 from evaltk.results.schema import (
     AnalysisResult,
     Cumulative,
@@ -42,7 +54,10 @@ from evaltk.results.schema import (
     OutcomeResult,
     Registration,
 )
+from evaltk.verdict.equivalence import equivalence_fields
+from evaltk.verdict.evidence import evidence_level
 from evaltk.verdict.headline import headline
+from evaltk.verdict.ledger import build_ledger
 from evaltk.verdict.multiplicity import adjust
 from evaltk.verdict.rules import decide
 
@@ -128,8 +143,14 @@ def _outcome_result(
     cumulative = result.cumulative
     diagnostics = result.diagnostics
     additive = fit.cumulative_unit != "not additive"
+    std_error = finite_or_none(effect.std_error)
+    margin = outcome.margin or protocol.decision.minimum_important_change
     return OutcomeResult(
         **common,
+        std_error=std_error,
+        **equivalence_fields(
+            finite_or_none(effect.estimate), std_error, common["scale"], outcome.direction, margin
+        ),
         estimate=finite_or_none(effect.estimate),
         ci_low=finite_or_none(effect.ci_low),
         ci_high=finite_or_none(effect.ci_high),
@@ -202,9 +223,40 @@ def _packages() -> dict[str, str]:
     return versions
 
 
-def assemble(loaded: LoadedProtocol, panel: Panel, fits: list[OutcomeFit]) -> AnalysisResult:
-    """Build the AnalysisResult from the fits (no I/O except hashing the data file)."""
+def _unregistered(protocol: Protocol) -> Registration:
+    return Registration(
+        status="unregistered",
+        protocol_sha256=protocol_sha256(protocol),
+        note="This run was not checked against a registered protocol.",
+    )
+
+
+def _flagged_headline(text: str, registration: Registration) -> str:
+    """The headline, led by what a reader must know first about how it stands to the plan."""
+    flags = []
+    if registration.status == "exploratory":
+        flags.append("Exploratory analysis, not the registered one.")
+    if registration.primary_changed:
+        registered = ", ".join(registration.registered_primary) or "none"
+        flags.append(
+            f"The primary outcome was changed after registration (registered: {registered})."
+        )
+    return " ".join([*flags, text])
+
+
+def assemble(
+    loaded: LoadedProtocol,
+    panel: Panel,
+    fits: list[OutcomeFit],
+    registration: Registration | None = None,
+) -> AnalysisResult:
+    """Build the AnalysisResult from the fits (no I/O except hashing the data file).
+
+    ``registration`` is the block from :func:`evaltk.registration.results_registration`;
+    without it the result is marked unregistered.
+    """
     protocol = loaded.protocol
+    registration = registration or _unregistered(protocol)
     adjusted = _adjusted_p_values(fits, protocol.decision.multiplicity)
     outcomes = [
         _outcome_result(fit, protocol, len(protocol.units), adjusted[fit.outcome.id])
@@ -212,6 +264,7 @@ def assemble(loaded: LoadedProtocol, panel: Panel, fits: list[OutcomeFit]) -> An
     ]
     start = protocol.its_start().replace(day=1)
     scheme = _SCHEME[protocol.intervention.kind]
+    ledger = build_ledger(fits, protocol)
     return AnalysisResult(
         evaltk_version=__version__,
         analysis=loaded.folder.resolve().name,
@@ -226,39 +279,59 @@ def assemble(loaded: LoadedProtocol, panel: Panel, fits: list[OutcomeFit]) -> An
         alpha=protocol.decision.alpha,
         interval_level=protocol.decision.interval_level,
         multiplicity=protocol.decision.multiplicity,
-        registration=Registration(
-            status="unregistered",
-            protocol_sha256=protocol_sha256(protocol),
-            note="Registration arrives with `evaltk register`; this run was not checked "
-            "against a registered protocol.",
-        ),
+        registration=registration,
         verdict=decide(outcomes, protocol.decision),
-        headline=headline(
-            outcomes,
-            scheme=scheme,
-            start=start,
-            places=", ".join(protocol.units),
-            alpha=protocol.decision.alpha,
-            level=protocol.decision.interval_level,
+        headline=_flagged_headline(
+            headline(
+                outcomes,
+                scheme=scheme,
+                start=start,
+                places=", ".join(protocol.units),
+                alpha=protocol.decision.alpha,
+                level=protocol.decision.interval_level,
+            ),
+            registration,
         ),
+        ledger=ledger,
+        evidence=evidence_level(protocol, ledger),
+        not_measured=list(protocol.not_measured),
         data=_data_summary(loaded, panel),
         outcomes=outcomes,
         packages=_packages(),
     )
 
 
-def _draw_figures(fits: list[OutcomeFit], folder: Path) -> None:
+def _figure_mark(outcome_id: str, registration: Registration) -> str | None:
+    """The exploratory mark a figure must carry, if any."""
+    if registration.status != "registered":
+        return EXPLORATORY_RUN
+    if outcome_id in registration.exploratory_outcomes:
+        return EXPLORATORY_OUTCOME
+    return None
+
+
+def _draw_figures(fits: list[OutcomeFit], folder: Path, registration: Registration) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for fit in fits:
         if fit.result is None:
             continue
         fig, ax = fit.result.plot()
         ax.set_title(fit.outcome.label)
-        fig.savefig(folder / f"{fit.outcome.id}.png", dpi=110, bbox_inches="tight")
+        mark = _figure_mark(fit.outcome.id, registration)
+        if mark:
+            stamp_figure(fig, mark)
+        fig.savefig(
+            folder / f"{fit.outcome.id}.png",
+            dpi=110,
+            bbox_inches="tight",
+            metadata=png_metadata(registration.status, mark),
+        )
         plt.close(fig)
 
 
-def run_analysis(path: str | Path, progress: Progress | None = None) -> AnalysisResult:
+def run_analysis(
+    path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
+) -> AnalysisResult:
     """Run one analysis folder end to end and write its ``results/``.
 
     Parameters
@@ -267,15 +340,30 @@ def run_analysis(path: str | Path, progress: Progress | None = None) -> Analysis
         The analysis folder (holding ``analysis.yaml``) or the YAML file itself.
     progress : callable, optional
         Called with a short description at the start of each step.
+    exploratory : bool, default False
+        Run even if the protocol is unregistered or differs from its registration, and stamp
+        every output as exploratory.
 
     Returns
     -------
     AnalysisResult
         What was written to ``results/results.json``.
+
+    Raises
+    ------
+    RunRefused
+        Without ``exploratory``, when the analysis is unregistered, its registration log
+        fails verification, or the protocol changed since the latest registration entry (the
+        message lists each changed field). Nothing is written.
     """
     say = progress or (lambda _message: None)
     say("Reading the protocol")
     loaded = load_protocol(path)
+    say("Checking the registration")
+    check = check_registration(loaded)
+    if check.status != "registered" and not exploratory:
+        raise check.refusal()
+    registration = results_registration(check, exploratory=exploratory)
     protocol = loaded.protocol
     source = loaded.folder / protocol.data.path
     if not source.is_file():
@@ -288,10 +376,10 @@ def run_analysis(path: str | Path, progress: Progress | None = None) -> Analysis
     say(f"Fitting {len(protocol.outcomes)} models")
     fits = fit_all(panel, protocol)
     say("Deciding and writing results")
-    result = assemble(loaded, panel, fits)
+    result = assemble(loaded, panel, fits, registration)
     with replace_folder(loaded.folder / "results") as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
-        _draw_figures(fits, staging / "figures")
+        _draw_figures(fits, staging / "figures", result.registration)
     return result

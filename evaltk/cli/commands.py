@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from evaltk.cli import (  # noqa: F401
+    amend,
     book,
     demo,
+    power,
+    register,
     run,
     schema,
     simulate,

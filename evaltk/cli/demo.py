@@ -38,7 +38,12 @@ def _prepare_workdir(workdir: Path, root: Path) -> None:
             ignore=shutil.ignore_patterns("_build", "analyses"),
         )
     (workdir / EXAMPLE).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(root / EXAMPLE / "analysis.yaml", workdir / EXAMPLE / "analysis.yaml")
+    # The registration (and the power analysis it recorded) travel with the analysis, so the
+    # demo runs the registered analysis, not an exploratory one.
+    for name in ("analysis.yaml", "registration.json"):
+        shutil.copy2(root / EXAMPLE / name, workdir / EXAMPLE / name)
+    if (root / EXAMPLE / "power").is_dir():
+        shutil.copytree(root / EXAMPLE / "power", workdir / EXAMPLE / "power", dirs_exist_ok=True)
 
 
 @app.command()

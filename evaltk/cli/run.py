@@ -17,8 +17,20 @@ def run(
         ...,
         help="The analysis folder (holding analysis.yaml), e.g. analyses/example-street-triage.",
     ),
+    exploratory: bool = typer.Option(
+        False,
+        "--exploratory",
+        help="Run even though the protocol is unregistered or differs from its registration. "
+        "Every output is stamped as exploratory: results.json (registration status), each "
+        "figure (a visible mark) and each book page (a warning).",
+    ),
 ) -> None:
     """Run an analysis: outcome measures, one model per outcome, the verdict, and figures.
+
+    The protocol is first checked against ANALYSIS/registration.json (see `evaltk register`):
+    if it is unregistered, its log fails verification, or any value changed since the latest
+    registration entry, the run is refused with exit code 3 and a list of the changed fields
+    (e.g. outcomes[7].measure.repeat.within_days: 28 -> 29), and nothing is written.
 
     Writes ANALYSIS/results/ (results.json, series.csv, panel.csv, figures/) whole or not at
     all: if anything fails, the previous results are left untouched.
@@ -27,7 +39,11 @@ def run(
 
     console = Console(highlight=False)
     with console.status("Starting") as status:
-        result = run_analysis(analysis, progress=lambda step: status.update(step))
+        result = run_analysis(
+            analysis, progress=lambda step: status.update(step), exploratory=exploratory
+        )
+    if result.registration.status != "registered":
+        console.print("[bold red]EXPLORATORY[/]: not the registered analysis")
     folder = analysis if analysis.is_dir() else analysis.parent
     console.print(f"[bold]{result.verdict.label}[/]: {result.verdict.sentence}")
     console.print(result.headline)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -88,9 +89,9 @@ def exclusion_sql(ctx: ExclusionContext) -> str:
     return f"CAST(CASE {whens} END AS UTINYINT)"
 
 
-def exclusion_reason(code: object) -> str | None:
+def exclusion_reason(code: Any) -> str | None:
     """The reason for a code from :func:`exclusion_sql` (a missing code means a used row)."""
-    if pd.isna(code):  # type: ignore[arg-type]
+    if code is None or pd.isna(code):
         return None
     return EXCLUSION_REASONS[int(code) - 1]
 

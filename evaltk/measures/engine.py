@@ -37,7 +37,8 @@ class EngineSettings:
         ``temp_directory`` beyond it), while leaving room for pandas, the notebook and the OS
         on a laptop. The process's peak is somewhat above this (Python, pandas, result frames).
     temp_directory
-        Where DuckDB spills; default a folder under the system temporary directory.
+        Where DuckDB spills; default a per-process folder under the system temporary
+        directory (created only if DuckDB needs to spill).
     """
 
     threads: int | None = None
@@ -66,7 +67,10 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     # The limit is formatted by us or given by the caller as a size; quote it as a literal.
     limit = settings.resolved_memory_limit().replace("'", "")
     con.execute(f"SET memory_limit = '{limit}'")
-    temp = settings.temp_directory or os.path.join(tempfile.gettempdir(), "evaltk-duckdb")
+    # One spill folder per process: concurrent analyses must not share DuckDB's temp files.
+    temp = settings.temp_directory or os.path.join(
+        tempfile.gettempdir(), f"evaltk-duckdb-{os.getpid()}"
+    )
     con.execute("SET temp_directory = '" + temp.replace("'", "''") + "'")
     # Output order comes from ORDER BY; not preserving scan order lets the scan run freely.
     con.execute("SET preserve_insertion_order = false")

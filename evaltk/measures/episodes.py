@@ -175,7 +175,8 @@ def compute_panel(
         years = months.year.to_numpy()
         population = np.array([[table[(u, int(y))] for y in years] for u in units])
 
-    numerators, denominators = {}, {}
+    numerators: dict[str, np.ndarray] = {}
+    denominators: dict[str, np.ndarray | None] = {}
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
@@ -186,7 +187,7 @@ def compute_panel(
             denominators[outcome.id] = population
         else:
             denominators[outcome.id] = None
-    aggregates = {o.id: o.measure.aggregate for o in protocol.outcomes if o.measure}
+    aggregates: dict[str, str] = {o.id: o.measure.aggregate for o in protocol.outcomes if o.measure}
     per = {o.id: o.measure.per for o in protocol.outcomes if o.measure}
     frame = long_frame(
         units, months, [o.id for o in protocol.outcomes], numerators, denominators, aggregates, per

@@ -21,9 +21,8 @@ def window_months(window: Window) -> pd.DatetimeIndex:
 
     The window works in whole months: a start of 2014-01-15 still includes all of January.
     """
-    return pd.date_range(month_floor(window.start), month_floor(window.end), freq="MS").astype(
-        "datetime64[ns]"
-    )
+    months = pd.date_range(month_floor(window.start), month_floor(window.end), freq="MS")
+    return pd.DatetimeIndex(months, dtype="datetime64[ns]")
 
 
 def measure_value(

@@ -5,9 +5,9 @@ Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of t
 1. ``canon`` — the file's columns mapped onto canonical fields and types, with flags for
    values that cannot be read (:mod:`evaltk.measures.source`), and the month of each row;
 2. ``marked`` — per row: its exclusion reason (:mod:`evaltk.measures.accounting`), unit (as
-   its position in ``protocol.units``) and month, and one boolean per distinct filter of the
-   protocol, so that only small integers, booleans and the numbers being averaged travel on
-   through the window (never text);
+   its position in ``protocol.units``) and month, and one bit per distinct filter of the
+   protocol, so that only a few integers and the numbers being averaged travel on through the
+   window (never text);
 3. ``flagged`` — per row, one repeat flag per distinct repeat window, by a window over the
    person's episodes ordered in time;
 4. the final ``GROUP BY`` of exclusion reason, unit and month, with one ``count(*) FILTER``
@@ -65,20 +65,40 @@ def repeat_flags(protocol: Protocol) -> dict[tuple[int, str], RepeatFlag]:
 
 
 class _Predicates:
-    """Distinct filters -> boolean columns ``pred__0``, ``pred__1``... of the ``marked`` step."""
+    """Distinct filters of the protocol, packed as bits into integer columns of ``marked``.
+
+    Each distinct filter is evaluated once per row and stored as one bit of ``bits__0``,
+    ``bits__1``... (63 filters to a column). Carrying a few integers through the per-person
+    window instead of one boolean column per filter makes the window cheaper: it has to move
+    every column of every row. :meth:`test` gives the SQL that reads a filter's bit back.
+    """
+
+    _PER_COLUMN = 63
 
     def __init__(self, columns: dict[str, str]) -> None:
         self._columns = columns
-        self.sql: dict[str, str] = {}  # column name -> SQL
+        self.sql: list[str] = []  # filter SQL, by bit number
 
-    def column(self, where: Filter) -> str:
+    def test(self, where: Filter) -> str:
+        """SQL, valid after ``marked``, that is TRUE where the row meets ``where``."""
         text = filter_sql(where, self._columns)
-        for name, sql in self.sql.items():
-            if sql == text:
-                return name
-        name = f"pred__{len(self.sql)}"
-        self.sql[name] = text
-        return name
+        if text == "TRUE":
+            return "TRUE"
+        if text not in self.sql:
+            self.sql.append(text)
+        column, bit = divmod(self.sql.index(text), self._PER_COLUMN)
+        return f"(bits__{column} & {1 << bit}) <> 0"
+
+    def columns(self) -> list[str]:
+        """The ``marked`` select items packing every filter into ``bits__<n>`` (BIGINT)."""
+        items = []
+        for start in range(0, len(self.sql), self._PER_COLUMN):
+            chunk = self.sql[start : start + self._PER_COLUMN]
+            packed = " | ".join(
+                f"(CAST({sql} AS BIGINT) << {bit})" for bit, sql in enumerate(chunk)
+            )
+            items.append(f"{packed} AS bits__{start // self._PER_COLUMN}")
+        return items
 
 
 def person_hash(person: str) -> str:
@@ -106,7 +126,7 @@ def _outcome_aggregates(
     predicates: _Predicates,
     flags: dict[tuple[int, str], RepeatFlag],
 ) -> list[str]:
-    match = predicates.column(measure.where)
+    match = predicates.test(measure.where)
     if measure.repeat is not None:
         flag = flags[(measure.repeat.within_days, filter_key(measure.repeat.among))]
         match = f"{match} AND {flag.name}"
@@ -114,7 +134,7 @@ def _outcome_aggregates(
     if measure.aggregate in ("count", "rate", "share"):
         parts = [f"count(*) FILTER (WHERE {match}) AS {num}"]
         if measure.aggregate == "share":
-            denominator = predicates.column(measure.denominator or {})
+            denominator = predicates.test(measure.denominator or {})
             parts.append(f"count(*) FILTER (WHERE {denominator}) AS {den}")
         return parts
     assert measure.field is not None
@@ -170,7 +190,7 @@ def episode_query(
         if outcome.measure.field is not None and outcome.measure.field not in number_fields:
             number_fields.append(outcome.measure.field)
         aggregates += _outcome_aggregates(outcome.id, outcome.measure, predicates, flags)
-    among = {key: predicates.column(flag.window.among) for key, flag in flags.items()}
+    among = {key: predicates.test(flag.window.among) for key, flag in flags.items()}
 
     marked = [
         f"{exclusion_sql(ctx)} AS excluded",
@@ -178,7 +198,7 @@ def episode_query(
         "period",
         f"{ts} AS ts",
         *invalid,
-        *(f"{sql} AS {name}" for name, sql in predicates.sql.items()),
+        *predicates.columns(),
         *(
             f"CAST({quote_ident(f)} AS DOUBLE) AS {quote_ident('value__' + f)}"
             for f in number_fields

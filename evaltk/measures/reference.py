@@ -1,16 +1,21 @@
 """A plain pandas implementation of the measures: the oracle the DuckDB engine is checked against.
 
-It follows the definitions in :mod:`evaltk.measures.episodes` line by line, in memory and
-without any cleverness, so that it is easy to read and to trust. The property tests compare
+It follows the definitions in :mod:`evaltk.measures.episodes` directly, in memory, so that it
+is easy to read and to trust. The property tests compare
 :func:`~evaltk.measures.episodes.compute_panel` with it on random episode tables, and the
-benchmark (``bench/bench_measures.py``) times it as the "plain pandas" baseline. It expects
-episodes already in canonical form (canonical column names; timestamps as datetimes; booleans
-as booleans) and does not check values: reading and checking files is the engine's job.
+benchmark (``bench/bench_measures.py``) times it as the "plain pandas" baseline, so it is
+written the way a careful pandas user would: one column per numerator and denominator, ONE
+``groupby(unit, month).sum()``, and repeat windows from a per-person ``groupby`` running
+minimum and ``shift`` on the rows sorted by person and time.
+
+It expects episodes already in canonical form (canonical column names; timestamps as
+datetimes; booleans as booleans) and does not check values: reading and checking files is the
+engine's job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +25,16 @@ from evaltk.measures.accounting import EXCLUSION_REASONS
 from evaltk.measures.panel import PANEL_COLUMNS, Panel, RowAccount
 from evaltk.measures.source import required_fields
 from evaltk.measures.sql import normalise_condition
-from evaltk.protocol.spec import Comparison, EpisodeSource, Filter, Protocol, RepeatWindow
+from evaltk.protocol.spec import (
+    Comparison,
+    Condition,
+    EpisodeSource,
+    Filter,
+    Protocol,
+    RepeatWindow,
+)
+
+_NEVER = np.iinfo(np.int64).max  # "no later episode", as nanoseconds
 
 
 def read_canonical(protocol: Protocol, folder: Path) -> pd.DataFrame:
@@ -35,32 +49,32 @@ def read_canonical(protocol: Protocol, folder: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
         frame = pd.read_parquet(path, columns=list(wanted))
     else:
-        frame = pd.read_csv(path, usecols=list(wanted), parse_dates=[_inverse(wanted)])
+        stamp = next(column for column, field in wanted.items() if field == "timestamp")
+        frame = pd.read_csv(path, usecols=list(wanted), parse_dates=[stamp])
     return frame.rename(columns=wanted)
 
 
-def _inverse(wanted: Mapping[str, str]) -> str:
-    return next(column for column, field in wanted.items() if field == "timestamp")
-
-
-def _condition(column: pd.Series, condition) -> pd.Series:
-    present = column.notna()
+def _condition(column: pd.Series, condition: Condition) -> np.ndarray:
+    present = column.notna().to_numpy()
     if isinstance(condition, Comparison):
         result = present.copy()
         for op, bound in (
-            ("gt", condition.gt), ("ge", condition.ge), ("lt", condition.lt),
-            ("le", condition.le), ("ne", condition.ne),
-        ):  # fmt: skip
+            ("gt", condition.gt),
+            ("ge", condition.ge),
+            ("lt", condition.lt),
+            ("le", condition.le),
+            ("ne", condition.ne),
+        ):
             if bound is not None:
-                result &= getattr(column, op)(bound).fillna(False).astype(bool)
+                result &= getattr(column, op)(bound).fillna(False).to_numpy(bool)
         return result
     values = condition if isinstance(condition, list) else [condition]
-    return present & column.isin(values).fillna(False).astype(bool)
+    return present & column.isin(values).fillna(False).to_numpy(bool)
 
 
-def matches(frame: pd.DataFrame, where: Filter) -> pd.Series:
+def matches(frame: pd.DataFrame, where: Filter) -> np.ndarray:
     """Rows meeting every condition of ``where``; a missing value never matches."""
-    result = pd.Series(True, index=frame.index)
+    result = np.ones(len(frame), dtype=bool)
     for name, condition in where.items():
         column = frame[name]
         if name in ("episode_id", "person_id"):
@@ -69,32 +83,46 @@ def matches(frame: pd.DataFrame, where: Filter) -> pd.Series:
     return result
 
 
-def repeats(frame: pd.DataFrame, window: RepeatWindow) -> pd.Series:
-    """Whether each episode is followed by one of the same person (matching ``among``) within
-    ``window.within_days`` days, strictly later: groupby on the person, then shift."""
-    valid = frame["person_id"].notna() & frame["timestamp"].notna()
-    person = pd.factorize(frame["person_id"])[0]
-    ts = frame["timestamp"].to_numpy("datetime64[ns]").astype(np.int64)
-    among = matches(frame, window.among).to_numpy() & valid.to_numpy()
-    never = np.iinfo(np.int64).max
-    # One row per distinct (person, instant): the earliest matching episode at that instant.
-    keys = pd.DataFrame({"person": person, "ts": ts, "among_ts": np.where(among, ts, never)})
-    keys = keys[valid.to_numpy()]
-    per_instant = keys.groupby(["person", "ts"], sort=True)["among_ts"].min().reset_index()
-    # The earliest matching instant strictly after each instant: a reversed running minimum
-    # within the person, shifted by one instant.
-    reversed_min = per_instant.iloc[::-1].groupby("person")["among_ts"].cummin().iloc[::-1]
-    per_instant["next_ts"] = (
-        reversed_min.groupby(per_instant["person"]).shift(-1).fillna(never).astype(np.int64)
+def repeats(frame: pd.DataFrame, window: RepeatWindow) -> np.ndarray:
+    """Whether each episode is followed, strictly later and within ``window.within_days`` days,
+    by an episode of the same person that matches ``window.among``."""
+    ts = pd.to_datetime(frame["timestamp"]).to_numpy("datetime64[ns]").astype(np.int64)
+    person = pd.factorize(frame["person_id"])[0]  # -1 for a missing person
+    valid = (person >= 0) & frame["timestamp"].notna().to_numpy()
+    rows = np.flatnonzero(valid)
+    result = np.zeros(len(frame), dtype=bool)
+    if len(rows) == 0:
+        return result
+    rows = rows[np.lexsort((ts[rows], person[rows]))]  # by person, then time
+    p, t = person[rows], ts[rows]
+    among_ts = np.where(matches(frame, window.among)[rows], t, _NEVER)
+
+    # Episodes of one person at the same instant form one "instant"; none repeats another.
+    new_instant = np.r_[True, (p[1:] != p[:-1]) | (t[1:] != t[:-1])]
+    starts = np.flatnonzero(new_instant)
+    instant = np.cumsum(new_instant) - 1
+    instant_person, instant_ts = p[starts], t[starts]
+    earliest_among = np.minimum.reduceat(among_ts, starts)
+    # Earliest matching instant at or after each instant (running minimum from the end, per
+    # person), shifted by one instant within the person: the first strictly later one.
+    from_here = (
+        pd.Series(earliest_among[::-1]).groupby(instant_person[::-1]).cummin().to_numpy()[::-1]
+    )
+    following = (
+        pd.Series(from_here).groupby(instant_person).shift(-1, fill_value=_NEVER).to_numpy(np.int64)
     )
     limit = np.int64(window.within_days) * 86_400 * 10**9
-    per_instant["repeat"] = (per_instant["next_ts"] != never) & (
-        per_instant["next_ts"] - per_instant["ts"] <= limit
-    )
-    flags = keys[["person", "ts"]].merge(per_instant, on=["person", "ts"], how="left")
-    result = pd.Series(False, index=frame.index)
-    result[valid.to_numpy()] = flags["repeat"].to_numpy()
+    repeat = (following != _NEVER) & (following - instant_ts <= limit)
+
+    result[rows] = repeat[instant]
     return result
+
+
+def _as_float(column: pd.Series) -> np.ndarray:
+    """Numbers (or booleans as 0/1) as floats, with NaN for missing values."""
+    if column.dtype == object:
+        column = column.map(lambda v: np.nan if v is None else float(v))
+    return column.astype("Float64").to_numpy(float, na_value=np.nan)
 
 
 def reference_panel(
@@ -105,13 +133,16 @@ def reference_panel(
 ) -> Panel:
     """The :class:`Panel` of ``protocol``'s outcomes from canonical ``episodes``, in pandas."""
     frame = episodes.reset_index(drop=True)
-    ts = pd.to_datetime(frame["timestamp"])
-    period = ts.dt.to_period("M").dt.to_timestamp()
-    first = pd.Timestamp(protocol.window.start).to_period("M").to_timestamp()
-    last = pd.Timestamp(protocol.window.end).to_period("M").to_timestamp()
+    month = pd.to_datetime(frame["timestamp"]).to_numpy("datetime64[ns]").astype("datetime64[M]")
+    first = np.datetime64(protocol.window.start, "M")
+    last = np.datetime64(protocol.window.end, "M")
     force = frame["force"].astype("string")
     reason = np.select(
-        [ts.isna(), ~force.isin(protocol.units).fillna(False), (period < first) | (period > last)],
+        [
+            np.isnat(month),
+            ~force.isin(protocol.units).fillna(False).to_numpy(bool),
+            (month < first) | (month > last),
+        ],
         list(EXCLUSION_REASONS),
         default="",
     )
@@ -123,59 +154,65 @@ def reference_panel(
         excluded={r: int(counts.get(r, 0)) for r in EXCLUSION_REASONS},
     )
 
-    used = reason == ""
-    grid = pd.MultiIndex.from_product(
-        [list(protocol.units), pd.date_range(first, last, freq="MS")], names=["unit", "period"]
-    )
-    keys = [force[used].to_numpy(object), period[used].to_numpy()]
-    flag_cache: dict[str, pd.Series] = {}
-    pieces = []
+    # One column per numerator and denominator, then one groupby over the used rows.
+    columns: dict[str, np.ndarray] = {}
+    repeat_cache: dict[str, np.ndarray] = {}
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
         match = matches(frame, measure.where)
         if measure.repeat is not None:
             key = measure.repeat.model_dump_json()
-            if key not in flag_cache:
-                flag_cache[key] = repeats(frame, measure.repeat)
-            match &= flag_cache[key]
-        piece = pd.DataFrame(index=grid)
+            if key not in repeat_cache:
+                repeat_cache[key] = repeats(frame, measure.repeat)
+            match = match & repeat_cache[key]
         if measure.aggregate in ("count", "rate", "share"):
-            counted = match[used].astype(float)
-            piece["numerator"] = _by_unit_month(counted, keys, grid)
+            columns[f"num {outcome.id}"] = match.astype(float)
         else:
-            values = pd.Series(_as_float(frame[measure.field]), index=frame.index)
-            selected = values.where(match)[used]
-            piece["numerator"] = _by_unit_month(selected.fillna(0.0), keys, grid)
+            assert measure.field is not None
+            value = _as_float(frame[measure.field])
+            counted = match & ~np.isnan(value)
+            columns[f"num {outcome.id}"] = np.where(counted, value, 0.0)
             if measure.aggregate == "mean":
-                piece["denominator"] = _by_unit_month(selected.notna().astype(float), keys, grid)
+                columns[f"den {outcome.id}"] = counted.astype(float)
         if measure.aggregate == "share":
-            denominator = matches(frame, measure.denominator or {})[used].astype(float)
-            piece["denominator"] = _by_unit_month(denominator, keys, grid)
-        if measure.aggregate == "rate":
+            columns[f"den {outcome.id}"] = matches(frame, measure.denominator or {}).astype(float)
+    used = reason == ""
+    sums = (
+        pd.DataFrame(columns)[used]
+        .groupby([force[used].to_numpy(object), month[used].astype("datetime64[ns]")])
+        .sum()
+    )
+    months = pd.date_range(first.astype("datetime64[ns]"), last.astype("datetime64[ns]"), freq="MS")
+    grid = pd.MultiIndex.from_product([list(protocol.units), months], names=["unit", "period"])
+    sums = sums.reindex(grid, fill_value=0.0)
+
+    pieces: list[pd.DataFrame] = []
+    for outcome in protocol.outcomes:
+        measure = outcome.measure
+        assert measure is not None
+        piece = pd.DataFrame(index=grid)
+        piece["numerator"] = sums[f"num {outcome.id}"]
+        if measure.aggregate in ("share", "mean"):
+            piece["denominator"] = sums[f"den {outcome.id}"]
+        elif measure.aggregate == "rate":
             assert population is not None
             piece["denominator"] = [population[(u, p.year)] for u, p in grid]
-        if "denominator" not in piece:
+        else:
             piece["denominator"] = np.nan
         if measure.aggregate in ("count", "sum"):
             piece["value"] = piece["numerator"]
         else:
-            den = piece["denominator"].replace(0.0, np.nan)
-            piece["value"] = piece["numerator"] / den
+            piece["value"] = piece["numerator"] / piece["denominator"].replace(0.0, np.nan)
             if measure.aggregate == "rate":
                 piece["value"] *= measure.per
         piece["outcome"] = outcome.id
+        piece["outcome_order"] = len(pieces)
         pieces.append(piece.reset_index())
-    order = {o.id: i for i, o in enumerate(protocol.outcomes)}
     unit_order = {u: i for i, u in enumerate(protocol.units)}
     long = pd.concat(pieces, ignore_index=True)
-    long = long.sort_values(
-        ["unit", "period", "outcome"],
-        key=lambda c: (
-            c.map(unit_order) if c.name == "unit" else (c.map(order) if c.name == "outcome" else c)
-        ),
-        kind="stable",
-    ).reset_index(drop=True)
+    long["unit_order"] = long["unit"].map(unit_order)
+    long = long.sort_values(["unit_order", "period", "outcome_order"]).reset_index(drop=True)
     long = long[list(PANEL_COLUMNS)].astype({"numerator": float, "denominator": float})
     long["unit"] = long["unit"].astype(str)
     long["outcome"] = long["outcome"].astype(str)
@@ -186,16 +223,3 @@ def reference_panel(
         aggregates={o.id: o.measure.aggregate for o in protocol.outcomes if o.measure},
         per={o.id: o.measure.per for o in protocol.outcomes if o.measure},
     )
-
-
-def _by_unit_month(values: pd.Series, keys: Sequence[np.ndarray], grid: pd.MultiIndex):
-    summed = values.groupby([keys[0], keys[1]]).sum()
-    summed.index.names = ["unit", "period"]
-    return summed.reindex(grid, fill_value=0.0).to_numpy(float)
-
-
-def _as_float(column: pd.Series) -> np.ndarray:
-    """Numbers (or booleans as 0/1) as floats, with NaN for missing values."""
-    if column.dtype == object:
-        column = column.map(lambda v: np.nan if v is None else float(v))
-    return column.astype("Float64").to_numpy(float, na_value=np.nan)

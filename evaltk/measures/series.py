@@ -83,7 +83,8 @@ def _periods(table: pd.DataFrame, source: SeriesSource, path: Path) -> pd.Series
                 f"{_row(path, i)}: period column '{source.period}' has {text.iloc[i]!r}, "
                 "expected a date such as 2016-04-01"
             )
-        return parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+        months = pd.Series(parsed.dt.to_period("M").dt.to_timestamp(), index=table.index)
+        return months.astype("datetime64[ns]")
     assert source.year is not None and source.month is not None
     year_text, month_text = table[source.year], table[source.month]
     empty = (year_text == "") | (month_text == "")
@@ -152,20 +153,23 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
     periods = _periods(table, source, path)
     unit = table[source.unit] if source.unit is not None else pd.Series(units[0], table.index)
     months = window_months(protocol.window)
-    reason = pd.Series(None, index=table.index, dtype=object)
-    reason[periods.isna()] = "period missing"
-    reason[reason.isna() & ~unit.isin(units)] = "unit not in protocol"
-    reason[reason.isna() & ~periods.isin(months)] = "outside analysis window"
-    counts = reason.value_counts(dropna=False)
+    # The first reason that applies, in the documented order; "" for a used row.
+    reason = np.select(
+        [periods.isna(), ~unit.isin(units), ~periods.isin(months)],
+        list(SERIES_EXCLUSION_REASONS),
+        default="",
+    )
+    names, counts = np.unique(reason, return_counts=True)
     account = row_account(
         str(path),
         len(table),
-        {(None if pd.isna(k) else str(k)): int(v) for k, v in counts.items()},
+        {(str(k) or None): int(v) for k, v in zip(names, counts, strict=True)},
         SERIES_EXCLUSION_REASONS,
     )
+    kept = pd.Series(reason == "", index=table.index)
 
-    used = table[reason.isna()]
-    keys = pd.DataFrame({"unit": unit[reason.isna()], "period": periods[reason.isna()]})
+    used = table[kept]
+    keys = pd.DataFrame({"unit": unit[kept], "period": periods[kept]})
     twice = keys.duplicated(keep="first")
     if twice.any():
         i = int(np.flatnonzero(twice.to_numpy())[0])

@@ -158,6 +158,26 @@ class Measure(_Frozen):
 # --------------------------------------------------------------------------- outcomes
 
 
+class UnitCost(_Frozen):
+    """What one unit of an outcome costs the system, with where the figure comes from.
+
+    ``per: event`` — ``amount_gbp`` per event (an A&E attendance, a conveyance), and
+    ``hours_per_event`` of staff time if it uses any; ``per: hour`` — for outcomes measured in
+    minutes (officer time), ``amount_gbp`` per hour. ``in_net: false`` shows the line in the
+    ledger but leaves it out of the net total (use it where an outcome is already counted
+    inside another, e.g. hospital waiting inside officer time).
+    """
+
+    amount_gbp: float = Field(ge=0)
+    per: Literal["event", "hour"]
+    hours_per_event: float | None = Field(default=None, ge=0)
+    source: str = Field(min_length=1, description="Citation of the unit cost.")
+    agency: Literal["police", "ambulance", "emergency_department", "mental_health", "other"] = (
+        Field(description="Whose time and money this is (police hours released vs elsewhere).")
+    )
+    in_net: bool = True
+
+
 class Outcome(_Frozen):
     """One outcome measure: what it is, why it matters, and how it is computed."""
 
@@ -176,6 +196,14 @@ class Outcome(_Frozen):
     family: Literal["poisson", "quasi_poisson", "negative_binomial", "gaussian"] | None = Field(
         default=None, description="Overrides the design's family for this outcome."
     )
+    margin: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Equivalence margin (relative change); default decision."
+        "minimum_important_change.",
+    )
+    cost: UnitCost | None = Field(default=None, description="Unit cost for the ledger.")
     description: str = ""
 
 
@@ -277,8 +305,94 @@ class Window(_Frozen):
         return self
 
 
+VerdictLabel = Literal[
+    "Resolves", "Displaces", "Refers on", "No detectable change", "Inconclusive", "Worsens"
+]
+RuleCondition = Literal[
+    "primary_not_estimated",
+    "primary_improves",
+    "primary_worsens",
+    "primary_equivalent",
+    "primary_not_significant",
+    "displacement_rises",
+    "referral_rises",
+    "displacement_ruled_out",
+    "referral_ruled_out",
+    "always",
+]
+
+
+class Rule(_Frozen):
+    """One decision rule: when every condition holds, the verdict is ``verdict``.
+
+    Conditions (tests at the protocol's alpha; secondary outcomes after its multiplicity
+    correction; each outcome's ``margin``, else ``minimum_important_change``):
+
+    * ``primary_not_estimated`` — the primary outcome's model could not be fitted;
+    * ``primary_improves`` / ``primary_worsens`` — significant change in the beneficial /
+      harmful direction;
+    * ``primary_equivalent`` — equivalence shown by TOST: the change lies within ± margin;
+    * ``primary_not_significant`` — neither of the above two-sided;
+    * ``displacement_rises`` / ``referral_rises`` — some displacement / referral outcome moved
+      significantly in its harmful direction;
+    * ``displacement_ruled_out`` / ``referral_ruled_out`` — every such outcome is shown not to
+      have moved in its harmful direction by its margin or more (the one-sided half of a TOST
+      that matters: non-inferiority). Not significant is NOT enough;
+    * ``always`` — a catch-all, for the last rule.
+    """
+
+    verdict: VerdictLabel
+    when: list[RuleCondition] = Field(min_length=1)
+    reason: str = Field(default="", description="The rule in words, for the book.")
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        verdict="Inconclusive",
+        when=["primary_not_estimated"],
+        reason="The primary outcome could not be estimated.",
+    ),
+    Rule(
+        verdict="Worsens",
+        when=["primary_worsens"],
+        reason="The primary outcome moved significantly in the harmful direction.",
+    ),
+    Rule(
+        verdict="Displaces",
+        when=["primary_improves", "displacement_rises"],
+        reason="The primary outcome improved but a displacement outcome rose significantly.",
+    ),
+    Rule(
+        verdict="Refers on",
+        when=["primary_improves", "referral_rises"],
+        reason="The primary outcome improved but onward referrals rose significantly.",
+    ),
+    Rule(
+        verdict="Resolves",
+        when=["primary_improves", "displacement_ruled_out", "referral_ruled_out"],
+        reason="The primary outcome improved and every displacement and referral outcome is "
+        "shown not to have risen by its margin.",
+    ),
+    Rule(
+        verdict="Inconclusive",
+        when=["primary_improves"],
+        reason="The primary outcome improved but a rise elsewhere cannot be ruled out.",
+    ),
+    Rule(
+        verdict="No detectable change",
+        when=["primary_equivalent"],
+        reason="The primary outcome is shown to lie within its margin (TOST).",
+    ),
+    Rule(
+        verdict="Inconclusive",
+        when=["always"],
+        reason="No change was detected, and an important change cannot be ruled out.",
+    ),
+)
+
+
 class Decision(_Frozen):
-    """How results will be judged, fixed before the data are seen."""
+    """How results will be judged, fixed before the data are seen (and registered with it)."""
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     interval_level: float = Field(default=0.95, gt=0.5, lt=1)
@@ -287,13 +401,28 @@ class Decision(_Frozen):
         default=0.10,
         gt=0,
         lt=1,
-        description="Smallest relative change (e.g. 0.10 = 10 %) a commissioner would act on.",
+        description="Default equivalence margin: the smallest relative change (0.10 = 10 %) a "
+        "commissioner would act on. An outcome's own 'margin' overrides it.",
     )
+    rules: list[Rule] = Field(
+        default_factory=lambda: list(DEFAULT_RULES),
+        description="Checked in order; the first rule whose conditions all hold decides.",
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _ends_with_catch_all(cls, value: list[Rule]) -> list[Rule]:
+        if not value or value[-1].when != ["always"]:
+            raise ValueError("the last rule must be a catch-all: when: [always]")
+        return value
 
 
 class Intervention(_Frozen):
     kind: Literal["street_triage", "control_room_nurse", "right_care_right_person", "other"]
     description: str = ""
+    cost_gbp_per_month: float | None = Field(
+        default=None, ge=0, description="Running cost of the scheme, for cost per averted s136."
+    )
     start: dict[str, dt.date] = Field(
         description="Unit -> date the intervention began there. Units left out are comparisons."
     )
@@ -316,6 +445,10 @@ class Protocol(_Frozen):
     design: Design
     window: Window
     decision: Decision = Field(default_factory=Decision)
+    not_measured: list[str] = Field(
+        default_factory=list,
+        description="What this evaluation does not measure, said plainly for commissioners.",
+    )
     seed: int = Field(default=20181001, description="Seed for anything random (bootstrap).")
 
     @field_validator("units")

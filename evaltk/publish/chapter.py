@@ -59,8 +59,12 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "design": _design_text(result),
         "evidence": _evidence(result),
         "registration": fmt.registration(result.registration.status),
+        "registration_cell": _registration_cell(result),
         "registration_status": result.registration.status,
         "registration_text": registration,
+        "registration_history": _history(result),
+        "primary_flag": _primary_flag(result),
+        "preregistration": Markup("preregistration.md"),
         "tests": _tests_text(result),
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
@@ -123,25 +127,118 @@ def _adjusted_p_text(method: str) -> str:
     )
 
 
+def _registration_cell(result: AnalysisResult) -> Markup:
+    """The summary table's registration row: status, date, amendments, and the page link."""
+    registration = result.registration
+    parts: list[object] = [fmt.registration(registration.status)]
+    if registration.registered_at:
+        parts.append(f" (registered {registration.registered_at[:10]}")
+        n = len(registration.amendments)
+        parts.append(f"; {n} amendment{'s' if n != 1 else ''})" if n else ")")
+    parts.append(Markup("; see the [pre-registration](preregistration.md)"))
+    return join(*parts)
+
+
+def _primary_flag(result: AnalysisResult) -> str | None:
+    registration = result.registration
+    if not registration.primary_changed:
+        return None
+    primary = ", ".join(o.outcome for o in result.primary) or "none"
+    return (
+        "The primary outcome was changed after registration: registered "
+        f"{', '.join(registration.registered_primary) or 'none'}, analysed {primary} (or its "
+        "definition changed). The headline no longer tests the registered hypothesis; read it "
+        "as exploratory and see the amendments below."
+    )
+
+
+def _history(result: AnalysisResult) -> list[Markup]:
+    """The registration and every amendment, in log order, one list item each."""
+    registration = result.registration
+    if registration.registered_at is None:
+        return []
+    statement = registration.data_access.statement if registration.data_access else "not stated"
+    items = [
+        join(
+            Markup("**Registered** "),
+            f"{registration.registered_at} by {registration.registered_by}. Existing data: "
+            f"{statement} Protocol SHA-256 ",
+            code(registration.registered_sha256 or ""),
+            ".",
+        )
+    ]
+    for amendment in registration.amendments:
+        changes = [code(f"{c.path}: {c.before or '(absent)'} -> {c.after or '(absent)'}")
+                   for c in amendment.changes]
+        access = (
+            f" Existing data: {amendment.data_access.statement}"
+            if amendment.data_access
+            else ""
+        )
+        items.append(
+            join(
+                Markup(f"**Amendment {amendment.sequence}** "),
+                f"{amendment.recorded_at} by {amendment.by}. Reason: {amendment.reason}.{access}"
+                " Changed: ",
+                *_interleave(changes),
+                ". Protocol SHA-256 ",
+                code(amendment.protocol_sha256),
+                ".",
+            )
+        )
+    return items
+
+
+def _interleave(parts: list[Markup]) -> list[object]:
+    out: list[object] = []
+    for i, part in enumerate(parts):
+        if i:
+            out.append("; ")
+        out.append(part)
+    return out or ["nothing"]
+
+
 def _registration_text(analysis: LoadedAnalysis) -> Markup:
     registration = analysis.result.registration
     sha = code(registration.protocol_sha256)
     if registration.status == "registered":
         when = registration.registered_at or "an unrecorded time"
+        n = len(registration.amendments)
+        amended = (
+            f", and amended {n} time{'s' if n != 1 else ''} since (listed below)" if n else ""
+        )
         text = join(
             Markup("**Registered.** "),
-            f"The protocol was registered at {when}; its SHA-256 is ",
+            f"The protocol was registered at {when}{amended}. This run was checked against "
+            "the latest registration entry before anything was read; the protocol that ran has "
+            "SHA-256 ",
             sha,
-            ". The outcomes, the design and the decision rule were fixed in it before this run.",
+            ". The outcomes, the design and the decision rule were fixed before this run.",
         )
+        if registration.log_sha256:
+            text = join(
+                text,
+                " The registration log's latest entry hash is ",
+                code(registration.log_sha256),
+                ": registration.json must still reach it.",
+            )
     elif registration.status == "exploratory":
+        changes = [
+            code(f"{c.path}: {c.before or '(absent)'} -> {c.after or '(absent)'}")
+            for c in registration.unregistered_changes
+        ]
         text = join(
-            Markup("**Exploratory.** "),
-            "The analysts marked this run as exploratory: its results can suggest an effect, "
-            "not confirm one. Protocol SHA-256 ",
+            Markup("**Exploratory — not the registered analysis.** "),
+            "This run was made with ",
+            code("--exploratory"),
+            ": its results can suggest an effect, not confirm one. Protocol SHA-256 ",
             sha,
             ".",
         )
+        if changes:
+            text = join(
+                text, " It differs from the latest registration in: ", *_interleave(changes), "."
+            )
     else:
         text = join(
             Markup("**Not registered.** "),
@@ -212,9 +309,13 @@ def _outcome_context(
     label_cell: Markup | str = outcome.label
     if outcome.role == "primary":
         label_cell = join(outcome.label, Markup(" *(primary)*"))
+    flag = _outcome_flag(result, outcome.outcome)
+    if flag:
+        label_cell = join(label_cell, Markup(f" *({flag})*"))
     return {
-        "label": outcome.label,
+        "label": outcome.label + (f" ({flag})" if flag else ""),
         "label_cell": label_cell,
+        "flag": flag,
         "class": fmt.outcome_class(outcome.outcome_class),
         "good": fmt.good_direction(outcome.direction),
         "change": fmt.change(outcome) if outcome.estimate is not None else "not estimated",
@@ -222,14 +323,24 @@ def _outcome_context(
         "p": fmt.p_value(outcome.p_value),
         "p_adjusted": fmt.p_value(outcome.p_adjusted),
         "averted": fmt.averted(outcome.cumulative),
-        "sentence": _sentence(outcome, level),
+        "sentence": (f"{flag[0].upper()}{flag[1:]}. " if flag else "") + _sentence(outcome, level),
         "details": list(_details(outcome, level)),
         "figure": Markup(figure_target(outcome.outcome, figure)) if figure else None,
         "alt": option(_alt(result, outcome)),
-        "caption": _caption(result, outcome, level),
+        "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
         "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
         "note": outcome.note,
     }
+
+
+def _outcome_flag(result: AnalysisResult, outcome_id: str) -> str | None:
+    """How an outcome stands to the registration, when a reader must be told."""
+    registration = result.registration
+    if outcome_id in registration.exploratory_outcomes:
+        return "exploratory: added after registration"
+    if outcome_id in registration.amended_outcomes:
+        return "definition amended after registration"
+    return None
 
 
 def figure_target(outcome_id: str, source: Path) -> str:

@@ -16,11 +16,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from evaltk.errors import PublishError
+from evaltk.power.report import PowerReport
+from evaltk.registration.errors import LogTampered
+from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 
 RESULTS_FILE = Path("results") / "results.json"
 SERIES_FILE = Path("results") / "series.csv"
 ANALYSIS_FILE = "analysis.yaml"
+POWER_JSON = Path("power") / "power.json"
+POWER_FIGURE = Path("power") / "power.png"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,12 @@ class LoadedAnalysis:
         Outcome id to an existing figure file, for every outcome that names one.
     series : pathlib.Path or None
         ``results/series.csv`` when the run wrote it.
+    registration : RegistrationLog or None
+        The verified ``registration.json`` (the pre-registration page shows its first entry).
+    power : PowerReport or None
+        ``power/power.json`` from ``evaltk power``, the sample-size justification.
+    power_figure : pathlib.Path or None
+        ``power/power.png`` beside it.
     """
 
     name: str
@@ -46,6 +57,9 @@ class LoadedAnalysis:
     result: AnalysisResult
     figures: Mapping[str, Path] = field(default_factory=dict)
     series: Path | None = None
+    registration: RegistrationLog | None = None
+    power: PowerReport | None = None
+    power_figure: Path | None = None
 
     @property
     def results_json(self) -> Path:
@@ -145,13 +159,43 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         raise PublishError(
             f"{shown}: not a valid results file ({where}: {first['msg']}); re-run `{run}`"
         ) from None
+    power = _power(folder)
     return LoadedAnalysis(
         name=folder.name,
         folder=folder,
         result=result,
         figures=_figures(folder, result, run),
         series=(folder / SERIES_FILE) if (folder / SERIES_FILE).is_file() else None,
+        registration=_registration(folder),
+        power=power,
+        power_figure=(folder / POWER_FIGURE)
+        if power is not None and (folder / POWER_FIGURE).is_file()
+        else None,
     )
+
+
+def _registration(folder: Path) -> RegistrationLog | None:
+    """The verified log; a log that fails verification stops the book (never shown as valid)."""
+    path = folder / LOG_FILE
+    if not path.is_file():
+        return None
+    try:
+        return read_log(path)
+    except LogTampered as error:
+        raise PublishError(f"{error}; the book does not publish a broken registration") from None
+
+
+def _power(folder: Path) -> PowerReport | None:
+    path = folder / POWER_JSON
+    if not path.is_file():
+        return None
+    try:
+        return PowerReport.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError) as error:
+        raise PublishError(
+            f"{display_path(path)}: not a valid power file ({str(error).splitlines()[0]}); "
+            f"re-run `evaltk power {display_path(folder)}`"
+        ) from None
 
 
 def load_analyses(analyses_dir: Path) -> list[LoadedAnalysis]:

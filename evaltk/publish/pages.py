@@ -31,6 +31,8 @@ from evaltk.publish import format as fmt
 from evaltk.publish.chapter import chapter_context, figure_target, slug
 from evaltk.publish.escape import Markup, finalize
 from evaltk.publish.load import LoadedAnalysis, display_path
+from evaltk.publish.preregistration import PAGE as PREREGISTRATION
+from evaltk.publish.preregistration import preregistration_context
 from evaltk.results.schema import AnalysisResult
 
 GENERATED_DIR = "analyses"
@@ -111,7 +113,10 @@ def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
     level = result.interval_level
     parts = [f"{o.label}: {fmt.change_with_interval(o, level)}" for o in result.primary]
-    return "; ".join(parts) or "no primary outcome"
+    text = "; ".join(parts) or "no primary outcome"
+    if result.registration.primary_changed:
+        text += " (primary outcome changed after registration)"
+    return text
 
 
 def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
@@ -144,10 +149,21 @@ def render_chapter(chapter: Chapter, book_dir: Path) -> str:
     )
 
 
+def render_preregistration(chapter: Chapter) -> str:
+    """One analysis's pre-registration page (see ``templates/preregistration.md.j2``)."""
+    return _render("preregistration.md.j2", p=preregistration_context(chapter.analysis))
+
+
 def render_toc(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
     """``_toc.yml`` in Jupyter Book's ``jb-book`` format, written with a YAML library."""
     parts: list[dict[str, Any]] = [
-        {"caption": "Analyses", "chapters": [{"file": c.docname} for c in chapter_list]}
+        {
+            "caption": "Analyses",
+            "chapters": [
+                {"file": c.docname, "sections": [{"file": f"{c.folder}/{PREREGISTRATION}"}]}
+                for c in chapter_list
+            ],
+        }
     ]
     handwritten = [{"file": name} for name, _ in HANDWRITTEN if (book_dir / f"{name}.md").is_file()]
     if handwritten:
@@ -206,9 +222,15 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         shutil.copyfile(chapter.analysis.results_json, folder / "files" / "results.json")
         if chapter.analysis.series is not None:
             shutil.copyfile(chapter.analysis.series, folder / "files" / "series.csv")
+        if chapter.analysis.power_figure is not None:
+            shutil.copyfile(chapter.analysis.power_figure, folder / "power.png")
         page = folder / "index.md"
         page.write_text(render_chapter(chapter, book_dir), encoding="utf-8")
         written.append(page)
+        # A section of its chapter in the table of contents, and linked from the chapter.
+        prereg = folder / f"{PREREGISTRATION}.md"
+        prereg.write_text(render_preregistration(chapter), encoding="utf-8")
+        written.append(prereg)
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = "1.0"
+RESULTS_SCHEMA_VERSION = "1.1"
 
 
 class _Frozen(BaseModel):
@@ -66,6 +66,20 @@ class OutcomeResult(_Frozen):
     p_value: float | None
     p_adjusted: float | None = Field(description="After the protocol's multiplicity correction.")
     scale: Literal["ratio", "difference"]
+    std_error: float | None = Field(
+        default=None, description="Standard error of log(estimate) (ratio) or of the estimate."
+    )
+    margin: float | None = Field(
+        default=None, description="Equivalence margin, relative (0.10 = a 10 % change)."
+    )
+    equivalence_p: float | None = Field(
+        default=None, description="TOST p-value: small when the change is within the margin."
+    )
+    harm_ruled_out_p: float | None = Field(
+        default=None,
+        description="One-sided p-value against a harmful change of the margin or more "
+        "(non-inferiority); small when such a change is ruled out.",
+    )
     n_units: int
     n_periods: int
     slope_change: Interval | None
@@ -74,6 +88,48 @@ class OutcomeResult(_Frozen):
     diagnostics: Diagnostics | None
     figure: str | None = Field(description="Figure path, relative to the results folder.")
     note: str = ""
+
+
+class LedgerLine(_Frozen):
+    """One costed outcome's change over the post period. Positive = demand averted (saved);
+    negative = demand added."""
+
+    outcome: str
+    label: str
+    outcome_class: str
+    agency: str
+    unit: str = Field(description="What 'averted' counts: events or minutes.")
+    averted: Interval
+    hours: Interval
+    pounds: Interval
+    unit_cost_gbp: float
+    cost_per: Literal["event", "hour"]
+    source: str = Field(description="Citation of the unit cost.")
+    in_net: bool
+
+
+class Ledger(_Frozen):
+    """The whole-system ledger (positive = saved). Intervals respect the outcomes' correlation."""
+
+    lines: list[LedgerLine]
+    net_pounds: Interval
+    net_hours: Interval
+    police_hours_released: Interval
+    hours_added_elsewhere: Interval = Field(description="Hours added for other agencies.")
+    cost_per_averted_detention: Interval | None = Field(
+        description="(Scheme cost + pounds added elsewhere) per averted s136 detention; null "
+        "when the interval of averted detentions includes zero."
+    )
+    correlation: dict[str, dict[str, float]]
+    method: str
+
+
+class EvidenceLevel(_Frozen):
+    """Maryland Scientific Methods Scale level and why; EMMIE headings this report covers."""
+
+    sms_level: int
+    reason: str
+    emmie: dict[str, str]
 
 
 class Verdict(_Frozen):
@@ -92,10 +148,71 @@ class DataSummary(_Frozen):
     excluded: dict[str, int]
 
 
+class DataAccessStatement(_Frozen):
+    """What the analysts had seen of the data when they registered (OSF's question)."""
+
+    status: Literal[
+        "not_collected",
+        "collected_not_accessed",
+        "accessed_outcomes_not_examined",
+        "outcomes_examined",
+    ]
+    statement: str = Field(description="The statement in words, with any explanation.")
+    explanation: str = ""
+
+
+class FieldChange(_Frozen):
+    """One protocol field that changed. Values are JSON text; null means absent."""
+
+    path: str = Field(description="e.g. 'outcomes[7].measure.repeat.within_days'.")
+    before: str | None
+    after: str | None
+
+
+class Amendment(_Frozen):
+    """A change recorded after registration with `evaltk amend`, in log order."""
+
+    sequence: int = Field(description="Position in registration.json (1 = first amendment).")
+    recorded_at: str = Field(description="UTC time, ISO 8601.")
+    by: str
+    reason: str
+    protocol_sha256: str = Field(description="Hash of the protocol as amended.")
+    entry_sha256: str = Field(description="Hash of the log entry (the chain link).")
+    data_access: DataAccessStatement | None = None
+    changes: list[FieldChange]
+
+
 class Registration(_Frozen):
+    """The registration this run was checked against (`evaltk register`, `evaltk amend`)."""
+
     status: Literal["registered", "unregistered", "exploratory"]
-    protocol_sha256: str
+    protocol_sha256: str = Field(description="Hash of the protocol that ran.")
     registered_at: str | None = None
+    registered_by: str | None = None
+    registered_sha256: str | None = Field(
+        default=None, description="Hash of the protocol as originally registered."
+    )
+    data_access: DataAccessStatement | None = None
+    log_sha256: str | None = Field(
+        default=None, description="entry_sha256 of the latest log entry this run was checked at."
+    )
+    amendments: list[Amendment] = Field(default_factory=list)
+    exploratory_outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes not in the original registration."
+    )
+    amended_outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes whose definition changed after registration."
+    )
+    primary_changed: bool = Field(
+        default=False, description="The primary outcome differs from the original registration."
+    )
+    registered_primary: list[str] = Field(
+        default_factory=list, description="Primary outcome ids as originally registered."
+    )
+    unregistered_changes: list[FieldChange] = Field(
+        default_factory=list,
+        description="Exploratory run: how the protocol differs from its latest registration.",
+    )
     note: str = ""
 
 
@@ -119,6 +236,9 @@ class AnalysisResult(_Frozen):
     registration: Registration
     verdict: Verdict
     headline: str
+    ledger: Ledger | None = None
+    evidence: EvidenceLevel | None = None
+    not_measured: list[str] = Field(default_factory=list)
     data: DataSummary
     outcomes: list[OutcomeResult]
     packages: dict[str, str]

@@ -1,4 +1,7 @@
-"""A small simulated analysis folder shared by the run tests (one force, a few thousand rows)."""
+"""A small simulated analysis folder shared by the run tests (one force, a few thousand rows).
+
+The folder is registered (as an evaluator would before running), so `evaltk run` accepts it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from evaltk.registration import register
 from evaltk.simulate import SimulationConfig, write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,4 +36,5 @@ def analysis_dir(tmp_path: Path, small_dataset: Path) -> Path:
         "data: {kind: episodes, path: data/episodes.parquet, population: data/population.csv}\n",
         encoding="utf-8",
     )
+    register(folder, data_access="not_collected", by="test", now="2024-01-01T00:00:00Z")
     return folder

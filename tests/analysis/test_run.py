@@ -12,6 +12,7 @@ import pytest
 
 from evaltk.analysis.run import run_analysis
 from evaltk.errors import DataError
+from evaltk.registration import amend
 from evaltk.results.schema import AnalysisResult
 
 EVALTK = Path(sys.executable).parent / "evaltk"
@@ -66,6 +67,7 @@ def test_unparseable_date_is_one_line_and_keeps_old_results(analysis_dir: Path) 
     episodes.to_csv(analysis_dir / "data" / "episodes.csv", index=False)
     yaml = (analysis_dir / "analysis.yaml").read_text().replace("episodes.parquet", "episodes.csv")
     (analysis_dir / "analysis.yaml").write_text(yaml)
+    amend(analysis_dir, reason="the force sent a CSV extract", by="test")
     done = cli("run", analysis_dir)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -73,7 +75,9 @@ def test_unparseable_date_is_one_line_and_keeps_old_results(analysis_dir: Path) 
     assert "timestamp" in lines[0] and "31/02/2016 25:00" in lines[0]
     assert "episodes.csv" in lines[0]
     assert (analysis_dir / "results" / "results.json").read_bytes() == before
-    assert sorted(p.name for p in analysis_dir.iterdir()) == ["analysis.yaml", "data", "results"]
+    assert sorted(p.name for p in analysis_dir.iterdir()) == [
+        "analysis.yaml", "data", "registration.json", "results"
+    ]
 
 
 def test_missing_data_file_names_the_path(analysis_dir: Path) -> None:
@@ -100,4 +104,4 @@ def test_results_json_has_the_documented_contract(analysis_dir: Path) -> None:
         for key in ("outcome", "role", "design", "estimator", "estimate", "ci_low", "ci_high",
                     "p_value", "scale", "n_units", "n_periods"):
             assert key in entry
-    assert data["verdict"]["label"] and data["registration"]["status"] == "unregistered"
+    assert data["verdict"]["label"] and data["registration"]["status"] == "registered"

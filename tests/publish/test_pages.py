@@ -138,7 +138,12 @@ def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
     assert "| Interrupted time series | Not registered |" in landing
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
     assert toc["root"] == "index"
-    assert toc["parts"][0]["chapters"] == [{"file": "analyses/example-street-triage/index"}]
+    assert toc["parts"][0]["chapters"] == [
+        {
+            "file": "analyses/example-street-triage/index",
+            "sections": [{"file": "analyses/example-street-triage/preregistration"}],
+        }
+    ]
     assert toc["parts"][1]["chapters"] == [{"file": "methods"}, {"file": "about-results"}]
 
 

@@ -6,6 +6,11 @@ import pytest
 
 from evaltk.protocol.spec import Decision
 from evaltk.results.schema import OutcomeResult
+from evaltk.verdict.equivalence import (
+    equivalence_fields,
+    std_error_from_interval,
+    tost_p,
+)
 from evaltk.verdict.headline import headline, percent_change
 from evaltk.verdict.multiplicity import adjust
 from evaltk.verdict.rules import decide
@@ -23,7 +28,10 @@ def outcome(
     outcome_class: str = "displacement",
     scale: str = "ratio",
 ) -> OutcomeResult:
+    se = std_error_from_interval(*ci, 0.95) if scale == "ratio" else None
     return OutcomeResult(
+        std_error=se,
+        **equivalence_fields(estimate, se, scale, "decrease", DECISION.minimum_important_change),
         outcome=name,
         label=name.replace("_", " ").capitalize(),
         role=role,  # type: ignore[arg-type]
@@ -54,7 +62,8 @@ PRIMARY_DOWN = outcome("s136", 0.70, (0.62, 0.79), 1e-6, role="primary", outcome
 def test_displacement_rising_significantly_gives_displaces() -> None:
     verdict = decide([PRIMARY_DOWN, outcome("ae", 1.2, (1.1, 1.31), 0.001)], DECISION)
     assert verdict.label == "Displaces"
-    assert "Ae" in verdict.rule
+    assert verdict.rule.startswith("Rule 3 of the protocol")
+    assert "displacement rises: ae" in verdict.rule
 
 
 def test_referral_rising_gives_refers_on() -> None:
@@ -72,7 +81,8 @@ def test_resolves_needs_displacement_ruled_out_not_just_insignificant() -> None:
     wide = outcome("ae", 1.05, (0.85, 1.30), 0.6)  # not significant, but +30 % not excluded
     verdict = decide([PRIMARY_DOWN, wide], DECISION)
     assert verdict.label == "Inconclusive"
-    assert "cannot be ruled out" in verdict.rule
+    assert "not ruled out: ae" in verdict.rule
+    assert "cannot yet be ruled out" in verdict.sentence
 
 
 def test_primary_not_significant() -> None:
@@ -107,3 +117,40 @@ def test_headline_words() -> None:
     assert text.startswith("After street triage began in Nottinghamshire in April 2016, s136")
     assert "30% lower than expected without the scheme (95% CI 38% lower to 21% lower)" in text
     assert "ae were 20% higher" in text
+
+
+def test_tost_matches_hand_computation() -> None:
+    # log(1.01) = 0.00995; se 0.02; margin 0.10: upper z = (0.00995 - 0.09531) / 0.02 = -4.268,
+    # lower z = (0.00995 + 0.10536) / 0.02 = 5.766; TOST p = max(Phi(-4.268), 1 - Phi(5.766)).
+    import math
+
+    from scipy import stats
+
+    p = tost_p(math.log(1.01), 0.02, 0.10)
+    assert p == pytest.approx(stats.norm.cdf(-4.2679), rel=1e-3)
+    assert tost_p(math.log(1.15), 0.02, 0.10) > 0.5  # outside the margin: not equivalent
+
+
+def test_custom_rules_from_the_protocol_are_followed() -> None:
+    from evaltk.protocol.spec import Rule
+
+    strict = DECISION.model_copy(
+        update={
+            "rules": [
+                Rule(verdict="Resolves", when=["primary_improves"]),
+                Rule(verdict="Inconclusive", when=["always"]),
+            ]
+        }
+    )
+    displaced = [PRIMARY_DOWN, outcome("ae", 1.2, (1.1, 1.31), 0.001)]
+    assert decide(displaced, strict).label == "Resolves"
+    assert decide(displaced, DECISION).label == "Displaces"
+
+
+def test_protocol_rules_must_end_with_a_catch_all() -> None:
+    from pydantic import ValidationError
+
+    from evaltk.protocol.spec import Rule
+
+    with pytest.raises(ValidationError, match="catch-all"):
+        Decision(rules=[Rule(verdict="Resolves", when=["primary_improves"])])

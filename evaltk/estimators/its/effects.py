@@ -1,7 +1,8 @@
 """Effects derived from fitted ITS coefficients and their covariance (delta method).
 
-The covariance matrix always comes from statsmodels (model-based, quasi-likelihood or HAC);
-this module only propagates it through smooth functions of the coefficients.
+The covariance matrix comes from statsmodels (model-based, quasi-likelihood or HAC) or from
+:mod:`evaltk.estimators.its.covariance` (AR(1) working correlation); this module only
+propagates it through smooth functions of the coefficients.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def coefficient_effect(
     z = z_value(level)
     b, s = multiplier * coef, abs(multiplier) * se
     low, high = b - z * s, b + z * s
-    p = _p_value(b, s)
+    p = p_value(b, s)
     if scale == "ratio":
         b, low, high = np.exp(b), np.exp(low), np.exp(high)
     return Effect(term, float(b), float(low), float(high), p, scale, float(s), level)
@@ -181,7 +182,7 @@ def cumulative_effect(
         averted_model=averted_model,
         averted_model_ci_low=averted_model - z * se_d,
         averted_model_ci_high=averted_model + z * se_d,
-        averted_model_p_value=_p_value(averted_model, se_d),
+        averted_model_p_value=p_value(averted_model, se_d),
         level=level,
     )
 
@@ -217,7 +218,7 @@ def relative_effect(
             float(np.expm1(theta)),
             float(np.expm1(low)),
             float(np.expm1(high)),
-            _p_value(theta, se),
+            p_value(theta, se),
             "relative",
             se,
             level,
@@ -231,7 +232,7 @@ def relative_effect(
         ratio - 1.0,
         ratio - 1.0 - z * se,
         ratio - 1.0 + z * se,
-        _p_value(ratio - 1.0, se),
+        p_value(ratio - 1.0, se),
         "relative",
         se,
         level,
@@ -252,7 +253,8 @@ def _quad_se(grad: np.ndarray, cov: np.ndarray) -> float:
     return float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
 
 
-def _p_value(estimate: float, se: float) -> float:
+def p_value(estimate: float, se: float) -> float:
+    """Two-sided normal Wald p-value; NaN when ``se`` is not positive."""
     if not se > 0:
         return float("nan")
     return float(2.0 * stats.norm.sf(abs(estimate) / se))

@@ -15,6 +15,11 @@ from statsmodels.stats.stattools import durbin_watson
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.its import effects as fx
+from evaltk.estimators.its.covariance import (
+    ar1_covariance,
+    bias_corrected_rho,
+    lag1_autocorrelation,
+)
 from evaltk.estimators.its.design import ITSDesign, build_design
 from evaltk.estimators.its.options import ITSSpec, default_hac_lags
 from evaltk.estimators.its.results import ITSResult
@@ -76,7 +81,12 @@ class ITSModel:
     ``hac=True`` the covariance is statsmodels' Newey-West ``cov_type='HAC'`` (Bartlett kernel,
     small-sample factor ``n / (n - k)`` as Stata's ``newey``) with ``hac_lags`` or
     :func:`~evaltk.estimators.its.options.default_hac_lags`; HAC ignores the washout gap and
-    treats the fitted months as adjacent. Intervals use the normal quantile, as R's
+    treats the fitted months as adjacent. With ``ar1=True`` the coefficients are the same and
+    the covariance is :func:`~evaltk.estimators.its.covariance.ar1_covariance`:
+    :math:`\phi B X_w' R X_w B` with an AR(1) working correlation
+    :math:`R_{ts} = \rho^{|t-s|}` over calendar months (so it does respect the washout gap),
+    :math:`\rho` the bias-corrected lag-1 autocorrelation of the Pearson residuals; it is
+    used for every effect, band, sum and p-value. Intervals use the normal quantile, as R's
     ``Epi::ci.lin``.
 
     Events averted over the post months after the washout are
@@ -150,26 +160,39 @@ class ITSModel:
         cov = np.asarray(fitted_model.cov_params())[:k, :k]
         bse = np.asarray(fitted_model.bse)[:k]
         pvalues = np.asarray(fitted_model.pvalues)[:k]
+
+        log = spec.family != "gaussian"
+        x_all = d.exog.to_numpy()
+        fitted_all = x_all @ params + offset_all
+        if log:
+            fitted_all = np.exp(fitted_all)
+        alpha = float(fitted_model.params[-1]) if spec.family == "negative_binomial" else None
+        pearson = _pearson_residuals(spec, y, fitted_all[rows], alpha)
+        n_fit, df_resid = len(y), len(y) - k - (1 if alpha is not None else 0)
+        dispersion = float(np.sum(pearson**2) / df_resid)
+
+        rho_hat = rho = None
+        if spec.ar1:
+            cov_type = "AR1"
+            time = exog["time"].to_numpy()
+            rho_hat = lag1_autocorrelation(pearson, time)
+            rho = bias_corrected_rho(rho_hat, n_fit)
+            phi = dispersion if spec.family in ("quasi_poisson", "gaussian") else 1.0
+            cov = ar1_covariance(
+                exog.to_numpy(), _working_weights(spec, fitted_all[rows], alpha), time, phi, rho
+            )
+            bse = np.sqrt(np.diag(cov))
+            pvalues = np.array([fx.p_value(b, se) for b, se in zip(params, bse, strict=True)])
         if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
             raise EstimationError(
                 "ITS fit produced non-finite coefficients or covariance; the series may be too "
                 "short or too sparse for this model (try fewer seasonal terms or no slope change)."
             )
 
-        log = spec.family != "gaussian"
-        x_all = d.exog.to_numpy()
         x_cf = d.exog_counterfactual.to_numpy()
-        fitted_all = x_all @ params + offset_all
-        if log:
-            fitted_all = np.exp(fitted_all)
         cf, cf_low, cf_high = fx.linear_predictor_band(
             x_cf, params, cov, offset_all, spec.level, log
         )
-
-        alpha = float(fitted_model.params[-1]) if spec.family == "negative_binomial" else None
-        pearson = _pearson_residuals(spec, y, fitted_all[rows], alpha)
-        n_fit, df_resid = len(y), len(y) - k - (1 if alpha is not None else 0)
-        dispersion = float(np.sum(pearson**2) / df_resid)
 
         s = d.post_sum
         cumulative = fx.cumulative_effect(
@@ -209,6 +232,8 @@ class ITSModel:
             "alpha": alpha,
             "cov_type": cov_type,
             "hac_lags": hac_lags,
+            "ar1_rho": rho,
+            "ar1_rho_hat": rho_hat,
             "converged": True,
             "warnings": sorted({str(w.message) for w in caught}),
         }
@@ -279,6 +304,13 @@ def _fit(
             "seasonal terms, or check the series for long runs of zeros."
         )
     return res
+
+
+def _working_weights(spec: ITSSpec, mu: np.ndarray, alpha: float | None) -> np.ndarray:
+    """GLM working weights: 1 (identity link), ``mu`` (Poisson log), ``mu / (1 + alpha mu)``."""
+    if spec.family == "gaussian":
+        return np.ones_like(mu)
+    return mu if alpha is None else mu / (1.0 + alpha * mu)
 
 
 def _pearson_residuals(

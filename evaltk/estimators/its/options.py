@@ -72,6 +72,18 @@ class ITSSpec:
     hac_lags : int or None
         HAC truncation lag; ``None`` uses :func:`default_hac_lags` of the number of fitted
         months. Only allowed with ``hac=True``.
+    ar1 : bool
+        Use an AR(1) working-correlation covariance instead of the model-based one: the
+        coefficients are unchanged, and their covariance is
+        ``phi * B Xw' R Xw B`` with ``Xw`` the design scaled by the square root of the GLM
+        working weights, ``B = (Xw' Xw)^-1``, ``R_ts = rho**|t - s|`` over calendar months
+        (a washout or gap is respected) and ``rho`` the lag-1 autocorrelation of the Pearson
+        residuals with Kendall's ``(1 + 3 rho) / n`` bias correction, bounded to +/-0.95
+        (see :mod:`evaltk.estimators.its.covariance`). ``phi`` is the Pearson dispersion for
+        ``quasi_poisson``, the residual variance for ``gaussian`` and 1 for ``poisson`` and
+        ``negative_binomial``. Meant for series where persistent month-to-month noise
+        dominates the count noise (large counts), where the model-based and HAC intervals
+        under-cover. Cannot be combined with ``hac``.
     washout_months : int
         Months from the intervention month on that are left out of the fit and of the
         post-period sums (implementation period). 0 keeps them all.
@@ -90,6 +102,7 @@ class ITSSpec:
     slope_change: bool = False
     hac: bool = False
     hac_lags: int | None = None
+    ar1: bool = False
     washout_months: int = 0
     level: float = 0.95
 
@@ -108,11 +121,15 @@ class ITSSpec:
                 f"ITS harmonics must be an integer from 1 to {MAX_HARMONICS}, got "
                 f"{self.harmonics!r}; for a free seasonal shape use seasonality='month'."
             )
-        for name in ("slope_change", "hac"):
+        for name in ("slope_change", "hac", "ar1"):
             if not isinstance(getattr(self, name), bool):
                 raise EstimationError(
                     f"ITS {name} must be true or false, got {getattr(self, name)!r}."
                 )
+        if self.hac and self.ar1:
+            raise EstimationError(
+                "ITS hac and ar1 are both set; they are alternative covariances, choose one."
+            )
         if self.hac_lags is not None:
             if not self.hac:
                 raise EstimationError(

@@ -83,7 +83,8 @@ class ITSResult:
 
     @property
     def cov_params(self) -> pd.DataFrame:
-        """Covariance of ``params`` (model-based, quasi-likelihood or HAC, from statsmodels)."""
+        """Covariance of ``params``: model-based, quasi-likelihood or HAC (from statsmodels), or
+        the AR(1) working-correlation sandwich with ``spec.ar1``."""
         return self._cov.copy()
 
     @property
@@ -95,7 +96,11 @@ class ITSResult:
 
     @property
     def diagnostics(self) -> dict[str, Any]:
-        """Dispersion, Ljung-Box, Durbin-Watson, month counts, AIC, covariance used."""
+        """Dispersion, Ljung-Box, Durbin-Watson, month counts, AIC, covariance used.
+
+        ``cov_type`` is ``nonrobust``, ``HAC`` or ``AR1``; with ``AR1``, ``ar1_rho`` is the
+        bias-corrected, bounded working correlation used and ``ar1_rho_hat`` the raw lag-1
+        autocorrelation of the Pearson residuals (both None otherwise)."""
         return dict(self._diagnostics)
 
     @property
@@ -172,7 +177,7 @@ class ITSResult:
         """Plain-text summary: model, effects, coefficients and diagnostics."""
         d = self._diagnostics
         pct = f"{self.spec.level:.0%}"
-        cov = d["cov_type"] + (f" (maxlags={d['hac_lags']})" if self.spec.hac else "")
+        cov = self._covariance_text()
         head = [
             "Interrupted time series (segmented GLM)",
             f"  family: {self.spec.family}   seasonality: {self._seasonality_text()}   "
@@ -197,6 +202,7 @@ class ITSResult:
             "durbin_watson",
             "aic",
             "alpha",
+            "ar1_rho_hat",
         )
         head += [
             f"  {k}: {_fmt(d[k]) if isinstance(d[k], float) else d[k]}"
@@ -309,6 +315,14 @@ class ITSResult:
                 "upper": ci["upper"],
             }
         )
+
+    def _covariance_text(self) -> str:
+        d = self._diagnostics
+        if self.spec.hac:
+            return f"{d['cov_type']} (maxlags={d['hac_lags']})"
+        if self.spec.ar1:
+            return f"AR(1) working correlation (rho={d['ar1_rho']:.3f})"
+        return str(d["cov_type"])
 
     def _seasonality_text(self) -> str:
         if self.spec.seasonality == "fourier":

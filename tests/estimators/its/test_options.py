@@ -11,7 +11,7 @@ from evaltk.estimators.its import ITSSpec, default_hac_lags
 def test_defaults() -> None:
     spec = ITSSpec()
     assert (spec.family, spec.seasonality, spec.harmonics) == ("quasi_poisson", "fourier", 2)
-    assert not spec.slope_change and not spec.hac and spec.hac_lags is None
+    assert not spec.slope_change and not spec.hac and spec.hac_lags is None and not spec.ar1
     assert spec.washout_months == 0 and spec.level == 0.95
     assert spec.scale == "ratio"
     assert ITSSpec(family="gaussian").scale == "difference"
@@ -32,6 +32,8 @@ def test_frozen() -> None:
         ({"harmonics": 2.0}, "harmonics must be an integer"),
         ({"slope_change": "yes"}, "slope_change must be true or false"),
         ({"hac_lags": 3}, "hac_lags is set but hac is false"),
+        ({"hac": True, "ar1": True}, "hac and ar1 are both set"),
+        ({"ar1": "yes"}, "ar1 must be true or false"),
         ({"hac": True, "hac_lags": -1}, "hac_lags must be a non-negative integer"),
         ({"washout_months": -2}, "washout_months must be a non-negative integer"),
         ({"level": 95}, "level must be a number strictly between 0 and 1"),

@@ -1,0 +1,138 @@
+"""Power: matches a closed form, the same table on every backend, the CLI writes its files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from evaltk.power import ITSPowerSettings, its_settings, power_analysis
+from evaltk.power.report import PowerCell, minimum_detectable
+from evaltk.protocol import load_protocol
+
+ROOT = Path(__file__).resolve().parents[2]
+EVALTK = Path(sys.executable).parent / "evaltk"
+ALPHA = 0.05
+
+
+def _two_period(replicates: int, **changes: object) -> ITSPowerSettings:
+    """Poisson counts, no trend, season or extra noise; before-after rate comparison."""
+    values: dict[str, object] = dict(
+        outcome="y",
+        first_month=dt.date(2015, 1, 1),
+        months_before=12,
+        months_after=(12,),
+        registered_months_after=12,
+        effects=(0.8, 0.85, 0.9),
+        baseline=20.0,
+        trend=0.0,
+        seasonal_amplitude=0.0,
+        ar_sd=0.0,
+        overdispersion_cv=0.0,
+        family="poisson",
+        seasonality="none",
+        trend_term=False,
+        alpha=ALPHA,
+        replicates=replicates,
+        seed=7,
+    )
+    values.update(changes)
+    return ITSPowerSettings(**values)  # type: ignore[arg-type]
+
+
+def exact_wald_power(rate: float, months: int, ratio: float, alpha: float) -> float:
+    """P(two-sided Wald test of log(Y1/Y0) rejects), summed over the Poisson distribution.
+
+    Y0 ~ Poisson(months * rate), Y1 ~ Poisson(months * rate * ratio); the Poisson GLM of a
+    before-after design estimates log(Y1/Y0) with variance 1/Y0 + 1/Y1 (zero counts: no test).
+    """
+    m0, m1 = months * rate, months * rate * ratio
+    y0 = np.arange(max(1, int(m0 - 10 * np.sqrt(m0))), int(m0 + 10 * np.sqrt(m0)))
+    y1 = np.arange(max(1, int(m1 - 10 * np.sqrt(m1))), int(m1 + 10 * np.sqrt(m1)))
+    a, b = np.meshgrid(y0, y1, indexing="ij")
+    z = np.log(b / a) / np.sqrt(1 / a + 1 / b)
+    reject = np.abs(z) > stats.norm.ppf(1 - alpha / 2)
+    weight = stats.poisson.pmf(y0, m0)[:, None] * stats.poisson.pmf(y1, m1)[None, :]
+    return float(np.sum(weight * reject))
+
+
+def test_two_period_poisson_power_matches_the_closed_form() -> None:
+    settings = _two_period(replicates=4000)
+    report = power_analysis(settings, workers=1)
+    for cell in report.cells:
+        exact = exact_wald_power(20.0, 12, cell.effect, ALPHA)
+        # Tolerance: 4 Monte Carlo standard errors (about 0.03 here); nothing else differs.
+        assert abs(cell.power - exact) < 4 * np.sqrt(exact * (1 - exact) / cell.replicates)
+        # The textbook normal approximation agrees too (within 0.02 at these counts).
+        se = np.sqrt(1 / (12 * 20.0) + 1 / (12 * 20.0 * cell.effect))
+        z = abs(np.log(cell.effect)) / se
+        crit = stats.norm.ppf(1 - ALPHA / 2)
+        approx = stats.norm.cdf(z - crit) + stats.norm.cdf(-z - crit)
+        assert abs(approx - exact) < 0.02
+        assert cell.failed == 0
+
+
+def test_no_effect_rejects_at_about_alpha() -> None:
+    report = power_analysis(_two_period(replicates=4000, effects=(1.0,)), workers=1)
+    (cell,) = report.cells
+    assert abs(cell.power - ALPHA) < 4 * np.sqrt(ALPHA * (1 - ALPHA) / 4000)
+
+
+def test_dask_local_cluster_gives_the_joblib_table() -> None:
+    from distributed import LocalCluster
+
+    settings = _two_period(
+        replicates=200, effects=(0.8, 0.9), months_after=(6, 12), trend_term=True,
+        family="quasi_poisson", ar_sd=0.06, overdispersion_cv=0.04,
+    )
+    local = power_analysis(settings, workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster:
+        remote = power_analysis(settings, scheduler=cluster.scheduler_address)
+    assert remote.to_json() == local.to_json()
+    assert power_analysis(settings, workers=1).to_json() == local.to_json()
+
+
+def test_minimum_detectable_effect_interpolates_on_the_log_scale() -> None:
+    cells = [
+        PowerCell(effect=e, months_before=12, months_after=12, replicates=100, rejections=0,
+                  failed=0, power=p, mc_se=0.0, mean_estimate=None)
+        for e, p in ((1.0, 0.05), (0.9, 0.5), (0.8, 0.9), (0.7, 1.0))
+    ]
+    (mde,) = minimum_detectable(cells, 0.8)
+    expected = np.exp(-(np.log(1 / 0.9) + 0.75 * (np.log(1 / 0.8) - np.log(1 / 0.9))))
+    assert mde.how == "interpolated" and mde.effect == pytest.approx(expected, abs=1e-4)
+    (none,) = minimum_detectable(cells[:2], 0.8)
+    assert none.effect is None and none.how == "beyond_grid"
+
+
+def test_settings_follow_the_registered_design() -> None:
+    settings = its_settings(load_protocol(ROOT / "analyses" / "example-street-triage"))
+    assert settings.months_before == 27 and settings.registered_months_after == 45
+    assert settings.months_after == (12, 24, 36, 45)
+    assert 1.0 in settings.effects and 0.9 in settings.effects
+    assert settings.exposure == "population" and settings.baseline > 10
+    assert "simulator" in settings.baseline_source
+
+
+def test_cli_writes_table_figure_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "power"
+    done = subprocess.run(
+        [str(EVALTK), "power", str(ROOT / "analyses" / "example-street-triage"), "--replicates",
+         "40", "--workers", "1", "--effects", "1,0.8", "--months-after", "12,45",
+         "--baseline", "60", "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "minimum detectable effect at 80% power, 45 months after" in done.stdout
+    report = json.loads((out / "power.json").read_text())
+    assert [(c["effect"], c["months_after"]) for c in report["cells"]] == [
+        (0.8, 12), (1.0, 12), (0.8, 45), (1.0, 45)
+    ]
+    assert report["settings"]["baseline"] == 60 and report["settings"]["replicates"] == 40
+    assert (out / "power.png").read_bytes()[:4] == b"\x89PNG" and (out / "power.csv").is_file()
