@@ -59,6 +59,7 @@ def its_spec(protocol: Protocol, outcome: Outcome) -> ITSSpec:
         slope_change=options.slope_change,
         hac=options.hac,
         hac_lags=options.hac_lags,
+        ar1=options.ar1,
         washout_months=protocol.window.washout_months,
         level=protocol.decision.interval_level,
     )

@@ -89,9 +89,12 @@ def _estimator_text(fit: OutcomeFit, protocol: Protocol) -> str:
         "month": "month indicators",
         "none": "no seasonality",
     }[options.seasonality]
-    errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)" if options.hac else (
-        "model-based errors"
-    )
+    if options.hac:
+        errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)"
+    elif options.ar1:
+        errors = "errors with AR(1) working correlation"
+    else:
+        errors = "model-based errors"
     slope = ", slope change" if options.slope_change else ""
     return f"segmented GLM, {family}, level change{slope}, {seasonality}, {errors}"
 

@@ -114,9 +114,9 @@ def power(
     table = Table(title=f"Power for {settings.outcome} ({settings.replicates} replicates a cell)")
     table.add_column("true ratio")
     frame = report.table()
-    for months in frame.columns:
-        mark = " (registered)" if months == settings.registered_months_after else ""
-        table.add_column(f"{months} months after{mark}")
+    for length in frame.columns:
+        mark = " (registered)" if length == settings.registered_months_after else ""
+        table.add_column(f"{length} months after{mark}")
     for effect, row in frame.iterrows():
         table.add_row(f"{effect:g}", *row.tolist())
     console.print(table)

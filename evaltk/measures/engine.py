@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from evaltk.measures.sql import literal
+
 _GIB = 1024**3
 
 
@@ -64,14 +66,13 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     settings = settings or EngineSettings()
     con = duckdb.connect(database=":memory:")
     con.execute(f"SET threads = {int(settings.resolved_threads())}")
-    # The limit is formatted by us or given by the caller as a size; quote it as a literal.
-    limit = settings.resolved_memory_limit().replace("'", "")
-    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET memory_limit = {literal(settings.resolved_memory_limit())}")
     # One spill folder per process: concurrent analyses must not share DuckDB's temp files.
     temp = settings.temp_directory or os.path.join(
         tempfile.gettempdir(), f"evaltk-duckdb-{os.getpid()}"
     )
-    con.execute("SET temp_directory = '" + temp.replace("'", "''") + "'")
-    # Output order comes from ORDER BY; not preserving scan order lets the scan run freely.
+    con.execute(f"SET temp_directory = {literal(temp)}")
+    # Row order never matters here (rows are grouped, then laid on the grid in Python), so
+    # the scan need not keep the file's order.
     con.execute("SET preserve_insertion_order = false")
     return con

@@ -97,7 +97,9 @@ def fit_poisson(
         try:
             new = _solve(xtwx, xtwz)
         except np.linalg.LinAlgError:
-            new = np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(xtwx, xtwz, strict=True)])
+            new = np.stack(
+                [np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(xtwx, xtwz, strict=True)]
+            )
         step = np.max(np.abs(new - params), axis=1)
         params = new
         eta = params @ x.T + offset

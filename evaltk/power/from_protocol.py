@@ -52,9 +52,8 @@ def default_effects(protocol: Protocol, outcome: Outcome) -> tuple[float, ...]:
     the beneficial direction."""
     step = protocol.decision.minimum_important_change
     sign = -1.0 if outcome.direction == "decrease" else 1.0
-    return (1.0,) + tuple(
-        round(1.0 + sign * step * k, 4) for k in EFFECT_MULTIPLES if 1.0 + sign * step * k > 0.05
-    )
+    changes = (1.0 + sign * step * k for k in EFFECT_MULTIPLES)
+    return (1.0, *(round(r, 4) for r in changes if r > 0.05))
 
 
 def simulator_baseline(protocol: Protocol, outcome: Outcome) -> dict[str, Any]:
@@ -112,7 +111,9 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     protocol = loaded.protocol
     if protocol.design.kind != "its":
-        raise PowerError(f"design {protocol.design.kind!r}: use the difference-in-differences power")
+        raise PowerError(
+            f"design {protocol.design.kind!r}: only interrupted time series power is implemented"
+        )
     outcome = protocol.primary_outcomes[0]
     start = protocol.its_start()
     window = protocol.window
@@ -132,7 +133,7 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         "months_before": before,
         "washout_months": window.washout_months,
         "registered_months_after": after,
-        "months_after": tuple(m for m in OTHER_MONTHS_AFTER if m < after) + (after,),
+        "months_after": (*(m for m in OTHER_MONTHS_AFTER if m < after), after),
         "effects": default_effects(protocol, outcome),
         "family": outcome.family or options.family,
         "seasonality": options.seasonality,

@@ -70,7 +70,8 @@ class PowerReport(BaseModel):
     def table(self) -> pd.DataFrame:
         """Power as ``"0.81 ± 0.02"`` text, effects down, post-period lengths across."""
         frame = self.to_frame()
-        frame["text"] = [f"{p:.2f} ± {s:.2f}" for p, s in zip(frame.power, frame.mc_se, strict=True)]
+        pairs = zip(frame.power, frame.mc_se, strict=True)
+        frame["text"] = [f"{p:.2f} ± {s:.2f}" for p, s in pairs]
         return frame.pivot(index="effect", columns="months_after", values="text")
 
 
@@ -104,7 +105,7 @@ def minimum_detectable(cells: list[PowerCell], target: float) -> list[MinimumDet
                     months_after=months, target=target, effect=effect, how="at_most"
                 )
             else:
-                size0, power0, effect0 = column[i - 1]
+                size0, power0, _ = column[i - 1]
                 share = (target - power0) / (power - power0)
                 mde = size0 + share * (size - size0)
                 sign = 1.0 if effect > 1 else -1.0
@@ -115,7 +116,8 @@ def minimum_detectable(cells: list[PowerCell], target: float) -> list[MinimumDet
                     how="interpolated",
                 )
             break
-        out.append(
-            found or MinimumDetectable(months_after=months, target=target, effect=None, how="beyond_grid")
+        beyond = MinimumDetectable(
+            months_after=months, target=target, effect=None, how="beyond_grid"
         )
+        out.append(found or beyond)
     return out

@@ -271,12 +271,24 @@ class ITSOptions(_Frozen):
     slope_change: bool = False
     hac: bool = False
     hac_lags: int | None = Field(default=None, ge=0, le=36)
+    ar1: bool = Field(
+        default=False,
+        description="Errors robust to month-to-month autocorrelation through an AR(1) working "
+        "correlation (bias-corrected lag-1 autocorrelation of the residuals).",
+    )
     offset: Literal["denominator", "none"] = Field(
         default="denominator",
         description="Offset for count families: 'denominator' uses the measure's own "
         "(population for rates, denominator episodes for shares and means); a count or sum "
         "has none. To model a count per head, define the outcome as a rate.",
     )
+
+
+    @model_validator(mode="after")
+    def _one_error_model(self) -> ITSOptions:
+        if self.hac and self.ar1:
+            raise ValueError("choose one of hac and ar1 for the errors, not both")
+        return self
 
 
 class Design(_Frozen):

@@ -36,7 +36,9 @@ def _condition(field: str, condition: Any) -> str:
         return f"{field} is {'true' if condition else 'false'}"
     if isinstance(condition, dict):
         words = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "ne": "≠"}
-        return " and ".join(f"{field} {words[k]} {v}" for k, v in condition.items() if v is not None)
+        return " and ".join(
+            f"{field} {words[k]} {v}" for k, v in condition.items() if v is not None
+        )
     return f"{field} = {condition}"
 
 
@@ -135,8 +137,8 @@ def _decision_rules(protocol: Protocol) -> list[str]:
     margin = f"{d.minimum_important_change:.0%}"
     correction = fmt.multiplicity(d.multiplicity) or "no correction"
     return [
-        f"Tests are two-sided at α = {d.alpha:g}; intervals are {fmt.level_percent(d.interval_level)}"
-        " confidence intervals.",
+        f"Tests are two-sided at α = {d.alpha:g}; intervals are "
+        f"{fmt.level_percent(d.interval_level)} confidence intervals.",
         f"Secondary outcomes are corrected for multiple testing by {correction}.",
         "Primary not significant: No detectable change if its interval excludes a change of "
         f"{margin} either way, otherwise Inconclusive; significant in the harmful direction: "
@@ -179,9 +181,11 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
         f"{m} months after" + (" (registered)" if m == registered else "") for m in table.columns
     ]
     rows = [
-        {"effect": fmt.ratio_change(float(effect)) if effect != 1 else "no change",
-         "cells": [str(v) for v in row.tolist()]}
-        for effect, row in table.iterrows()
+        {
+            "effect": fmt.ratio_change(float(effect)) if effect != 1 else "no change",
+            "cells": [str(v) for v in row],
+        }
+        for effect, row in zip(table.index.to_numpy(dtype=float), table.to_numpy(), strict=True)
     ]
     mde = []
     for item in report.minimum_detectable:

@@ -111,7 +111,7 @@ def register(
             f"record a change with `evaltk amend {loaded.folder} --reason \"...\"`"
         )
     try:
-        access = DataAccess(status=data_access, explanation=explanation)  # type: ignore[arg-type]
+        access = DataAccess(status=data_access, explanation=explanation)  # type: ignore[arg-type,unused-ignore]
     except ValueError as error:
         raise RegistrationError(_access_problem(error)) from None
     identity = resolve_identity(by, loaded.folder)
@@ -187,7 +187,7 @@ def amend(
     access = None
     if data_access is not None:
         try:
-            access = DataAccess(status=data_access, explanation=explanation)  # type: ignore[arg-type]
+            access = DataAccess(status=data_access, explanation=explanation)  # type: ignore[arg-type,unused-ignore]
         except ValueError as error:
             raise RegistrationError(_access_problem(error)) from None
     identity = resolve_identity(by, loaded.folder)

@@ -84,8 +84,9 @@ def test_an_unregistered_exploratory_run_says_why(analysis_with_data: Path) -> N
 def test_amendments_added_outcomes_and_primary_change_reach_the_book(
     registered: Path, tmp_path: Path
 ) -> None:
-    edit(registered, "\n# The design and its estimator options.", NEW_OUTCOME + "\n# The design and its estimator options.")
-    amend(registered, reason="arrests added at the ICB's request", by="B", now="2024-02-01T00:00:00Z")
+    design = "\n# The design and its estimator options."
+    edit(registered, design, NEW_OUTCOME + design)
+    amend(registered, reason="arrests added at the ICB's request", by="B", now="2024-02-01T01:00Z")
     edit(
         registered,
         "    label: Section 136 detentions per 100,000 residents\n    role: primary",

@@ -41,7 +41,7 @@ def test_outcomes_examined_needs_an_explanation(analysis: Path) -> None:
 
 def test_registering_twice_is_refused(analysis: Path) -> None:
     register(analysis, data_access="not_collected", by="x", now=WHEN)
-    with pytest.raises(RegistrationError, match="already registered .*evaltk amend"):
+    with pytest.raises(RegistrationError, match=r"already registered .*evaltk amend"):
         register(analysis, data_access="not_collected", by="x")
 
 

@@ -19,8 +19,11 @@ from evaltk.protocol.spec import Protocol
 from evaltk.simulate import SimulationConfig, simulate_series
 from evaltk.verdict.rules import decide
 
-FORCE = "E23000019"
-START = "2016-04"
+# The five East Midlands forces start together in January 2019, half-way through ten years
+# of data, and are analysed as one regional series: a well-powered single-series design.
+FORCES = ("E23000018", "E23000019", "E23000020", "E23000021", "E23000022")
+UNIT = "east_midlands"
+START = "2019-01"
 
 # Outcome id -> (series column, aggregate, class, role).
 OUTCOMES = {
@@ -57,8 +60,8 @@ def protocol() -> Protocol:
     return Protocol.model_validate(
         {
             "title": "calibration",
-            "intervention": {"kind": "street_triage", "start": {FORCE: dt.date(2016, 4, 1)}},
-            "units": [FORCE],
+            "intervention": {"kind": "street_triage", "start": {UNIT: dt.date(2019, 1, 1)}},
+            "units": [UNIT],
             "data": {
                 "kind": "series",
                 "path": "simulated",
@@ -66,20 +69,30 @@ def protocol() -> Protocol:
                 "outcomes": {key: key for key in OUTCOMES},
             },
             "outcomes": outcomes,
-            "design": {"kind": "its"},
+            "design": {"kind": "its", "its": {"ar1": True}},
             "window": {"start": dt.date(2014, 1, 1), "end": dt.date(2023, 12, 1)},
         }
     )
 
 
 def config(effects: dict[str, float], seed: int) -> SimulationConfig:
-    """One force at full scale over ten years (2014-2023), triage from April 2016."""
+    """The region at full scale over ten years (2014-2023), triage from January 2019."""
     return SimulationConfig.preset(
-        "region", forces=(FORCE,), starts={FORCE: START}, effects=effects, seed=seed
+        "region",
+        forces=FORCES,
+        starts=dict.fromkeys(FORCES, START),
+        effects=effects,
+        seed=seed,
     )
 
 
+def regional(series: pd.DataFrame) -> pd.DataFrame:
+    """Add the forces' monthly totals into one regional series."""
+    return series.groupby("period", as_index=False).sum(numeric_only=True)
+
+
 def panel(series: pd.DataFrame) -> Panel:
+    series = regional(series)
     rows = []
     for key, (column, aggregate, _, _) in OUTCOMES.items():
         denominator = {
@@ -89,7 +102,7 @@ def panel(series: pd.DataFrame) -> Panel:
         }[aggregate]
         frame = pd.DataFrame(
             {
-                "unit": FORCE,
+                "unit": UNIT,
                 "period": series["period"],
                 "outcome": key,
                 "numerator": series[column].astype(float),

@@ -12,7 +12,12 @@ import pandas as pd
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.design import check_poisson
-from evaltk.estimators.did.inference import InferenceOutcome, cluster_summary, describe
+from evaltk.estimators.did.inference import (
+    InferenceOutcome,
+    bootstrap_groups,
+    cluster_summary,
+    describe,
+)
 from evaltk.estimators.did.options import DiDSpec, InferenceSpec
 from evaltk.estimators.did.panel import DiDPanel, build_panel, require_contrast
 from evaltk.estimators.did.results import DiDResult, tidy_row
@@ -137,11 +142,21 @@ def headline_result(
     **extra: Any,
 ) -> DiDResult:
     """Assemble the frozen result from the headline inference outcome."""
-    row = tidy_row(term, outcome.estimate, outcome.ci_low, outcome.ci_high, outcome.p_value,
-                   scale, outcome.std_error)
+    row = tidy_row(
+        term,
+        outcome.estimate,
+        outcome.ci_low,
+        outcome.ci_high,
+        outcome.p_value,
+        scale,
+        outcome.std_error,
+    )
     table = pd.DataFrame([row, *(extra_rows or [])])
     n_clusters = panel.n_units
-    text = describe(outcome.method, outcome.reason, family, outcome.test, n_clusters)
+    boot_by = ""
+    if outcome.method == "wild_bootstrap":
+        boot_by = bootstrap_groups(spec, panel.unit, panel.clock)[1]
+    text = describe(outcome.method, outcome.reason, family, outcome.test, n_clusters, boot_by)
     info: dict[str, Any] = {
         "cluster": cluster_summary(outcome, scale),
         "starts": {str(k): v for k, v in panel.start_labels().items()},
@@ -151,6 +166,8 @@ def headline_result(
     if outcome.test is not None:
         key = "bootstrap" if outcome.method == "wild_bootstrap" else "randomization"
         info[key] = outcome.test.to_dict()
+        if boot_by:
+            info[key]["groups"] = boot_by
     info.update(details or {})
     return result_type(
         design=design,

@@ -42,8 +42,14 @@ class Coefficients:
         dist = stats.norm if self.df is None else stats.t(self.df)
         q = float(dist.ppf(0.5 + level / 2))
         p = float(2 * dist.sf(abs(est) / se)) if se > 0 else float("nan")
-        return {"estimate": est, "std_error": se, "ci_low": est - q * se, "ci_high": est + q * se,
-                "p_value": p, "statistic": est / se if se > 0 else float("nan")}
+        return {
+            "estimate": est,
+            "std_error": se,
+            "ci_low": est - q * se,
+            "ci_high": est + q * se,
+            "p_value": p,
+            "statistic": est / se if se > 0 else float("nan"),
+        }
 
     def wald(self, rows: np.ndarray, n_clusters: int) -> dict[str, float]:
         """Joint test ``rows @ params = 0``: ``F = W / q`` against ``F(q, G - 1)``.
@@ -62,8 +68,13 @@ class Coefficients:
             )
         wald = float(b @ np.linalg.solve(cov, b))
         f = wald / q
-        return {"statistic": f, "df_num": float(q), "df_denom": float(n_clusters - 1),
-                "p_value": float(stats.f.sf(f, q, n_clusters - 1)), "wald": wald}
+        return {
+            "statistic": f,
+            "df_num": float(q),
+            "df_denom": float(n_clusters - 1),
+            "p_value": float(stats.f.sf(f, q, n_clusters - 1)),
+            "wald": wald,
+        }
 
 
 def linear_response(panel: DiDPanel, per: float) -> np.ndarray:
@@ -158,10 +169,17 @@ def poisson_design(panel: DiDPanel, regressors: np.ndarray) -> np.ndarray:
 def check_poisson(panel: DiDPanel) -> None:
     """Counts must be non-negative, and every unit and period needs some events."""
     if (panel.y < 0).any():
-        raise EstimationError(f"a Poisson model needs counts >= 0; {panel.outcome_name} has negatives.")
+        raise EstimationError(
+            f"a Poisson model needs counts >= 0; {panel.outcome_name} has negatives."
+        )
     for codes, n, what, label in (
         (panel.unit, panel.n_units, "unit", lambda i: panel.units[i]),
-        (panel.time, panel.n_periods, "period", lambda i: panel.period_label(panel.clocks[i])),
+        (
+            panel.time,
+            panel.n_periods,
+            "period",
+            lambda i: panel.period_label(float(panel.clocks[i])),
+        ),
     ):
         totals = np.bincount(codes, weights=panel.y, minlength=n)
         if (totals <= 0).any():

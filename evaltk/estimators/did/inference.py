@@ -10,7 +10,7 @@ import numpy as np
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.design import Coefficients
-from evaltk.estimators.did.options import InferenceSpec
+from evaltk.estimators.did.options import SUBCLUSTER_BELOW, InferenceSpec
 from evaltk.estimators.did.randomization import (
     Assignments,
     RandomizationTest,
@@ -49,6 +49,22 @@ def choose_method(spec: InferenceSpec, n_clusters: int) -> tuple[str, str]:
     return "cluster", f"{n_clusters} clusters, at least {spec.few_clusters}"
 
 
+def bootstrap_groups(
+    spec: InferenceSpec, unit: np.ndarray, clock: np.ndarray
+) -> tuple[np.ndarray | None, str]:
+    """Bootstrap clusters: None (the units) or unit × block labels, and a phrase saying which."""
+    n_units = int(np.unique(unit).size)
+    by = spec.bootstrap_by
+    if by == "auto":
+        by = "unit_block" if n_units < SUBCLUSTER_BELOW else "unit"
+    if by == "unit":
+        return None, "weights by unit"
+    block = np.floor(clock / spec.block).astype(np.int64)
+    labels = unit.astype(np.int64) * (int(block.max() - block.min()) + 1) + (block - block.min())
+    span = "calendar year" if spec.block == 12 else f"block of {spec.block} periods"
+    return labels, f"weights by unit × {span} (subcluster bootstrap, MacKinnon & Webb 2018)"
+
+
 @dataclass(frozen=True)
 class InferenceOutcome:
     """Estimate, interval and p-value of one coefficient (or combination), link scale.
@@ -71,7 +87,9 @@ class InferenceOutcome:
     test: BootstrapTest | RandomizationTest | None = field(default=None)
 
 
-def describe(method: str, reason: str, family: str, test: Any, n_clusters: int) -> str:
+def describe(
+    method: str, reason: str, family: str, test: Any, n_clusters: int, boot_by: str = ""
+) -> str:
     """One sentence naming the inference, for summaries, the book and ``results.json``."""
     by = f"clustered by unit ({n_clusters} clusters)"
     if method == "cluster":
@@ -83,13 +101,14 @@ def describe(method: str, reason: str, family: str, test: Any, n_clusters: int) 
             if family == "poisson"
             else "restricted wild cluster bootstrap (WCR, null imposed; Roodman et al. 2019)"
         )
-        text = f"{kind}, {_draws_text(test)}, {by}; interval by test inversion"
+        groups = f", {boot_by}" if boot_by else ""
+        text = f"{kind}, {_draws_text(test)}{groups}, t-statistic {by}; interval by test inversion"
     elif method == "randomization":
         text = (
             "randomisation inference: adoption dates permuted across units, "
             f"{_permutations_text(test)}"
         )
-        if test is not None and not (test.ci_low == test.ci_low):  # NaN: no interval
+        if test is not None and np.isnan(test.ci_low):
             text += "; no interval (inverting it needs a refit per candidate effect)"
         else:
             text += "; interval by test inversion under a constant additive effect"
@@ -139,6 +158,8 @@ class CoefficientProblem:
         Poisson offset.
     start : numpy.ndarray
         Observed start of each unit (for randomisation inference).
+    clock : numpy.ndarray
+        ``(N,)`` period number of each row (for bootstrap blocks).
     ri_linear : callable or None
         ``start -> (estimate on y, estimate on the observed D)`` (linear models).
     ri_estimate : callable or None
@@ -153,6 +174,7 @@ class CoefficientProblem:
     boot_X: np.ndarray
     offset: np.ndarray | None
     start: np.ndarray
+    clock: np.ndarray
     ri_linear: Callable[[np.ndarray], np.ndarray] | None = None
     ri_estimate: Callable[[np.ndarray], float] | None = None
 
@@ -185,17 +207,20 @@ def run_inference(
     low, high, p = cl["ci_low"], cl["ci_high"], cl["p_value"]
     n_clusters = int(np.unique(problem.clusters).size)
     if method == "wild_bootstrap":
-        weights = boot_weights or draw_weights(n_clusters, spec.draws, spec.weights, spec.seed)
+        groups, _ = bootstrap_groups(spec, problem.clusters, problem.clock)
+        n_boot = n_clusters if groups is None else int(np.unique(groups).size)
+        weights = boot_weights or draw_weights(n_boot, spec.draws, spec.weights, spec.seed)
         k = len(problem.weights)
         if problem.family == "linear":
             R = np.zeros(problem.boot_X.shape[1])
             R[:k] = problem.weights
-            test = LinearWCR(problem.boot_y, problem.boot_X, problem.clusters).t_test(
+            test = LinearWCR(problem.boot_y, problem.boot_X, problem.clusters, groups).t_test(
                 R, weights, 0.0, ci_level
             )
         else:
             X, column = reparametrize(problem.boot_X, problem.weights)
-            boot = PoissonScoreBootstrap(problem.boot_y, X, problem.offset, problem.clusters)
+            offset = np.zeros(len(problem.boot_y)) if problem.offset is None else problem.offset
+            boot = PoissonScoreBootstrap(problem.boot_y, X, offset, problem.clusters, groups)
             test = boot.t_test(column, weights, 0.0, ci_level, cl["estimate"], cl["std_error"])
     elif method == "randomization":
         plan = plan or assignments(problem.start, spec.permutations, spec.seed)

@@ -11,6 +11,7 @@ from evaltk.errors import EstimationError
 Family = Literal["linear", "poisson"]
 InferenceMethod = Literal["auto", "cluster", "wild_bootstrap", "randomization"]
 Weights = Literal["auto", "rademacher", "webb"]
+BootstrapBy = Literal["auto", "unit", "unit_block"]
 Scale = Literal["ratio", "difference"]
 CITSFamily = Literal["quasi_poisson", "poisson", "gaussian"]
 Seasonality = Literal["none", "fourier", "month"]
@@ -18,6 +19,7 @@ Seasonality = Literal["none", "fourier", "month"]
 FAMILIES: tuple[str, ...] = get_args(Family)
 INFERENCE_METHODS: tuple[str, ...] = get_args(InferenceMethod)
 WEIGHTS: tuple[str, ...] = get_args(Weights)
+BOOTSTRAP_BY: tuple[str, ...] = get_args(BootstrapBy)
 CITS_FAMILIES: tuple[str, ...] = get_args(CITSFamily)
 SEASONALITIES: tuple[str, ...] = get_args(Seasonality)
 
@@ -30,6 +32,14 @@ SEASONALITIES: tuple[str, ...] = get_args(Seasonality)
 #: analysis (at most 43 forces) falls under the threshold: the bootstrap is cheap, and with
 #: many clusters it agrees with CR1 anyway.
 FEW_CLUSTERS = 50
+
+#: Below this many clusters ``bootstrap_by="auto"`` draws the bootstrap weights by unit ×
+#: block of 12 periods (unit × calendar year for months) while the covariance stays clustered
+#: by unit: the subcluster wild bootstrap of MacKinnon & Webb (2018, *Econometrics Journal*
+#: 21(2)). With 5 clusters the unit-level WCR has only 6**5 weight patterns and, on the project
+#: simulator's five-force region, rejected a true null 9 % of the time at 5 % (unit × year:
+#: 6.5 %); with 12 forces the unit-level WCR was at 5.4 % (tests/estimators/did/test_size.py).
+SUBCLUSTER_BELOW = 10
 
 #: Default seed, so that the same data give byte-identical results without the caller seeding.
 DEFAULT_SEED = 20_180_601
@@ -67,6 +77,13 @@ class InferenceSpec:
         turn off in simulation studies that need only p-values).
     few_clusters : int
         Threshold of ``auto``; clusters strictly fewer than this use the wild bootstrap.
+    bootstrap_by : {"auto", "unit", "unit_block"}
+        Which groups share a bootstrap weight: ``unit`` (the ordinary wild cluster bootstrap),
+        or ``unit_block``, unit × consecutive block of ``block`` periods (the subcluster wild
+        bootstrap; the covariance is still clustered by unit). ``auto`` is ``unit_block``
+        below :data:`SUBCLUSTER_BELOW` (10) clusters and ``unit`` otherwise.
+    block : int
+        Periods per block for ``unit_block`` (12: calendar years for monthly data).
 
     Raises
     ------
@@ -82,19 +99,24 @@ class InferenceSpec:
     seed: int = DEFAULT_SEED
     ci: bool = True
     few_clusters: int = FEW_CLUSTERS
+    bootstrap_by: BootstrapBy = "auto"
+    block: int = 12
 
     def __post_init__(self) -> None:
         _one_of("inference method", self.method, INFERENCE_METHODS)
         _one_of("bootstrap weights", self.weights, WEIGHTS)
+        _one_of("bootstrap_by", self.bootstrap_by, BOOTSTRAP_BY)
         check_level(self.level)
-        for name, low in (("draws", 99), ("permutations", 19), ("few_clusters", 2)):
+        for name, low in (("draws", 99), ("permutations", 19), ("few_clusters", 2), ("block", 1)):
             value = getattr(self, name)
             if not is_int(value) or value < low:
                 raise EstimationError(
                     f"inference {name} must be an integer of at least {low}, got {value!r}."
                 )
         if not is_int(self.seed) or self.seed < 0:
-            raise EstimationError(f"inference seed must be a non-negative integer, got {self.seed!r}.")
+            raise EstimationError(
+                f"inference seed must be a non-negative integer, got {self.seed!r}."
+            )
         if not isinstance(self.ci, bool):
             raise EstimationError(f"inference ci must be true or false, got {self.ci!r}.")
 
@@ -216,7 +238,7 @@ class CITSSpec:
 
 def check_level(level: object) -> None:
     """Raise unless ``level`` is a number strictly between 0 and 1."""
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
         raise EstimationError(
             f"confidence level must be strictly between 0 and 1 (e.g. 0.95), got {level!r}."
         )
@@ -228,4 +250,6 @@ def is_int(value: object) -> bool:
 
 def _one_of(what: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise EstimationError(f"{what} {value!r} is not supported; use one of {', '.join(allowed)}.")
+        raise EstimationError(
+            f"{what} {value!r} is not supported; use one of {', '.join(allowed)}."
+        )

@@ -161,7 +161,8 @@ def build_panel(
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise EstimationError(
-            f"DiD data lack column(s) {', '.join(missing)}; it has {', '.join(map(str, data.columns))}."
+            f"DiD data lack column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, data.columns))}."
         )
     if data.empty:
         raise EstimationError("DiD data have no rows.")
@@ -174,7 +175,7 @@ def build_panel(
     frame = frame.sort_values([unit, "_clock"], kind="stable").reset_index(drop=True)
     dup = frame.duplicated([unit, "_clock"])
     if dup.any():
-        row = frame.loc[dup.idxmax()]
+        row = frame.loc[int(np.argmax(dup.to_numpy()))]
         raise EstimationError(
             f"unit {row[unit]!r} has more than one row for period {row[period]}: aggregate to "
             "one row per unit and period first."

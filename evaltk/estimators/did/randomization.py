@@ -120,8 +120,17 @@ def permutation_test(
     """Randomisation p-value of any statistic ``start -> float`` (re-estimated per row)."""
     observed = statistic(start)
     permuted = np.array([statistic(row) for row in plan.starts])
-    return RandomizationTest(observed, p_value(observed, permuted, plan.enumerated), np.nan,
-                             np.nan, plan.count, plan.n_distinct, plan.enumerated, plan.seed, name)
+    return RandomizationTest(
+        observed,
+        p_value(observed, permuted, plan.enumerated),
+        np.nan,
+        np.nan,
+        plan.count,
+        plan.n_distinct,
+        plan.enumerated,
+        plan.seed,
+        name,
+    )
 
 
 def permutation_test_linear(
@@ -167,8 +176,17 @@ def permutation_test_linear(
     low = high = float("nan")
     if level is not None:
         low, high = invert(p_at, observed, se, 1.0 - level)
-    return RandomizationTest(observed, p_at(0.0), low, high, plan.count, plan.n_distinct,
-                             plan.enumerated, plan.seed, "estimate")
+    return RandomizationTest(
+        observed,
+        p_at(0.0),
+        low,
+        high,
+        plan.count,
+        plan.n_distinct,
+        plan.enumerated,
+        plan.seed,
+        "estimate",
+    )
 
 
 def _distinct_permutations(values: np.ndarray) -> np.ndarray:

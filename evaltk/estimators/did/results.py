@@ -267,17 +267,26 @@ class EventStudyResult(DiDResult):
         """
         from evaltk.estimators.did.plot import plot_event_study
 
-        return plot_event_study(self._coefficients, self.scale, self.level, self.pretrend,
-                                ax=ax, title=title)
+        return plot_event_study(
+            self._coefficients, self.scale, self.level, self.pretrend, ax=ax, title=title
+        )
 
 
-def tidy_row(term: str, estimate: float, low: float, high: float, p: float, scale: str,
-             se: float) -> dict[str, Any]:
+def tidy_row(
+    term: str, estimate: float, low: float, high: float, p: float, scale: str, se: float
+) -> dict[str, Any]:
     """One row of the tidy table, mapped through ``exp`` on the ratio scale."""
     if scale == "ratio":
         estimate, low, high = np.exp(estimate), np.exp(low), np.exp(high)
-    return {"term": term, "estimate": float(estimate), "ci_low": float(low),
-            "ci_high": float(high), "p_value": float(p), "scale": scale, "std_error": float(se)}
+    return {
+        "term": term,
+        "estimate": float(estimate),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "p_value": float(p),
+        "scale": scale,
+        "std_error": float(se),
+    }
 
 
 def json_value(value: Any) -> Any:

@@ -28,6 +28,10 @@ from evaltk.estimators.did.wild_bootstrap import (
     invert,
 )
 
+#: The interval search stops this far from the estimate on the log scale (a ratio of e^8, about
+#: 3,000); a bound not found by then is reported as infinite.
+MAX_LOG_DISTANCE = 8.0
+
 
 class PoissonScoreBootstrap:
     r"""Restricted score bootstrap tests of coefficients of a clustered Poisson GLM.
@@ -92,13 +96,17 @@ class PoissonScoreBootstrap:
         Z = np.delete(self.X, cols, axis=1)
         offset = self.offset + D @ np.broadcast_to(np.asarray(r, dtype=float), (len(cols),))
         key = tuple(cols)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sm.GLM(self.y, Z, family=sm.families.Poisson(), offset=offset).fit(
-                start_params=self._start.get(key), maxiter=200
-            )
-        params = np.asarray(fit.params)
-        if not (getattr(fit, "converged", True) and np.all(np.isfinite(params))):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.GLM(self.y, Z, family=sm.families.Poisson(), offset=offset).fit(
+                    start_params=self._start.get(key), maxiter=200
+                )
+            params = np.asarray(fit.params)
+            converged = bool(getattr(fit, "converged", True))
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            params, converged = np.full(Z.shape[1], np.nan), False
+        if not (converged and np.all(np.isfinite(params))):
             raise EstimationError(
                 "the restricted Poisson fit of the score bootstrap did not converge; use "
                 "inference='cluster' or family='linear'."
@@ -144,9 +152,12 @@ class PoissonScoreBootstrap:
                     cache[value] = statistic(value)[1]
                 return cache[value]
 
-            low, high = invert(p_value, estimate, se, 1.0 - level, rel_tol=1e-4)
-        return BootstrapTest(t, p, low, high, "score", weights.kind, weights.draws,
-                             weights.enumerated, weights.seed)
+            low, high = invert(
+                p_value, estimate, se, 1.0 - level, rel_tol=1e-4, max_distance=MAX_LOG_DISTANCE
+            )
+        return BootstrapTest(
+            t, p, low, high, "score", weights.kind, weights.draws, weights.enumerated, weights.seed
+        )
 
     def wald_test(self, columns: Sequence[int], weights: BootstrapWeights) -> BootstrapTest:
         """Joint test that the coefficients of ``columns`` are zero (score statistic)."""
@@ -175,8 +186,17 @@ class PoissonScoreBootstrap:
                 solved = np.linalg.solve(cov, numer.T[:, :, None])[:, :, 0]
             boot = np.einsum("bj,bj->b", numer.T, solved)
             extreme += int(np.sum(~(boot < stat * (1 - TIE_TOLERANCE))))
-        return BootstrapTest(stat, extreme / V.shape[1], float("nan"), float("nan"), "score",
-                             weights.kind, weights.draws, weights.enumerated, weights.seed)
+        return BootstrapTest(
+            stat,
+            extreme / V.shape[1],
+            float("nan"),
+            float("nan"),
+            "score",
+            weights.kind,
+            weights.draws,
+            weights.enumerated,
+            weights.seed,
+        )
 
     def _check(self, weights: BootstrapWeights) -> None:
         check_weights(weights, self.boot_sums.n_clusters)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -98,8 +100,18 @@ def twfe_problem(panel: DiDPanel, family: str, per: float, method: str) -> Coeff
         _, coefs = fit_linear(panel, y, pd.DataFrame({"treated": D}))
         boot_y, boot_X = wild_design(panel, y, D[:, None])
         ri = _linear_ri(panel, y, D) if method == "randomization" else None
-        return CoefficientProblem(family, coefs, np.ones(1), panel.unit, boot_y, boot_X, None,
-                                  start, ri_linear=ri)
+        return CoefficientProblem(
+            family,
+            coefs,
+            np.ones(1),
+            panel.unit,
+            boot_y,
+            boot_X,
+            None,
+            start,
+            panel.clock,
+            ri_linear=ri,
+        )
     X = poisson_design(panel, D[:, None])
     res, coefs = fit_poisson(panel, X, ("treated",))
     params = np.asarray(res.params)
@@ -107,14 +119,27 @@ def twfe_problem(panel: DiDPanel, family: str, per: float, method: str) -> Coeff
     def refit(new_start: np.ndarray) -> float:
         moved = panel.with_starts(new_start)
         design = poisson_design(moved, moved.treated.astype(float)[:, None])
-        return float(fit_poisson(moved, design, ("treated",), start_params=params,
-                                 cluster=False)[1].params[0])
+        return float(
+            fit_poisson(moved, design, ("treated",), start_params=params, cluster=False)[1].params[
+                0
+            ]
+        )
 
-    return CoefficientProblem(family, coefs, np.ones(1), panel.unit, panel.y, X,
-                              log_offset(panel), start, ri_estimate=refit)
+    return CoefficientProblem(
+        family,
+        coefs,
+        np.ones(1),
+        panel.unit,
+        panel.y,
+        X,
+        log_offset(panel),
+        start,
+        panel.clock,
+        ri_estimate=refit,
+    )
 
 
-def _linear_ri(panel: DiDPanel, y: np.ndarray, D: np.ndarray):  # type: ignore[no-untyped-def]
+def _linear_ri(panel: DiDPanel, y: np.ndarray, D: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     projector = TwoWayProjector(panel)
     y_res = projector.residual(y)
 

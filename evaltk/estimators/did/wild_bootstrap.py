@@ -233,15 +233,18 @@ class LinearWCR:
         if y.shape[0] != X.shape[0] or len(clusters) != y.shape[0]:
             raise EstimationError("y, X and clusters must have the same number of rows.")
         self.y, self.X = y, X
+        self.n_obs, self.k = X.shape
         self.sums = ClusterSums(np.asarray(clusters))
         self.boot_sums, self.nesting = _bootclusters(self.sums, bootclusters)
-        self.n_obs, self.k = X.shape
         self.n_clusters = self.sums.n_clusters
         self.n_boot = self.boot_sums.n_clusters
         if self.n_clusters < 2:
             raise EstimationError("the wild cluster bootstrap needs at least 2 clusters.")
+        xtx = X.T @ X
         try:
-            factor = scipy.linalg.cho_factor(X.T @ X)
+            if np.linalg.matrix_rank(xtx) < self.k:
+                raise np.linalg.LinAlgError
+            factor = scipy.linalg.cho_factor(xtx)
         except np.linalg.LinAlgError:
             raise EstimationError(
                 "the regressors are collinear (X'X is singular): drop a redundant term."
@@ -442,6 +445,7 @@ def invert(
     *,
     max_doublings: int = 30,
     rel_tol: float = 1e-7,
+    max_distance: float = np.inf,
 ) -> tuple[float, float]:
     """The interval ``{r : p(r) > alpha}`` around ``estimate``, by bracketing and bisection.
 
@@ -453,12 +457,16 @@ def invert(
         Point estimate (where ``p`` is largest) and a scale for the first steps.
     alpha : float
         ``1 - level``.
+    max_distance : float
+        Search no further than this from ``estimate`` (e.g. 10 on a log scale, where a model
+        far out cannot be fitted).
 
     Returns
     -------
     (float, float)
         Lower and upper bounds, ``-inf`` / ``inf`` when no value within ``2**30`` standard
-        errors is rejected (the test has no power to exclude it, e.g. with very few clusters).
+        errors (or ``max_distance``) is rejected: the test has no power to exclude it, as
+        happens with very few clusters.
     """
     if not (np.isfinite(estimate) and np.isfinite(se) and se > 0):
         return float("nan"), float("nan")
@@ -467,6 +475,8 @@ def invert(
         inside, step = estimate, 2.0 * se
         outside = None
         for _ in range(max_doublings):
+            if step > max_distance:
+                break
             candidate = estimate + sign * step
             if p_value(candidate) <= alpha:
                 outside = candidate

@@ -9,7 +9,8 @@ Spec, model, result (as linearmodels)::
     res.effect, res.cumulative, res.plot()
 
 Modules: ``options`` (allowed values, ``ITSSpec``), ``design`` (series checks, design matrix),
-``model`` (fitting with statsmodels), ``effects`` (delta-method effects), ``results``
+``model`` (fitting with statsmodels), ``covariance`` (AR(1) working-correlation covariance),
+``effects`` (delta-method effects), ``results``
 (``ITSResult``), ``plot``.
 """
 

@@ -56,6 +56,8 @@ class AggregateResult:
     spec : CSSpec
         The ATT(g,t) specification aggregated.
     n_units : int
+    n_cells : int
+        Number of ATT(g,t) the overall parameter averages.
     notes : tuple of str
     """
 
@@ -74,6 +76,7 @@ class AggregateResult:
     balance_e: int | None
     spec: CSSpec
     n_units: int
+    n_cells: int
     notes: tuple[str, ...]
     _levels: pd.DataFrame = field(repr=False)
     _inf: np.ndarray = field(repr=False)
@@ -113,13 +116,16 @@ class AggregateResult:
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "p_value": self.p_value,
-            "n_cells": int(self._levels["n_cells"].sum()) if len(self._levels) else np.nan,
+            "n_cells": self.n_cells,
         }
         rows = [overall]
         prefix = {"group": "g", "dynamic": "e", "calendar": "t"}.get(self.type, "")
         for rec in self._levels.to_dict("records"):
             rows.append({"term": f"{prefix}={rec[col]:g}", **{str(k): v for k, v in rec.items()}})
-        return pd.DataFrame(rows, columns=["term", col, *LEVEL_COLUMNS])
+        out = pd.DataFrame(rows, columns=["term", col, *LEVEL_COLUMNS])
+        if col in self._levels and self._levels[col].dtype == np.int64:
+            out[col] = out[col].astype("Int64")
+        return out
 
     def summary(self) -> str:
         """Plain-text summary: the overall parameter and the table by level."""
@@ -164,6 +170,7 @@ class AggregateResult:
             "ci_low": json_value(self.ci_low),
             "ci_high": json_value(self.ci_high),
             "p_value": json_value(self.p_value),
+            "n_cells": self.n_cells,
             "scale": "difference",
             "level": self.level,
             "alpha": self.alpha,

@@ -34,7 +34,7 @@ from evaltk.estimators.staggered.options import TRIM_LEVEL, CSSpec
 
 @dataclass(frozen=True, eq=False)
 class CellEstimates:
-    """ATT(g,t) point estimates and the influence-function matrix.
+    r"""ATT(g,t) point estimates and the influence-function matrix.
 
     Attributes
     ----------
@@ -45,9 +45,9 @@ class CellEstimates:
     att : numpy.ndarray
         The estimates, aligned with ``cells``.
     inf : numpy.ndarray
-        Influence functions, ``(n_units, n_cells)``: :math:`\\psi_{i,gt} \\cdot n / n_{1,gt}`,
+        Influence functions, ``(n_units, n_cells)``: :math:`\psi_{i,gt} \cdot n / n_{1,gt}`,
         zero for units outside the comparison, so that
-        :math:`\\widehat{ATT}_{gt} - ATT_{gt} \approx \frac{1}{n}\\sum_i \\psi_{i,gt}`.
+        :math:`\widehat{ATT}_{gt} - ATT_{gt} \approx \frac{1}{n}\sum_i \psi_{i,gt}`.
     notes : tuple of str
         Cells skipped for lack of units.
     """
@@ -85,7 +85,7 @@ def plan_cells(panel: StaggeredPanel, spec: CSSpec) -> tuple[list[Cell], list[st
         is compared with (every comparison unit would be trimmed, and R ``did`` reports no
         estimate).
     """
-    periods, ant, cohort = panel.periods, spec.anticipation, panel.cohort
+    periods, ant = panel.periods, spec.anticipation
     values, sizes = panel.cohort_values, panel.cohort_sizes
     first_t = 1 if spec.base_period == "varying" else 0
     cells, notes = [], []

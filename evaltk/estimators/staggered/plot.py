@@ -120,10 +120,10 @@ def plot_aggregate(
 def plot_heatmap(
     frame: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> tuple[Figure, Axes]:
-    """Group × time heat map of ATT(g,t) on a diverging scale centred at zero.
+    r"""Group × time heat map of ATT(g,t) on a diverging scale centred at zero.
 
     Rows are cohorts, columns periods; each cell shows its estimate (with ``*`` where the
-    interval excludes zero), post-treatment cells (:math:`g \\le t`) are outlined, and cells
+    interval excludes zero), post-treatment cells (:math:`g \le t`) are outlined, and cells
     not estimated are blank.
 
     Parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,14 @@ from evaltk.errors import EstimationError
 from evaltk.estimators.staggered.aggregate import aggregate_cells
 from evaltk.estimators.staggered.aggregate_result import LABEL_COLUMN, AggregateResult
 from evaltk.estimators.staggered.bootstrap import bootstrap_se, sup_t_critical
-from evaltk.estimators.staggered.format import fmt, json_label, json_value, label, records
+from evaltk.estimators.staggered.format import (
+    fmt,
+    json_label,
+    json_value,
+    label,
+    records,
+    whole_labels,
+)
 from evaltk.estimators.staggered.inference import analytical_se, p_values, z_critical
 from evaltk.estimators.staggered.options import (
     AGGREGATION_TYPES,
@@ -177,6 +185,11 @@ class CSResult:
         cband = self.inference.cband if cband is None else cband
         if not isinstance(cband, bool):
             raise EstimationError(f"aggregate cband must be true or false, got {cband!r}.")
+        for name, value in (("min_e", min_e), ("max_e", max_e)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Real)
+            ):
+                raise EstimationError(f"aggregate {name} must be a number, got {value!r}.")
         if balance_e is not None and (not is_int(balance_e) or balance_e < 0):
             raise EstimationError(
                 f"aggregate balance_e must be a non-negative integer, got {balance_e!r}."
@@ -236,8 +249,7 @@ class CSResult:
                 "n_cells": agg.n_cells,
             }
         )
-        if type == "simple":
-            levels = levels.iloc[0:0]
+        levels = whole_labels(levels, (LABEL_COLUMN[type] or "label",))
         if type == "dynamic" and not np.isfinite(agg.overall):
             notes.append("No event time >= 0 in the window, so there is no overall effect.")
         overall_se = se[m]
@@ -257,6 +269,7 @@ class CSResult:
             balance_e=balance_e,
             spec=self.spec,
             n_units=self.n_units,
+            n_cells=int(np.count_nonzero(agg.overall_a)),
             notes=tuple(notes),
             _levels=levels.reset_index(drop=True),
             _inf=inf,

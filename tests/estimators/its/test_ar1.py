@@ -50,9 +50,7 @@ def test_rho_zero_is_the_ols_nonrobust_covariance(sim) -> None:
     res = model.fit()
     x, y = model.exog.to_numpy(), sim.series["y"].to_numpy(dtype=float)
     ols = sm.OLS(y, x).fit()
-    cov = ar1_covariance(
-        x, np.ones(len(y)), model.exog["time"].to_numpy(), res.dispersion, rho=0.0
-    )
+    cov = ar1_covariance(x, np.ones(len(y)), model.exog["time"].to_numpy(), res.dispersion, rho=0.0)
     np.testing.assert_allclose(cov, ols.cov_params(), rtol=1e-8)
     assert res.dispersion == pytest.approx(ols.scale, rel=1e-12)
 
@@ -103,7 +101,7 @@ def test_fit_uses_the_ar1_covariance_everywhere(sim) -> None:
         res.dispersion,
         diag["ar1_rho"],
     )
-    np.testing.assert_allclose(res.cov_params().to_numpy(), cov, rtol=1e-12)
+    np.testing.assert_allclose(res.cov_params.to_numpy(), cov, rtol=1e-12)
     np.testing.assert_allclose(res.bse.to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-12)
     z = res.params / res.bse
     np.testing.assert_allclose(res.pvalues, 2 * stats.norm.sf(np.abs(z)), rtol=1e-10)

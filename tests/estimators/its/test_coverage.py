@@ -31,7 +31,8 @@ So with Poisson-gamma counts and moderate AR(1) log-noise the model-based quasi-
 interval is the honest default (0.92-0.94); Newey-West HAC (with the ``n / (n - k)`` factor) is
 anti-conservative, at the floor of 0.90 from 72 months and worse below that or with more lags.
 When the autocorrelated noise dominates, neither reaches 0.90 (HAC is the better of the two at
-120 months): that case needs the autocorrelation modelled (ARMA errors), not a sandwich.
+120 months): that case needs the autocorrelation modelled, e.g. ``ITSSpec(ar1=True)`` (an AR(1)
+working correlation; see ``test_ar1.py``).
 """
 
 from __future__ import annotations

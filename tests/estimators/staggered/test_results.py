@@ -129,6 +129,7 @@ def test_universal_base_period(data: pd.DataFrame) -> None:
         (("dynamic",), {"min_e": 10}, "no event times"),
         (("dynamic",), {"balance_e": -1}, "balance_e"),
         (("simple",), {"alpha": 0}, "alpha"),
+        (("dynamic",), {"min_e": "-2"}, "min_e must be a number"),
     ],
 )
 def test_aggregate_errors(res: CSResult, args: tuple, kw: dict, message: str) -> None:
