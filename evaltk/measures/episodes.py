@@ -38,7 +38,7 @@ from evaltk.measures.engine import EngineSettings, connect
 from evaltk.measures.grid import long_frame, window_months
 from evaltk.measures.panel import Panel
 from evaltk.measures.population import population_for, read_population
-from evaltk.measures.query import COLLISIONS, episode_query
+from evaltk.measures.query import episode_query
 from evaltk.measures.source import (
     EpisodeFile,
     FieldColumn,
@@ -145,9 +145,6 @@ def compute_panel(
         mapping = map_columns(file, source, protocol)
         fields = field_columns(file, mapping)
         groups = _run(con, episode_query(protocol, file, fields), file)
-        if COLLISIONS in groups and groups[COLLISIONS].sum() > 0:
-            # Two persons share a hash key (rare; see evaltk.measures.query): key on the text.
-            groups = _run(con, episode_query(protocol, file, fields, exact_persons=True), file)
         _check_invalid(groups, file, fields)
         counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
         account = row_account(

@@ -111,28 +111,21 @@ def test_string_and_integer_person_ids_agree(tmp_path):
     pd.testing.assert_frame_equal(as_text, as_int)
 
 
-def test_hash_collision_falls_back_to_exact_persons(tmp_path, monkeypatch):
+def test_persons_sharing_a_partition_hash_do_not_mix(tmp_path, monkeypatch):
     table = episodes(
         {"timestamp": "2016-01-01", "person_id": "x"},
         {"timestamp": "2016-01-05", "person_id": "y"},
         {"timestamp": "2016-01-09", "person_id": "x"},
+        {"timestamp": "2016-02-01", "person_id": "y"},
+        {"timestamp": "2016-02-02", "person_id": "z"},
     )
     expected = run(tmp_path, table).frame
     assert values(run(tmp_path, table), "repeats") == [1, 0, 0, 0, 0, 0]
-    # Every person hashes to the same key: a collision the check must catch and undo.
+    # Every person gets the same partition key: the worst collision there can be.
     monkeypatch.setattr(
         query_module, "person_hash", lambda p: f"CASE WHEN {p} IS NOT NULL THEN 1 END"
     )
-    calls = []
-    original = query_module.episode_query
-
-    def spy(*args, **kwargs):
-        calls.append(kwargs.get("exact_persons", False))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr("evaltk.measures.episodes.episode_query", spy)
     pd.testing.assert_frame_equal(run(tmp_path, table).frame, expected)
-    assert calls == [False, True]
 
 
 def test_two_windows_are_computed_independently(tmp_path):

@@ -8,9 +8,9 @@ run time (the environment variable would be read too late, once numpy is importe
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 
-import numpy as np
 import pandas as pd
 import pytest
 import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that it is limited too)
@@ -38,10 +38,8 @@ def _one_blas_thread() -> None:
                 break
 
 
-try:
+with contextlib.suppress(OSError):  # not Linux: leave the defaults
     _one_blas_thread()
-except OSError:  # not Linux: leave the defaults
-    pass
 
 
 @pytest.fixture(scope="session")
@@ -54,28 +52,3 @@ def region() -> pd.DataFrame:
 def region_null() -> pd.DataFrame:
     """The same region with no effect of triage (seed 2)."""
     return simulate_series(SimulationConfig.preset("region", seed=2, effects={}))
-
-
-def toy_panel(
-    n_units: int = 6,
-    n_periods: int = 8,
-    starts: dict[int, int | None] | None = None,
-    seed: int = 0,
-    effect: float = 1.0,
-) -> pd.DataFrame:
-    """A small integer-period panel with counts, population and a 0/1 treatment column."""
-    rng = np.random.default_rng(seed)
-    starts = starts or {0: 3, 1: 3, 2: 5, 3: None, 4: None, 5: None}
-    rows = []
-    for u in range(n_units):
-        level = rng.normal(3.0, 0.3)
-        for t in range(n_periods):
-            s = starts.get(u)
-            treated = s is not None and t >= s
-            pop = 1000.0 * (1 + u)
-            mu = pop / 1000 * np.exp(level + 0.05 * t + (np.log(effect) if treated else 0.0))
-            rows.append(
-                {"unit": f"u{u}", "period": t, "y": float(rng.poisson(mu)), "pop": pop,
-                 "treated": int(treated), "x": rng.normal() + (effect - 1) * treated}
-            )
-    return pd.DataFrame(rows)

@@ -2,7 +2,8 @@
 
 wildboottest needs numba, so it lives in the benchmark's own environment, never the project's:
 
-    python3 -m venv bench/.venv-peers && bench/.venv-peers/bin/pip install -r bench/requirements-peers.txt
+    python3 -m venv bench/.venv-peers
+    bench/.venv-peers/bin/pip install -r bench/requirements-peers.txt
     bench/.venv-peers/bin/python tests/estimators/did/reference/make_wildboottest_reference.py
 
 It reads wildboottest_data.csv (written here on first run from a fixed seed, then kept) and
@@ -48,8 +49,15 @@ def main() -> None:
         X = sm.add_constant(data[["x1", "x2"]])
         model = sm.OLS(data["y"], X)
         out = wbt(
-            model, B=9999, cluster=clusters.to_numpy(), param="x1", weights_type=weights,
-            impose_null=True, bootstrap_type="11", seed=12345, show=False,
+            model,
+            B=9999,
+            cluster=clusters.to_numpy(),
+            param="x1",
+            weights_type=weights,
+            impose_null=True,
+            bootstrap_type="11",
+            seed=12345,
+            show=False,
         )
         cases.append(
             {
@@ -64,8 +72,10 @@ def main() -> None:
         )
     OUT.write_text(
         json.dumps(
-            {"source": f"wildboottest {version('wildboottest')} (PyPI), WCR11, two-tailed",
-             "cases": cases},
+            {
+                "source": f"wildboottest {version('wildboottest')} (PyPI), WCR11, two-tailed",
+                "cases": cases,
+            },
             indent=2,
         )
         + "\n"
