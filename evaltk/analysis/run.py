@@ -22,6 +22,7 @@ import importlib.metadata
 import platform
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -60,6 +61,10 @@ from evaltk.verdict.headline import headline
 from evaltk.verdict.ledger import build_ledger
 from evaltk.verdict.multiplicity import adjust
 from evaltk.verdict.rules import decide
+from evaltk.verdict.waterfall import plot_waterfall
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Progress = Callable[[str], None]
 
@@ -313,23 +318,33 @@ def _figure_mark(outcome_id: str, registration: Registration) -> str | None:
     return None
 
 
-def _draw_figures(fits: list[OutcomeFit], folder: Path, registration: Registration) -> None:
+def _save(fig: Figure, path: Path, registration: Registration, mark: str | None) -> None:
+    if mark:
+        stamp_figure(fig, mark)
+    fig.savefig(
+        path, dpi=110, bbox_inches="tight", metadata=png_metadata(registration.status, mark)
+    )
+    plt.close(fig)
+
+
+def _draw_figures(fits: list[OutcomeFit], folder: Path, result: AnalysisResult) -> None:
+    registration = result.registration
     folder.mkdir(parents=True, exist_ok=True)
+    if result.ledger is not None:
+        fig, _ = plot_waterfall(result.ledger)
+        mark = EXPLORATORY_RUN if registration.status != "registered" else None
+        _save(fig, folder / "ledger.png", registration, mark)
     for fit in fits:
         if fit.result is None:
             continue
         fig, ax = fit.result.plot()
         ax.set_title(fit.outcome.label)
-        mark = _figure_mark(fit.outcome.id, registration)
-        if mark:
-            stamp_figure(fig, mark)
-        fig.savefig(
+        _save(
+            fig,
             folder / f"{fit.outcome.id}.png",
-            dpi=110,
-            bbox_inches="tight",
-            metadata=png_metadata(registration.status, mark),
+            registration,
+            _figure_mark(fit.outcome.id, registration),
         )
-        plt.close(fig)
 
 
 def run_analysis(
@@ -370,9 +385,11 @@ def run_analysis(
     protocol = loaded.protocol
     source = loaded.folder / protocol.data.path
     if not source.is_file():
-        hint = " (run `evaltk simulate` or point data.path at your extract)" if isinstance(
-            protocol.data, EpisodeSource
-        ) else ""
+        hint = (
+            " (run `evaltk simulate` or point data.path at your extract)"
+            if isinstance(protocol.data, EpisodeSource)
+            else ""
+        )
         raise DataError(f"{loaded.path}: data.path: file not found: {source}{hint}")
     say("Measuring outcomes")
     panel = build_panel(protocol, loaded.folder)
@@ -384,5 +401,5 @@ def run_analysis(
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
-        _draw_figures(fits, staging / "figures", result.registration)
+        _draw_figures(fits, staging / "figures", result)
     return result
