@@ -15,10 +15,12 @@ the simulator, an equivalent synthetic file is generated with numpy. All 10 outc
   implementation the tests use as their oracle (``read_parquet``, ``groupby``, repeat windows
   by a per-person ``groupby`` running minimum and ``shift``).
 
-Each runs in its own subprocess so that peak memory (maximum resident set size) is measured for
-that engine alone. The two panels must agree (relative tolerance 1e-9: sums of floating-point
-minutes are added in different orders). Targets: evaltk at least 3x faster than pandas and at
-most 4 GiB peak.
+Each run is its own subprocess so that peak memory (maximum resident set size) is measured for
+that engine alone. Each engine runs ``--repeat`` times (default 3) and the best wall time is
+kept, as ``timeit`` does, because other work on a shared machine only ever adds time; CPU time
+(user + system, all threads) is shown beside it. The two panels must agree (relative
+tolerance 1e-9: sums of floating-point minutes are added in different orders). Targets:
+evaltk at least 3x faster than pandas and at most 4 GiB peak.
 """
 
 from __future__ import annotations
@@ -209,6 +211,7 @@ def spawn(engine: str, folder: Path) -> tuple[dict, pd.DataFrame]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=float, default=10e6, help="episodes (default 10 million)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine (best is kept)")
     parser.add_argument("--run", choices=["evaltk", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -218,11 +221,20 @@ def main() -> None:
         return
 
     folder = ensure_data(int(args.rows))
-    results = {}
-    frames = {}
+    results: dict[str, dict] = {}
+    frames: dict[str, pd.DataFrame] = {}
     for engine in ("evaltk", "pandas"):
-        print(f"running {engine}...", flush=True)
-        results[engine], frames[engine] = spawn(engine, folder)
+        runs = []
+        for i in range(args.repeat):
+            run, frames[engine] = spawn(engine, folder)
+            runs.append(run)
+            print(
+                f"{engine} run {i + 1}: {run['seconds']:.1f} s wall, "
+                f"{run['cpu_seconds']:.1f} s CPU, {run['peak_rss'] / GIB:.2f} GiB peak",
+                flush=True,
+            )
+        best = min(runs, key=lambda r: r["seconds"])
+        results[engine] = {**best, "peak_rss": max(r["peak_rss"] for r in runs)}
     pd.testing.assert_frame_equal(frames["evaltk"], frames["pandas"], check_exact=False, rtol=1e-9)
     assert results["evaltk"]["rows_in"] == results["pandas"]["rows_in"]
 
@@ -233,13 +245,15 @@ def main() -> None:
         f"episodes: {ours['rows_in']:,} rows ({ours['rows_used']:,} used), 43 forces, "
         f"120 months, 10 outcomes; {len(frames['evaltk']):,} panel rows"
     )
+    print(f"best of {args.repeat} run(s) per engine; peak RSS is the highest of the runs")
     print(f"{'engine':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS GiB':>13}")
     for engine, r in results.items():
         peak = r["peak_rss"] / GIB
         print(f"{engine:<8} {r['seconds']:>8.1f} {r['cpu_seconds']:>8.1f} {peak:>13.2f}")
     print(
         f"speed-up (wall): {speedup:.1f}x  (target >= {TARGET_SPEEDUP:.0f}x: "
-        f"{'met' if speedup >= TARGET_SPEEDUP else 'MISSED'})"
+        f"{'met' if speedup >= TARGET_SPEEDUP else 'MISSED'}); CPU time ratio "
+        f"{theirs['cpu_seconds'] / ours['cpu_seconds']:.1f}x (pandas runs mostly on one core)"
     )
     print(
         f"evaltk peak: {ours['peak_rss'] / GIB:.2f} GiB  (target <= 4 GiB: "

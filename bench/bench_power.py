@@ -13,16 +13,25 @@ plain comparison, the time of fitting the same replicates one by one with statsm
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
-from pathlib import Path
 
-import pandas as pd
+# BLAS threads are fixed before numpy loads: numpy's matrix products would otherwise use both
+# cores in the "1 worker" run, and loky already gives each of its workers one thread, so the
+# speed-up would compare 2 threads with 2 processes. ``--blas-threads 2`` shows that case.
+_THREADS = sys.argv[sys.argv.index("--blas-threads") + 1] if "--blas-threads" in sys.argv else "1"
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = _THREADS
+from pathlib import Path  # noqa: E402 (after the BLAS thread settings)
 
-from evaltk.estimators.its import ITSModel
-from evaltk.power import its_settings, power_analysis
-from evaltk.power.cell import _streams, its_spec
-from evaltk.power.generate import calendar, draw_counts, exposure
-from evaltk.protocol import load_protocol
+import pandas as pd  # noqa: E402 (after the BLAS thread settings)
+
+from evaltk.estimators.its import ITSModel  # noqa: E402 (after the BLAS thread settings)
+from evaltk.power import its_settings, power_analysis  # noqa: E402 (after the BLAS thread settings)
+from evaltk.power.cell import _streams, its_spec  # noqa: E402 (after the BLAS thread settings)
+from evaltk.power.generate import calendar, draw_counts, exposure  # noqa: E402 (after the BLAS thread settings)
+from evaltk.protocol import load_protocol  # noqa: E402 (after the BLAS thread settings)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3, help="Best of this many runs.")
+    parser.add_argument(
+        "--blas-threads", default="1", help="BLAS threads of this process (default 1)."
+    )
     args = parser.parse_args()
 
     loaded = load_protocol(ROOT / "analyses" / "example-street-triage")
@@ -76,18 +88,26 @@ def main() -> None:
     per_fit = _statsmodels_per_fit(settings)
 
     print(f"grid             {cells} scenarios x {settings.replicates} replicates = {fits:,} fits")
-    print(f"design           {settings.months_before} months before, {settings.months_after} "
-          f"after, {settings.family}, {settings.harmonics} Fourier pairs")
+    print(f"machine          {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"BLAS threads in the 1-worker run: {_THREADS}")
+    print(
+        f"design           {settings.months_before} months before, {settings.months_after} "
+        f"after, {settings.family}, {settings.harmonics} Fourier pairs"
+    )
     print(f"1 worker         {serial:.2f} s ({fits / serial:,.0f} fits/s)")
     print(f"2 workers, cold  {cold:.2f} s (includes starting the process pool)")
     print(f"2 workers, warm  {warm:.2f} s ({fits / warm:,.0f} fits/s)")
     print(f"speed-up 1 -> 2  {serial / warm:.2f}x warm, {serial / cold:.2f}x cold")
-    print(f"statsmodels      {per_fit * 1e3:.1f} ms per fit one by one -> about "
-          f"{per_fit * fits:.0f} s for the grid on 1 worker "
-          f"({per_fit * fits / serial:.0f}x the batched fit)")
+    print(
+        f"statsmodels      {per_fit * 1e3:.1f} ms per fit one by one -> about "
+        f"{per_fit * fits:.0f} s for the grid on 1 worker "
+        f"({per_fit * fits / serial:.0f}x the batched fit)"
+    )
     mde = {m.months_after: m.effect for m in first.minimum_detectable}
-    print(f"check            power at 0.8: {[c.power for c in first.cells if c.effect == 0.8]}, "
-          f"size at 1.0: {[c.power for c in first.cells if c.effect == 1.0]}, MDE {mde}")
+    print(
+        f"check            power at 0.8: {[c.power for c in first.cells if c.effect == 0.8]}, "
+        f"size at 1.0: {[c.power for c in first.cells if c.effect == 1.0]}, MDE {mde}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,24 @@ HELP = (
     "Writes power.json, power.csv and power.png into OUT (default ANALYSIS/power/, which the "
     "pre-registration page of the book shows, and whose hash `evaltk register` records). "
     "Cells run on all local cores (joblib), or on a Dask distributed cluster with "
-    "--scheduler. The same seed gives the same table on any backend."
+    "--scheduler. The same seed gives the same table on any backend.\n\n"
+    "Difference-in-differences (--design did): the protocol format has no DiD design yet, so "
+    "give the forces with --units (e.g. 1+4,2+3,5+5: treated + comparison); each replicate "
+    "is a simulated force panel fitted by the two-way fixed effects model of "
+    "evaltk.estimators.did (linear in the rate, errors clustered by force)."
 )
+
+
+def _units(text: str) -> tuple[tuple[int, int], ...]:
+    from evaltk.power import PowerError
+
+    try:
+        pairs = [part.split("+") for part in text.split(",") if part.strip()]
+        return tuple((int(t), int(c)) for t, c in pairs)
+    except ValueError:
+        raise PowerError(
+            f"--units {text!r}: give treated+comparison forces, e.g. 1+4,2+3"
+        ) from None
 
 
 def _floats(text: str | None, what: str) -> tuple[float, ...] | None:
@@ -57,8 +73,10 @@ def power(
         "minimum important change, in the beneficial direction).",
     ),
     months_after: str | None = typer.Option(
-        None, "--months-after", help="Post-period lengths, e.g. 12,24,45 (default: 12, 24, 36 "
-        "below the registered length, and the registered length)."
+        None,
+        "--months-after",
+        help="Post-period lengths, e.g. 12,24,45 (default: 12, 24, 36 "
+        "below the registered length, and the registered length).",
     ),
     baseline: float | None = typer.Option(
         None, "--baseline", help="Expected primary-outcome events per month before the start."
@@ -69,26 +87,60 @@ def power(
     ar_rho: float | None = typer.Option(None, "--ar-rho", help="AR(1) coefficient of log noise."),
     ar_sd: float | None = typer.Option(None, "--ar-sd", help="Marginal sd of the AR(1) noise."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the protocol's)."),
+    design: str = typer.Option(
+        "its", "--design", help="its (the protocol's design) or did (give --units)."
+    ),
+    units: str = typer.Option(
+        "1+1,1+4,2+3,5+5",
+        "--units",
+        help="With --design did: treated+comparison forces per column, comma-separated.",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default ANALYSIS/power)."),
 ) -> None:
     """Power analysis (see :data:`HELP`)."""
-    from evaltk.power import POWER_DIR, its_settings, power_analysis, write_power
+    from evaltk.power import (
+        POWER_DIR,
+        DiDPowerSettings,
+        ITSPowerSettings,
+        PowerError,
+        did_power_analysis,
+        did_settings,
+        its_settings,
+        power_analysis,
+        write_power,
+    )
     from evaltk.protocol import load_protocol
     from evaltk.protocol.canonical import protocol_sha256
 
     loaded = load_protocol(target)
     months = _floats(months_after, "--months-after")
-    settings = its_settings(
-        loaded,
-        replicates=replicates,
-        effects=_floats(effects, "--effects"),
-        months_after=None if months is None else tuple(int(m) for m in months),
-        baseline=baseline,
-        overdispersion_cv=overdispersion,
-        ar_rho=ar_rho,
-        ar_sd=ar_sd,
-        seed=seed,
-    )
+    if design not in ("its", "did"):
+        raise PowerError(f"--design {design!r}: choose its or did")
+    settings: ITSPowerSettings | DiDPowerSettings
+    if design == "did":
+        settings = did_settings(
+            loaded,
+            _units(units),
+            replicates=replicates,
+            effects=_floats(effects, "--effects"),
+            baseline=baseline,
+            overdispersion_cv=overdispersion,
+            ar_rho=ar_rho,
+            ar_sd=ar_sd,
+            seed=seed,
+        )
+    else:
+        settings = its_settings(
+            loaded,
+            replicates=replicates,
+            effects=_floats(effects, "--effects"),
+            months_after=None if months is None else tuple(int(m) for m in months),
+            baseline=baseline,
+            overdispersion_cv=overdispersion,
+            ar_rho=ar_rho,
+            ar_sd=ar_sd,
+            seed=seed,
+        )
     if out is None:
         is_analysis = loaded.path.name == "analysis.yaml"
         out = loaded.folder / POWER_DIR if is_analysis else Path(f"power-{loaded.path.stem}")
@@ -102,8 +154,9 @@ def power(
         disable=not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("cells", total=len(settings.cells))
-        report = power_analysis(
-            settings,
+        analyse = did_power_analysis if design == "did" else power_analysis
+        report = analyse(
+            settings,  # type: ignore[arg-type]
             workers=workers,
             scheduler=scheduler,
             protocol_sha256=protocol_sha256(loaded.protocol),
@@ -114,9 +167,12 @@ def power(
     table = Table(title=f"Power for {settings.outcome} ({settings.replicates} replicates a cell)")
     table.add_column("true ratio")
     frame = report.table()
-    for length in frame.columns:
-        mark = " (registered)" if length == settings.registered_months_after else ""
-        table.add_column(f"{length} months after{mark}")
+    for column in frame.columns:
+        if isinstance(settings, DiDPowerSettings):
+            table.add_column(str(column))
+            continue
+        mark = " (registered)" if column == settings.registered_months_after else ""
+        table.add_column(f"{column} months after{mark}")
     for effect, row in frame.iterrows():
         table.add_row(f"{effect:g}", *row.tolist())
     console.print(table)
@@ -126,12 +182,15 @@ def power(
         f"sd {settings.ar_sd:g}"
     )
     for mde in report.minimum_detectable:
+        where = (
+            f"{mde.months_after} months after"
+            if mde.treated_units is None
+            else f"{mde.treated_units} treated + {mde.comparison_units} comparison forces"
+        )
         text = (
-            "beyond the grid" if mde.effect is None
+            "beyond the grid"
+            if mde.effect is None
             else f"{'at most ' if mde.how == 'at_most' else ''}ratio {mde.effect:.3g}"
         )
-        console.print(
-            f"minimum detectable effect at {mde.target:.0%} power, {mde.months_after} months "
-            f"after: {text}"
-        )
+        console.print(f"minimum detectable effect at {mde.target:.0%} power, {where}: {text}")
     console.print(f"wrote {', '.join(str(p) for p in paths)}")

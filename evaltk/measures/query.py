@@ -159,11 +159,14 @@ def episode_query(
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
 
-    Result columns: ``excluded`` (reason code, see :func:`~evaltk.measures.accounting.
-    exclusion_sql`; NULL for used rows), ``unit_code`` (position in ``protocol.units``; NULL
-    for other forces), ``period`` (DATE),
-    ``n_rows``, ``invalid__<field>`` per field that can hold invalid values, and
-    ``num__<outcome>`` / ``den__<outcome>`` per outcome.
+    Result columns, one row per group:
+
+    * ``excluded`` — exclusion reason code (see
+      :func:`~evaltk.measures.accounting.exclusion_sql`), NULL for used rows;
+    * ``unit_code`` — position of the force in ``protocol.units``, NULL for other forces;
+    * ``period`` — first day of the month (DATE), NULL without a timestamp;
+    * ``n_rows``; ``invalid__<field>`` for each field that can hold unreadable values;
+    * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``.
     """
     ts = quote_ident("timestamp")
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from evaltk import __version__
 from evaltk.power.backends import run_cells
+from evaltk.power.did import DiDPowerSettings
+from evaltk.power.did_report import did_power_analysis
 from evaltk.power.errors import PowerError
-from evaltk.power.from_protocol import its_settings
+from evaltk.power.from_protocol import did_settings, its_settings
 from evaltk.power.report import PowerCell, PowerReport, cells_from, minimum_detectable
 from evaltk.power.settings import ITSPowerSettings
 
@@ -25,10 +27,13 @@ POWER_DIR = "power"
 
 __all__ = [
     "POWER_DIR",
+    "DiDPowerSettings",
     "ITSPowerSettings",
     "PowerCell",
     "PowerError",
     "PowerReport",
+    "did_power_analysis",
+    "did_settings",
     "its_settings",
     "power_analysis",
     "write_power",
@@ -37,7 +42,13 @@ __all__ = [
 
 def _estimator(settings: ITSPowerSettings) -> str:
     family = settings.family.replace("_", "-")
-    errors = "Newey-West errors" if settings.hac else "model-based errors"
+    errors = (
+        "Newey-West errors"
+        if settings.hac
+        else "AR(1) working-correlation errors"
+        if settings.ar1
+        else "model-based errors"
+    )
     seasonality = {
         "fourier": f"{settings.harmonics} Fourier pair(s)",
         "month": "month indicators",
@@ -114,5 +125,7 @@ def write_power(report: PowerReport, folder: Path) -> list[Path]:
         (staging / "power.json").write_text(report.to_json(), encoding="utf-8")
         report.to_frame().to_csv(staging / "power.csv", index=False, float_format="%.6g")
         fig, _ = plot_power(report)
-        fig.savefig(staging / "power.png", dpi=110, metadata={"Software": "evaltk"})
+        fig.savefig(
+            staging / "power.png", dpi=110, bbox_inches="tight", metadata={"Software": "evaltk"}
+        )
     return [folder / name for name in ("power.json", "power.csv", "power.png")]

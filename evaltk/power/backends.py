@@ -7,16 +7,26 @@ not depend on the backend, the number of workers or the order cells finish in.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from evaltk.power.cell import CellResult, simulate_cell
+from evaltk.power.did import DiDPowerSettings, simulate_did_cell
 from evaltk.power.errors import PowerError
 from evaltk.power.settings import ITSPowerSettings
 
 Progress = Callable[[int, int], None]
+Settings = ITSPowerSettings | DiDPowerSettings
+
+
+def run_cell(settings: Settings, effect: float, column: Any) -> CellResult:
+    """One cell of either design (a module-level function, so that workers can unpickle it)."""
+    if isinstance(settings, DiDPowerSettings):
+        return simulate_did_cell(settings, effect, column)
+    return simulate_cell(settings, effect, column)
 
 
 def run_cells(
-    settings: ITSPowerSettings,
+    settings: Settings,
     *,
     workers: int = -1,
     scheduler: str | None = None,
@@ -26,7 +36,7 @@ def run_cells(
 
     Parameters
     ----------
-    settings : ITSPowerSettings
+    settings : ITSPowerSettings or DiDPowerSettings
     workers : int
         Local processes for joblib: ``-1`` all cores, ``1`` runs in this process (no pool).
         Ignored with ``scheduler``.
@@ -43,7 +53,7 @@ def run_cells(
     if workers == 1:
         results = []
         for i, (effect, months) in enumerate(cells):
-            results.append(simulate_cell(settings, effect, months))
+            results.append(run_cell(settings, effect, months))
             say(i + 1, len(cells))
         return results
     from joblib import Parallel, delayed
@@ -51,14 +61,14 @@ def run_cells(
     # return_as="generator" keeps grid order and lets progress advance as cells finish.
     parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
     results = []
-    for result in parallel(delayed(simulate_cell)(settings, e, m) for e, m in cells):
+    for result in parallel(delayed(run_cell)(settings, e, m) for e, m in cells):
         results.append(result)
         say(len(results), len(cells))
     return results
 
 
 def _dask(
-    settings: ITSPowerSettings, cells: list[tuple[float, int]], address: str, say: Progress
+    settings: Settings, cells: list[tuple[float, Any]], address: str, say: Progress
 ) -> list[CellResult]:
     from distributed import Client
 
@@ -70,9 +80,7 @@ def _dask(
             "`dask scheduler` and workers with `dask worker ADDRESS`, or drop --scheduler"
         ) from None
     try:
-        futures = [
-            client.submit(simulate_cell, settings, e, m, pure=False) for e, m in cells
-        ]
+        futures = [client.submit(run_cell, settings, e, m, pure=False) for e, m in cells]
         results = []
         # In grid order: progress may lag a fast cell behind a slow one, the table never does.
         for i, future in enumerate(futures):

@@ -28,6 +28,8 @@ class CellResult(BaseModel):
     effect: float
     months_before: int
     months_after: int
+    treated_units: int | None = None
+    comparison_units: int | None = None
     replicates: int
     rejections: int
     failed: int
@@ -53,6 +55,7 @@ def its_spec(settings: ITSPowerSettings) -> ITSSpec:
         slope_change=settings.slope_change,
         hac=settings.hac,
         hac_lags=settings.hac_lags,
+        ar1=settings.ar1,
         washout_months=settings.washout_months,
         level=1 - settings.alpha,
     )
@@ -114,16 +117,26 @@ def simulate_cell(settings: ITSPowerSettings, effect: float, months_after: int) 
         x, y_fit = x_all.to_numpy()[keep], y[:, keep]
         lags = None
         if settings.hac:
-            lags = settings.hac_lags if settings.hac_lags is not None else default_hac_lags(
-                int(keep.sum())
+            lags = (
+                settings.hac_lags
+                if settings.hac_lags is not None
+                else default_hac_lags(int(keep.sum()))
             )
+        # Calendar months of the fitted rows: the AR(1) correlation spans a washout gap.
+        time = x_all["time"].to_numpy()[keep] if "time" in x_all else np.flatnonzero(keep) + 1.0
+        ar1_time = time if settings.ar1 else None
         fit: BatchFit
         if settings.family == "gaussian":
-            fit = fit_ols(y_fit, x, hac_lags=lags)
+            fit = fit_ols(y_fit, x, hac_lags=lags, ar1_time=ar1_time)
         else:
             offset = np.log(pop[keep]) if settings.exposure == "population" else None
             fit = fit_poisson(
-                y_fit, x, offset, quasi=settings.family == "quasi_poisson", hac_lags=lags
+                y_fit,
+                x,
+                offset,
+                quasi=settings.family == "quasi_poisson",
+                hac_lags=lags,
+                ar1_time=ar1_time,
             )
         estimates, _, p = fit.wald(column)
         estimates = np.where(fit.converged, estimates, np.nan)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from evaltk.errors import SimulationError
+from evaltk.power.did import DiDPowerSettings
 from evaltk.power.errors import PowerError
 from evaltk.power.settings import ITSPowerSettings
 from evaltk.protocol import LoadedProtocol
@@ -39,7 +40,7 @@ def simulator_key(outcome: Outcome) -> str | None:
     if not where:
         return "incidents"
     if len(where) == 1:
-        (field, value), = where.items()
+        ((field, value),) = where.items()
         if field in EFFECT_NAMES and value is True:
             return field
         if field == "referral" and isinstance(value, list) and "none" not in value:
@@ -141,6 +142,7 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         "slope_change": options.slope_change,
         "hac": options.hac,
         "hac_lags": options.hac_lags,
+        "ar1": bool(getattr(options, "ar1", False)),
         "alpha": protocol.decision.alpha,
         "seed": protocol.seed,
         "trend": simulated.trend,
@@ -168,3 +170,52 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         values["baseline_source"] = found["source"]
     values.update(overrides)
     return ITSPowerSettings(**values)
+
+
+def did_settings(
+    loaded: LoadedProtocol, units: tuple[tuple[int, int], ...], **overrides: Any
+) -> DiDPowerSettings:
+    """Settings of a DiD power grid with the protocol's window, outcome and alpha.
+
+    The protocol format has no difference-in-differences design yet, so the numbers of treated
+    and comparison forces are given here (``units``); the baseline per force is the
+    simulator's volume averaged over the protocol's forces unless ``baseline`` is given.
+    """
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    its = its_settings(loaded, baseline=overrides.get("baseline", 1.0))
+    protocol = loaded.protocol
+    values: dict[str, Any] = {
+        "outcome": its.outcome,
+        "outcome_label": its.outcome_label,
+        "first_month": its.first_month,
+        "months_before": its.months_before,
+        "months_after": its.registered_months_after,
+        "units": units,
+        "effects": its.effects,
+        "alpha": its.alpha,
+        "seed": its.seed,
+        "force_rate_sd": SimulationConfig().force_rate_sd,
+        **{
+            k: getattr(its, k)
+            for k in (
+                "trend",
+                "seasonal_amplitude",
+                "seasonal_peak_month",
+                "ar_rho",
+                "ar_sd",
+                "overdispersion_cv",
+            )
+        },
+    }
+    if "baseline" in overrides:
+        values["baseline_source"] = "given (--baseline)"
+    else:
+        found = simulator_baseline(protocol, protocol.primary_outcomes[0])
+        n = len(protocol.units)
+        values.update(
+            baseline=found["baseline"] / n,
+            population=found["population"] / n,
+            baseline_source=found["source"] + " (per force)",
+        )
+    values.update({k: v for k, v in overrides.items() if k in DiDPowerSettings.model_fields})
+    return DiDPowerSettings(**values)

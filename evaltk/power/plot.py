@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from evaltk.power.report import PowerReport
+from evaltk.power.report import PowerReport, column_labels
 
 
 def plot_power(report: PowerReport) -> tuple[Any, Any]:
@@ -23,10 +23,15 @@ def plot_power(report: PowerReport) -> tuple[Any, Any]:
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
     frame["change"] = (frame["effect"] - 1.0) * 100.0
+    frame["column"] = column_labels(frame, report.design)
     registered = settings.get("registered_months_after")
-    for months, part in frame.groupby("months_after"):
+    for months, part in frame.groupby("column", sort=False):
         part = part.sort_values("change")
-        label = f"{months} months after" + (" (registered)" if months == registered else "")
+        label = (
+            f"{months} months after" + (" (registered)" if months == registered else "")
+            if report.design == "its"
+            else f"{months} forces"
+        )
         ax.errorbar(
             part["change"],
             part["power"],
@@ -43,10 +48,12 @@ def plot_power(report: PowerReport) -> tuple[Any, Any]:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("true change in the primary outcome after the start (%)")
     ax.set_ylabel("power (share of replicates significant)")
+    design = "" if report.design == "its" else "difference-in-differences, "
     ax.set_title(
-        f"{settings.get('outcome_label') or settings.get('outcome')}: "
-        f"{settings.get('months_before')} months before, {settings.get('replicates')} "
-        "replicates per point"
+        f"{settings.get('outcome_label') or settings.get('outcome')}\n"
+        f"{design}{settings.get('months_before')} months before the start, "
+        f"{settings.get('replicates')} replicates per point",
+        fontsize="medium",
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", frameon=False, loc="best")

@@ -26,6 +26,8 @@ class PowerCell(BaseModel):
     effect: float = Field(description="True rate ratio.")
     months_before: int
     months_after: int
+    treated_units: int | None = None
+    comparison_units: int | None = None
     replicates: int
     rejections: int
     failed: int = Field(description="Replicates whose model could not be fitted (misses).")
@@ -35,11 +37,14 @@ class PowerCell(BaseModel):
 
 
 class MinimumDetectable(BaseModel):
-    """The smallest change detected with the target power, for one post-period length."""
+    """The smallest change detected with the target power, for one post-period length (ITS)
+    or one number of treated and comparison forces (DiD)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     months_after: int
+    treated_units: int | None = None
+    comparison_units: int | None = None
     target: float
     effect: float | None = Field(description="Rate ratio; None when beyond the grid.")
     how: Literal["interpolated", "at_most", "beyond_grid"]
@@ -64,15 +69,31 @@ class PowerReport(BaseModel):
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per cell: effect, months, power, Monte Carlo SE, mean estimate."""
-        return pd.DataFrame([c.model_dump() for c in self.cells])
+        """One row per cell: effect, months (and forces for DiD), power, Monte Carlo SE."""
+        frame = pd.DataFrame([c.model_dump() for c in self.cells])
+        if self.design == "its":
+            frame = frame.drop(columns=["treated_units", "comparison_units"])
+        return frame
 
     def table(self) -> pd.DataFrame:
-        """Power as ``"0.81 ± 0.02"`` text, effects down, post-period lengths across."""
+        """Power as ``"0.81 ± 0.02"`` text, effects down, the grid's other axis across
+        (months after for an ITS, ``"T treated + C comparison"`` forces for a DiD)."""
         frame = self.to_frame()
         pairs = zip(frame.power, frame.mc_se, strict=True)
         frame["text"] = [f"{p:.2f} ± {s:.2f}" for p, s in pairs]
-        return frame.pivot(index="effect", columns="months_after", values="text")
+        frame["column"] = column_labels(frame, self.design)
+        table = frame.pivot(index="effect", columns="column", values="text")
+        return table[list(dict.fromkeys(frame["column"]))]
+
+
+def column_labels(frame: pd.DataFrame, design: str) -> list[Any]:
+    """The label of each cell's column: months after (ITS) or forces (DiD)."""
+    if design == "its":
+        return frame["months_after"].tolist()
+    return [
+        f"{t} treated + {c} comparison"
+        for t, c in zip(frame["treated_units"], frame["comparison_units"], strict=True)
+    ]
 
 
 def cells_from(results: list[CellResult]) -> list[PowerCell]:
@@ -90,11 +111,18 @@ def minimum_detectable(cells: list[PowerCell], target: float) -> list[MinimumDet
     smallest change already reaches the target gives an upper bound ("at most").
     """
     out = []
-    for months in sorted({c.months_after for c in cells}):
+    keys = sorted({(c.months_after, c.treated_units or 0, c.comparison_units or 0) for c in cells})
+    for key in keys:
+        months = key[0]
+        units = {
+            "treated_units": key[1] or None,
+            "comparison_units": key[2] or None,
+        }
         column = sorted(
             (abs(np.log(c.effect)), c.power, c.effect)
             for c in cells
-            if c.months_after == months and c.effect != 1.0
+            if (c.months_after, c.treated_units or 0, c.comparison_units or 0) == key
+            and c.effect != 1.0
         )
         found: MinimumDetectable | None = None
         for i, (size, power, effect) in enumerate(column):
@@ -102,7 +130,7 @@ def minimum_detectable(cells: list[PowerCell], target: float) -> list[MinimumDet
                 continue
             if i == 0:
                 found = MinimumDetectable(
-                    months_after=months, target=target, effect=effect, how="at_most"
+                    months_after=months, **units, target=target, effect=effect, how="at_most"
                 )
             else:
                 size0, power0, _ = column[i - 1]
@@ -111,13 +139,14 @@ def minimum_detectable(cells: list[PowerCell], target: float) -> list[MinimumDet
                 sign = 1.0 if effect > 1 else -1.0
                 found = MinimumDetectable(
                     months_after=months,
+                    **units,
                     target=target,
                     effect=round(float(np.exp(sign * mde)), 4),
                     how="interpolated",
                 )
             break
         beyond = MinimumDetectable(
-            months_after=months, target=target, effect=None, how="beyond_grid"
+            months_after=months, **units, target=target, effect=None, how="beyond_grid"
         )
         out.append(found or beyond)
     return out

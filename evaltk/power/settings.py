@@ -60,6 +60,7 @@ class ITSPowerSettings(BaseModel):
     )
     hac: bool = False
     hac_lags: int | None = None
+    ar1: bool = Field(default=False, description="AR(1) working-correlation errors.")
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     target_power: float = Field(default=0.8, gt=0, lt=1)
 
@@ -84,6 +85,8 @@ class ITSPowerSettings(BaseModel):
     def _estimable(self) -> ITSPowerSettings:
         if self.hac_lags is not None and not self.hac:
             raise PowerError("hac_lags is set but hac is false")
+        if self.hac and self.ar1:
+            raise PowerError("choose one of hac and ar1 for the errors, not both")
         return self
 
     @property

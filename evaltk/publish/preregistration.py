@@ -58,9 +58,11 @@ def measure_text(measure: Measure | None) -> str:
     if measure.where:
         parts.append(f"where {_filter_text(measure.where)}")
     if measure.repeat is not None:
-        among = f" (among incidents where {_filter_text(measure.repeat.among)})" if (
-            measure.repeat.among
-        ) else ""
+        among = (
+            f" (among incidents where {_filter_text(measure.repeat.among)})"
+            if (measure.repeat.among)
+            else ""
+        )
         parts.append(
             f"counting an incident only if the same person has another within "
             f"{measure.repeat.within_days} days{among}"
@@ -178,7 +180,10 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
     table = report.table()
     registered = settings.get("registered_months_after")
     headers = [
-        f"{m} months after" + (" (registered)" if m == registered else "") for m in table.columns
+        f"{m} months after" + (" (registered)" if m == registered else "")
+        if report.design == "its"
+        else f"{m} forces"
+        for m in table.columns
     ]
     rows = [
         {
@@ -193,7 +198,12 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
             text = "larger than any change in the grid"
         else:
             text = ("at most " if item.how == "at_most" else "") + fmt.ratio_change(item.effect)
-        mde.append(f"{item.months_after} months after the start: {text}")
+        where = (
+            f"{item.months_after} months after the start"
+            if item.treated_units is None
+            else f"{item.treated_units} treated and {item.comparison_units} comparison forces"
+        )
+        mde.append(f"{where}: {text}")
     if entry is None or entry.power_sha256 is None:
         provenance = "This power analysis was not recorded with the registration."
     else:
@@ -221,7 +231,9 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
             f"{float(settings.get('seasonal_amplitude', 0)):.0%}; overdispersion (gamma CV) "
             f"{float(settings.get('overdispersion_cv', 0)):g}; AR(1) noise ρ = "
             f"{float(settings.get('ar_rho', 0)):g}, sd {float(settings.get('ar_sd', 0)):g}; "
-            f"{settings.get('months_before')} months before the start; seed "
+            f"{settings.get('months_before')} months before the start"
+            + (f", {settings.get('months_after')} after" if report.design == "did" else "")
+            + "; seed "
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
@@ -286,4 +298,3 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         }
     )
     return base
-

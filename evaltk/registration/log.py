@@ -164,8 +164,7 @@ def read_log(path: Path) -> RegistrationLog:
                 else "entries are out of order"
             )
             raise LogTampered(
-                f"{path}: {name} has sequence {raw.get('sequence')!r}: {missing}; "
-                f"{_restore(path)}"
+                f"{path}: {name} has sequence {raw.get('sequence')!r}: {missing}; {_restore(path)}"
             )
         if raw.get("entry_sha256") != entry_hash(raw):
             raise LogTampered(
@@ -185,9 +184,7 @@ def read_log(path: Path) -> RegistrationLog:
             raise LogTampered(f"{path}: {name}: {where}: {first['msg']}") from None
         expected_kind = "registration" if position == 0 else "amendment"
         if entry.kind != expected_kind:
-            raise LogTampered(
-                f"{path}: {name} should be a {expected_kind}; {_restore(path)}"
-            )
+            raise LogTampered(f"{path}: {name} should be a {expected_kind}; {_restore(path)}")
         if sha256_text(canonical(entry.protocol)) != entry.protocol_sha256:
             raise LogTampered(
                 f"{path}: {name}: protocol_sha256 does not match the protocol it records; "

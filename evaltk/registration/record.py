@@ -108,7 +108,7 @@ def register(
         log = read_log(path)
         raise RegistrationError(
             f"{path}: already registered at {log.original.recorded_at} by {log.original.by}; "
-            f"record a change with `evaltk amend {loaded.folder} --reason \"...\"`"
+            f'record a change with `evaltk amend {loaded.folder} --reason "..."`'
         )
     try:
         access = DataAccess(status=data_access, explanation=explanation)  # type: ignore[arg-type,unused-ignore]

@@ -73,9 +73,7 @@ def results_registration(check: RegistrationCheck, *, exploratory: bool) -> Regi
     registered_primary = outcome_ids(original.protocol, "primary")
     primary_now = outcome_ids(current, "primary")
     redefined = changed_outcomes(original.protocol, current)
-    primary_changed = registered_primary != primary_now or any(
-        o in redefined for o in primary_now
-    )
+    primary_changed = registered_primary != primary_now or any(o in redefined for o in primary_now)
     note = ""
     if status == "exploratory":
         note = (

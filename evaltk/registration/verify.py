@@ -75,9 +75,7 @@ class RegistrationCheck:
             f"{head.protocol_sha256[:12]}); refusing to run. Changed since registration:"
         ]
         lines += [f"  {change.text()}" for change in self.changes]
-        lines.append(
-            f"record the change with `evaltk amend {folder} --reason \"...\"`, {escape}"
-        )
+        lines.append(f'record the change with `evaltk amend {folder} --reason "..."`, {escape}')
         return RunRefused("\n".join(lines))
 
 

@@ -12,24 +12,40 @@ from evaltk.power.batch_glm import fit_ols, fit_poisson
 
 @pytest.mark.parametrize(
     ("family", "hac"),
-    [("poisson", False), ("quasi_poisson", False), ("quasi_poisson", True), ("gaussian", False)],
+    [
+        ("poisson", False),
+        ("quasi_poisson", False),
+        ("quasi_poisson", True),
+        ("gaussian", False),
+        ("quasi_poisson", "ar1"),
+        ("poisson", "ar1"),
+        ("gaussian", "ar1"),
+    ],
 )
-def test_batched_level_change_matches_its_model(family: str, hac: bool) -> None:
+def test_batched_level_change_matches_its_model(family: str, hac: bool | str) -> None:
+    ar1 = hac == "ar1"
+    hac = hac is True
     rng = np.random.default_rng(3)
     periods = pd.date_range("2014-01-01", periods=60, freq="MS")
     start = periods[30]
-    spec = ITSSpec(family=family, hac=hac)  # type: ignore[arg-type]
+    spec = ITSSpec(family=family, hac=hac, ar1=ar1)  # type: ignore[arg-type]
     x = design_matrix(periods, start, spec)
     column = list(x.columns).index("level")
     pop = np.linspace(1.0e6, 1.05e6, 60)
     mean = 40 * np.exp(0.1 * np.sin(np.arange(60))) * np.where(np.arange(60) >= 30, 0.8, 1.0)
     y = rng.poisson(mean * rng.gamma(20, 1 / 20, (5, 60))).astype(float)
     lags = default_hac_lags(60) if hac else None
+    time = x["time"].to_numpy() if ar1 else None
     if family == "gaussian":
-        fit = fit_ols(y, x.to_numpy(), hac_lags=lags)
+        fit = fit_ols(y, x.to_numpy(), hac_lags=lags, ar1_time=time)
     else:
         fit = fit_poisson(
-            y, x.to_numpy(), np.log(pop), quasi=family == "quasi_poisson", hac_lags=lags
+            y,
+            x.to_numpy(),
+            np.log(pop),
+            quasi=family == "quasi_poisson",
+            hac_lags=lags,
+            ar1_time=time,
         )
     estimate, se, p = fit.wald(column)
     for r in range(len(y)):

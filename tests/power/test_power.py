@@ -88,8 +88,13 @@ def test_dask_local_cluster_gives_the_joblib_table() -> None:
     from distributed import LocalCluster
 
     settings = _two_period(
-        replicates=200, effects=(0.8, 0.9), months_after=(6, 12), trend_term=True,
-        family="quasi_poisson", ar_sd=0.06, overdispersion_cv=0.04,
+        replicates=200,
+        effects=(0.8, 0.9),
+        months_after=(6, 12),
+        trend_term=True,
+        family="quasi_poisson",
+        ar_sd=0.06,
+        overdispersion_cv=0.04,
     )
     local = power_analysis(settings, workers=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster:
@@ -100,8 +105,17 @@ def test_dask_local_cluster_gives_the_joblib_table() -> None:
 
 def test_minimum_detectable_effect_interpolates_on_the_log_scale() -> None:
     cells = [
-        PowerCell(effect=e, months_before=12, months_after=12, replicates=100, rejections=0,
-                  failed=0, power=p, mc_se=0.0, mean_estimate=None)
+        PowerCell(
+            effect=e,
+            months_before=12,
+            months_after=12,
+            replicates=100,
+            rejections=0,
+            failed=0,
+            power=p,
+            mc_se=0.0,
+            mean_estimate=None,
+        )
         for e, p in ((1.0, 0.05), (0.9, 0.5), (0.8, 0.9), (0.7, 1.0))
     ]
     (mde,) = minimum_detectable(cells, 0.8)
@@ -123,16 +137,34 @@ def test_settings_follow_the_registered_design() -> None:
 def test_cli_writes_table_figure_and_json(tmp_path: Path) -> None:
     out = tmp_path / "power"
     done = subprocess.run(
-        [str(EVALTK), "power", str(ROOT / "analyses" / "example-street-triage"), "--replicates",
-         "40", "--workers", "1", "--effects", "1,0.8", "--months-after", "12,45",
-         "--baseline", "60", "--out", str(out)],
-        capture_output=True, text=True,
+        [
+            str(EVALTK),
+            "power",
+            str(ROOT / "analyses" / "example-street-triage"),
+            "--replicates",
+            "40",
+            "--workers",
+            "1",
+            "--effects",
+            "1,0.8",
+            "--months-after",
+            "12,45",
+            "--baseline",
+            "60",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert "minimum detectable effect at 80% power, 45 months after" in done.stdout
     report = json.loads((out / "power.json").read_text())
     assert [(c["effect"], c["months_after"]) for c in report["cells"]] == [
-        (0.8, 12), (1.0, 12), (0.8, 45), (1.0, 45)
+        (0.8, 12),
+        (1.0, 12),
+        (0.8, 45),
+        (1.0, 45),
     ]
     assert report["settings"]["baseline"] == 60 and report["settings"]["replicates"] == 40
     assert (out / "power.png").read_bytes()[:4] == b"\x89PNG" and (out / "power.csv").is_file()

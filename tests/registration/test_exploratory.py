@@ -64,9 +64,7 @@ def test_exploratory_run_stamps_json_figures_and_book(registered: Path, tmp_path
         red = (pixels[..., 0] > 0.6) & (pixels[..., 1] < 0.1) & (pixels[..., 2] < 0.2)
         assert red.sum() > 500, path.name
         before = clean[path.name][..., :3]
-        assert not (
-            (before[..., 0] > 0.6) & (before[..., 1] < 0.1) & (before[..., 2] < 0.2)
-        ).any()
+        assert not ((before[..., 0] > 0.6) & (before[..., 1] < 0.1) & (before[..., 2] < 0.2)).any()
 
     page = _book(registered, tmp_path)
     assert ":::{admonition} Exploratory — not the registered analysis\n:class: danger" in page

@@ -39,9 +39,7 @@ def test_a_changed_value_is_refused_with_a_field_diff(analysis: Path) -> None:
     edit(analysis, "repeat: {within_days: 28}", "repeat: {within_days: 29}")
     check = check_registration(load_protocol(analysis))
     assert check.status == "changed"
-    assert [c.text() for c in check.changes] == [
-        "outcomes[7].measure.repeat.within_days: 28 -> 29"
-    ]
+    assert [c.text() for c in check.changes] == ["outcomes[7].measure.repeat.within_days: 28 -> 29"]
     with pytest.raises(RunRefused, match=r"outcomes\[7\]\.measure\.repeat\.within_days: 28 -> 29"):
         raise check.refusal()
 
@@ -70,8 +68,11 @@ def test_comments_key_order_and_layout_do_not_count(analysis: Path) -> None:
     edit(analysis, "seed: 20181001 ", "seed: 20181001   # reviewed 2024 ")
     edit(analysis, "outcomes:\n", "# The outcomes, as agreed with the ICB.\noutcomes:\n")
     # Key order: keys of the first outcome swapped, a top-level key moved to the top.
-    edit(analysis, "  - id: s136_rate\n    label: Section 136 detentions per 100,000 residents\n",
-         "  - label: Section 136 detentions per 100,000 residents\n    id: s136_rate\n")
+    edit(
+        analysis,
+        "  - id: s136_rate\n    label: Section 136 detentions per 100,000 residents\n",
+        "  - label: Section 136 detentions per 100,000 residents\n    id: s136_rate\n",
+    )
     text = (analysis / "analysis.yaml").read_text()
     line = next(x for x in text.splitlines() if x.startswith("seed:"))
     (analysis / "analysis.yaml").write_text(line + "\n" + text.replace(line + "\n", ""))

@@ -102,7 +102,9 @@ def describe(
             else "restricted wild cluster bootstrap (WCR, null imposed; Roodman et al. 2019)"
         )
         groups = f", {boot_by}" if boot_by else ""
-        text = f"{kind}, {_draws_text(test)}{groups}, t-statistic {by}; interval by test inversion"
+        text = f"{kind}, {_draws_text(test)}{groups}, t-statistic {by}"
+        if test is not None and not np.isnan(test.ci_low):
+            text += "; interval by test inversion"
     elif method == "randomization":
         text = (
             "randomisation inference: adoption dates permuted across units, "

@@ -30,8 +30,13 @@ def _rejections(config, n_clusters: int) -> dict[str, float]:  # type: ignore[no
     wild, cluster, unit_level = [], [], []
     unit_weights = draw_weights(n_clusters, 9999, "auto", seed=1)
     for seed in range(REPLICATES):
-        model = TWFEModel(null_panel(config, seed), outcome="s136", unit="force",
-                          treatment="treated", exposure="population")
+        model = TWFEModel(
+            null_panel(config, seed),
+            outcome="s136",
+            unit="force",
+            treatment="treated",
+            exposure="population",
+        )
         res = model.fit(SPEC)
         assert res.inference == "wild_bootstrap"
         wild.append(res.p_value)
@@ -42,12 +47,16 @@ def _rejections(config, n_clusters: int) -> dict[str, float]:  # type: ignore[no
         R = np.zeros(X.shape[1])
         R[0] = 1.0
         unit_level.append(LinearWCR(y, X, panel.unit).t_test(R, unit_weights).p_value)
-    rates = {name: float(np.mean(np.array(p) <= 0.05))
-             for name, p in (("wild", wild), ("cluster", cluster), ("unit_level", unit_level))}
-    print(f"\n{n_clusters} forces, {REPLICATES} null datasets, rejection at 5 %: "
-          f"wild bootstrap (auto: {res.inference_text}) {rates['wild']:.3f}; "
-          f"cluster-robust CR1 {rates['cluster']:.3f}; "
-          f"WCR with weights by force {rates['unit_level']:.3f}")
+    rates = {
+        name: float(np.mean(np.array(p) <= 0.05))
+        for name, p in (("wild", wild), ("cluster", cluster), ("unit_level", unit_level))
+    }
+    print(
+        f"\n{n_clusters} forces, {REPLICATES} null datasets, rejection at 5 %: "
+        f"wild bootstrap (auto: {res.inference_text}) {rates['wild']:.3f}; "
+        f"cluster-robust CR1 {rates['cluster']:.3f}; "
+        f"WCR with weights by force {rates['unit_level']:.3f}"
+    )
     return rates
 
 

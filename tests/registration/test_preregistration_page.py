@@ -1,0 +1,66 @@
+"""The pre-registration page: OSF's sections, from the registered protocol and power.json."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from evaltk.analysis.run import run_analysis
+from evaltk.power import its_settings, power_analysis, write_power
+from evaltk.protocol import load_protocol
+from evaltk.publish.load import load_analyses
+from evaltk.publish.pages import write_pages
+from evaltk.registration import register
+
+from .conftest import ROOT, WHEN
+
+
+def test_page_mirrors_osf_and_shows_the_recorded_power(
+    analysis_with_data: Path, tmp_path: Path
+) -> None:
+    settings = its_settings(
+        load_protocol(analysis_with_data),
+        baseline=50.0,
+        replicates=20,
+        months_after=(12, 45),
+        effects=(0.8, 1.0),
+    )
+    write_power(power_analysis(settings, workers=1), analysis_with_data / "power")
+    register(
+        analysis_with_data,
+        data_access="outcomes_examined",
+        explanation="The 2015 s136 counts were seen in a board paper.",
+        by="A. Analyst",
+        now=WHEN,
+    )
+    run_analysis(analysis_with_data)
+    book = tmp_path / "book"
+    book.mkdir()
+    for name in ("_config.yml", "methods.md", "about-results.md"):
+        shutil.copyfile(ROOT / "book" / name, book / name)
+    write_pages(load_analyses(analysis_with_data.parent), book)
+    folder = book / "analyses" / analysis_with_data.name
+    page = (folder / "preregistration.md").read_text(encoding="utf-8")
+    sections = [
+        "## Study information",
+        "**Hypotheses.**",
+        "## Design plan",
+        "## Sampling plan",
+        "## Sample size justification",
+        "## Variables",
+        "## Analysis plan",
+        "**Inference and decision rules.**",
+        "**Data exclusion.**",
+        "## Amendments",
+    ]
+    positions = [page.index(s) for s in sections]
+    assert positions == sorted(positions)
+    assert "H1 (primary): after street triage began in April 2016" in page
+    assert "The 2015 s136 counts were seen in a board paper." in page
+    assert "| 12 months after | 45 months after (registered) |" in page
+    assert "This is the power analysis recorded with the registration (same SHA-256)." in page
+    assert "```{figure} power.png" in page and (folder / "power.png").is_file()
+    assert "counting an incident only if the same person has another within 28 days" in page
+    assert "None: the analysis ran as registered." in page
+    chapter = (folder / "index.md").read_text(encoding="utf-8")
+    assert "[pre-registration](preregistration.md)" in chapter
