@@ -92,7 +92,8 @@ def main() -> None:
           f"BLAS threads in the 1-worker run: {_THREADS}")
     print(
         f"design           {settings.months_before} months before, {settings.months_after} "
-        f"after, {settings.family}, {settings.harmonics} Fourier pairs"
+        f"after, {settings.family}, {settings.harmonics} Fourier pairs, "
+        f"{'AR(1)' if settings.ar1 else 'model-based'} errors"
     )
     print(f"1 worker         {serial:.2f} s ({fits / serial:,.0f} fits/s)")
     print(f"2 workers, cold  {cold:.2f} s (includes starting the process pool)")

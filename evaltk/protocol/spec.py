@@ -19,18 +19,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.protocol.designs import (
+    CITSOptions,
+    DesignKind,
+    DiDOptions,
+    EventStudyOptions,
+    InferenceOptions,
+    StaggeredOptions,
+    check_comparison_design,
+    first_start,
+    used_blocks_only,
+)
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -292,10 +305,27 @@ class ITSOptions(_Frozen):
 
 
 class Design(_Frozen):
-    """The evaluation design. Only the interrupted time series ships in this version."""
+    """The evaluation design and its options.
 
-    kind: Literal["its"]
+    ``kind``: ``its`` (interrupted time series of the treated units, summed), ``did``
+    (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
+    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna) or ``cits`` (comparative
+    interrupted time series). Each reads its own block (``its``, ``did``, ``event_study``,
+    ``staggered``, ``cits``) and the DiD family the shared ``inference`` block; the blocks a
+    design does not read are left out of the canonical form (they change no hash).
+    """
+
+    kind: DesignKind
     its: ITSOptions = Field(default_factory=ITSOptions)
+    did: DiDOptions = Field(default_factory=DiDOptions)
+    event_study: EventStudyOptions = Field(default_factory=EventStudyOptions)
+    staggered: StaggeredOptions = Field(default_factory=StaggeredOptions)
+    cits: CITSOptions = Field(default_factory=CITSOptions)
+    inference: InferenceOptions = Field(default_factory=InferenceOptions)
+
+    @model_serializer(mode="wrap")
+    def _used_blocks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return used_blocks_only(self, handler(self))
 
 
 class Window(_Frozen):
@@ -510,6 +540,8 @@ class Protocol(_Frozen):
                 raise ValueError("data.outcomes has no column for: " + ", ".join(unmapped))
         if self.design.kind == "its":
             self._check_its()
+        else:
+            check_comparison_design(self)
         return self
 
     def _check_its(self) -> None:
@@ -545,3 +577,17 @@ class Protocol(_Frozen):
     def its_start(self) -> dt.date:
         """The common intervention date of an ITS (validated to be unique)."""
         return self.intervention.start[self.units[0]]
+
+    @property
+    def treated_units(self) -> list[str]:
+        """Units with a start date, in the order of ``units``."""
+        return [u for u in self.units if u in self.intervention.start]
+
+    @property
+    def comparison_units(self) -> list[str]:
+        """Units without a start date (never treated in the window), in the order of ``units``."""
+        return [u for u in self.units if u not in self.intervention.start]
+
+    def first_start(self) -> dt.date:
+        """The earliest start among the analysed units (an ITS: its common start)."""
+        return first_start(self)

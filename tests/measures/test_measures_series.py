@@ -14,8 +14,6 @@ from evaltk.errors import DataError
 from evaltk.measures import build_panel, read_series
 from evaltk.protocol.spec import Protocol
 
-SICILY = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "sicily.csv"
-
 
 def series_protocol(
     data: dict, *, units=(UNIT_A,), start="2016-01-01", end="2016-04-30", outcomes=("events",)
@@ -47,10 +45,8 @@ def write_series(folder: Path, text: str) -> None:
     (folder / "series.csv").write_text(text.strip() + "\n")
 
 
-def _sicily(tmp_path: Path, end: str) -> Protocol:
-    if not SICILY.is_file():
-        pytest.skip(f"reference data not found at {SICILY} (the shared folder is absent)")
-    shutil.copy(SICILY, tmp_path / "series.csv")
+def _sicily(tmp_path: Path, reference_dir: Path, end: str) -> Protocol:
+    shutil.copy(reference_dir / "sicily.csv", tmp_path / "series.csv")
     return series_protocol(
         {"year": "year", "month": "month", "outcomes": {"aces": "aces"}, "exposure": "stdpop"},
         start="2002-01-01",
@@ -60,18 +56,18 @@ def _sicily(tmp_path: Path, end: str) -> Protocol:
 
 
 @pytest.mark.reference
-def test_sicily_window_beyond_the_series_is_an_error(tmp_path):
+def test_sicily_window_beyond_the_series_is_an_error(tmp_path, reference_dir):
     # The file has 59 months (2002-01..2006-11); a window to December leaves a gap.
-    p = _sicily(tmp_path, "2006-12-31")
+    p = _sicily(tmp_path, reference_dir, "2006-12-31")
     with pytest.raises(DataError, match=r"no row for 1 month.*2006-12"):
         read_series(p, tmp_path)
 
 
 @pytest.mark.reference
-def test_sicily_reference_series(tmp_path):
-    p = _sicily(tmp_path, "2006-11-30")
+def test_sicily_reference_series(tmp_path, reference_dir):
+    p = _sicily(tmp_path, reference_dir, "2006-11-30")
     panel = read_series(p, tmp_path)
-    raw = pd.read_csv(SICILY)
+    raw = pd.read_csv(reference_dir / "sicily.csv")
     frame = panel.frame
     assert len(frame) == 59 and (frame["unit"] == UNIT_A).all()
     assert frame["numerator"].tolist() == raw["aces"].astype(float).tolist()
