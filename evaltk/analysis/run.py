@@ -4,10 +4,18 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
 ``ANALYSIS/results/`` whole or not at all:
 
 * ``results.json`` — the :class:`~evaltk.results.schema.AnalysisResult` (deterministic);
-* ``series.csv`` — per outcome and month: observed, fitted, counterfactual and its interval;
+* ``series.csv`` (ITS) — per outcome and month: observed, fitted, counterfactual and its
+  interval;
+* ``effects.csv`` (did, event_study, staggered_did, cits) — per outcome: the headline effect,
+  the event-time effects and, for staggered adoption, every ATT(g,t);
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
-* ``figures/OUTCOME.png`` — observed against counterfactual.
+* ``figures/OUTCOME.png`` — observed against counterfactual (ITS), the event-study plot
+  (did, event_study, staggered_did) or the treated and comparison series (cits); comparison
+  designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
+
+Comparison designs are fitted by :mod:`evaltk.analysis.estimate_panel`; the whole-system
+ledger needs the ITS counterfactual and is left out for them (``ledger_note`` says so).
 
 Before anything is read, the protocol is checked against its registration
 (``ANALYSIS/registration.json``): an unregistered or changed protocol is refused with a
@@ -32,7 +40,17 @@ import pandas as pd
 
 from evaltk import __version__
 from evaltk.analysis.atomic import replace_folder
+from evaltk.analysis.design_fit import DesignFit
 from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all
+from evaltk.analysis.estimate_panel import (
+    LEDGER_NOTE,
+    draw_figures,
+    effects_table,
+    fit_designs,
+    outcome_result,
+    raw_p_value,
+)
+from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
@@ -67,6 +85,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Progress = Callable[[str], None]
+Fit = OutcomeFit | DesignFit
 
 _PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb", "pyarrow", "matplotlib")
 _SCHEME = {
@@ -187,21 +206,27 @@ def _outcome_result(
     )
 
 
-def _adjusted_p_values(fits: list[OutcomeFit], method: str) -> dict[str, float | None]:
+def _raw_p_value(fit: Fit) -> float | None:
+    if isinstance(fit, DesignFit):
+        return raw_p_value(fit)
+    return fit.result.effect.p_value if fit.result is not None else None
+
+
+def _adjusted_p_values(fits: list[Fit], method: str) -> dict[str, float | None]:
     """Primary and secondary outcomes are corrected as two separate families."""
     adjusted: dict[str, float | None] = {}
     for role in ("primary", "secondary"):
         members = [f for f in fits if f.outcome.role == role]
-        raw = [f.result.effect.p_value if f.result is not None else None for f in members]
+        raw = [_raw_p_value(f) for f in members]
         for fit, value in zip(members, adjust(raw, method), strict=True):
             adjusted[fit.outcome.id] = finite_or_none(value)
     return adjusted
 
 
-def _series_table(fits: list[OutcomeFit]) -> pd.DataFrame:
+def _series_table(fits: list[Fit]) -> pd.DataFrame:
     frames = []
     for fit in fits:
-        if fit.result is None:
+        if not isinstance(fit, OutcomeFit) or fit.result is None:
             continue
         frame = fit.result.counterfactual.copy()
         frame.insert(0, "outcome", fit.outcome.id)
@@ -252,10 +277,20 @@ def _flagged_headline(text: str, registration: Registration) -> str:
     return " ".join([*flags, text])
 
 
+def _began(protocol: Protocol) -> str | None:
+    """Where and when the scheme began, for the headline, when units started at different
+    dates (None: the headline's own "in PLACES in MONTH")."""
+    starts = sorted((protocol.intervention.start[u], u) for u in protocol.treated_units)
+    if len({start for start, _ in starts}) < 2:
+        return None
+    parts = [f"{unit} from {start:%B %Y}" for start, unit in starts]
+    return "in " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def assemble(
     loaded: LoadedProtocol,
     panel: Panel,
-    fits: list[OutcomeFit],
+    fits: list[Fit],
     registration: Registration | None = None,
 ) -> AnalysisResult:
     """Build the AnalysisResult from the fits (no I/O except hashing the data file).
@@ -267,12 +302,16 @@ def assemble(
     registration = registration or _unregistered(protocol)
     adjusted = _adjusted_p_values(fits, protocol.decision.multiplicity)
     outcomes = [
-        _outcome_result(fit, protocol, len(protocol.units), adjusted[fit.outcome.id])
+        outcome_result(fit, protocol, adjusted[fit.outcome.id])
+        if isinstance(fit, DesignFit)
+        else _outcome_result(fit, protocol, len(protocol.units), adjusted[fit.outcome.id])
         for fit in fits
     ]
-    start = protocol.its_start().replace(day=1)
+    start = protocol.first_start().replace(day=1)
     scheme = _SCHEME[protocol.intervention.kind]
-    ledger = build_ledger(fits, protocol)
+    its = protocol.design.kind == "its"
+    ledger = build_ledger(fits, protocol) if its else None  # type: ignore[arg-type]
+    treated = protocol.treated_units
     return AnalysisResult(
         evaltk_version=__version__,
         analysis=loaded.folder.resolve().name,
@@ -294,14 +333,24 @@ def assemble(
                 outcomes,
                 scheme=scheme,
                 start=start,
-                places=", ".join(protocol.units),
+                places=", ".join(force_name(unit) for unit in treated),
                 alpha=protocol.decision.alpha,
                 level=protocol.decision.interval_level,
+                began=_began(protocol),
             ),
             registration,
         ),
         ledger=ledger,
-        evidence=evidence_level(protocol, ledger),
+        ledger_note="" if its else LEDGER_NOTE.format(design=protocol.design.kind),
+        starts={
+            unit: (
+                protocol.intervention.start[unit].replace(day=1).isoformat()
+                if unit in protocol.intervention.start
+                else None
+            )
+            for unit in protocol.units
+        },
+        evidence=evidence_level(protocol, ledger, outcomes),
         not_measured=list(protocol.not_measured),
         data=_data_summary(loaded, panel),
         outcomes=outcomes,
@@ -327,7 +376,7 @@ def _save(fig: Figure, path: Path, registration: Registration, mark: str | None)
     plt.close(fig)
 
 
-def _draw_figures(fits: list[OutcomeFit], folder: Path, result: AnalysisResult) -> None:
+def _draw_figures(fits: list[Fit], folder: Path, result: AnalysisResult) -> None:
     registration = result.registration
     folder.mkdir(parents=True, exist_ok=True)
     if result.ledger is not None:
@@ -335,6 +384,15 @@ def _draw_figures(fits: list[OutcomeFit], folder: Path, result: AnalysisResult) 
         mark = EXPLORATORY_RUN if registration.status != "registered" else None
         _save(fig, folder / "ledger.png", registration, mark)
     for fit in fits:
+        if isinstance(fit, DesignFit):
+            mark = _figure_mark(fit.outcome.id, registration)
+            draw_figures(
+                fit,
+                result.outcome(fit.outcome.id),
+                folder,
+                lambda fig, path, mark=mark: _save(fig, path, registration, mark),
+            )
+            continue
         if fit.result is None:
             continue
         fig, ax = fit.result.plot()
@@ -394,12 +452,23 @@ def run_analysis(
     say("Measuring outcomes")
     panel = build_panel(protocol, loaded.folder)
     say(f"Fitting {len(protocol.outcomes)} models")
-    fits = fit_all(panel, protocol)
+    fits: list[Fit] = (
+        list(fit_all(panel, protocol))
+        if protocol.design.kind == "its"
+        else list(fit_designs(panel, protocol))
+    )
     say("Deciding and writing results")
     result = assemble(loaded, panel, fits, registration)
     with replace_folder(loaded.folder / "results") as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
-        _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
+        if protocol.design.kind == "its":
+            _series_table(fits).to_csv(
+                staging / "series.csv", index=False, float_format="%.10g"
+            )
+        else:
+            effects_table([f for f in fits if isinstance(f, DesignFit)]).to_csv(
+                staging / "effects.csv", index=False, float_format="%.10g"
+            )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
         _draw_figures(fits, staging / "figures", result)
     return result

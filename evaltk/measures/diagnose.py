@@ -18,7 +18,7 @@ def invalid_value_error(file: EpisodeFile, column: FieldColumn, count: int) -> D
     con = connect(EngineSettings(threads=1, memory_limit="1GiB"))
     try:
         con.execute("SET preserve_insertion_order = true")
-        if file.format == "parquet":
+        if file.scan_format == "parquet":
             numbered = f"SELECT file_row_number + 1 AS __evaltk_row__, * FROM {file.scan_sql(True)}"
         else:
             numbered = f"SELECT row_number() OVER () AS __evaltk_row__, * FROM {file.scan_sql()}"
@@ -33,7 +33,7 @@ def invalid_value_error(file: EpisodeFile, column: FieldColumn, count: int) -> D
     number, value = int(row[0]), row[1]
     where = (
         f"data row {number} (line {number + 1} of the file, after the header)"
-        if file.format == "csv"
+        if file.scan_format == "csv"
         else f"row {number}"
     )
     others = f" ({count} such values in the file)" if count > 1 else ""

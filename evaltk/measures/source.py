@@ -27,11 +27,20 @@ import duckdb
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
 from evaltk.errors import DataError
+from evaltk.ingest.readers import (
+    CACHE_DIR,
+    STAGED_FORMATS,
+    format_from_extension,
+    read_columns,
+    stage,
+)
+from evaltk.linkage.keys import require_key
 from evaltk.measures.sql import literal, quote_ident
-from evaltk.protocol.spec import EpisodeSource, Protocol
+from evaltk.protocol.spec import EpisodeSource, Protocol, Scalar
 
 CSV_NULLS = ("", "NA")
 UK_TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+US_TIMESTAMP_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
 BOOL_TRUE = ("true", "1", "y")
 BOOL_FALSE = ("false", "0", "n")
 
@@ -49,13 +58,20 @@ class EpisodeFile:
     """An episode file located and typed, ready to be scanned."""
 
     path: Path
-    format: str  # 'csv' | 'parquet'
+    format: str  # 'csv' | 'parquet' | 'sav' | 'dta' | 'sas7bdat' | 'xpt' | 'xlsx'
     types: dict[str, str]  # file column -> DuckDB type, in file order
+    # The parquet file actually scanned when the file was staged (evaltk.ingest.readers).
+    scan_path: Path | None = None
+
+    @property
+    def scan_format(self) -> str:
+        """The format DuckDB reads: ``parquet`` for a staged file, else ``format``."""
+        return "parquet" if self.scan_path is not None else self.format
 
     def scan_sql(self, row_numbers: bool = False) -> str:
         """A table expression reading the whole file (with 1-based-able row numbers if asked)."""
-        path = literal(str(self.path))
-        if self.format == "parquet":
+        path = literal(str(self.scan_path or self.path))
+        if self.scan_format == "parquet":
             return f"read_parquet({path}{', file_row_number = true' if row_numbers else ''})"
         nulls = ", ".join(literal(n) for n in CSV_NULLS)
         return f"read_csv({path}, header = true, all_varchar = true, nullstr = [{nulls}])"
@@ -74,17 +90,77 @@ class FieldColumn:
 
 
 def episode_format(source: EpisodeSource, path: Path) -> str:
-    """``'csv'`` or ``'parquet'``, from ``source.format`` or else the file extension."""
+    """The file's format, from ``source.format`` or else the file extension."""
     if source.format != "auto":
         return source.format
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".parquet", ".pq"):
-        return "parquet"
-    if suffixes and (suffixes[-1] in (".csv", ".txt") or suffixes[-2:] == [".csv", ".gz"]):
-        return "csv"
+    fmt = format_from_extension(path)
+    if fmt is not None:
+        return fmt
     raise DataError(
-        f"{path}: cannot tell the file format from its extension; "
-        "set data.format to 'csv' or 'parquet'"
+        f"{path}: cannot tell the file format from its extension; set data.format to one of "
+        "csv, parquet, sav, dta, sas7bdat, xpt, xlsx"
+    )
+
+
+_KIND_TYPES = {"text": "VARCHAR", "number": "DOUBLE", "timestamp": "TIMESTAMP"}
+
+
+def _needs_staging(source: EpisodeSource, fmt: str) -> bool:
+    if fmt in STAGED_FORMATS or source.identifiers == "raw":
+        return True
+    return fmt == "csv" and (source.encoding or "utf-8").lower().replace("_", "-") not in (
+        "utf-8",
+        "utf8",
+    )
+
+
+def stage_episode_file(
+    con: duckdb.DuckDBPyConnection,
+    file: EpisodeFile,
+    source: EpisodeSource,
+    mapping: dict[str, str],
+    folder: Path,
+) -> EpisodeFile:
+    """The file ready for DuckDB: as it is, or its mapped columns staged as parquet.
+
+    SPSS, Stata, SAS and Excel files, CSV in another encoding than UTF-8, and any file whose
+    person identifiers are raw (``data.identifiers: raw``) are staged by
+    :func:`evaltk.ingest.readers.stage` in ``folder/.cache/``.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be converted, or its identifiers are raw and no linkage key is set.
+    """
+    if not _needs_staging(source, file.format):
+        return file
+    key = None
+    person = None
+    if source.identifiers == "raw" and "person_id" in mapping:
+        person = mapping["person_id"]
+        key = require_key(why=f"{file.path}: data.identifiers is 'raw'")
+    kinds = {
+        column: {"VARCHAR": "text", "DOUBLE": "number", "TIMESTAMP": "timestamp"}.get(t, "text")
+        for column, t in file.types.items()
+        if column in mapping.values()
+    }
+    if file.format in ("csv",):
+        kinds = {}  # CSV columns are read as text, whatever they hold
+    staged = stage(
+        file.path,
+        file.format,
+        list(dict.fromkeys(mapping.values())),
+        Path(folder) / CACHE_DIR,
+        kinds=kinds,
+        person_column=person,
+        key=key,
+        encoding=source.encoding,
+        sheet=source.sheet,
+    )
+    probe = EpisodeFile(file.path, file.format, {}, scan_path=staged)
+    described = con.execute(f"DESCRIBE SELECT * FROM {probe.scan_sql()}").fetchall()
+    return EpisodeFile(
+        file.path, file.format, {str(r[0]): str(r[1]) for r in described}, scan_path=staged
     )
 
 
@@ -105,6 +181,14 @@ def open_episode_file(
             f"relative to {Path(folder)})"
         )
     fmt = episode_format(source, path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes); export the extract again")
+    if fmt in STAGED_FORMATS:
+        columns = read_columns(path, fmt, encoding=source.encoding, sheet=source.sheet)
+        return EpisodeFile(path, fmt, {c.name: _KIND_TYPES[c.kind] for c in columns})
+    if fmt == "csv" and _needs_staging(source, fmt):
+        header = read_csv_header(path, source.encoding)
+        return EpisodeFile(path, fmt, dict.fromkeys(header, "VARCHAR"))
     probe = EpisodeFile(path, fmt, {})
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {probe.scan_sql()}").fetchall()
@@ -114,6 +198,20 @@ def open_episode_file(
             f"complete and really {fmt}, or set data.format"
         ) from None
     return EpisodeFile(path, fmt, {str(row[0]): str(row[1]) for row in described})
+
+
+def read_csv_header(path: Path, encoding: str | None) -> list[str]:
+    """The column names of a CSV file in ``encoding`` (its first line)."""
+    import csv
+
+    try:
+        with path.open(encoding=encoding or "utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (UnicodeError, LookupError) as error:
+        raise DataError(
+            f"{path}: cannot read its header in {encoding or 'UTF-8'} ({error}); "
+            "check data.encoding"
+        ) from None
 
 
 def first_line(error: BaseException) -> str:
@@ -205,8 +303,44 @@ def is_integer_type(duck_type: str) -> bool:
     return _base_type(duck_type) in _INTEGER_TYPES
 
 
-def field_column(field: str, column: str, duck_type: str, path: Path) -> FieldColumn:
+def _code_value(value: Scalar | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return literal("true" if value else "false")
+    return literal(str(value))
+
+
+def coded_text(column_sql: str, duck_type: str, codes: dict[str, Scalar | None]) -> str:
+    """SQL: the column as text with ``codes`` (file value -> canonical value) applied.
+
+    Numbers are compared as text without a trailing ``.0`` (an SPSS ``1`` is ``"1"``); values
+    not listed pass through unchanged.
+    """
+    base = _base_type(duck_type)
+    if base in _FLOAT_TYPES or base == "DECIMAL":
+        text = (
+            f"CASE WHEN {column_sql} = floor({column_sql}) AND abs({column_sql}) < 1e15 "
+            f"THEN CAST(CAST({column_sql} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({column_sql} AS VARCHAR) END"
+        )
+    else:
+        text = f"trim(CAST({column_sql} AS VARCHAR))"
+    whens = " ".join(f"WHEN {literal(k)} THEN {_code_value(v)}" for k, v in codes.items())
+    return f"(CASE {text} {whens} ELSE {text} END)"
+
+
+def field_column(
+    field: str,
+    column: str,
+    duck_type: str,
+    path: Path,
+    source: EpisodeSource | None = None,
+) -> FieldColumn:
     """The canonical-value and invalid-value SQL for one field read from ``column``.
+
+    ``source`` brings the protocol's ``codes`` (applied first, turning the column into text)
+    and its date formats.
 
     Raises
     ------
@@ -216,6 +350,10 @@ def field_column(field: str, column: str, duck_type: str, path: Path) -> FieldCo
     kind = FIELDS_BY_NAME[field].kind
     base = _base_type(duck_type)
     c = quote_ident(column)
+    codes = source.codes.get(field) if source is not None else None
+    if codes:
+        c = coded_text(c, duck_type, codes)
+        duck_type = base = "VARCHAR"
     text = base in _TEXT_TYPES
 
     def wrong_type(expected: str) -> DataError:
@@ -232,9 +370,19 @@ def field_column(field: str, column: str, duck_type: str, path: Path) -> FieldCo
             value = f"CAST(timezone('Europe/London', {c}) AS TIMESTAMP)"
             return FieldColumn(field, column, duck_type, value, None, expected)
         if text:
-            formats = ", ".join(literal(f) for f in UK_TIMESTAMP_FORMATS)
             t = f"trim({c})"
-            value = f"coalesce(try_cast({t} AS TIMESTAMP), try_strptime({t}, [{formats}]))"
+            own = source.date_format if source is not None else None
+            if own:
+                own = [own] if isinstance(own, str) else list(own)
+                formats = ", ".join(literal(f) for f in own)
+                value = f"try_strptime({t}, [{formats}])"
+                expected = f"a date-time in the format {' or '.join(own)} (data.date_format)"
+            else:
+                dayfirst = source is None or source.dayfirst
+                formats = ", ".join(
+                    literal(f) for f in (UK_TIMESTAMP_FORMATS if dayfirst else US_TIMESTAMP_FORMATS)
+                )
+                value = f"coalesce(try_cast({t} AS TIMESTAMP), try_strptime({t}, [{formats}]))"
             invalid = f"({t} <> '' AND {value} IS NULL)"
             return FieldColumn(field, column, duck_type, value, invalid, expected)
         raise wrong_type(expected)
@@ -271,9 +419,11 @@ def field_column(field: str, column: str, duck_type: str, path: Path) -> FieldCo
     return FieldColumn(field, column, duck_type, f"CAST({c} AS VARCHAR)", None, "text")
 
 
-def field_columns(file: EpisodeFile, mapping: dict[str, str]) -> dict[str, FieldColumn]:
-    """:func:`field_column` for every mapped field."""
+def field_columns(
+    file: EpisodeFile, mapping: dict[str, str], source: EpisodeSource | None = None
+) -> dict[str, FieldColumn]:
+    """:func:`field_column` for every mapped field (with ``source``'s codes and date formats)."""
     return {
-        name: field_column(name, column, file.types[column], file.path)
+        name: field_column(name, column, file.types[column], file.path, source)
         for name, column in mapping.items()
     }

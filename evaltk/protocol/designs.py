@@ -234,6 +234,11 @@ def check_comparison_design(protocol: Protocol) -> None:
                 f"({protocol.window.start} to {protocol.window.end}): a treated unit needs "
                 "months before and after its start"
             )
+    if kind != "cits" and protocol.window.washout_months:
+        raise ValueError(
+            f"window.washout_months applies to its and cits; design '{kind}' shows the months "
+            "after adoption in its event-time effects instead: set it to 0"
+        )
     distinct = sorted(set(starts.values()))
     if kind == "cits" or (kind == "did" and design.did.estimator == "two_by_two"):
         what = "a comparative ITS" if kind == "cits" else "a 2 x 2 DiD"

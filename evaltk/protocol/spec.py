@@ -228,7 +228,12 @@ class EpisodeSource(_Frozen):
 
     kind: Literal["episodes"]
     path: str = Field(description="File path, relative to the analysis folder.")
-    format: Literal["auto", "csv", "parquet"] = "auto"
+    format: Literal["auto", "csv", "parquet", "sav", "dta", "sas7bdat", "xpt", "xlsx"] = Field(
+        default="auto",
+        description="File format; 'auto' tells it from the extension (.csv, .parquet, .sav, "
+        ".dta, .sas7bdat, .xpt, .xlsx). SPSS, Stata, SAS and Excel files are converted once "
+        "to parquet in ANALYSIS/.cache/ (value labels applied, person ids pseudonymised).",
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
         description="Canonical field -> column name in the file, where they differ.",
@@ -236,14 +241,94 @@ class EpisodeSource(_Frozen):
     population: str | None = Field(
         default=None, description="CSV of force, year, population (needed for rates)."
     )
+    codes: dict[str, dict[str, Scalar | None]] = Field(
+        default_factory=dict,
+        description="Canonical field -> {value in the file: canonical value}, applied before "
+        "any check, e.g. s136: {Y: true, N: false} or referral: {CMHT: community_team}. "
+        "Values not listed pass through unchanged; null maps a value to missing.",
+    )
+    date_format: str | list[str] | None = Field(
+        default=None,
+        description="strftime format(s) of text timestamps, e.g. '%d/%m/%Y %H:%M'; only these "
+        "are then accepted. Default: ISO 8601 or day-first UK dates.",
+    )
+    dayfirst: bool = Field(
+        default=True,
+        description="Without date_format: read 01/04/2016 as 1 April (UK). false reads it as "
+        "4 January (US).",
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="Text encoding of the file when it is not UTF-8 (e.g. 'latin-1', "
+        "'cp1252'); for CSV, SPSS, Stata and SAS files.",
+    )
+    sheet: str | None = Field(
+        default=None, description="Excel: the worksheet to read (default: the first)."
+    )
+    identifiers: Literal["pseudonymised", "raw"] = Field(
+        default="pseudonymised",
+        description="'raw' if person_id holds real identifiers (NHS number, force person "
+        "number): they are then replaced by a keyed HMAC-SHA-256 as they are read, with the "
+        "key from EVALTK_LINK_KEY or --key-file, and a run without a key is refused.",
+    )
+    max_excluded_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Largest share of in-scope rows (in the protocol's units and window) that "
+        "checks may exclude (duplicate ids, impossible values, unknown codes) before the run "
+        "stops; rows of other units or months do not count.",
+    )
 
-    @field_validator("columns")
+    @field_validator("columns", "codes")
     @classmethod
-    def _canonical_keys(cls, value: dict[str, str]) -> dict[str, str]:
+    def _canonical_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
             if name not in FIELDS_BY_NAME:
-                raise ValueError(f"columns maps unknown canonical field '{name}'")
+                raise ValueError(f"maps unknown canonical field '{name}'")
         return value
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _code_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1: true` with an integer key; codes compare as text in the file.
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        for field, mapping in value.items():
+            if isinstance(mapping, dict):
+                mapping = {_code_text(k): v for k, v in mapping.items()}
+            out[field] = mapping
+        return out
+
+    @model_serializer(mode="wrap")
+    def _defaults_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Fields added after protocols were first registered are left out of the canonical
+        # form while they hold their default, so that existing registrations keep their hash.
+        data = handler(self)
+        for name, default in _LATER_DEFAULTS.items():
+            if name in data and data[name] == default:
+                del data[name]
+        return data
+
+
+def _code_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+_LATER_DEFAULTS: dict[str, Any] = {
+    "codes": {},
+    "date_format": None,
+    "dayfirst": True,
+    "encoding": None,
+    "sheet": None,
+    "identifiers": "pseudonymised",
+    "max_excluded_share": 0.05,
+}
 
 
 class SeriesSource(_Frozen):
@@ -470,6 +555,25 @@ class Intervention(_Frozen):
     )
 
 
+# --------------------------------------------------------------------------- disclosure
+
+
+class Disclosure(_Frozen):
+    """Statistical disclosure control of published counts of observed data (NHS practice).
+
+    Counts from 1 to ``threshold - 1`` are suppressed in every table, figure and download of
+    the book, with secondary suppression where a published total would reveal a suppressed
+    cell; modelled quantities (fitted values, counterfactuals, estimates) are not suppressed.
+    """
+
+    threshold: int = Field(
+        default=5, ge=1, description="Suppress observed counts from 1 to threshold - 1."
+    )
+    round_to: int | None = Field(
+        default=None, ge=2, description="Also round published observed counts to this base (5)."
+    )
+
+
 # --------------------------------------------------------------------------- protocol
 
 
@@ -492,6 +596,20 @@ class Protocol(_Frozen):
         description="What this evaluation does not measure, said plainly for commissioners.",
     )
     seed: int = Field(default=20181001, description="Seed for anything random (bootstrap).")
+    disclosure: Disclosure = Field(
+        default_factory=lambda: Disclosure(),
+        description="Statistical disclosure control of everything published from observed data.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _default_disclosure_left_out(
+        self, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        # Added after protocols were first registered: left out at its default (hash unchanged).
+        data = handler(self)
+        if data.get("disclosure") == Disclosure().model_dump(mode="json"):
+            del data["disclosure"]
+        return data
 
     @field_validator("units")
     @classmethod

@@ -26,6 +26,7 @@ SERIES_FILE = Path("results") / "series.csv"
 ANALYSIS_FILE = "analysis.yaml"
 POWER_JSON = Path("power") / "power.json"
 POWER_FIGURE = Path("power") / "power.png"
+LEDGER_FIGURE = Path("results") / "figures" / "ledger.png"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class LoadedAnalysis:
     registration: RegistrationLog | None = None
     power: PowerReport | None = None
     power_figure: Path | None = None
+    ledger_figure: Path | None = None  # results/figures/ledger.png, the waterfall chart
 
     @property
     def results_json(self) -> Path:
@@ -171,6 +173,7 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         power_figure=(folder / POWER_FIGURE)
         if power is not None and (folder / POWER_FIGURE).is_file()
         else None,
+        ledger_figure=(folder / LEDGER_FIGURE) if (folder / LEDGER_FIGURE).is_file() else None,
     )
 
 

@@ -29,6 +29,7 @@ import yaml
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import chapter_context, figure_target, slug
+from evaltk.publish.commissioners import commissioners_context
 from evaltk.publish.escape import Markup, finalize
 from evaltk.publish.load import LoadedAnalysis, display_path
 from evaltk.publish.preregistration import PAGE as PREREGISTRATION
@@ -145,7 +146,10 @@ def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
 def render_chapter(chapter: Chapter, book_dir: Path) -> str:
     """One analysis's chapter (see ``templates/chapter.md.j2`` for the order of sections)."""
     return _render(
-        "chapter.md.j2", a=chapter_context(chapter.analysis), links=_links(book_dir, "../../")
+        "chapter.md.j2",
+        a=chapter_context(chapter.analysis),
+        c=commissioners_context(chapter.analysis),
+        links=_links(book_dir, "../../"),
     )
 
 
@@ -222,6 +226,8 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         shutil.copyfile(chapter.analysis.results_json, folder / "files" / "results.json")
         if chapter.analysis.series is not None:
             shutil.copyfile(chapter.analysis.series, folder / "files" / "series.csv")
+        if chapter.analysis.ledger_figure is not None:
+            shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
         if chapter.analysis.power_figure is not None:
             shutil.copyfile(chapter.analysis.power_figure, folder / "power.png")
         page = folder / "index.md"

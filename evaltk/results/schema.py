@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = "1.1"
+RESULTS_SCHEMA_VERSION = "1.2"
 
 
 class _Frozen(BaseModel):
@@ -45,6 +45,38 @@ class Diagnostics(_Frozen):
     n_pre: int
     n_post: int
     n_washout: int
+
+
+class PreTrendTest(_Frozen):
+    """A test of parallel trends before the start (comparison designs): a small p-value is
+    evidence that treated and comparison units were already drifting apart."""
+
+    statistic: float | None = Field(description="The test statistic; null if not computed.")
+    df: int | None = Field(description="Degrees of freedom (leads or cells tested), if any.")
+    p_value: float | None
+    method: str = Field(
+        description="cluster, wild_bootstrap, randomization (the effect's inference), wald "
+        "(Callaway & Sant'Anna) or placebo (comparative ITS)."
+    )
+    text: str = Field(description="The test in words.")
+
+
+class EventTimeEffect(_Frozen):
+    """One event-time effect: periods since adoption (0 = the start period; negative = before)."""
+
+    event_time: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    kind: Literal["lead", "reference", "lag"]
+
+
+class FigureFile(_Frozen):
+    """An extra figure of an outcome, relative to the results folder."""
+
+    kind: Literal["event_study", "heatmap", "groups", "series"]
+    path: str
 
 
 class OutcomeResult(_Frozen):
@@ -88,6 +120,28 @@ class OutcomeResult(_Frozen):
     diagnostics: Diagnostics | None
     figure: str | None = Field(description="Figure path, relative to the results folder.")
     note: str = ""
+    inference: str | None = Field(
+        default=None,
+        description="Comparison designs: how the interval and p-value were obtained: cluster, "
+        "wild_bootstrap, randomization, model or hac.",
+    )
+    inference_text: str | None = Field(
+        default=None, description="The inference in words, with why it was chosen."
+    )
+    n_clusters: int | None = Field(default=None, description="Clusters (units) of the inference.")
+    pretrend: PreTrendTest | None = None
+    event_time: list[EventTimeEffect] = Field(
+        default_factory=list, description="Event-study effects by period since adoption."
+    )
+    event_time_unit: str | None = Field(
+        default=None, description="What one step of event_time is: 'month', '3 months', ..."
+    )
+    baseline: float | None = Field(
+        default=None,
+        description="Mean of the measure in treated units before their start (to read a "
+        "difference against).",
+    )
+    figures: list[FigureFile] = Field(default_factory=list)
 
 
 class LedgerLine(_Frozen):
@@ -237,6 +291,13 @@ class AnalysisResult(_Frozen):
     verdict: Verdict
     headline: str
     ledger: Ledger | None = None
+    ledger_note: str = Field(
+        default="", description="Why there is no ledger, when the design does not give one."
+    )
+    starts: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Each unit's first treated month (ISO date); null for comparison units.",
+    )
     evidence: EvidenceLevel | None = None
     not_measured: list[str] = Field(default_factory=list)
     data: DataSummary

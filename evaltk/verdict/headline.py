@@ -53,13 +53,18 @@ def headline(
     places: str,
     alpha: float,
     level: float,
+    began: str | None = None,
 ) -> str:
-    """One paragraph: the primary outcome, then every secondary outcome that changed."""
-    month = start.strftime("%B %Y")
+    """One paragraph: the primary outcome, then every secondary outcome that changed.
+
+    ``began`` replaces "in PLACES in MONTH" when units started at different dates (e.g. "in
+    E23000021 from October 2015 and E23000019 from April 2016").
+    """
+    when = began or f"in {places} in {start.strftime('%B %Y')}"
     sentences = []
     for result in (r for r in results if r.role == "primary"):
         sentence = (
-            f"After {scheme} began in {places} in {month}, {lower_first(result.label)} "
+            f"After {scheme} began {when}, {lower_first(result.label)} "
             f"{effect_text(result)} ({interval_text(result, level)})"
         )
         cumulative = result.cumulative

@@ -1,0 +1,101 @@
+"""The commissioners' section of a chapter: where demand went, in hours and pounds.
+
+It reads only ``results.json``'s ``ledger``, ``evidence`` and ``not_measured``. Signs follow the
+ledger (positive = saved); the words say "saved" or "added" so that no reader has to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from evaltk.publish import format as fmt
+from evaltk.publish.load import LoadedAnalysis
+from evaltk.results.schema import Interval
+
+LEDGER_FIGURE = "figures/ledger.png"
+
+
+def _money(value: float) -> str:
+    return f"£{abs(value):,.0f}"
+
+
+def pounds(interval: Interval, level: float) -> str:
+    """'£744,103 added (95 % CI £360,431 to £1,137,470 added)'."""
+    if interval.estimate is None:
+        return fmt.MISSING
+    words = "saved" if interval.estimate >= 0 else "added"
+    text = f"{_money(interval.estimate)} {words}"
+    if interval.ci_low is not None and interval.ci_high is not None:
+        low, high = interval.ci_low, interval.ci_high
+        ends = [f"{_money(v)} {'saved' if v >= 0 else 'added'}" for v in (low, high)]
+        text += f" ({fmt.ci_label(level)} {ends[0]} to {ends[1]})"
+    return text
+
+
+def hours(interval: Interval, level: float, *, saved: str = "saved", added: str = "added") -> str:
+    if interval.estimate is None:
+        return fmt.MISSING
+    def words(v: float) -> str:
+        return f"{abs(v):,.0f} hours {saved if v >= 0 else added}"
+    text = words(interval.estimate)
+    if interval.ci_low is not None and interval.ci_high is not None:
+        text += f" ({fmt.ci_label(level)} {words(interval.ci_low)} to {words(interval.ci_high)})"
+    return text
+
+
+def per_detention(interval: Interval | None, level: float) -> str:
+    if interval is None or interval.estimate is None:
+        return (
+            "not stated: the interval for detentions averted includes zero, so a cost per "
+            "averted detention would be meaningless"
+        )
+    text = f"£{interval.estimate:,.0f}"
+    if interval.ci_low is not None and interval.ci_high is not None:
+        text += f" ({fmt.ci_label(level)} £{interval.ci_low:,.0f} to £{interval.ci_high:,.0f})"
+    return text
+
+
+def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
+    """What the commissioners' section prints; ``ledger`` is None without unit costs."""
+    result = analysis.result
+    level = result.interval_level
+    evidence = result.evidence
+    context: dict[str, Any] = {
+        "ledger": None,
+        "evidence_level": evidence.sms_level if evidence else None,
+        "evidence_reason": evidence.reason if evidence else "",
+        "emmie": list(evidence.emmie.items()) if evidence else [],
+        "not_measured": list(result.not_measured),
+    }
+    ledger = result.ledger
+    if ledger is None:
+        return context
+    context["ledger"] = {
+        "figure": Markup(LEDGER_FIGURE) if analysis.ledger_figure is not None else None,
+        "net_pounds": pounds(ledger.net_pounds, level),
+        "net_hours": hours(ledger.net_hours, level),
+        "police_hours": hours(ledger.police_hours_released, level, saved="released"),
+        "elsewhere": hours(
+            ledger.hours_added_elsewhere, level, saved="added", added="released"
+        ),
+        "per_detention": per_detention(ledger.cost_per_averted_detention, level),
+        "method": ledger.method,
+        "lines": [
+            {
+                "label": line.label,
+                "agency": line.agency.replace("_", " "),
+                "change": (
+                    f"{abs(line.averted.estimate or 0):,.0f} {line.unit} "
+                    f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
+                ),
+                "pounds": pounds(line.pounds, level),
+                "cost": f"£{line.unit_cost_gbp:,.0f} per {line.cost_per}",
+                "source": line.source,
+                "in_net": "yes" if line.in_net else "no (counted inside another line)",
+            }
+            for line in ledger.lines
+        ],
+    }
+    return context
