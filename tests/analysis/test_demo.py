@@ -33,6 +33,14 @@ def test_demo_builds_a_book_with_headline_and_figure(tmp_path: Path) -> None:
     first_sentence = result.headline.split(". ")[0]
     assert first_sentence.split(",")[0] in text
     assert result.verdict.label in text
+    # The commissioners' section: net pounds, cost per averted detention, evidence, gaps.
+    assert "For commissioners: where the demand went" in text
+    assert result.ledger is not None
+    net = result.ledger.net_pounds.estimate
+    assert f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}" in text
+    assert "Cost per averted section 136 detention" in text
+    assert "Maryland Scientific Methods Scale level 2 of 5" in text
+    assert "Not measured by this evaluation" in text
     images = re.findall(r'<img[^>]+src="([^"]+)"', page)
     assert images, "the chapter shows no figure"
     assert all((chapters[0].parent / src).resolve().is_file() for src in images)
