@@ -11,6 +11,8 @@ series did not track the treated one before the scheme.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 
 from evaltk.analysis.design_fit import DesignFit, PreTrend, failed, number
@@ -18,6 +20,8 @@ from evaltk.analysis.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.errors import EstimationError
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
 from evaltk.protocol.spec import Protocol
+
+CITSFamily = Literal["quasi_poisson", "poisson", "gaussian"]
 
 #: Months the placebo fit needs on each side of its placebo start (as CITSModel requires).
 PLACEBO_MONTHS = 3
@@ -39,12 +43,14 @@ def estimator_text(protocol: Protocol, family: str) -> str:
     )
 
 
-def cits_family(protocol: Protocol, frame: OutcomeFrame) -> str:
+def cits_family(protocol: Protocol, frame: OutcomeFrame) -> CITSFamily:
     family = frame.outcome.family
     if family == "gaussian":
         return "gaussian"
-    if family in ("poisson", "quasi_poisson"):
-        return family
+    if family == "poisson":
+        return "poisson"
+    if family == "quasi_poisson":
+        return "quasi_poisson"
     return protocol.design.cits.family
 
 
@@ -95,13 +101,26 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
     n_units = len(protocol.units)
     n_periods = data["period"].nunique()
     try:
+        named = data.rename(columns={"y": _measure_name(frame, family)})
         result = CITSModel(
-            data, treated="treated", start=start, outcome="y", exposure=exposure, spec=spec
+            named,
+            treated="treated",
+            start=start,
+            outcome=_measure_name(frame, family),
+            exposure=exposure,
+            spec=spec,
         ).fit()
     except EstimationError as error:
         return failed(
-            frame.outcome, frame.aggregate, "cits", text, scale, str(error),
-            n_units=n_units, n_periods=n_periods, note=frame.note,
+            frame.outcome,
+            frame.aggregate,
+            "cits",
+            text,
+            scale,
+            str(error),
+            n_units=n_units,
+            n_periods=n_periods,
+            note=frame.note,
         )
     pretrend = _placebo(data, start, exposure, spec) if options.placebo_test else None
     return DesignFit(
@@ -128,6 +147,14 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
     )
 
 
+def _measure_name(frame: OutcomeFrame, family: str) -> str:
+    """The modelled column's name, which the figure shows as its axis label."""
+    if family == "gaussian":
+        return frame.outcome.label
+    what = "sum of the field" if frame.aggregate in ("mean", "sum") else "count"
+    return f"{what} per month (units of each series added up)"
+
+
 def _placebo(
     data: pd.DataFrame, start: pd.Timestamp, exposure: str | None, spec: CITSSpec
 ) -> PreTrend:
@@ -135,7 +162,10 @@ def _placebo(
     months = sorted(before["period"].unique())
     if len(months) < 2 * PLACEBO_MONTHS:
         return PreTrend(
-            None, None, None, "placebo",
+            None,
+            None,
+            None,
+            "placebo",
             f"not computed: {len(months)} months before the start, the placebo needs "
             f"{2 * PLACEBO_MONTHS}",
         )

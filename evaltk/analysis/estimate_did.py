@@ -9,7 +9,7 @@ measure's value. The did design also fits the event study for its pre-trend test
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -29,10 +29,12 @@ from evaltk.estimators.did import (
 from evaltk.estimators.did.inference import choose_method
 from evaltk.protocol.spec import Protocol
 
+Family = Literal["poisson", "linear"]
+
 _FAMILY_WORDS = {"poisson": "Poisson with offset", "linear": "linear"}
 
 
-def family_for(protocol: Protocol, frame: OutcomeFrame, family: str) -> str:
+def family_for(protocol: Protocol, frame: OutcomeFrame, family: Family) -> Family:
     """The design's family, unless the outcome asks for a Gaussian model (then linear); a count
     or sum has no exposure, which Poisson TWFE handles without an offset."""
     if frame.outcome.family == "gaussian":
@@ -108,8 +110,15 @@ def fit_did(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
         return failed(
-            frame.outcome, frame.aggregate, kind, text, scale, str(error),
-            n_units=len(units), n_periods=periods, note=frame.note,
+            frame.outcome,
+            frame.aggregate,
+            kind,
+            text,
+            scale,
+            str(error),
+            n_units=len(units),
+            n_periods=periods,
+            note=frame.note,
         )
     study: EventStudyResult | None = None
     notes = [frame.note]
@@ -134,13 +143,20 @@ def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
         return failed(
-            frame.outcome, frame.aggregate, kind, text, scale, str(error),
-            n_units=len(frame.units), n_periods=frame.frame["period"].nunique(), note=frame.note,
+            frame.outcome,
+            frame.aggregate,
+            kind,
+            text,
+            scale,
+            str(error),
+            n_units=len(frame.units),
+            n_periods=frame.frame["period"].nunique(),
+            note=frame.note,
         )
     return _design_fit(frame, protocol, kind, text, result, result, [frame.note])
 
 
-def _study_spec(protocol: Protocol, family: str) -> EventStudySpec:
+def _study_spec(protocol: Protocol, family: Family) -> EventStudySpec:
     options = protocol.design.event_study
     return EventStudySpec(
         family=family, leads=options.leads, lags=options.lags, width=options.width
@@ -148,7 +164,7 @@ def _study_spec(protocol: Protocol, family: str) -> EventStudySpec:
 
 
 def _pretrend_study(
-    frame: OutcomeFrame, protocol: Protocol, family: str, n_clusters: int
+    frame: OutcomeFrame, protocol: Protocol, family: Family, n_clusters: int
 ) -> tuple[EventStudyResult | None, str]:
     # Each Poisson bin's bootstrap or permutation interval is a root search of refits (minutes
     # per outcome); the pre-trend test and the bins' p-values need none, so they are skipped.
@@ -181,6 +197,10 @@ def _design_fit(
         std_error = number(log_std_error(estimate, low, high, level, result.scale))
     if low is None or high is None:
         notes.append("No interval: " + result.inference_text)
+        # Without the chosen inference's interval, the cluster-robust SE (too small with few
+        # clusters) must not carry an equivalence claim.
+        if result.inference != "cluster":
+            std_error = None
     pretrend = None
     event_time = None
     figures: dict[str, Any] = {}

@@ -49,9 +49,7 @@ def fit_designs(panel: Panel, protocol: Protocol) -> list[DesignFit]:
     if kind == "staggered_did":
         covariates = _covariate_frames(frames, protocol)
         cache: dict[object, float] = {}
-        return [
-            fit_staggered(frames[o.id], protocol, covariates, cache) for o in protocol.outcomes
-        ]
+        return [fit_staggered(frames[o.id], protocol, covariates, cache) for o in protocol.outcomes]
     raise ValueError(f"design {kind!r} is not a comparison design")
 
 
@@ -74,9 +72,7 @@ def raw_p_value(fit: DesignFit) -> float | None:
     return fit.p_value if fit.estimated else None
 
 
-def outcome_result(
-    fit: DesignFit, protocol: Protocol, p_adjusted: float | None
-) -> OutcomeResult:
+def outcome_result(fit: DesignFit, protocol: Protocol, p_adjusted: float | None) -> OutcomeResult:
     """The results.json entry of one comparison-design fit."""
     outcome = fit.outcome
     margin = outcome.margin or protocol.decision.minimum_important_change

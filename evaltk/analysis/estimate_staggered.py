@@ -22,8 +22,8 @@ adoption had an effect, because permuted dates then move treated periods into "b
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,15 @@ from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSRes
 from evaltk.protocol.designs import FEW_CLUSTERS
 from evaltk.protocol.spec import Protocol
 
-_METHOD_WORDS = {"dr": "doubly robust", "ipw": "inverse probability weighting", "reg": "outcome regression"}
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_METHOD_WORDS = {
+    "dr": "doubly robust",
+    "ipw": "inverse probability weighting",
+    "reg": "outcome regression",
+}
 _PERIOD_WORDS = {"month": "month", "quarter": "quarter", "year": "year"}
 
 #: Fits of the observed treatment indicator under each permuted assignment: the same for every
@@ -92,15 +100,18 @@ def staggered_frame(frame: OutcomeFrame, protocol: Protocol) -> tuple[pd.DataFra
 def _grid(protocol: Protocol) -> list[pd.Timestamp]:
     months = pd.date_range(protocol.window.start, protocol.window.end, freq="MS")
     binned = bin_start(pd.Series(months), protocol.design.staggered.period_bin)
-    return sorted(pd.unique(binned))
+    return [pd.Timestamp(p) for p in sorted(pd.unique(binned))]
 
 
-def _covariates(data: pd.DataFrame, others: dict[str, pd.DataFrame], names: list[str]) -> pd.DataFrame:
+def _covariates(
+    data: pd.DataFrame, others: dict[str, pd.DataFrame], names: list[str]
+) -> pd.DataFrame:
     out = data.copy()
     for name in names:
         source = others[name]
         values = source.set_index(["unit", "period"])["value"]
-        column = out.set_index(["unit", "period"]).index.map(values)
+        keys = pd.MultiIndex.from_frame(out[["unit", "period"]])
+        column = values.reindex(keys).to_numpy(dtype=float)
         out[name] = np.log(column) if name == "population" else column
     return out
 
@@ -126,8 +137,14 @@ def fit_staggered(
             data = _covariates(data, covariate_frames or {}, list(options.covariates))
         except KeyError as error:
             return failed(
-                frame.outcome, frame.aggregate, "staggered_did", text, "difference",
-                f"covariate {error} is not available", n_units=n_units, n_periods=n_periods,
+                frame.outcome,
+                frame.aggregate,
+                "staggered_did",
+                text,
+                "difference",
+                f"covariate {error} is not available",
+                n_units=n_units,
+                n_periods=n_periods,
             )
     try:
         fit = _Fitter(data, protocol, cache if cache is not None else {})
@@ -139,8 +156,15 @@ def fit_staggered(
             test, pretrend = fit.randomization(result, headline)
     except EstimationError as error:
         return failed(
-            frame.outcome, frame.aggregate, "staggered_did", text, "difference", str(error),
-            n_units=n_units, n_periods=n_periods, note=" ".join(n for n in notes if n),
+            frame.outcome,
+            frame.aggregate,
+            "staggered_did",
+            text,
+            "difference",
+            str(error),
+            n_units=n_units,
+            n_periods=n_periods,
+            note=" ".join(n for n in notes if n),
         )
     level = protocol.decision.interval_level
     estimate = number(headline.estimate)
@@ -150,7 +174,7 @@ def fit_staggered(
         low, high, p = number(test.ci_low), number(test.ci_high), number(test.p_value)
         if estimate is not None and low is not None and high is not None and high > low:
             std_error = number(log_std_error(estimate, low, high, level, "difference"))
-    notes += list(result.notes)
+    notes += [_readable(n, protocol) for n in result.notes]
     dynamic = result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
     return DesignFit(
         outcome=frame.outcome,
@@ -172,10 +196,29 @@ def fit_staggered(
         event_time=_event_time(dynamic),
         event_time_unit=_PERIOD_WORDS[options.period_bin],
         baseline=_baseline(data),
-        figure=lambda: result.plot_event_study(min_e=options.min_e, max_e=options.max_e),
-        figures={"heatmap": result.plot_heatmap},
+        figure=lambda: _event_study_figure(result, protocol),
+        figures={"heatmap": lambda: _heatmap_figure(result, protocol)},
         effects=_effects(result, headline, dynamic),
         note=" ".join(n for n in notes if n),
+    )
+
+
+def _readable(note: str, protocol: Protocol) -> str:
+    """The library names cohorts by period index; say which period each index is."""
+    head = "Groups with fewer than "
+    if not note.startswith(head) or ": " not in note:
+        return note
+    grid = _grid(protocol)
+    label = _period_label(protocol.design.staggered.period_bin)
+    text, listed = note.split(": ", 1)
+    names = [
+        label(grid[int(item) - 1]) if item.strip().isdigit() else item.strip()
+        for item in listed.rstrip(".").split(",")
+    ]
+    size = text.removeprefix(head).split(" ", 1)[0]
+    return (
+        f"Cohorts (by first treated period) with fewer than {size} units, where Callaway & "
+        f"Sant'Anna's estimates may be unstable: {', '.join(names)}."
     )
 
 
@@ -279,9 +322,7 @@ class _Fitter:
             return fits[key]
 
         def estimator(start: np.ndarray) -> np.ndarray:
-            return np.array(
-                [float(self._aggregate(fit_y(start)).estimate), self._fit_d(start)]
-            )
+            return np.array([float(self._aggregate(fit_y(start)).estimate), self._fit_d(start)])
 
         se = headline.std_error
         scale = se if np.isfinite(se) and se > 0 else max(abs(headline.estimate), 1e-6)
@@ -293,7 +334,10 @@ class _Fitter:
         finite = np.isfinite(permuted)
         if not np.isfinite(observed) or not finite.any():
             pretrend = PreTrend(
-                None, None, None, "randomization",
+                None,
+                None,
+                None,
+                "randomization",
                 "not computed: no pre-treatment event time to test",
             )
         else:
@@ -322,9 +366,7 @@ def _pre_square(result: CSResult) -> float:
 def _pretest(result: CSResult) -> PreTrend:
     test = result.pretest
     if test.statistic is None:
-        return PreTrend(
-            None, test.df, None, "wald", f"Wald test not computed ({test.reason})"
-        )
+        return PreTrend(None, test.df, None, "wald", f"Wald test not computed ({test.reason})")
     return PreTrend(
         statistic=float(test.statistic),
         df=int(test.df),
@@ -340,7 +382,10 @@ def _inference_text(
     n = result.n_clusters
     if method == "randomization" and test is not None:
         if test.enumerated:
-            draws = f"all {test.n_distinct:,} distinct assignments enumerated (exact)"
+            draws = (
+                f"all {test.n_distinct:,} distinct assignments enumerated (exact; the smallest "
+                f"p-value it can give is 1/{test.n_distinct:,} = {1 / test.n_distinct:.3f})"
+            )
         else:
             draws = (
                 f"{test.permutations:,} random permutations of {test.n_distinct:,} possible "
@@ -388,3 +433,65 @@ def _effects(result: CSResult, headline: AggregateResult, dynamic: AggregateResu
     overall = headline.to_frame().iloc[[0]].copy()
     overall.insert(0, "kind", f"headline_{headline.type}")
     return pd.concat([overall, events, cells], ignore_index=True)
+
+
+# -- figures: the library draws them; here they get a readable size and dates for indices ------
+#: Above this many periods the heat map's cells are too narrow for their printed estimates.
+_HEATMAP_TEXT_COLUMNS = 30
+
+
+def _event_study_figure(result: CSResult, protocol: Protocol) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    options = protocol.design.staggered
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    result.plot_event_study(ax=ax, min_e=options.min_e, max_e=options.max_e)
+    ticks = ax.get_xticks()
+    if len(ticks) > 16:
+        step = int(np.ceil(len(ticks) / 16))
+        ax.set_xticks(ticks[::step], [f"{t:g}" for t in ticks[::step]])
+    ax.set_xlabel(f"{_PERIOD_WORDS[options.period_bin]}s since the start (0 = first treated)")
+    # The library labels the line with its analytical interval; the headline's interval may
+    # come from other inference, so the figure names the level only.
+    for line in ax.collections:
+        if str(line.get_label()).startswith("overall"):
+            line.set_label("average from the start")
+    level = round(protocol.decision.interval_level * 100, 6)
+    ax.set_ylabel(f"difference (bars: {level:g} % analytical pointwise interval)")
+    ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig, ax
+
+
+def _heatmap_figure(result: CSResult, protocol: Protocol) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    options = protocol.design.staggered
+    grid = _grid(protocol)
+    label = _period_label(options.period_bin)
+    cells = result.to_frame()
+    times = np.sort(cells["time"].unique())
+    groups = np.sort(cells["group"].unique())
+    width = min(max(8.0, 0.45 * len(times) + 3.0), 16.0)
+    fig = Figure(figsize=(width, 0.5 * len(groups) + 2.2), layout="constrained")
+    ax = fig.add_subplot()
+    result.plot_heatmap(ax=ax)
+    if len(times) > _HEATMAP_TEXT_COLUMNS:
+        for text in list(ax.texts):
+            text.remove()
+    step = max(1, int(np.ceil(len(times) / 16)))
+    positions = np.arange(len(times))[::step]
+    ax.set_xticks(positions, [label(grid[int(t) - 1]) for t in times[::step]], rotation=45)
+    ax.set_yticks(range(len(groups)), [label(grid[int(g) - 1]) for g in groups])
+    ax.set_xlabel(_PERIOD_WORDS[options.period_bin])
+    ax.set_ylabel("cohort (first treated period)")
+    ax.set_title("ATT(g,t) by cohort and period: outlined cells are after the start")
+    return fig, ax
+
+
+def _period_label(period_bin: str) -> Callable[[pd.Timestamp], str]:
+    if period_bin == "quarter":
+        return lambda p: f"{p.year} Q{(p.month - 1) // 3 + 1}"
+    if period_bin == "year":
+        return lambda p: f"{p.year}"
+    return lambda p: f"{p:%Y-%m}"

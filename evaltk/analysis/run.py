@@ -25,6 +25,7 @@ field-level diff, unless the run is *exploratory*, in which case results.json, e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import platform
@@ -52,8 +53,10 @@ from evaltk.analysis.estimate_panel import (
 )
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
+from evaltk.ingest.checks import quality_share
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
+from evaltk.measures.source import episode_format
 from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
@@ -69,6 +72,7 @@ from evaltk.results.schema import (
     Cumulative,
     DataSummary,
     Diagnostics,
+    DisclosureSettings,
     Interval,
     OutcomeResult,
     Registration,
@@ -237,12 +241,24 @@ def _series_table(fits: list[Fit]) -> pd.DataFrame:
 def _data_summary(loaded: LoadedProtocol, panel: Panel) -> DataSummary:
     source = loaded.folder / loaded.protocol.data.path
     account = panel.accounting
+    data = loaded.protocol.data
+    report = {}
+    if isinstance(data, EpisodeSource):
+        quality = quality_share(account)
+        report = {
+            "format": episode_format(data, source),
+            "in_scope": quality.in_scope,
+            "excluded_share": round(quality.share, 6),
+            "max_excluded_share": data.max_excluded_share,
+            "identifiers": data.identifiers,
+        }
     return DataSummary(
         path=loaded.protocol.data.path,
         sha256=file_sha256(source),
         rows_in=account.rows_in,
         rows_used=account.rows_used,
         excluded=dict(sorted(account.excluded.items())),
+        **report,
     )
 
 
@@ -283,7 +299,7 @@ def _began(protocol: Protocol) -> str | None:
     starts = sorted((protocol.intervention.start[u], u) for u in protocol.treated_units)
     if len({start for start, _ in starts}) < 2:
         return None
-    parts = [f"{unit} from {start:%B %Y}" for start, unit in starts]
+    parts = [f"{force_name(unit)} from {start:%B %Y}" for start, unit in starts]
     return "in " + ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -353,6 +369,9 @@ def assemble(
         evidence=evidence_level(protocol, ledger, outcomes),
         not_measured=list(protocol.not_measured),
         data=_data_summary(loaded, panel),
+        disclosure=DisclosureSettings(
+            threshold=protocol.disclosure.threshold, round_to=protocol.disclosure.round_to
+        ),
         outcomes=outcomes,
         packages=_packages(),
     )
@@ -390,7 +409,7 @@ def _draw_figures(fits: list[Fit], folder: Path, result: AnalysisResult) -> None
                 fit,
                 result.outcome(fit.outcome.id),
                 folder,
-                lambda fig, path, mark=mark: _save(fig, path, registration, mark),
+                functools.partial(_save, registration=registration, mark=mark),
             )
             continue
         if fit.result is None:
@@ -462,9 +481,7 @@ def run_analysis(
     with replace_folder(loaded.folder / "results") as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         if protocol.design.kind == "its":
-            _series_table(fits).to_csv(
-                staging / "series.csv", index=False, float_format="%.10g"
-            )
+            _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
         else:
             effects_table([f for f in fits if isinstance(f, DesignFit)]).to_csv(
                 staging / "effects.csv", index=False, float_format="%.10g"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from evaltk.cli import (  # noqa: F401
     amend,
     book,
+    data,
     demo,
     power,
     register,

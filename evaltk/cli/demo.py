@@ -1,4 +1,9 @@
-"""``evaltk demo``: simulate a force, run the example analysis, and build the book."""
+"""``evaltk demo``: simulate five forces, run the two example analyses, and build the book.
+
+The street-triage example is an interrupted time series of one force; the control-room
+example a staggered difference-in-differences across all five (three start on different
+dates, two never do). Both read the same simulated data, written once into the first.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from evaltk.cli.app import app, user_errors
 from evaltk.errors import EvaltkError
 
 EXAMPLE = Path("analyses") / "example-street-triage"
+STAGGERED = Path("analyses") / "example-control-room-staggered"
+EXAMPLES = (EXAMPLE, STAGGERED)
 
 
 def project_root() -> Path:
@@ -37,13 +44,17 @@ def _prepare_workdir(workdir: Path, root: Path) -> None:
             dirs_exist_ok=True,
             ignore=shutil.ignore_patterns("_build", "analyses"),
         )
-    (workdir / EXAMPLE).mkdir(parents=True, exist_ok=True)
     # The registration (and the power analysis it recorded) travel with the analysis, so the
     # demo runs the registered analysis, not an exploratory one.
-    for name in ("analysis.yaml", "registration.json"):
-        shutil.copy2(root / EXAMPLE / name, workdir / EXAMPLE / name)
-    if (root / EXAMPLE / "power").is_dir():
-        shutil.copytree(root / EXAMPLE / "power", workdir / EXAMPLE / "power", dirs_exist_ok=True)
+    for example in EXAMPLES:
+        (workdir / example).mkdir(parents=True, exist_ok=True)
+        for name in ("analysis.yaml", "registration.json"):
+            if (root / example / name).is_file():
+                shutil.copy2(root / example / name, workdir / example / name)
+        if (root / example / "power").is_dir():
+            shutil.copytree(
+                root / example / "power", workdir / example / "power", dirs_exist_ok=True
+            )
 
 
 @app.command()
@@ -52,14 +63,16 @@ def demo(
     workdir: Path = typer.Option(
         None,
         help="Folder to work in (default: the project checkout). Another folder gets a copy "
-        "of protocols/, book/ and the example analysis.",
+        "of protocols/, book/ and the example analyses.",
     ),
     seed: int = typer.Option(2018, help="Seed of the simulated data."),
 ) -> None:
-    """Simulate five East Midlands forces, run the street-triage example, build the book.
+    """Simulate five East Midlands forces, run both example analyses, build the book.
 
-    Steps: evaltk simulate (preset 'demo') -> evaltk run analyses/example-street-triage ->
-    evaltk book. Prints the path of the book's landing page.
+    Steps: evaltk simulate (preset 'demo') -> evaltk run analyses/example-street-triage (an
+    interrupted time series of Nottinghamshire) -> evaltk run
+    analyses/example-control-room-staggered (staggered difference-in-differences across the
+    five forces, on the same data) -> evaltk book. Prints the path of the book's landing page.
     """
     from evaltk.analysis.run import run_analysis
     from evaltk.publish import build_book
@@ -74,17 +87,20 @@ def demo(
 
     def step(number: int, text: str) -> None:
         elapsed = time.perf_counter() - began
-        console.print(f"[bold]\\[{number}/3][/] {text}  [dim]({elapsed:.1f} s)[/]")
+        console.print(f"[bold]\\[{number}/4][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
     step(1, "Simulating episode data for the demo forces")
     config = SimulationConfig.preset("demo").model_copy(update={"seed": seed})
     data = write_dataset(config, analysis / "data")
     console.print(f"      wrote {data}")
-    step(2, f"Running {EXAMPLE}")
-    with console.status("") as status:
-        result = run_analysis(analysis, progress=lambda text: status.update(f"      {text}"))
-    console.print(f"      verdict: [bold]{result.verdict.label}[/]: {result.verdict.sentence}")
-    step(3, "Building the book")
+    for number, example in enumerate(EXAMPLES, start=2):
+        step(number, f"Running {example}")
+        with console.status("") as status:
+            result = run_analysis(
+                workdir / example, progress=lambda text: status.update(f"      {text}")
+            )
+        console.print(f"      verdict: [bold]{result.verdict.label}[/]: {result.verdict.sentence}")
+    step(4, "Building the book")
     with console.status("      jupyter-book build"):
         index = build_book(workdir / "analyses", workdir / "book")
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")

@@ -24,6 +24,13 @@ def run(
         "Every output is stamped as exploratory: results.json (registration status), each "
         "figure (a visible mark) and each book page (a warning).",
     ),
+    key_file: Path | None = typer.Option(
+        None,
+        "--key-file",
+        help="File holding the linkage key that pseudonymises raw person identifiers "
+        "(data.identifiers: raw); default: the EVALTK_LINK_KEY environment variable. The key "
+        "is never written to any output or log.",
+    ),
 ) -> None:
     """Run an analysis: outcome measures, one model per outcome, the verdict, and figures.
 
@@ -32,10 +39,24 @@ def run(
     registration entry, the run is refused with exit code 3 and a list of the changed fields
     (e.g. outcomes[7].measure.repeat.within_days: 28 -> 29), and nothing is written.
 
-    Writes ANALYSIS/results/ (results.json, series.csv, panel.csv, figures/) whole or not at
-    all: if anything fails, the previous results are left untouched.
+    Writes ANALYSIS/results/ (results.json, series.csv for an interrupted time series or
+    effects.csv for did, event_study, staggered_did and cits, panel.csv, figures/) whole or not
+    at all: if anything fails, the previous results are left untouched.
+
+    The design is the protocol's design.kind; did, event_study and staggered_did choose their
+    inference by design.inference (auto: wild cluster bootstrap, or randomisation inference
+    for staggered_did, below 50 units), and results.json says which was used and why.
     """
     from evaltk.analysis.run import run_analysis  # heavy imports only when running
+
+    if key_file is not None:
+        import os
+
+        from evaltk.linkage.keys import KEY_FILE_ENV, load_key
+
+        load_key(key_file)  # a missing or short key fails now, in one line
+        # The path (never the key) is handed to the reader through the environment.
+        os.environ[KEY_FILE_ENV] = str(key_file)
 
     console = Console(highlight=False)
     with console.status("Starting") as status:

@@ -151,7 +151,7 @@ def _label_key(key: Any) -> str:
 
 
 def _is_date_format(fmt: str) -> bool:
-    f = fmt.upper().lstrip("%").lstrip("T")
+    f = fmt.upper().lstrip("%")
     return any(
         f.startswith(p)
         for p in ("DATE", "DATETIME", "ADATE", "EDATE", "SDATE", "JDATE", "TC", "TD", "E8601",
@@ -169,7 +169,7 @@ def _read_excel(path: Path, sheet: str | None, nrows: int | None = None) -> pd.D
         return pd.read_excel(path, sheet_name=sheet or 0, engine="openpyxl", nrows=nrows)
     except (ValueError, KeyError) as error:
         text = " ".join(str(error).split())
-        if sheet and "not found" in text.lower() or "worksheet" in text.lower():
+        if (sheet and "not found" in text.lower()) or "worksheet" in text.lower():
             raise DataError(f"{path}: {text}; set data.sheet to one of its worksheets") from None
         raise DataError(f"{path}: cannot read it as Excel ({text[:200]})") from None
     except Exception as error:  # zipfile.BadZipFile, openpyxl errors on a broken workbook
@@ -264,7 +264,8 @@ def _as_text(series: pd.Series) -> pa.Array:
             return str(int(value))
         if isinstance(value, pd.Timestamp):
             return value.isoformat(sep=" ")
-        return str(value)
+        text = str(value).strip()
+        return text or None  # SPSS and Stata store a missing string as empty
 
     if series.dtype == object or isinstance(series.dtype, pd.CategoricalDtype):
         values = [text(v) for v in series.astype(object).tolist()]

@@ -28,7 +28,7 @@ KEY_FILE_ENV = "EVALTK_LINK_KEY_FILE"
 MIN_KEY_BYTES = 16
 
 
-class KeyError_(DataError):  # noqa: N801 - "KeyError" would shadow the builtin
+class KeyError_(DataError):
     """The linkage key is missing, too short or unreadable."""
 
 
@@ -129,7 +129,7 @@ def _checked(secret: bytes, origin: str) -> LinkKey:
     if len(secret) < MIN_KEY_BYTES:
         raise KeyError_(
             f"the linkage key from {origin} is too short ({len(secret)} bytes); use at least "
-            f"{MIN_KEY_BYTES} random characters, e.g. from `python -c \"import secrets; "
-            "print(secrets.token_hex(32))\"`"
+            f'{MIN_KEY_BYTES} random characters, e.g. from `python -c "import secrets; '
+            'print(secrets.token_hex(32))"`'
         )
     return LinkKey(secret, origin)

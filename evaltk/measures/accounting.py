@@ -7,7 +7,18 @@ reason a row with several problems is counted under) and is:
 1. ``timestamp missing`` — no (or an empty) timestamp, so the row has no month;
 2. ``unit not in protocol`` — ``force`` is missing or is not one of ``protocol.units``;
 3. ``outside analysis window`` — its month lies before ``window.start`` or after ``window.end``
-   (months, both inclusive).
+   (months, both inclusive);
+4. ``episode id missing`` — no ``episode_id``;
+5. ``duplicate episode id`` — its ``episode_id`` occurs on more than one row of the file: every
+   such row is excluded, because nothing tells which copy is right (found by a cheap
+   pre-pass, :func:`evaltk.measures.episodes.duplicate_ids`);
+6. ``negative duration`` — ``officer_minutes`` or ``hospital_wait_minutes`` below zero;
+7. ``code not allowed`` — ``place_of_safety`` or ``referral`` holds a value that is not one of
+   the schema's codes (after ``data.codes`` is applied); a missing value is allowed.
+
+Rules 4-7 only look at fields the protocol maps; rules 2 and 3 define the scope of the
+analysis, the others data quality (``data.max_excluded_share`` limits the latter,
+:mod:`evaltk.ingest.checks`).
 
 Extension point: a new reason (duplicated ``episode_id``, say) is one more
 :class:`ExclusionRule` in the list, whose SQL predicate may use any column of the canonical
@@ -25,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from evaltk.episodes.schema import FIELDS_BY_NAME
 from evaltk.measures.panel import RowAccount
 from evaltk.measures.sql import literal, quote_ident
 
@@ -35,6 +47,8 @@ class ExclusionContext:
 
     first_month: dt.date
     last_month: dt.date
+    fields: frozenset[str] = frozenset()  # canonical fields present in the rows
+    duplicates: bool = False  # whether DUPLICATE_IDS_TABLE holds any id
 
 
 @dataclass(frozen=True)
@@ -59,12 +73,52 @@ def _outside_window(ctx: ExclusionContext) -> str:
     return f"(period < DATE {literal(first)} OR period > DATE {literal(last)})"
 
 
+DUPLICATE_IDS_TABLE = "__evaltk_duplicate_ids"
+DURATION_FIELDS = ("officer_minutes", "hospital_wait_minutes")
+
+
+def _episode_id_missing(ctx: ExclusionContext) -> str:
+    if "episode_id" not in ctx.fields:
+        return "FALSE"
+    return f"{quote_ident('episode_id')} IS NULL"
+
+
+def _duplicate_episode_id(ctx: ExclusionContext) -> str:
+    if not ctx.duplicates or "episode_id" not in ctx.fields:
+        return "FALSE"
+    return f"CAST({quote_ident('episode_id')} AS VARCHAR) IN (SELECT id FROM {DUPLICATE_IDS_TABLE})"
+
+
+def _negative_duration(ctx: ExclusionContext) -> str:
+    parts = [f"{quote_ident(f)} < 0" for f in DURATION_FIELDS if f in ctx.fields]
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _code_not_allowed(ctx: ExclusionContext) -> str:
+    parts = []
+    for name in CATEGORY_FIELDS:
+        if name in ctx.fields:
+            codes = ", ".join(literal(c) for c in FIELDS_BY_NAME[name].codes)
+            parts.append(f"{quote_ident(name)} NOT IN ({codes})")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
 EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
     ExclusionRule("timestamp missing", _timestamp_missing),
     ExclusionRule("unit not in protocol", _unit_not_in_protocol),
     ExclusionRule("outside analysis window", _outside_window),
+    ExclusionRule("episode id missing", _episode_id_missing),
+    ExclusionRule("duplicate episode id", _duplicate_episode_id),
+    ExclusionRule("negative duration", _negative_duration),
+    ExclusionRule("code not allowed", _code_not_allowed),
+)
+#: Reasons that define the analysis's scope rather than the data's quality.
+SCOPE_REASONS: tuple[str, ...] = (
+    "unit not in protocol",
+    "outside analysis window",
 )
 EXCLUSION_REASONS: tuple[str, ...] = tuple(rule.reason for rule in EXCLUSION_RULES)
+CATEGORY_FIELDS: tuple[str, ...] = ("place_of_safety", "referral")
 
 # A ready series has no timestamps; its rows are months, so the first reason is named for them.
 SERIES_EXCLUSION_REASONS: tuple[str, ...] = (

@@ -20,5 +20,5 @@ def build_panel(
     through :func:`read_series`.
     """
     if isinstance(protocol.data, EpisodeSource):
-        return compute_panel(protocol, Path(folder), settings=settings)
+        return compute_panel(protocol, Path(folder), settings=settings, check_quality=True)
     return read_series(protocol, Path(folder))

@@ -75,4 +75,6 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     # Row order never matters here (rows are grouped, then laid on the grid in Python), so
     # the scan need not keep the file's order.
     con.execute("SET preserve_insertion_order = false")
+    # The CLI draws its own progress (rich); DuckDB's bar would write over it.
+    con.execute("SET enable_progress_bar = false")
     return con

@@ -32,7 +32,8 @@ import pandas as pd
 
 from evaltk.episodes.schema import FIELD_NAMES
 from evaltk.errors import DataError
-from evaltk.measures.accounting import exclusion_reason, row_account
+from evaltk.ingest.checks import check_exclusions
+from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
 from evaltk.measures.diagnose import invalid_value_error
 from evaltk.measures.engine import EngineSettings, connect
 from evaltk.measures.grid import long_frame, window_months
@@ -46,6 +47,7 @@ from evaltk.measures.source import (
     first_line,
     map_columns,
     open_episode_file,
+    stage_episode_file,
 )
 from evaltk.measures.sql import quote_ident
 from evaltk.protocol.spec import EpisodeSource, Protocol
@@ -59,6 +61,28 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, file: EpisodeFile) -> pd.Data
             f"{file.path}: reading failed part-way ({first_line(e)}); check that the file is "
             f"complete, well-formed {file.format} in UTF-8"
         ) from None
+
+
+def duplicate_ids(
+    con: duckdb.DuckDBPyConnection, file: EpisodeFile, fields: dict[str, FieldColumn]
+) -> bool:
+    """Put the file's duplicated episode ids in a temporary table; say whether there are any.
+
+    A separate pass (a hash aggregate of one column, cheap next to the main query) keeps the
+    main query free of a window over every episode id.
+    """
+    if "episode_id" not in fields:
+        return False
+    value = fields["episode_id"].value
+    _run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {DUPLICATE_IDS_TABLE} AS "
+        f"SELECT CAST(v AS VARCHAR) AS id FROM (SELECT {value} AS v FROM {file.scan_sql()}) "
+        "WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1",
+        file,
+    )
+    row = con.execute(f"SELECT count(*) FROM {DUPLICATE_IDS_TABLE}").fetchone()
+    return bool(row and row[0])
 
 
 def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]):
@@ -108,7 +132,11 @@ def _grid_arrays(
 
 
 def compute_panel(
-    protocol: Protocol, folder: Path, *, settings: EngineSettings | None = None
+    protocol: Protocol,
+    folder: Path,
+    *,
+    settings: EngineSettings | None = None,
+    check_quality: bool = False,
 ) -> Panel:
     """Compute every outcome of ``protocol`` by unit and month from its episode file.
 
@@ -120,6 +148,10 @@ def compute_panel(
         The analysis folder; ``data.path`` and ``data.population`` are relative to it.
     settings
         Threads and memory for DuckDB (default: all cores, at most 3 GiB).
+    check_quality
+        Stop with a :class:`DataError` when the data-quality exclusions exceed
+        ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.ingest.checks`);
+        :func:`evaltk.measures.build_panel`, the run's entry point, always checks.
 
     Returns
     -------
@@ -143,8 +175,10 @@ def compute_panel(
     try:
         file = open_episode_file(con, source, folder)
         mapping = map_columns(file, source, protocol)
-        fields = field_columns(file, mapping)
-        groups = _run(con, episode_query(protocol, file, fields), file)
+        file = stage_episode_file(con, file, source, mapping, folder)
+        fields = field_columns(file, mapping, source)
+        duplicates = duplicate_ids(con, file, fields)
+        groups = _run(con, episode_query(protocol, file, fields, duplicates=duplicates), file)
         _check_invalid(groups, file, fields)
         counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
         account = row_account(
@@ -152,6 +186,10 @@ def compute_panel(
             int(groups["n_rows"].sum()),
             {exclusion_reason(code): int(n) for code, n in counts.items()},
         )
+        # Checks before any estimate: too many rows failing the data checks stops the run
+        # (before the unit check, whose message would otherwise blame the window).
+        if check_quality:
+            check_exclusions(account, source.max_excluded_share, source.path)
         _check_units(con, groups, protocol, file, mapping["force"])
     finally:
         con.close()

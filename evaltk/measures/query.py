@@ -8,20 +8,21 @@ Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of t
    its position in ``protocol.units``) and month, and one bit per distinct filter of the
    protocol, so that only a few integers and the numbers being averaged travel on through the
    window (never text);
-3. ``flagged`` — per row, one repeat flag per distinct repeat window, by a window over the
-   person's episodes ordered in time;
+3. ``flagged`` — per row, the time of the same person's next episode matching ``among``
+   (strictly later: one window aggregate, ``min`` over the following rows, per distinct
+   ``among``), and from it one repeat flag per distinct repeat window;
 4. the final ``GROUP BY`` of exclusion reason, unit and month, with one ``count(*) FILTER``
    or ``sum(...) FILTER`` per numerator and denominator.
 
 Persons are partitioned by a 64-bit hash of ``person_id`` unless the ids are integers: the
 window runs about 1.6 times faster on an integer key than on 16-character text. Within a
-partition, episodes are ordered by a 128-bit key: a second, independent 63-bit hash of the
-person above the time in microseconds (:func:`person_time`). Two persons who share the first
-hash (for 10 million persons, about 1 chance in 400,000) still cannot mix: their order keys
-are 2^63 microseconds apart, so a repeat window of one never reaches the other. Only persons
-sharing both hashes (127 bits; odds around 1 in 10^24 for 10 million persons) could. This
-costs almost nothing, unlike an exact text key or a separate collision check (each 15-30 %
-of the whole run).
+partition, episodes are ordered by a 128-bit key: a second 63-bit hash of the person (of the
+id behind a prefix, so that its collisions are unrelated to the first's) above the time in
+microseconds (:func:`person_time`). Two persons who share the first hash (for 10 million
+persons, about 1 chance in 400,000) still cannot mix: their order keys are at least 2^63
+microseconds apart, so the repeat window of one never reaches the other. Only persons who
+share both hashes (odds around 1 in 10^24 for 10 million persons) could. This costs little,
+unlike an exact text key or a separate collision check (each 15-30 % of the whole run).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from evaltk.measures.sql import filter_sql, literal, quote_ident
 from evaltk.protocol.spec import Comparison, Filter, Measure, Protocol, RepeatWindow
 
 MICROSECONDS_PER_DAY = 86_400 * 10**6
+PERSON_SALT = "evaltk::"  # 8 bytes: shifts the id into different hash blocks and state
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,12 @@ def person_time(person: str, micros: str) -> str:
     ``(hash2 >> 1) * 2^64 + microseconds``: episodes of one person are ordered by time, and
     two persons who share a partition key lie at least 2^63 microseconds apart, far beyond
     any repeat window, so one can never be counted as the other's repeat.
+
+    The second hash is of the id behind a fixed prefix. It must not be ``hash(id, salt)``:
+    DuckDB combines the hashes of its arguments, so that is a function of ``hash(id)`` and
+    collides exactly when the first hash does (a test constructs such a collision).
     """
-    second = f"hash({person}, 'evaltk') >> 1"
+    second = f"hash({literal(PERSON_SALT)} || CAST({person} AS VARCHAR)) >> 1"
     return f"CASE WHEN {person} IS NOT NULL THEN (CAST({second} AS HUGEINT) << 64) + {micros} END"
 
 
@@ -156,8 +162,13 @@ def episode_query(
     protocol: Protocol,
     file: EpisodeFile,
     fields: dict[str, FieldColumn],
+    *,
+    duplicates: bool = False,
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
+
+    ``duplicates`` says that the temporary table
+    :data:`~evaltk.measures.accounting.DUPLICATE_IDS_TABLE` holds duplicated episode ids.
 
     Result columns, one row per group:
 
@@ -187,6 +198,8 @@ def episode_query(
     ctx = ExclusionContext(
         first_month=month_floor(protocol.window.start),
         last_month=month_floor(protocol.window.end),
+        fields=frozenset(fields),
+        duplicates=duplicates,
     )
     predicates = _Predicates(_filter_columns(fields))
     flags = repeat_flags(protocol)
@@ -221,21 +234,34 @@ def episode_query(
                 f"{person_hash(person)} AS person_key",
                 f"{person_time(person, micros)} AS person_time",
             ]
-        columns, windows = [], {}
+        # The earliest later episode of the same person matching `among`: one window
+        # aggregate per distinct `among`, shared by every repeat window that uses it. The
+        # frame starts 1 microsecond on, so episodes at the same instant never count.
+        nexts: dict[str, str] = {}
+        for key in flags:
+            test = among[key]
+            if test not in nexts:
+                candidate = (
+                    "person_time" if test == "TRUE" else f"CASE WHEN {test} THEN person_time END"
+                )
+                nexts[test] = (
+                    f"min({candidate}) OVER (PARTITION BY person_key ORDER BY person_time "
+                    "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
+                )
+        names = {test: f"next__{i}" for i, test in enumerate(nexts)}
+        columns = [f"{sql} AS {names[test]}" for test, sql in nexts.items()]
+        marked_next = f"SELECT *, {', '.join(columns)} FROM marked"
+        flagged_items = []
         for key, flag in flags.items():
-            days = int(flag.window.within_days)
-            # Strictly later (from 1 microsecond on) and at most `days` days later, inclusive.
-            windows[days] = (
-                f"w{days} AS (PARTITION BY person_key ORDER BY person_time RANGE BETWEEN "
-                f"1 FOLLOWING AND {days * MICROSECONDS_PER_DAY} FOLLOWING)"
+            limit = int(flag.window.within_days) * MICROSECONDS_PER_DAY
+            nxt = names[among[key]]
+            # A row without a person or a time can neither repeat nor be anyone's repeat
+            # (NULL arithmetic makes the comparison NULL, hence FALSE).
+            flagged_items.append(
+                f"coalesce(person_key IS NOT NULL AND {nxt} - person_time <= {limit}, FALSE) "
+                f"AS {flag.name}"
             )
-            # A row without a person or a time can neither repeat nor be anyone's repeat.
-            known = "person_key IS NOT NULL AND person_time IS NOT NULL"
-            columns.append(
-                f"({known} AND coalesce(bool_or({among[key]} AND person_time IS NOT NULL) "
-                f"OVER w{days}, FALSE)) AS {flag.name}"
-            )
-        flagged = f"SELECT *, {', '.join(columns)} FROM marked WINDOW {', '.join(windows.values())}"
+        flagged = f"SELECT *, {', '.join(flagged_items)} FROM ({marked_next})"
 
     return (
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"

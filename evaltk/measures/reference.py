@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaltk.measures.accounting import EXCLUSION_REASONS
+from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.measures.accounting import CATEGORY_FIELDS, DURATION_FIELDS, EXCLUSION_REASONS
 from evaltk.measures.panel import PANEL_COLUMNS, Panel, RowAccount
 from evaltk.measures.source import required_fields
 from evaltk.measures.sql import normalise_condition
@@ -125,6 +126,29 @@ def _as_float(column: pd.Series) -> np.ndarray:
     return column.astype("Float64").to_numpy(float, na_value=np.nan)
 
 
+def _quality_conditions(frame: pd.DataFrame) -> list[np.ndarray]:
+    """Exclusion rules 4-7 of :mod:`evaltk.measures.accounting`, on the fields present."""
+    none = np.zeros(len(frame), dtype=bool)
+    if "episode_id" in frame:
+        ids = frame["episode_id"]
+        missing = ids.isna().to_numpy(bool)
+        text = ids.astype("string")
+        duplicated = (text.duplicated(keep=False) & text.notna()).to_numpy(bool)
+    else:
+        missing = duplicated = none
+    negative = none.copy()
+    for name in DURATION_FIELDS:
+        if name in frame:
+            negative |= (pd.to_numeric(frame[name]) < 0).fillna(False).to_numpy(bool)
+    bad_code = none.copy()
+    for name in CATEGORY_FIELDS:
+        if name in frame:
+            column = frame[name].astype("string")
+            allowed = column.isin(FIELDS_BY_NAME[name].codes).fillna(False).to_numpy(bool)
+            bad_code |= column.notna().to_numpy(bool) & ~allowed
+    return [missing, duplicated, negative, bad_code]
+
+
 def reference_panel(
     protocol: Protocol,
     episodes: pd.DataFrame,
@@ -142,6 +166,7 @@ def reference_panel(
             np.isnat(month),
             ~force.isin(protocol.units).fillna(False).to_numpy(bool),
             (month < first) | (month > last),
+            *_quality_conditions(frame),
         ],
         list(EXCLUSION_REASONS),
         default="",

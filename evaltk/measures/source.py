@@ -415,8 +415,10 @@ def field_column(
     if kind == "id":
         # Ids keep their stored type: partitioning persons by integer is much faster than by text.
         return FieldColumn(field, column, duck_type, c, None, "an identifier")
-    # text and category fields are compared as text.
-    return FieldColumn(field, column, duck_type, f"CAST({c} AS VARCHAR)", None, "text")
+    # text and category fields are compared as text; an empty text (how SPSS and Stata store a
+    # missing string) is missing.
+    value = f"nullif(trim(CAST({c} AS VARCHAR)), '')"
+    return FieldColumn(field, column, duck_type, value, None, "text")
 
 
 def field_columns(

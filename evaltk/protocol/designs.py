@@ -217,11 +217,6 @@ def check_comparison_design(protocol: Protocol) -> None:
     kind = design.kind
     starts = {u: protocol.intervention.start[u] for u in protocol.treated_units}
     comparisons = protocol.comparison_units
-    if kind == "cits" and "inference" in design.model_fields_set:
-        raise ValueError(
-            "design.inference does not apply to cits (two summed series are too few to "
-            "cluster); use design.cits.hac for autocorrelation-robust errors"
-        )
     if not starts:
         raise ValueError(
             f"intervention.start gives no start date for any unit in 'units'; design "

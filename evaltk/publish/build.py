@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltk.errors import PublishError
+from evaltk.publish.disclosure import scan_book, settings_of
 from evaltk.publish.load import display_path, load_analyses
 from evaltk.publish.pages import write_pages
 
@@ -76,7 +77,10 @@ def build_book(
     say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
     write_pages(analyses, book_dir)
     say("Building HTML with Jupyter Book")
-    return run_jupyter_book(book_dir, strict=strict)
+    index = run_jupyter_book(book_dir, strict=strict)
+    say("Checking the built book for small counts (disclosure control)")
+    scan_book(index.parent, max(settings_of(a.result).threshold for a in analyses))
+    return index
 
 
 def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:

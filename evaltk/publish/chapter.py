@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from evaltk.publish import comparison
 from evaltk.publish import format as fmt
+from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, one_line, option
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, Diagnostics, OutcomeResult
@@ -68,6 +70,10 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "tests": _tests_text(result),
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
+        "comparison": comparison.chapter_comparison(analysis),
+        "every_outcome_intro": comparison.every_outcome_intro(result),
+        "last_column": comparison.last_column(result)[0],
+        "last_column_note": comparison.last_column(result)[1],
         "adjusted_p": _adjusted_p_text(result.multiplicity),
         "alpha": f"{result.alpha:g}",
         "primary": [_outcome_context(analysis, o, level) for o in result.primary],
@@ -95,6 +101,9 @@ def _evidence(result: AnalysisResult) -> str:
             "Maryland Scientific Methods Scale level 2: a before-after time series with trend "
             "and seasonality controlled, but no comparison area"
         )
+    if result.evidence is not None:
+        # A comparison design's level depends on its pre-trend tests (evaltk.verdict.evidence).
+        return f"Maryland Scientific Methods Scale level {result.evidence.sms_level} (see below)"
     return "not rated automatically for this design; see Methods"
 
 
@@ -267,6 +276,8 @@ def _downloads(analysis: LoadedAnalysis) -> Markup:
     files = [_download("results.json", "files/results.json")]
     if analysis.series is not None:
         files.append(_download("series.csv", "files/series.csv"))
+    if analysis.effects is not None:
+        files.append(_download("effects.csv", "files/effects.csv"))
     return Markup(" and ".join(files))
 
 
@@ -275,28 +286,63 @@ def _download(text: str, target: str) -> Markup:
 
 
 def _data_context(result: AnalysisResult) -> dict[str, Any]:
+    # Counts here are observed: each is marked for the disclosure scan of the built HTML, and
+    # arrives already protected (null = suppressed) by evaltk.publish.disclosure.
     data = result.data
-    excluded = sorted(data.excluded.items(), key=lambda item: (-item[1], item[0]))
-    total = data.rows_used + sum(data.excluded.values())
-    if total == data.rows_in:
+    excluded = sorted(data.excluded.items(), key=lambda item: (-(item[1] or 0), item[0]))
+    cells = [data.rows_used, *data.excluded.values()]
+    if data.suppressed or any(v is None for v in [data.rows_in, *cells]):
+        balance: Markup | str = (
+            "Rows read = rows used + rows excluded. Counts from 1 to "
+            f"{(result.disclosure.threshold if result.disclosure else 5) - 1} are suppressed, "
+            "with another cell wherever a total would reveal one"
+            + (
+                f", and counts are rounded to the nearest {result.disclosure.round_to}"
+                if result.disclosure and result.disclosure.round_to
+                else ""
+            )
+            + " (disclosure control)."
+        )
+    elif data.rows_used + sum(v or 0 for v in data.excluded.values()) == data.rows_in:
         balance = (
-            f"{fmt.count(data.rows_used)} used + {fmt.count(sum(data.excluded.values()))} "
+            f"{fmt.count(data.rows_used)} used + "
+            f"{fmt.count(sum(v or 0 for v in data.excluded.values()))} "
             f"excluded = {fmt.count(data.rows_in)} read: every row is accounted for."
         )
     else:
+        total = (data.rows_used or 0) + sum(v or 0 for v in data.excluded.values())
         balance = join(
             Markup("**These do not add up:** "),
-            f"{fmt.count(data.rows_used)} used + {fmt.count(sum(data.excluded.values()))} "
+            f"{fmt.count(data.rows_used)} used + "
+            f"{fmt.count(sum(v or 0 for v in data.excluded.values()))} "
             f"excluded = {fmt.count(total)}, but {fmt.count(data.rows_in)} rows were read. "
             "Re-run the analysis and report the difference.",
         )
+    share = (
+        f"{data.excluded_share:.1%} of the rows in scope"
+        + (
+            f" (the protocol allows at most {data.max_excluded_share:.1%})"
+            if data.max_excluded_share is not None
+            else ""
+        )
+        if data.excluded_share is not None
+        else None
+    )
     return {
-        "rows_in": fmt.count(data.rows_in),
-        "rows_used": fmt.count(data.rows_used),
-        "excluded": [(reason, fmt.count(n)) for reason, n in excluded],
+        "rows_in": Markup(observed(data.rows_in)),
+        "rows_used": Markup(observed(data.rows_used)),
+        "excluded": [(reason, Markup(observed(n))) for reason, n in excluded],
         "balance": balance,
         "path": code(data.path),
         "sha256": code(data.sha256),
+        "format": data.format,
+        "quality_share": share,
+        "identifiers": (
+            "Person identifiers arrived raw and were replaced by keyed pseudonyms "
+            "(HMAC-SHA-256) as they were read."
+            if data.identifiers == "raw"
+            else None
+        ),
     }
 
 
@@ -323,11 +369,13 @@ def _outcome_context(
         "p": fmt.p_value(outcome.p_value),
         "p_adjusted": fmt.p_value(outcome.p_adjusted),
         "averted": fmt.averted(outcome.cumulative),
+        "last_cell": comparison.last_cell(result, outcome),
         "sentence": (f"{flag[0].upper()}{flag[1:]}. " if flag else "") + _sentence(outcome, level),
-        "details": list(_details(outcome, level)),
+        "details": [*_details(outcome, level), *comparison.outcome_lines(result, outcome)],
         "figure": Markup(figure_target(outcome.outcome, figure)) if figure else None,
         "alt": option(_alt(result, outcome)),
         "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
+        "extra_figures": comparison.extra_figures(analysis, outcome, figure_target),
         "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
         "note": outcome.note,
     }
@@ -392,10 +440,15 @@ def _details(outcome: OutcomeResult, level: float) -> Iterable[str]:
             f"{fmt.amount(cumulative.counterfactual)} expected without the scheme, "
             f"that is {fmt.averted(cumulative)}."
         )
-    yield f"Model: {outcome.estimator}; {outcome.n_units} unit(s), {outcome.n_periods} months."
+    period = outcome.event_time_unit if outcome.event_time_unit in ("quarter", "year") else "month"
+    yield (
+        f"Model: {outcome.estimator}; {outcome.n_units} unit(s), {outcome.n_periods} {period}s."
+    )
 
 
 def _alt(result: AnalysisResult, outcome: OutcomeResult) -> str:
+    if comparison.is_comparison(result):
+        return comparison.figure_words(result, outcome, "main")[0]
     return (
         f"Line chart of {outcome.label} by month from {fmt.month(result.window_start)} to "
         f"{fmt.month(result.window_end)}: observed values as points, the fitted model as a solid "
@@ -405,6 +458,11 @@ def _alt(result: AnalysisResult, outcome: OutcomeResult) -> str:
 
 
 def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float) -> str:
+    if comparison.is_comparison(result) and fmt.finite(outcome.estimate) is not None:
+        return (
+            comparison.figure_words(result, outcome, "main")[1]
+            + f" Overall: {fmt.change_with_interval(outcome, level)}."
+        )
     if fmt.finite(outcome.estimate) is None:
         return f"{outcome.label}: observed by month (no model estimate)."
     return (

@@ -40,6 +40,7 @@ _DESIGN_WORDS = {
     "twfe": "Difference-in-differences (two-way fixed effects)",
     "event_study": "Event study",
     "staggered": "Staggered difference-in-differences (Callaway & Sant'Anna)",
+    "staggered_did": "Staggered difference-in-differences (Callaway & Sant'Anna)",
 }
 
 _INTERVENTION_WORDS = {

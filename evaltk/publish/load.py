@@ -23,6 +23,7 @@ from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 
 RESULTS_FILE = Path("results") / "results.json"
 SERIES_FILE = Path("results") / "series.csv"
+EFFECTS_FILE = Path("results") / "effects.csv"
 ANALYSIS_FILE = "analysis.yaml"
 POWER_JSON = Path("power") / "power.json"
 POWER_FIGURE = Path("power") / "power.png"
@@ -62,6 +63,10 @@ class LoadedAnalysis:
     power: PowerReport | None = None
     power_figure: Path | None = None
     ledger_figure: Path | None = None  # results/figures/ledger.png, the waterfall chart
+    # Comparison designs: each outcome's extra figures (event study, heat map, group means),
+    # keyed by their path in results.json; and results/effects.csv.
+    extra_figures: Mapping[str, Path] = field(default_factory=dict)
+    effects: Path | None = None
 
     @property
     def results_json(self) -> Path:
@@ -174,6 +179,8 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         if power is not None and (folder / POWER_FIGURE).is_file()
         else None,
         ledger_figure=(folder / LEDGER_FIGURE) if (folder / LEDGER_FIGURE).is_file() else None,
+        extra_figures=_extra_figures(folder, result, run),
+        effects=(folder / EFFECTS_FILE) if (folder / EFFECTS_FILE).is_file() else None,
     )
 
 
@@ -223,6 +230,23 @@ def _check_version(text: str, shown: str, run: str) -> None:
             f"{shown}: results schema version {version or '(none)'} cannot be read by this "
             f"evaltk (reads {RESULTS_SCHEMA_VERSION}); re-run `{run}` with this version"
         )
+
+
+def _extra_figures(folder: Path, result: AnalysisResult, run: str) -> dict[str, Path]:
+    """Every outcome's extra figures (comparison designs), checked as the main ones are."""
+    results_dir = (folder / "results").resolve()
+    figures: dict[str, Path] = {}
+    for outcome in result.outcomes:
+        for extra in outcome.figures:
+            path = (results_dir / extra.path).resolve()
+            if not path.is_relative_to(results_dir) or not path.is_file():
+                raise PublishError(
+                    f"{display_path(folder / RESULTS_FILE)}: outcome {outcome.outcome!r} names "
+                    f"{extra.kind} figure {extra.path!r}, which is missing or outside results/; "
+                    f"re-run `{run}`"
+                )
+            figures[extra.path] = path
+    return figures
 
 
 def _figures(folder: Path, result: AnalysisResult, run: str) -> dict[str, Path]:

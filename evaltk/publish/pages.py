@@ -7,10 +7,11 @@ analysis with its figures and downloadable results). Hand-written pages (``metho
 Every generated file carries a marker, and a file or folder without it is never overwritten or
 deleted: ``--book-dir`` pointed at the wrong folder must not destroy someone's work.
 
-Disclosure control (suppressing or rounding small counts) is not applied yet. It belongs
-between loading and rendering: a function ``LoadedAnalysis -> LoadedAnalysis`` applied in
-:func:`write_pages` before any page is rendered, so that no page can show an unprotected
-number.
+Disclosure control (:mod:`evaltk.publish.disclosure`: small observed counts suppressed, with
+secondary suppression, optionally rounded) is applied in :func:`write_pages` to every analysis
+before any page is rendered, so that no page, figure or download can show an unprotected
+number: the published ``results.json`` and ``series.csv`` are the protected copies, and a
+figure with a suppressed month is redrawn without it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import chapter_context, figure_target, slug
 from evaltk.publish.commissioners import commissioners_context
+from evaltk.publish.disclosure import protect, redraw_figure, series_csv
 from evaltk.publish.escape import Markup, finalize
 from evaltk.publish.load import LoadedAnalysis, display_path
 from evaltk.publish.preregistration import PAGE as PREREGISTRATION
@@ -210,7 +212,11 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
             f"{display_path(config)}: not found; the book folder needs its hand-written "
             "sources (_config.yml, methods.md, about-results.md) as in the evaltk repository"
         )
-    chapter_list = chapters(analyses)
+    protected = {}
+    for chapter in chapters(analyses):
+        safe = protect(chapter.analysis)
+        protected[chapter.slug] = safe
+    chapter_list = [Chapter(p.analysis, key) for key, p in protected.items()]
     landing, toc = book_dir / "index.md", book_dir / "_toc.yml"
     _check_replaceable(landing, MD_MARKER)
     _check_replaceable(toc, TOC_MARKER)
@@ -221,13 +227,26 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         folder = book_dir / chapter.folder
         (folder / "figures").mkdir(parents=True)
         (folder / "files").mkdir()
+        safe = protected[chapter.slug]
         for outcome_id, source in chapter.analysis.figures.items():
-            shutil.copyfile(source, folder / figure_target(outcome_id, source))
-        shutil.copyfile(chapter.analysis.results_json, folder / "files" / "results.json")
-        if chapter.analysis.series is not None:
-            shutil.copyfile(chapter.analysis.series, folder / "files" / "series.csv")
+            target = folder / figure_target(outcome_id, source)
+            if safe.series is not None and outcome_id in safe.redraw:
+                redraw_figure(safe.series, outcome_id, chapter.analysis.result, target)
+            else:
+                shutil.copyfile(source, target)
+        (folder / "files" / "results.json").write_text(
+            chapter.analysis.result.to_json(), encoding="utf-8"
+        )
+        if safe.series is not None:
+            (folder / "files" / "series.csv").write_text(series_csv(safe.series), encoding="utf-8")
         if chapter.analysis.ledger_figure is not None:
             shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
+        # Comparison designs: event-study plots, heat maps and effects.csv hold model
+        # estimates only, no observed counts, so they need no disclosure control.
+        for path, source in chapter.analysis.extra_figures.items():
+            shutil.copyfile(source, folder / figure_target(Path(path).stem, source))
+        if chapter.analysis.effects is not None:
+            shutil.copyfile(chapter.analysis.effects, folder / "files" / "effects.csv")
         if chapter.analysis.power_figure is not None:
             shutil.copyfile(chapter.analysis.power_figure, folder / "power.png")
         page = folder / "index.md"

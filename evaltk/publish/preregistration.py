@@ -12,6 +12,7 @@ from typing import Any
 
 from evaltk.power.report import PowerReport
 from evaltk.protocol.spec import Measure, Outcome, Protocol
+from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.escape import Markup, code, join
 from evaltk.publish.load import LoadedAnalysis
@@ -76,6 +77,8 @@ def measure_text(measure: Measure | None) -> str:
 
 
 def _estimator(protocol: Protocol) -> str:
+    if protocol.design.kind != "its":
+        return comparison.plan_text(protocol)
     options = protocol.design.its
     seasonality = {
         "fourier": f"{options.harmonics} Fourier pair(s) for seasonality",
@@ -104,7 +107,15 @@ def _estimator(protocol: Protocol) -> str:
 
 def _hypotheses(protocol: Protocol) -> list[str]:
     scheme = fmt.intervention(protocol.intervention.kind).lower()
-    start = fmt.month(protocol.its_start().isoformat())
+    start = fmt.month(protocol.first_start().isoformat())
+    its = protocol.design.kind == "its"
+    staggered = len({protocol.intervention.start[u] for u in protocol.treated_units}) > 1
+    began = "in each force (from its own start)" if staggered else f"in {start}"
+    versus = (
+        "what its trend and seasonal pattern predicted"
+        if its
+        else "the change in the comparison forces over the same months"
+    )
     out = []
     for i, outcome in enumerate(
         sorted(protocol.outcomes, key=lambda o: o.role != "primary"), start=1
@@ -112,10 +123,8 @@ def _hypotheses(protocol: Protocol) -> list[str]:
         good = "fall" if outcome.direction == "decrease" else "rise"
         role = "primary" if outcome.role == "primary" else f"secondary, {outcome.outcome_class}"
         out.append(
-            f"H{i} ({role}): after {scheme} began in {start}, {lower_first(outcome.label)} "
-            "changed from "
-            f"what its trend and seasonal pattern predicted (two-sided test; a {good} is "
-            "beneficial)."
+            f"H{i} ({role}): after {scheme} began {began}, {lower_first(outcome.label)} "
+            f"changed from {versus} (two-sided test; a {good} is beneficial)."
         )
     return out
 
@@ -270,7 +279,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "hypotheses": _hypotheses(protocol),
             "intervention": fmt.intervention(protocol.intervention.kind),
             "intervention_description": protocol.intervention.description,
-            "start": fmt.month(protocol.its_start().isoformat()),
+            "start": fmt.month(protocol.first_start().isoformat()),
             "units": ", ".join(protocol.units),
             "design": fmt.design(protocol.design.kind),
             "estimator": _estimator(protocol),

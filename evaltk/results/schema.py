@@ -195,11 +195,42 @@ class Verdict(_Frozen):
 
 
 class DataSummary(_Frozen):
+    """The data report: what was read, and what happened to every row.
+
+    ``rows_in == rows_used + sum(excluded.values())``. In the book's published copy of
+    results.json, counts of 1 to 4 (the protocol's disclosure threshold) are ``null``.
+    """
+
     path: str
     sha256: str
-    rows_in: int
-    rows_used: int
-    excluded: dict[str, int]
+    rows_in: int | None
+    rows_used: int | None
+    excluded: dict[str, int | None]
+    format: str | None = Field(
+        default=None, description="File format read: csv, parquet, sav, dta, sas7bdat, xpt, xlsx."
+    )
+    in_scope: int | None = Field(
+        default=None,
+        description="Rows of the protocol's units and window (rows_in minus the scope "
+        "exclusions 'unit not in protocol' and 'outside analysis window').",
+    )
+    excluded_share: float | None = Field(
+        default=None,
+        description="Share of in-scope rows excluded by the data-quality checks.",
+    )
+    max_excluded_share: float | None = Field(
+        default=None, description="The protocol's limit on excluded_share."
+    )
+    identifiers: Literal["pseudonymised", "raw"] | None = Field(
+        default=None,
+        description="How person ids arrived: 'raw' ids were replaced by keyed HMAC-SHA-256 "
+        "pseudonyms as they were read.",
+    )
+    suppressed: bool = Field(
+        default=False,
+        description="True in the book's published copy when small counts were suppressed (null) "
+        "or rounded by disclosure control.",
+    )
 
 
 class DataAccessStatement(_Frozen):
@@ -270,6 +301,17 @@ class Registration(_Frozen):
     note: str = ""
 
 
+class DisclosureSettings(_Frozen):
+    """Small-count suppression for publication (the protocol's ``disclosure`` block)."""
+
+    threshold: int = Field(
+        default=5, description="Observed counts from 1 to threshold - 1 are suppressed."
+    )
+    round_to: int | None = Field(
+        default=None, description="Published observed counts are rounded to this base (5)."
+    )
+
+
 class AnalysisResult(_Frozen):
     """Everything one ``evaltk run`` found."""
 
@@ -303,6 +345,10 @@ class AnalysisResult(_Frozen):
     data: DataSummary
     outcomes: list[OutcomeResult]
     packages: dict[str, str]
+    disclosure: DisclosureSettings | None = Field(
+        default=None,
+        description="The protocol's disclosure control, applied when the book is published.",
+    )
 
     def to_json(self) -> str:
         # sort_keys and a fixed float repr keep the file byte-identical across runs.

@@ -95,9 +95,7 @@ def _comparison_level(
             "not shown to be a fair counterfactual, so the design counts as level 2."
         )
     if missing:
-        return 2, (
-            f"{design}, but parallel pre-trends are not tested: " + "; ".join(missing) + "."
-        )
+        return 2, (f"{design}, but parallel pre-trends are not tested: " + "; ".join(missing) + ".")
     return 3, (
         f"{design}, and the pre-trend test does not reject parallel trends before the start "
         f"at alpha = {alpha:g} for " + "; ".join(held) + ". Not rejecting is not proof: with "

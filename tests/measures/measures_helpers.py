@@ -78,6 +78,8 @@ def protocol(
                 "kind": "episodes",
                 "path": "episodes.parquet",
                 "population": "population.csv",
+                # These tests exclude rows on purpose; the share limit has its own tests.
+                "max_excluded_share": 1.0,
                 **(data or {}),
             },
             "outcomes": full,

@@ -32,6 +32,10 @@ def test_reasons_are_counted_by_priority(tmp_path):
         "timestamp missing": 2,
         "unit not in protocol": 2,
         "outside analysis window": 2,
+        "episode id missing": 0,
+        "duplicate episode id": 0,
+        "negative duration": 0,
+        "code not allowed": 0,
     }
     assert list(account.to_dict()) == ["source", "rows_in", "rows_used", "excluded"]
     assert account.source.endswith("episodes.parquet")
@@ -65,3 +69,40 @@ def test_row_account_helpers():
         row_account("f", 6, {None: 3, "outside analysis window": 2})
     with pytest.raises(AssertionError):
         RowAccount("f", rows_in=1, rows_used=2)
+
+
+def test_quality_reasons_follow_scope_reasons(tmp_path):
+    table = episodes(
+        {"timestamp": "2016-01-05"},  # used
+        {"timestamp": "2016-01-06", "officer_minutes": -5.0},  # negative duration
+        {"timestamp": "2016-01-07", "referral": "CMHT"},  # not a schema code
+        {"timestamp": "2016-01-08", "hospital_wait_minutes": -1.0, "referral": "x"},
+        {"timestamp": "2015-01-08", "officer_minutes": -5.0},  # outside the window first
+        {"timestamp": "2016-03-01"},  # used
+    )
+    table.loc[4, "episode_id"] = table.loc[0, "episode_id"]  # duplicate of a used row
+    dup = episodes({"timestamp": "2016-02-01"}, {"timestamp": "2016-02-02"})
+    dup["episode_id"] = "same"
+    import pandas as pd
+
+    table = pd.concat([table, dup], ignore_index=True)
+    write(tmp_path, table)
+    out = protocol(
+        [
+            {"id": "n", "measure": {"aggregate": "mean", "field": "officer_minutes"}},
+            {
+                "id": "w",
+                "measure": {
+                    "aggregate": "mean",
+                    "field": "hospital_wait_minutes",
+                    "where": {"referral": "none"},
+                },
+            },
+        ]
+    )
+    account = compute_panel(out, tmp_path).accounting
+    assert account.excluded["outside analysis window"] == 1
+    assert account.excluded["duplicate episode id"] == 3  # ep00000 once in, both 'same'
+    assert account.excluded["negative duration"] == 2
+    assert account.excluded["code not allowed"] == 1
+    assert account.rows_used == 1

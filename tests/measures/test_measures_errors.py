@@ -44,8 +44,8 @@ def test_truncated_parquet(tmp_path):
 
 
 def test_unknown_extension(tmp_path):
-    write(tmp_path, GOOD, "episodes.xlsx")
-    fails(tmp_path, protocol(S136, data={"path": "episodes.xlsx"}), "data.format")
+    write(tmp_path, GOOD, "episodes.xls")
+    fails(tmp_path, protocol(S136, data={"path": "episodes.xls"}), "data.format")
 
 
 def test_csv_that_is_not_text(tmp_path):

@@ -56,7 +56,7 @@ def test_chapter_states_registration_accounting_and_command(
     text = _chapter_text(book_dir)
     assert "**Not registered.**" in text
     assert "*How the verdict was reached:* primary fell; A&E rose" in text
-    assert "| Excluded: outside window | 120 |" in text
+    assert "| Excluded: outside window | {evaltk-observed}`120` |" in text
     assert "every row is accounted for" in text
     assert "SHA-256 `" + "cd" * 32 + "`" in text
     # The command is relative to the project folder, wherever the book was built from.
