@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verdict"))
 
-import calibration  # noqa: E402
+import calibration
 
 
 def main() -> None:

@@ -180,7 +180,11 @@ def _outcome_result(
         **common,
         std_error=std_error,
         **equivalence_fields(
-            finite_or_none(effect.estimate), std_error, common["scale"], outcome.direction, margin
+            finite_or_none(effect.estimate),
+            std_error,
+            str(common["scale"]),
+            outcome.direction,
+            margin,
         ),
         estimate=finite_or_none(effect.estimate),
         ci_low=finite_or_none(effect.ci_low),

@@ -303,7 +303,7 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
             )
             + " (disclosure control)."
         )
-    elif data.rows_used + sum(v or 0 for v in data.excluded.values()) == data.rows_in:
+    elif (data.rows_used or 0) + sum(v or 0 for v in data.excluded.values()) == data.rows_in:
         balance = (
             f"{fmt.count(data.rows_used)} used + "
             f"{fmt.count(sum(v or 0 for v in data.excluded.values()))} "

@@ -186,7 +186,7 @@ def series_suppression(
         if aggregates.get(str(outcome)) not in COUNT_AGGREGATES:
             continue
         part = part[_count_like(part)]
-        cells = {str(i): float(part.at[i, "observed"]) for i in part.index}
+        cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
         margin = [str(i) for i in _post_margin(part)]
         hidden, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
         hidden_rows += [int(i) for i in hidden]
@@ -201,7 +201,7 @@ def _total_hidden(series: pd.DataFrame | None, outcome: str, settings: Disclosur
         return False
     part = series[series["outcome"] == outcome]
     part = part[_count_like(part)]
-    cells = {str(i): float(part.at[i, "observed"]) for i in part.index}
+    cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
     margin = [str(i) for i in _post_margin(part)]
     _, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
     return bool(hidden_totals)
@@ -301,7 +301,7 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
     if "counterfactual" in part:
         post = part[part["post"].astype(str).str.lower().isin(("true", "1"))]
         ax.plot(post["period"], post["counterfactual"], "--", color="C1", label="counterfactual")
-    ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)
+    ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
     ax.legend(loc="best", fontsize=8)
     registration = result.registration
@@ -399,7 +399,7 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
         values = pd.to_numeric(frame["observed"], errors="coerce")
         small = counted & (values > 0) & (values < threshold)
         for i in frame.index[small][:3]:
-            problems.append(f"{path}: observed {values[i]:g} for {frame.at[i, 'outcome']}")
+            problems.append(f"{path}: observed {values[i]:g} for {frame.at[i, 'outcome']!s}")
     return problems
 
 

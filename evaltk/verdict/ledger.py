@@ -196,6 +196,6 @@ def _cost_per_averted(
     elsewhere = np.array([i != index for i in range(len(lines))]) & in_net
     cost = scheme - pounds[:, elsewhere].sum(axis=1)
     point_cost = scheme - sum(
-        lines[i].averted * lines[i].pounds_per_unit for i in np.flatnonzero(elsewhere)
+        lines[int(i)].averted * lines[int(i)].pounds_per_unit for i in np.flatnonzero(elsewhere)
     )
     return _interval(cost / averted, point_cost / lines[index].averted, level)
