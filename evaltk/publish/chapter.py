@@ -56,7 +56,7 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "question": result.question,
         "intervention": fmt.intervention(result.intervention),
         "start": fmt.month(result.start),
-        "units": ", ".join(result.units),
+        "units": fmt.units(result.units),
         "window": f"{fmt.month(result.window_start)} to {fmt.month(result.window_end)}",
         "design": _design_text(result),
         "evidence": _evidence(result),

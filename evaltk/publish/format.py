@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from evaltk.episodes.forces import force_name
 from evaltk.results.schema import Cumulative, OutcomeResult
 
 MISSING = "–"
@@ -323,3 +324,10 @@ def month(iso_date: str) -> str:
         return dt.date.fromisoformat(iso_date[:10]).strftime("%B %Y")
     except ValueError:
         return iso_date
+
+
+def units(codes: Sequence[str]) -> str:
+    """'Nottinghamshire (E23000019), Derbyshire (E23000018)'; unknown codes stay as they are."""
+    return ", ".join(
+        f"{force_name(code)} ({code})" if force_name(code) != code else code for code in codes
+    )

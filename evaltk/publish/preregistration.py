@@ -280,7 +280,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "intervention": fmt.intervention(protocol.intervention.kind),
             "intervention_description": protocol.intervention.description,
             "start": fmt.month(protocol.first_start().isoformat()),
-            "units": ", ".join(protocol.units),
+            "units": fmt.units(protocol.units),
             "design": fmt.design(protocol.design.kind),
             "estimator": _estimator(protocol),
             "data_source": join(

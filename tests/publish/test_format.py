@@ -153,3 +153,7 @@ def test_words_for_codes() -> None:
     assert fmt.good_direction("decrease") == "fall"
     assert fmt.month("2016-04-01") == "April 2016"
     assert fmt.month("spring") == "spring"
+
+
+def test_units_name_known_forces_and_keep_other_codes() -> None:
+    assert fmt.units(["E23000019", "sicily"]) == "Nottinghamshire (E23000019), sicily"
