@@ -7,6 +7,7 @@ from evaltk.cli import (  # noqa: F401
     book,
     data,
     demo,
+    init,
     power,
     register,
     run,
