@@ -8,6 +8,9 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   interval;
 * ``effects.csv`` (did, event_study, staggered_did, cits) — per outcome: the headline effect,
   the event-time effects and, for staggered adoption, every ATT(g,t);
+* ``figure_data.csv`` (did, event_study, cits) — the observed values the CITS series and DiD
+  group-means figures plot, with each group's summed count by month, so that ``evaltk book``
+  can apply disclosure control to those figures (not published);
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
 * ``figures/OUTCOME.png`` — observed against counterfactual (ITS), the event-study plot
@@ -428,6 +431,51 @@ def _draw_figures(fits: list[Fit], folder: Path, result: AnalysisResult) -> None
         )
 
 
+def _observed_figure_data(fits: list[Fit], panel: Panel, protocol: Protocol) -> pd.DataFrame:
+    """The observed values plotted by the comparison designs' figures that show them (the CITS
+    series, the DiD group means), with each group's summed count by month: ``evaltk book``
+    reads it to apply disclosure control to those figures (and redraws one that shows a
+    suppressed month). Not published."""
+    from evaltk.estimators.did import DiDResult, EventStudyResult
+
+    frame = panel.frame
+    treated = set(protocol.treated_units)
+    rows = frame[frame["unit"].isin(protocol.units)].copy()
+    rows["group"] = ["treated" if u in treated else "comparison" for u in rows["unit"]]
+    rows["period"] = pd.to_datetime(rows["period"])
+    counts = (
+        rows.groupby(["outcome", "group", "period"], sort=False)["numerator"].sum().rename("count")
+    )
+    parts = []
+    for fit in fits:
+        if not isinstance(fit, DesignFit) or not fit.estimated:
+            continue
+        draws = [("main", fit.figure), *fit.figures.items()]
+        for kind, draw in draws:
+            owner = getattr(draw, "__self__", None)
+            if not isinstance(owner, DiDResult) or isinstance(owner, EventStudyResult):
+                continue  # event-study plots and heat maps show model estimates only
+            data = owner.get_plot_data()
+            if owner.design != "cits" and "group" not in data:
+                continue
+            if owner.design == "cits":
+                part = data[["period", "role", "observed", "fitted", "counterfactual", "post"]]
+                part = part.rename(columns={"role": "group"})
+            else:
+                part = data[["period", "group", "value"]].rename(columns={"value": "observed"})
+                part["group"] = part["group"].str.replace(" units", "", regex=False)
+            part = part.copy()
+            part.insert(0, "figure", kind)
+            part.insert(0, "outcome", fit.outcome.id)
+            part["period"] = pd.to_datetime(part["period"], errors="coerce")
+            keys = pd.MultiIndex.from_arrays([part["outcome"], part["group"], part["period"]])
+            part["count"] = counts.reindex(keys).to_numpy()
+            parts.append(part)
+    columns = ["outcome", "figure", "period", "group", "observed"]
+    columns += ["fitted", "counterfactual", "post", "count"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def run_analysis(
     path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
 ) -> AnalysisResult:
@@ -489,6 +537,9 @@ def run_analysis(
         else:
             effects_table([f for f in fits if isinstance(f, DesignFit)]).to_csv(
                 staging / "effects.csv", index=False, float_format="%.10g"
+            )
+            _observed_figure_data(fits, panel, protocol).to_csv(
+                staging / "figure_data.csv", index=False, float_format="%.10g"
             )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
         _draw_figures(fits, staging / "figures", result)

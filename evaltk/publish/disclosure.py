@@ -19,6 +19,26 @@ Observed counts in the series are the ``observed`` column of outcomes whose aggr
 count, rate or share (modelled with the count as response and an offset), where the value is a
 whole number. Means and sums (minutes) are not counts of people and are left as they are.
 
+Comparison designs (did, event_study, staggered_did, cits):
+
+* The figures that plot **observed** values, the CITS series (main figure) and the DiD group
+  means (``groups``; the main figure of a did without an event study), are checked against
+  ``results/figure_data.csv``, which ``evaltk run`` writes beside them (never published): each
+  plotted point with the group's summed count for that month. A point whose count is from 1
+  to ``threshold - 1`` is suppressed and the figure is redrawn from the protected table
+  without it (:func:`redraw_comparison_figure`), as an ITS figure is from series.csv. A run
+  without that file cannot be checked, so its observed figures of count outcomes are refused
+  (:func:`check_comparison_figures`). No total is published beside these figures, so only
+  primary suppression applies.
+* Event-study plots, heat maps and ``effects.csv`` hold **model estimates only** (headline,
+  event-time and ATT(g,t) estimates, intervals, p-values, standard errors and ``n_cells``, the
+  number of ATT(g,t) cells aggregated), never an observed count, so they are not suppressed;
+  the scan still reads ``effects.csv`` and fails on a small value in an ``observed`` or
+  ``count`` column, should one ever be added.
+* The comparison pages (forces compared, start dates, inference, pre-trend tests) show no
+  observed count. The pre-start baseline is an average over forces and months (like a mean
+  measure, not a count of people) and is left unmarked.
+
 :func:`protect` is the ``LoadedAnalysis -> LoadedAnalysis`` step that
 :func:`evaltk.publish.pages.write_pages` applies before rendering; pages mark every observed
 count with the ``evaltk-observed`` role, and :func:`scan_html` checks the built HTML for an
@@ -45,6 +65,7 @@ from evaltk.results.schema import AnalysisResult, DisclosureSettings
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
 COUNT_AGGREGATES = ("count", "rate", "share")
+UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
 QUALITY_REASONS_EXCLUDED = ("unit not in protocol", "outside analysis window")
 
 
@@ -241,6 +262,74 @@ class Protected:
     analysis: LoadedAnalysis
     series: pd.DataFrame | None
     redraw: tuple[str, ...]  # outcomes whose figure shows a suppressed month
+    # Comparison designs: the protected figure_data.csv, and the (outcome, kind) figures
+    # ("main" or "groups") that show a suppressed point.
+    figure_data: pd.DataFrame | None = None
+    redraw_figures: tuple[tuple[str, str], ...] = ()
+
+
+# --------------------------------------------------------------------------- comparison figures
+
+#: Extra figure kinds of the comparison designs that plot observed values.
+OBSERVED_FIGURE_KINDS = ("groups",)
+
+
+def protect_figure_data(frame: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
+    """figure_data.csv with the points of a small count suppressed (``observed`` empty).
+
+    A point's count is its ``count`` column (the group's summed count that month); where that
+    is missing, the plotted value itself when it is a whole number. Outcomes that are not
+    counts (means, sums of minutes) are left as they are.
+    """
+    settings = settings_of(result)
+    aggregates = {o.outcome: o.aggregate for o in result.outcomes}
+    out = frame.copy()
+    if out.empty or "observed" not in out:
+        return out
+    out["observed"] = pd.to_numeric(out["observed"], errors="coerce").astype(float)
+    count = (
+        pd.to_numeric(out["count"], errors="coerce")
+        if "count" in out
+        else pd.Series(float("nan"), index=out.index)
+    )
+    count = count.where(count.notna(), out["observed"].where(_count_like(out)))
+    counted = out["outcome"].astype(str).map(aggregates).isin(COUNT_AGGREGATES)
+    small = counted & (count > 0) & (count < settings.threshold)
+    if settings.round_to:
+        whole = counted & ~small & _count_like(out) & (out["observed"] == count)
+        out.loc[whole, "observed"] = out.loc[whole, "observed"].map(
+            lambda v: rounded(v, settings.round_to)
+        )
+    out.loc[small, "observed"] = float("nan")
+    return out.drop(columns=["count"], errors="ignore")
+
+
+def observed_figures(result: AnalysisResult, outcome_id: str) -> list[str]:
+    """The figure kinds of a comparison outcome that plot observed values."""
+    outcome = next((o for o in result.outcomes if o.outcome == outcome_id), None)
+    if outcome is None or result.design == "its":
+        return []
+    kinds: list[str] = [f.kind for f in outcome.figures if f.kind in OBSERVED_FIGURE_KINDS]
+    if outcome.figure and (
+        result.design == "cits" or (result.design == "did" and not outcome.event_time)
+    ):
+        kinds.insert(0, "main")
+    return kinds
+
+
+def check_comparison_figures(analysis: LoadedAnalysis) -> None:
+    """Refuse a comparison run whose observed figures of count outcomes cannot be checked
+    (no ``results/figure_data.csv``: a run by an older evaltk)."""
+    result = analysis.result
+    if result.design == "its" or analysis.figure_data is not None:
+        return
+    for outcome in result.outcomes:
+        if outcome.aggregate in COUNT_AGGREGATES and observed_figures(result, outcome.outcome):
+            raise PublishError(
+                f"{analysis.name}: results/figure_data.csv is missing, so the figures of "
+                f"{outcome.outcome!r} that plot observed counts cannot be checked for small "
+                f"counts (disclosure control); re-run `{analysis.run_command}`"
+            )
 
 
 def protect(analysis: LoadedAnalysis) -> Protected:
@@ -257,7 +346,31 @@ def protect(analysis: LoadedAnalysis) -> Protected:
         result = protect_result(analysis.result, raw)
     else:
         result = protect_result(analysis.result)
-    return Protected(dataclasses.replace(analysis, result=result), series, redraw)
+    check_comparison_figures(analysis)
+    figure_data = None
+    redraw_figures: tuple[tuple[str, str], ...] = ()
+    if analysis.figure_data is not None:
+        try:
+            raw = pd.read_csv(analysis.figure_data)
+        except pd.errors.EmptyDataError:  # no figure plots observed values
+            raw = pd.DataFrame(columns=["outcome", "figure", "observed"])
+        figure_data = protect_figure_data(raw, analysis.result)
+        if "observed" in raw and not raw.empty:
+            before = pd.to_numeric(raw["observed"], errors="coerce")
+            lost = before.notna() & figure_data["observed"].isna()
+            redraw_figures = tuple(
+                dict.fromkeys(
+                    (str(o), str(k))
+                    for o, k in zip(raw.loc[lost, "outcome"], raw.loc[lost, "figure"], strict=True)
+                )
+            )
+    return Protected(
+        dataclasses.replace(analysis, result=result),
+        series,
+        redraw,
+        figure_data,
+        redraw_figures,
+    )
 
 
 def results_json(result: AnalysisResult) -> str:
@@ -304,6 +417,72 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
     ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
     ax.legend(loc="best", fontsize=8)
+    registration = result.registration
+    if registration.status != "registered":
+        stamp_figure(fig, EXPLORATORY_RUN)
+    elif outcome in registration.exploratory_outcomes:
+        stamp_figure(fig, EXPLORATORY_OUTCOME)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def redraw_comparison_figure(
+    data: pd.DataFrame, outcome: str, kind: str, result: AnalysisResult, path: Path
+) -> None:
+    """Draw a comparison design's observed figure (the CITS series or the DiD group means) from
+    the protected figure_data.csv: suppressed points are not plotted (a mark on the axis
+    shows where they are)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaltk.registration.stamp import EXPLORATORY_OUTCOME, EXPLORATORY_RUN, stamp_figure
+
+    part = data[(data["outcome"].astype(str) == outcome) & (data["figure"] == kind)].copy()
+    part["period"] = pd.to_datetime(part["period"])
+    part = part.sort_values("period")
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    cits = "fitted" in part and part["fitted"].notna().any()
+    for i, group in enumerate(("treated", "comparison")):
+        rows = part[part["group"] == group]
+        if rows.empty:
+            continue
+        color = "C0" if i == 0 else "C2"
+        if cits:
+            shown = rows[rows["observed"].notna()]
+            ax.plot(shown["period"], shown["observed"], "o", ms=3, color=color, label=group)
+            ax.plot(rows["period"], rows["fitted"], "-", color=color, lw=1.4)
+        else:  # group means: a line, broken where a month is suppressed
+            ax.plot(rows["period"], rows["observed"], "-", color=color, lw=1.4, label=group)
+    gone = part[part["observed"].isna()]
+    if len(gone):
+        ax.plot(
+            gone["period"],
+            [0] * len(gone),
+            "x",
+            color="0.5",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label=f"suppressed (count 1-{settings_of(result).threshold - 1})",
+        )
+    if cits and "counterfactual" in part:
+        post = part[
+            (part["group"] == "treated") & part["post"].astype(str).str.lower().isin(("true", "1"))
+        ]
+        ax.plot(
+            post["period"],
+            post["counterfactual"],
+            "--",
+            color="C1",
+            lw=1.4,
+            label="treated without the intervention",
+        )
+    starts = sorted({s for s in result.starts.values() if s}) or [result.start]
+    for start in starts:
+        ax.axvline(pd.Timestamp(start), color="0.4", lw=1, ls=":")  # type: ignore[arg-type]
+    ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+    ax.legend(loc="best", fontsize=8, frameon=False)
     registration = result.registration
     if registration.status != "registered":
         stamp_figure(fig, EXPLORATORY_RUN)
@@ -371,7 +550,8 @@ def small_counts_in_html(html: str, threshold: int) -> list[str]:
 
 
 def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
-    """Small observed counts in the published series.csv / results.json under ``folder``."""
+    """Small observed counts in the published series.csv / results.json / effects.csv under
+    ``folder``, and any unpublishable file there."""
     problems = []
     for path in sorted(folder.rglob("results.json")):
         try:
@@ -400,6 +580,21 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
         small = counted & (values > 0) & (values < threshold)
         for i in frame.index[small][:3]:
             problems.append(f"{path}: observed {values[i]:g} for {frame.at[i, 'outcome']!s}")
+    # Never published: the unit x month panel and the figures' observed values hold small
+    # counts by design.
+    for name in UNPUBLISHABLE:
+        for path in sorted(folder.rglob(name)):
+            problems.append(f"{path}: {name} holds unprotected observed counts")
+    # effects.csv holds model estimates only (module docstring); should one ever carry an
+    # observed or count column, its small values are caught here.
+    for path in sorted(folder.rglob("effects.csv")):
+        frame = pd.read_csv(path)
+        for column in ("observed", "count"):
+            if column not in frame:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce")
+            for i in frame.index[(values > 0) & (values < threshold)][:3]:
+                problems.append(f"{path}: {column} {values[i]:g}")
     return problems
 
 
@@ -407,7 +602,8 @@ def scan_book(html_dir: Path, threshold: int = 5) -> None:
     """Fail if the built book shows an unsuppressed small observed count anywhere.
 
     Reads every HTML page (cells marked ``evaltk-observed``) and every published
-    ``results.json`` and ``series.csv`` under ``html_dir``.
+    ``results.json``, ``series.csv`` and ``effects.csv`` under ``html_dir``, and fails if a
+    ``panel.csv`` or ``figure_data.csv`` (never published) is there.
 
     Raises
     ------

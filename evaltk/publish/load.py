@@ -24,6 +24,7 @@ from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 RESULTS_FILE = Path("results") / "results.json"
 SERIES_FILE = Path("results") / "series.csv"
 EFFECTS_FILE = Path("results") / "effects.csv"
+FIGURE_DATA_FILE = Path("results") / "figure_data.csv"
 ANALYSIS_FILE = "analysis.yaml"
 POWER_JSON = Path("power") / "power.json"
 POWER_FIGURE = Path("power") / "power.png"
@@ -67,6 +68,9 @@ class LoadedAnalysis:
     # keyed by their path in results.json; and results/effects.csv.
     extra_figures: Mapping[str, Path] = field(default_factory=dict)
     effects: Path | None = None
+    # results/figure_data.csv: the observed values the CITS and DiD group-means figures plot
+    # (read for disclosure control; never published).
+    figure_data: Path | None = None
 
     @property
     def results_json(self) -> Path:
@@ -181,6 +185,7 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         ledger_figure=(folder / LEDGER_FIGURE) if (folder / LEDGER_FIGURE).is_file() else None,
         extra_figures=_extra_figures(folder, result, run),
         effects=(folder / EFFECTS_FILE) if (folder / EFFECTS_FILE).is_file() else None,
+        figure_data=(folder / FIGURE_DATA_FILE) if (folder / FIGURE_DATA_FILE).is_file() else None,
     )
 
 

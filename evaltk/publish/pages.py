@@ -11,7 +11,8 @@ Disclosure control (:mod:`evaltk.publish.disclosure`: small observed counts supp
 secondary suppression, optionally rounded) is applied in :func:`write_pages` to every analysis
 before any page is rendered, so that no page, figure or download can show an unprotected
 number: the published ``results.json`` and ``series.csv`` are the protected copies, and a
-figure with a suppressed month is redrawn without it.
+figure with a suppressed month (an ITS figure, the CITS series, the DiD group means) is
+redrawn without it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import chapter_context, figure_target, slug
 from evaltk.publish.commissioners import commissioners_context
-from evaltk.publish.disclosure import protect, redraw_figure, series_csv
+from evaltk.publish.disclosure import (
+    protect,
+    redraw_comparison_figure,
+    redraw_figure,
+    series_csv,
+)
 from evaltk.publish.escape import Markup, finalize
 from evaltk.publish.load import LoadedAnalysis, display_path
 from evaltk.publish.preregistration import PAGE as PREREGISTRATION
@@ -232,6 +238,10 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
             target = folder / figure_target(outcome_id, source)
             if safe.series is not None and outcome_id in safe.redraw:
                 redraw_figure(safe.series, outcome_id, chapter.analysis.result, target)
+            elif safe.figure_data is not None and (outcome_id, "main") in safe.redraw_figures:
+                redraw_comparison_figure(
+                    safe.figure_data, outcome_id, "main", chapter.analysis.result, target
+                )
             else:
                 shutil.copyfile(source, target)
         (folder / "files" / "results.json").write_text(
@@ -242,9 +252,22 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         if chapter.analysis.ledger_figure is not None:
             shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
         # Comparison designs: event-study plots, heat maps and effects.csv hold model
-        # estimates only, no observed counts, so they need no disclosure control.
+        # estimates only; the group-means figure plots observed values and is redrawn when
+        # one of them is suppressed (see evaltk.publish.disclosure).
+        owners = {
+            extra.path: (o.outcome, extra.kind)
+            for o in chapter.analysis.result.outcomes
+            for extra in o.figures
+        }
         for path, source in chapter.analysis.extra_figures.items():
-            shutil.copyfile(source, folder / figure_target(Path(path).stem, source))
+            target = folder / figure_target(Path(path).stem, source)
+            owner = owners.get(path)
+            if safe.figure_data is not None and owner in safe.redraw_figures:
+                redraw_comparison_figure(
+                    safe.figure_data, owner[0], owner[1], chapter.analysis.result, target
+                )
+            else:
+                shutil.copyfile(source, target)
         if chapter.analysis.effects is not None:
             shutil.copyfile(chapter.analysis.effects, folder / "files" / "effects.csv")
         if chapter.analysis.power_figure is not None:

@@ -95,3 +95,165 @@ def test_scan_catches_small_count_in_published_download(tmp_path):
     (tmp_path / "results.json").write_text(result.model_copy(update={"data": data}).to_json())
     with pytest.raises(PublishError, match=r"excluded\[x\] = 2"):
         scan_book(tmp_path)
+
+
+# -- comparison designs (cits, did): observed figures, effects.csv ----------------------------
+
+
+def _comparison_result(design: str):
+    from evaltk.results.schema import EventTimeEffect, FigureFile
+
+    result = make_result()
+    outcomes = []
+    for outcome in result.outcomes:
+        update: dict = {"design": design, "cumulative": None}
+        if design == "did":
+            update["event_time"] = [
+                EventTimeEffect(
+                    event_time=0, estimate=0.9, ci_low=0.8, ci_high=1.0, p_value=0.1, kind="lag"
+                )
+            ]
+            update["figures"] = [
+                FigureFile(kind="groups", path=f"figures/{outcome.outcome}-groups.png")
+            ]
+        outcomes.append(outcome.model_copy(update=update))
+    return result.model_copy(
+        update={
+            "design": design,
+            "units": ["E23000019", "E23000020"],
+            "starts": {"E23000019": "2016-04-01", "E23000020": None},
+            "outcomes": outcomes,
+        }
+    )
+
+
+def _figure_data(outcome: str, figure: str, small_at: int) -> pd.DataFrame:
+    """Six months of treated and comparison points; the treated group's count at month
+    ``small_at`` is 3."""
+    months = pd.date_range("2016-01-01", periods=6, freq="MS")
+    treated_count = [40, 42, 38, 41, 39, 37]
+    treated_count[small_at] = 3
+    rows = []
+    for group, counts in (("treated", treated_count), ("comparison", [60] * 6)):
+        for month, count in zip(months, counts, strict=True):
+            value = float(count) if figure == "main" else count / 7.3  # a group-mean rate
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "figure": figure,
+                    "period": month.date().isoformat(),
+                    "group": group,
+                    "observed": value,
+                    "fitted": value + 0.5 if figure == "main" else float("nan"),
+                    "counterfactual": value + 2 if figure == "main" else float("nan"),
+                    "post": month >= pd.Timestamp("2016-04-01"),
+                    "count": count,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _write_comparison(root, result, figure: str, *, data: bool = True):
+    from .conftest import write_png
+
+    folder = root / "cits"
+    results = folder / "results"
+    results.mkdir(parents=True)
+    (folder / "analysis.yaml").write_text("protocol: x\n")
+    (results / "results.json").write_text(result.to_json(), encoding="utf-8")
+    for outcome in result.outcomes:
+        write_png(results / outcome.figure)
+        for extra in outcome.figures:
+            write_png(results / extra.path)
+    (results / "effects.csv").write_text(
+        "outcome,kind,term,estimate,ci_low,ci_high,p_value,scale,std_error\n"
+        "s136_rate,headline,treated_level,0.8,0.7,0.9,0.01,ratio,0.05\n"
+    )
+    (results / "panel.csv").write_text("outcome,unit,period,numerator\ns136_rate,A,2016-01,3\n")
+    if data:
+        frame = pd.concat(
+            [
+                _figure_data("s136_rate", figure, small_at=4),
+                _figure_data("ae_conveyances", figure, small_at=0).assign(count=50),
+            ]
+        )
+        frame.to_csv(results / "figure_data.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize(("design", "figure"), [("cits", "main"), ("did", "groups")])
+def test_comparison_figure_with_small_count_is_redrawn_without_it(
+    tmp_path, book_dir, monkeypatch, design, figure
+):
+    from evaltk.publish import pages
+    from evaltk.publish.disclosure import protect
+    from evaltk.publish.load import load_analyses
+
+    result = _comparison_result(design)
+    folder = _write_comparison(tmp_path / "analyses", result, figure)
+    (analysis,) = load_analyses(tmp_path / "analyses")
+    safe = protect(analysis)
+    assert safe.redraw_figures == (("s136_rate", figure),)
+    data = safe.figure_data
+    assert data is not None and "count" not in data
+    s136 = data[(data["outcome"] == "s136_rate") & (data["group"] == "treated")]
+    assert s136["observed"].isna().tolist() == [False, False, False, False, True, False]
+    assert data.loc[data["outcome"] == "ae_conveyances", "observed"].notna().all()
+    assert s136["fitted"].notna().all() or figure == "groups"  # model columns are kept
+
+    drawn: list[tuple[str, str, bool]] = []
+    real = pages.redraw_comparison_figure
+
+    def spy(frame, outcome, kind, res, path):
+        part = frame[(frame["outcome"] == outcome) & (frame["figure"] == kind)]
+        shown = part["observed"].dropna()
+        drawn.append((outcome, kind, bool(((shown > 0) & (shown < 5)).any())))
+        real(frame, outcome, kind, res, path)
+
+    monkeypatch.setattr(pages, "redraw_comparison_figure", spy)
+    pages.write_pages([analysis], book_dir)
+    assert drawn == [("s136_rate", figure, False)]  # drawn without the small count
+    chapter = book_dir / "analyses" / "cits"
+    name = "s136_rate.png" if figure == "main" else "s136_rate-groups.png"
+    source = folder / "results" / "figures" / name
+    assert (chapter / "figures" / name).read_bytes() != source.read_bytes()  # redrawn
+    other = "ae_conveyances.png" if figure == "main" else "ae_conveyances-groups.png"
+    assert (chapter / "figures" / other).read_bytes() == (
+        folder / "results" / "figures" / other
+    ).read_bytes()  # no small count: copied as drawn
+    assert (chapter / "files" / "effects.csv").is_file()
+    assert not list(book_dir.rglob("figure_data.csv")) and not list(book_dir.rglob("panel.csv"))
+    scan_book(book_dir / "analyses")  # the published files pass the scan
+
+
+def test_comparison_observed_figure_without_its_data_is_refused(tmp_path):
+    from evaltk.publish.disclosure import protect
+    from evaltk.publish.load import load_analyses
+
+    _write_comparison(tmp_path / "analyses", _comparison_result("cits"), "main", data=False)
+    (analysis,) = load_analyses(tmp_path / "analyses")
+    with pytest.raises(PublishError, match=r"figure_data\.csv is missing.*re-run"):
+        protect(analysis)
+
+
+def test_scan_fails_on_planted_small_count_in_comparison_downloads(tmp_path):
+    (tmp_path / "effects.csv").write_text(
+        "outcome,kind,term,estimate\ns136_rate,headline,treated_level,0.8\n"
+    )
+    scan_book(tmp_path)  # model estimates only: passes
+    (tmp_path / "effects.csv").write_text(
+        "outcome,kind,term,estimate,observed\ns136_rate,headline,treated_level,0.8,3\n"
+    )
+    with pytest.raises(PublishError, match=r"effects\.csv: observed 3"):
+        scan_book(tmp_path)
+    (tmp_path / "effects.csv").unlink()
+    _figure_data("s136_rate", "main", small_at=1).to_csv(tmp_path / "figure_data.csv")
+    with pytest.raises(PublishError, match=r"figure_data\.csv holds unprotected"):
+        scan_book(tmp_path)
+
+
+def test_small_count_on_a_comparison_page_fails_the_scan(tmp_path):
+    page = '<p>Treated forces: <span class="evaltk-observed">2</span> detentions</p>'
+    (tmp_path / "index.html").write_text(page)
+    with pytest.raises(PublishError, match=r"observed count of 2"):
+        scan_book(tmp_path)
