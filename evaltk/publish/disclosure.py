@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -388,8 +389,6 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from evaltk.registration.stamp import EXPLORATORY_OUTCOME, EXPLORATORY_RUN, stamp_figure
-
     part = series[series["outcome"] == outcome].copy()
     part["period"] = pd.to_datetime(part["period"])
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
@@ -398,17 +397,7 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
         ax.fill_between(post["period"], post["cf_low"], post["cf_high"], color="C1", alpha=0.2)
     shown = part[part["observed"].notna()]
     ax.plot(shown["period"], shown["observed"], "o", ms=3.5, color="0.25", label="observed")
-    gone = part[part["observed"].isna()]
-    if len(gone):
-        ax.plot(
-            gone["period"],
-            [0] * len(gone),
-            "x",
-            color="0.5",
-            transform=ax.get_xaxis_transform(),
-            clip_on=False,
-            label=f"suppressed (count 1-{settings_of(result).threshold - 1})",
-        )
+    _mark_suppressed(ax, part[part["observed"].isna()], result)
     if "fitted" in part:
         ax.plot(part["period"], part["fitted"], "-", color="C0", lw=1.6, label="fitted")
     if "counterfactual" in part:
@@ -417,13 +406,7 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
     ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
     ax.legend(loc="best", fontsize=8)
-    registration = result.registration
-    if registration.status != "registered":
-        stamp_figure(fig, EXPLORATORY_RUN)
-    elif outcome in registration.exploratory_outcomes:
-        stamp_figure(fig, EXPLORATORY_OUTCOME)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    _stamp_and_save(fig, path, result, outcome)
 
 
 def redraw_comparison_figure(
@@ -436,8 +419,6 @@ def redraw_comparison_figure(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from evaltk.registration.stamp import EXPLORATORY_OUTCOME, EXPLORATORY_RUN, stamp_figure
 
     part = data[(data["outcome"].astype(str) == outcome) & (data["figure"] == kind)].copy()
     part["period"] = pd.to_datetime(part["period"])
@@ -455,17 +436,7 @@ def redraw_comparison_figure(
             ax.plot(rows["period"], rows["fitted"], "-", color=color, lw=1.4)
         else:  # group means: a line, broken where a month is suppressed
             ax.plot(rows["period"], rows["observed"], "-", color=color, lw=1.4, label=group)
-    gone = part[part["observed"].isna()]
-    if len(gone):
-        ax.plot(
-            gone["period"],
-            [0] * len(gone),
-            "x",
-            color="0.5",
-            transform=ax.get_xaxis_transform(),
-            clip_on=False,
-            label=f"suppressed (count 1-{settings_of(result).threshold - 1})",
-        )
+    _mark_suppressed(ax, part[part["observed"].isna()], result)
     if cits and "counterfactual" in part:
         post = part[
             (part["group"] == "treated") & part["post"].astype(str).str.lower().isin(("true", "1"))
@@ -483,6 +454,29 @@ def redraw_comparison_figure(
         ax.axvline(pd.Timestamp(start), color="0.4", lw=1, ls=":")  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
     ax.legend(loc="best", fontsize=8, frameon=False)
+    _stamp_and_save(fig, path, result, outcome)
+
+
+def _mark_suppressed(ax: Any, gone: pd.DataFrame, result: AnalysisResult) -> None:
+    """Crosses on the time axis where a month's observed value was suppressed."""
+    if len(gone):
+        ax.plot(
+            gone["period"],
+            [0] * len(gone),
+            "x",
+            color="0.5",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label=f"suppressed (count 1-{settings_of(result).threshold - 1})",
+        )
+
+
+def _stamp_and_save(fig: Any, path: Path, result: AnalysisResult, outcome: str) -> None:
+    """Keep the run's exploratory stamp on a redrawn figure, then write and close it."""
+    import matplotlib.pyplot as plt
+
+    from evaltk.registration.stamp import EXPLORATORY_OUTCOME, EXPLORATORY_RUN, stamp_figure
+
     registration = result.registration
     if registration.status != "registered":
         stamp_figure(fig, EXPLORATORY_RUN)
