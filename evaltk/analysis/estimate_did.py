@@ -102,24 +102,12 @@ def fit_did(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
     scale = "ratio" if family == "poisson" else "difference"
     kind = "did"
     text = _estimator_text(kind, family, protocol)
-    units = frame.units
-    periods = frame.frame["period"].nunique()
     try:
         model_type = TWFEModel if options.estimator == "twfe" else DiD2x2Model
         model = model_type(frame.frame, spec=DiDSpec(family=family), **_model_kwargs(frame, family))
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
-        return failed(
-            frame.outcome,
-            frame.aggregate,
-            kind,
-            text,
-            scale,
-            str(error),
-            n_units=len(units),
-            n_periods=periods,
-            note=frame.note,
-        )
+        return _failed(frame, kind, text, scale, error)
     study: EventStudyResult | None = None
     notes = [frame.note]
     if options.pretrend:
@@ -142,18 +130,25 @@ def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         )
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
-        return failed(
-            frame.outcome,
-            frame.aggregate,
-            kind,
-            text,
-            scale,
-            str(error),
-            n_units=len(frame.units),
-            n_periods=frame.frame["period"].nunique(),
-            note=frame.note,
-        )
+        return _failed(frame, kind, text, scale, error)
     return _design_fit(frame, protocol, kind, text, result, result, [frame.note])
+
+
+def _failed(
+    frame: OutcomeFrame, kind: str, text: str, scale: str, error: EstimationError
+) -> DesignFit:
+    """The outcome could not be fitted: record why, with the panel's size."""
+    return failed(
+        frame.outcome,
+        frame.aggregate,
+        kind,
+        text,
+        scale,
+        str(error),
+        n_units=len(frame.units),
+        n_periods=frame.frame["period"].nunique(),
+        note=frame.note,
+    )
 
 
 def _study_spec(protocol: Protocol, family: Family) -> EventStudySpec:

@@ -78,8 +78,9 @@ def duplicate_ids(
     value = fields["episode_id"].value
     repeated = _run(
         con,
-        f"SELECT count(v) - count(DISTINCT hash(v)) AS n FROM (SELECT {value} AS v "
-        f"FROM {file.scan_sql()})",
+        # hash(NULL) is a value in DuckDB, so missing ids are filtered out before hashing.
+        f"SELECT count(*) - count(DISTINCT hash(v)) AS n FROM (SELECT {value} AS v "
+        f"FROM {file.scan_sql()}) WHERE v IS NOT NULL",
         file,
     )
     if not int(repeated["n"].iloc[0]):

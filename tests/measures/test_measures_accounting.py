@@ -106,3 +106,29 @@ def test_quality_reasons_follow_scope_reasons(tmp_path):
     assert account.excluded["negative duration"] == 2
     assert account.excluded["code not allowed"] == 1
     assert account.rows_used == 1
+
+
+def test_duplicate_id_found_beside_a_missing_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A missing id must not hide a duplicated one (hash(NULL) is a value in DuckDB)."""
+    import pandas as pd
+
+    from evaltk.measures.reference import reference_panel
+    from tests.ingest.test_accounting_property import PROTOCOL
+
+    frame = pd.DataFrame(
+        {
+            "episode_id": ["a", "a", "b", None, "c"],
+            "force": "E23000019",
+            "timestamp": pd.to_datetime(
+                ["2016-01-05", "2016-01-06", "2016-02-01", None, "2016-03-01"]
+            ),
+            "officer_minutes": [10.0, 20.0, 30.0, 40.0, 50.0],
+            "referral": "none",
+        }
+    )
+    frame.to_parquet(tmp_path / "e.parquet")
+    from evaltk.measures import compute_panel
+
+    account = compute_panel(PROTOCOL, tmp_path).accounting
+    assert account.excluded["duplicate episode id"] == 2
+    assert account.excluded == reference_panel(PROTOCOL, frame).accounting.excluded
