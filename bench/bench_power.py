@@ -88,8 +88,10 @@ def main() -> None:
     per_fit = _statsmodels_per_fit(settings)
 
     print(f"grid             {cells} scenarios x {settings.replicates} replicates = {fits:,} fits")
-    print(f"machine          {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
-          f"BLAS threads in the 1-worker run: {_THREADS}")
+    print(
+        f"machine          {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+        f"BLAS threads in the 1-worker run: {_THREADS}"
+    )
     print(
         f"design           {settings.months_before} months before, {settings.months_after} "
         f"after, {settings.family}, {settings.harmonics} Fourier pairs, "

@@ -60,6 +60,7 @@ def its_spec(protocol: Protocol, outcome: Outcome) -> ITSSpec:
         hac=options.hac,
         hac_lags=options.hac_lags,
         ar1=options.ar1,
+        model=options.model,
         washout_months=protocol.window.washout_months,
         level=protocol.decision.interval_level,
     )

@@ -54,9 +54,12 @@ from evaltk.analysis.estimate_panel import (
     outcome_result,
     raw_p_value,
 )
+from evaltk.analysis.inputs import input_files
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
 from evaltk.ingest.checks import quality_share
+from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
+from evaltk.linkage.report import link_rates
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
 from evaltk.measures.source import episode_format
@@ -127,6 +130,12 @@ def _estimator_text(fit: OutcomeFit, protocol: Protocol) -> str:
     else:
         errors = "model-based errors"
     slope = ", slope change" if options.slope_change else ""
+    if options.model == "gls":
+        scale = "the series" if fit.family == "gaussian" else "the log rate"
+        return (
+            f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "
+            "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
+        )
     return f"segmented GLM, {family}, level change{slope}, {seasonality}, {errors}"
 
 
@@ -188,6 +197,7 @@ def _outcome_result(
             str(common["scale"]),
             outcome.direction,
             margin,
+            effect.df,
         ),
         estimate=finite_or_none(effect.estimate),
         ci_low=finite_or_none(effect.ci_low),
@@ -245,7 +255,9 @@ def _series_table(fits: list[Fit]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _data_summary(loaded: LoadedProtocol, panel: Panel) -> DataSummary:
+def _data_summary(
+    loaded: LoadedProtocol, panel: Panel, linked: LinkedEpisodes | None = None
+) -> DataSummary:
     source = loaded.folder / loaded.protocol.data.path
     account = panel.accounting
     data = loaded.protocol.data
@@ -262,9 +274,11 @@ def _data_summary(loaded: LoadedProtocol, panel: Panel) -> DataSummary:
     return DataSummary(
         path=loaded.protocol.data.path,
         sha256=file_sha256(source),
+        files=input_files(loaded.protocol, loaded.folder),
         rows_in=account.rows_in,
         rows_used=account.rows_used,
         excluded=dict(sorted(account.excluded.items())),
+        linkage=link_rates(linked, loaded.protocol) if linked is not None else None,
         **report,
     )
 
@@ -315,6 +329,7 @@ def assemble(
     panel: Panel,
     fits: list[Fit],
     registration: Registration | None = None,
+    linked: LinkedEpisodes | None = None,
 ) -> AnalysisResult:
     """Build the AnalysisResult from the fits (no I/O except hashing the data file).
 
@@ -375,7 +390,7 @@ def assemble(
         },
         evidence=evidence_level(protocol, ledger, outcomes),
         not_measured=list(protocol.not_measured),
-        data=_data_summary(loaded, panel),
+        data=_data_summary(loaded, panel, linked),
         disclosure=DisclosureSettings(
             threshold=protocol.disclosure.threshold, round_to=protocol.disclosure.round_to
         ),
@@ -520,8 +535,12 @@ def run_analysis(
             else ""
         )
         raise DataError(f"{loaded.path}: data.path: file not found: {source}{hint}")
+    linked = None
+    if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
+        say("Pseudonymising and linking the agencies' extracts")
+        linked = link_episodes(protocol, loaded.folder)
     say("Measuring outcomes")
-    panel = build_panel(protocol, loaded.folder)
+    panel = build_panel(protocol, loaded.folder, linked_file=linked.path if linked else None)
     say(f"Fitting {len(protocol.outcomes)} models")
     fits: list[Fit] = (
         list(fit_all(panel, protocol))
@@ -529,7 +548,7 @@ def run_analysis(
         else list(fit_designs(panel, protocol))
     )
     say("Deciding and writing results")
-    result = assemble(loaded, panel, fits, registration)
+    result = assemble(loaded, panel, fits, registration, linked)
     with replace_folder(loaded.folder / "results") as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         if protocol.design.kind == "its":

@@ -1,4 +1,4 @@
-"""``evaltk book``: publish every analysis's results as a Jupyter Book (HTML)."""
+"""``evaltk book``: publish every analysis's results as a Jupyter Book (HTML, optionally PDF)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ HELP = (
     "analysis: run `evaltk run ANALYSES/NAME` first. Pages from an earlier build are "
     "replaced, so an analysis removed from ANALYSES also leaves the book.\n\n"
     "The HTML is built offline with Jupyter Book into a staging folder, and replaces "
-    "BOOK_DIR/_build/html only if the build succeeds. Prints the path of the built index.html."
+    "BOOK_DIR/_build/html only if the build succeeds. Prints the path of the built index.html.\n\n"
+    "With --pdf the same pages are also built to BOOK_DIR/_build/pdf/book.pdf with pdflatex "
+    "(Debian: `sudo make system-deps` installs LaTeX), after the HTML has passed the "
+    "disclosure check; a failed PDF build keeps any earlier PDF. The PDF's path is then "
+    "printed last."
 )
 
 
@@ -43,17 +47,28 @@ def book(
         help="Fail on any Sphinx warning or broken cross-reference (the default; use it "
         "before publishing). --no-strict builds the book despite warnings.",
     ),
+    pdf: bool = typer.Option(
+        False,
+        "--pdf",
+        help="Also build a PDF of the book (BOOK_DIR/_build/pdf/book.pdf) with pdflatex; "
+        "needs LaTeX (latexmk and Debian's texlive packages: `sudo make system-deps`).",
+    ),
 ) -> None:
     """Build the results book (see :data:`HELP`; the library call is
     :func:`evaltk.publish.build_book`)."""
     from evaltk.publish import build_book  # Jinja and the book's modules only when building
+    from evaltk.publish.pdf import pdf_path
 
     console = Console(highlight=False)
     started = time.monotonic()
     with console.status("Starting") as status:
         index = build_book(
-            analyses, book_dir, strict=strict, progress=lambda step: status.update(step)
+            analyses, book_dir, strict=strict, progress=lambda step: status.update(step), pdf=pdf
         )
-    console.print(f"built the book in {time.monotonic() - started:.0f} s")
+    console.print(
+        f"built the book{' and its PDF' if pdf else ''} in {time.monotonic() - started:.0f} s"
+    )
     # Printed bare (no markup, no wrapping) so that scripts can take the last line as the path.
     print(index)
+    if pdf:
+        print(pdf_path(book_dir))

@@ -8,6 +8,7 @@ from evaltk.cli import (  # noqa: F401
     data,
     demo,
     init,
+    link,
     power,
     register,
     run,

@@ -1,12 +1,15 @@
-"""``evaltk demo``: simulate five forces, run the two example analyses, and build the book.
+"""``evaltk demo``: simulate five forces, run the three example analyses, and build the book.
 
 The street-triage example is an interrupted time series of one force; the control-room
 example a staggered difference-in-differences across all five (three start on different
-dates, two never do). Both read the same simulated data, written once into the first.
+dates, two never do); the Right Care, Right Person example a comparative interrupted time
+series of one force against the two that never start. All read the same simulated data,
+written once into the first.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -19,7 +22,10 @@ from evaltk.errors import EvaltkError
 
 EXAMPLE = Path("analyses") / "example-street-triage"
 STAGGERED = Path("analyses") / "example-control-room-staggered"
-EXAMPLES = (EXAMPLE, STAGGERED)
+COMPARATIVE = Path("analyses") / "example-right-care-right-person"
+EXAMPLES = (EXAMPLE, STAGGERED, COMPARATIVE)
+#: Simulate, run each example, build the book.
+STEPS = 1 + len(EXAMPLES) + 1
 
 
 def project_root() -> Path:
@@ -57,6 +63,17 @@ def _prepare_workdir(workdir: Path, root: Path) -> None:
             )
 
 
+def _simulated(folder: Path) -> bool:
+    """True when ``folder`` holds a dataset written by ``evaltk simulate`` (an earlier demo),
+    which the demo may replace; anything else there is someone's data and is never replaced
+    (write_dataset then refuses with a one-line error)."""
+    truth = folder / "truth.json"
+    try:
+        return json.loads(truth.read_text(encoding="utf-8")).get("generator") == "evaltk.simulate"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 @app.command()
 @user_errors
 def demo(
@@ -67,12 +84,14 @@ def demo(
     ),
     seed: int = typer.Option(2018, help="Seed of the simulated data."),
 ) -> None:
-    """Simulate five East Midlands forces, run both example analyses, build the book.
+    """Simulate five East Midlands forces, run the three example analyses, build the book.
 
     Steps: evaltk simulate (preset 'demo') -> evaltk run analyses/example-street-triage (an
     interrupted time series of Nottinghamshire) -> evaltk run
     analyses/example-control-room-staggered (staggered difference-in-differences across the
-    five forces, on the same data) -> evaltk book. Prints the path of the book's landing page.
+    five forces, on the same data) -> evaltk run analyses/example-right-care-right-person
+    (comparative interrupted time series: Nottinghamshire against Lincolnshire and
+    Northamptonshire) -> evaltk book. Prints the path of the book's landing page.
     """
     from evaltk.analysis.run import run_analysis
     from evaltk.publish import build_book
@@ -87,11 +106,11 @@ def demo(
 
     def step(number: int, text: str) -> None:
         elapsed = time.perf_counter() - began
-        console.print(f"[bold]\\[{number}/4][/] {text}  [dim]({elapsed:.1f} s)[/]")
+        console.print(f"[bold]\\[{number}/{STEPS}][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
     step(1, "Simulating episode data for the demo forces")
     config = SimulationConfig.preset("demo").model_copy(update={"seed": seed})
-    data = write_dataset(config, analysis / "data")
+    data = write_dataset(config, analysis / "data", overwrite=_simulated(analysis / "data"))
     console.print(f"      wrote {data}")
     for number, example in enumerate(EXAMPLES, start=2):
         step(number, f"Running {example}")
@@ -100,7 +119,7 @@ def demo(
                 workdir / example, progress=lambda text: status.update(f"      {text}")
             )
         console.print(f"      verdict: [bold]{result.verdict.label}[/]: {result.verdict.sentence}")
-    step(4, "Building the book")
+    step(STEPS, "Building the book")
     with console.status("      jupyter-book build"):
         index = build_book(workdir / "analyses", workdir / "book")
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")

@@ -52,8 +52,42 @@ EPISODE_FIELDS: tuple[EpisodeField, ...] = (
     EpisodeField("admitted_72h", "bool", "Admitted to a mental-health bed within 72 hours."),
 )
 
-FIELDS_BY_NAME: dict[str, EpisodeField] = {f.name: f for f in EPISODE_FIELDS}
+#: Agencies whose extracts can be linked to police incidents (``data.linkage``), in path order.
+LINKED_AGENCIES = ("ambulance", "ae", "admission")
+_AGENCY_TEXT = {
+    "ambulance": "an ambulance service record (dispatch or conveyance)",
+    "ae": "an A&E (emergency department) attendance",
+    "admission": "a mental-health admission",
+}
+
+#: Fields an extract may carry but need not (the simulator does not write them): the
+#: admission time, checked against the incident time, and the path flags that
+#: :mod:`evaltk.linkage.pipeline` derives by linking agencies' extracts. Measures filter on
+#: the flags like on any bool field, e.g. ``where: {linked_ae: true}``.
+OPTIONAL_FIELDS: tuple[EpisodeField, ...] = (
+    EpisodeField(
+        "admission_time",
+        "timestamp",
+        "When the person was admitted to a mental-health bed after this incident; empty if "
+        "not admitted. An admission before the incident is impossible and excludes the row.",
+        required=False,
+    ),
+    *(
+        EpisodeField(
+            f"linked_{agency}",
+            "bool",
+            f"Derived by linkage (data.linkage): the same person has {text} within the "
+            "protocol's window after this incident.",
+            required=False,
+        )
+        for agency, text in _AGENCY_TEXT.items()
+    ),
+)
+
+FIELDS_BY_NAME: dict[str, EpisodeField] = {f.name: f for f in EPISODE_FIELDS + OPTIONAL_FIELDS}
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in EPISODE_FIELDS)
+#: Every field in schema order: the simulator's fields, then the optional ones.
+ALL_FIELD_NAMES: tuple[str, ...] = tuple(FIELDS_BY_NAME)
 
 # The population table (per force and calendar year) that rates and offsets use.
 POPULATION_FIELDS = ("force", "year", "population")

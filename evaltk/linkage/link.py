@@ -13,7 +13,7 @@ agency records linked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -49,9 +49,35 @@ def pseudonymise(extract: Extract, key: LinkKey) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class PairCount:
+    """How many records of one agency pair (police and one agency) could be and were linked.
+
+    Records without an identifier or a readable time cannot be linked; they stay in the
+    denominators, so a rate says what share of each extract found its partner.
+    """
+
+    agency: str
+    incidents: int  # police rows
+    records: int  # agency rows
+    incidents_unlinkable: int  # police rows without an identifier or a time
+    records_unlinkable: int
+    incidents_linked: int
+    records_linked: int
+
+    @property
+    def incidents_share(self) -> float:
+        return self.incidents_linked / self.incidents if self.incidents else 0.0
+
+    @property
+    def records_share(self) -> float:
+        return self.records_linked / self.records if self.records else 0.0
+
+
+@dataclass(frozen=True)
 class LinkResult:
     links: pd.DataFrame  # police record, agency, agency record, hours after
     rates: dict[str, dict[str, float]]  # agency -> {'incidents_linked', 'records_linked'}
+    counts: dict[str, PairCount] = field(default_factory=dict)
 
 
 def link(
@@ -61,13 +87,31 @@ def link(
     windows_hours: Mapping[str, tuple[float, float]],
 ) -> LinkResult:
     """Link every agency's records to police incidents (see the module docstring)."""
-    incidents = pseudonymise(police, key)
+    return link_pseudonymised(
+        pseudonymise(police, key),
+        {agency: pseudonymise(extract, key) for agency, extract in agencies.items()},
+        windows_hours,
+    )
+
+
+def link_pseudonymised(
+    incidents: pd.DataFrame,
+    agencies: Mapping[str, pd.DataFrame],
+    windows_hours: Mapping[str, tuple[float, float]],
+) -> LinkResult:
+    """Link tables already holding ``record``, ``pseudonym`` and ``time`` (no raw identity).
+
+    ``record`` must be unique within each table (the pipeline uses row numbers). Ties are
+    broken by incident time, then hours after, then record, so the links never depend on the
+    order of the rows.
+    """
     usable = incidents.dropna(subset=["pseudonym", "time"])
     rows = []
     rates: dict[str, dict[str, float]] = {}
-    for agency, extract in agencies.items():
+    counts: dict[str, PairCount] = {}
+    for agency, table in agencies.items():
         low, high = windows_hours[agency]
-        records = pseudonymise(extract, key).dropna(subset=["pseudonym", "time"])
+        records = table.dropna(subset=["pseudonym", "time"])
         pairs = usable.merge(records, on="pseudonym", suffixes=("", "_agency"))
         hours = (pairs["time_agency"] - pairs["time"]).dt.total_seconds() / 3600
         pairs = pairs.assign(hours=hours)
@@ -76,21 +120,32 @@ def link(
         taken_incidents: set[object] = set()
         taken_records: set[object] = set()
         for rec, rec_agency, h in zip(
-            pairs["record"], pairs["record_agency"], pairs["hours"], strict=True
+            pairs["record"].tolist(),
+            pairs["record_agency"].tolist(),
+            pairs["hours"].tolist(),
+            strict=True,
         ):
             if rec in taken_incidents or rec_agency in taken_records:
                 continue
             taken_incidents.add(rec)
             taken_records.add(rec_agency)
             rows.append((rec, agency, rec_agency, float(h)))
+        count = PairCount(
+            agency=agency,
+            incidents=len(incidents),
+            records=len(table),
+            incidents_unlinkable=len(incidents) - len(usable),
+            records_unlinkable=len(table) - len(records),
+            incidents_linked=len(taken_incidents),
+            records_linked=len(taken_records),
+        )
+        counts[agency] = count
         rates[agency] = {
-            "incidents_linked": len(taken_incidents) / len(incidents) if len(incidents) else 0.0,
-            "records_linked": len(taken_records) / len(extract.frame)
-            if len(extract.frame)
-            else 0.0,
+            "incidents_linked": count.incidents_share,
+            "records_linked": count.records_share,
         }
     links = pd.DataFrame(rows, columns=["police_record", "agency", "agency_record", "hours_after"])
-    return LinkResult(links, rates)
+    return LinkResult(links, rates, counts)
 
 
 def precision_recall(

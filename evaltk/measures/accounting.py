@@ -13,10 +13,12 @@ reason a row with several problems is counted under) and is:
    such row is excluded, because nothing tells which copy is right (found by a cheap
    pre-pass, :func:`evaltk.measures.episodes.duplicate_ids`);
 6. ``negative duration`` — ``officer_minutes`` or ``hospital_wait_minutes`` below zero;
-7. ``code not allowed`` — ``place_of_safety`` or ``referral`` holds a value that is not one of
+7. ``admission before incident`` — ``admission_time`` (read when the file has it) earlier than
+   the incident's ``timestamp``: an impossible value, usually a date typed wrongly;
+8. ``code not allowed`` — ``place_of_safety`` or ``referral`` holds a value that is not one of
    the schema's codes (after ``data.codes`` is applied); a missing value is allowed.
 
-Rules 4-7 only look at fields the protocol maps; rules 2 and 3 define the scope of the
+Rules 4-8 only look at fields the protocol maps; rules 2 and 3 define the scope of the
 analysis, the others data quality (``data.max_excluded_share`` limits the latter,
 :mod:`evaltk.ingest.checks`).
 
@@ -94,6 +96,12 @@ def _negative_duration(ctx: ExclusionContext) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
+def _admission_before_incident(ctx: ExclusionContext) -> str:
+    if "admission_time" not in ctx.fields:
+        return "FALSE"
+    return f"{quote_ident('admission_time')} < {quote_ident('timestamp')}"
+
+
 def _code_not_allowed(ctx: ExclusionContext) -> str:
     parts = []
     for name in CATEGORY_FIELDS:
@@ -110,6 +118,7 @@ EXCLUSION_RULES: tuple[ExclusionRule, ...] = (
     ExclusionRule("episode id missing", _episode_id_missing),
     ExclusionRule("duplicate episode id", _duplicate_episode_id),
     ExclusionRule("negative duration", _negative_duration),
+    ExclusionRule("admission before incident", _admission_before_incident),
     ExclusionRule("code not allowed", _code_not_allowed),
 )
 #: Reasons that define the analysis's scope rather than the data's quality.

@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from evaltk.episodes.schema import FIELD_NAMES
+from evaltk.episodes.schema import ALL_FIELD_NAMES
 from evaltk.errors import DataError
 from evaltk.ingest.checks import check_exclusions
 from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
@@ -47,6 +47,7 @@ from evaltk.measures.source import (
     first_line,
     map_columns,
     open_episode_file,
+    scanned_as,
     stage_episode_file,
 )
 from evaltk.measures.sql import quote_ident
@@ -97,7 +98,7 @@ def duplicate_ids(
 
 
 def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]):
-    for name in FIELD_NAMES:  # schema order: the timestamp is reported before the flags
+    for name in ALL_FIELD_NAMES:  # schema order: the timestamp is reported before the flags
         column = f"invalid__{name}"
         if column in groups and (count := int(groups[column].sum())) > 0:
             raise invalid_value_error(file, fields[name], count)
@@ -148,6 +149,7 @@ def compute_panel(
     *,
     settings: EngineSettings | None = None,
     check_quality: bool = False,
+    linked_file: Path | None = None,
 ) -> Panel:
     """Compute every outcome of ``protocol`` by unit and month from its episode file.
 
@@ -163,6 +165,10 @@ def compute_panel(
         Stop with a :class:`DataError` when the data-quality exclusions exceed
         ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.ingest.checks`);
         :func:`evaltk.measures.build_panel`, the run's entry point, always checks.
+    linked_file
+        The episode file as :func:`evaltk.linkage.pipeline.link_episodes` wrote it (the
+        mapped columns, person ids pseudonymised, and the ``linked_<agency>`` flags); it is
+        scanned instead of ``data.path``.
 
     Returns
     -------
@@ -185,8 +191,12 @@ def compute_panel(
     con = connect(settings)
     try:
         file = open_episode_file(con, source, folder)
-        mapping = map_columns(file, source, protocol)
-        file = stage_episode_file(con, file, source, mapping, folder)
+        if linked_file is not None:
+            file = scanned_as(con, file, linked_file)
+            mapping = map_columns(file, source, protocol)
+        else:
+            mapping = map_columns(file, source, protocol)
+            file = stage_episode_file(con, file, source, mapping, folder)
         fields = field_columns(file, mapping, source)
         duplicates = duplicate_ids(con, file, fields)
         groups = _run(con, episode_query(protocol, file, fields, duplicates=duplicates), file)

@@ -127,7 +127,7 @@ def _as_float(column: pd.Series) -> np.ndarray:
 
 
 def _quality_conditions(frame: pd.DataFrame) -> list[np.ndarray]:
-    """Exclusion rules 4-7 of :mod:`evaltk.measures.accounting`, on the fields present."""
+    """Exclusion rules 4-8 of :mod:`evaltk.measures.accounting`, on the fields present."""
     none = np.zeros(len(frame), dtype=bool)
     if "episode_id" in frame:
         ids = frame["episode_id"]
@@ -140,13 +140,17 @@ def _quality_conditions(frame: pd.DataFrame) -> list[np.ndarray]:
     for name in DURATION_FIELDS:
         if name in frame:
             negative |= (pd.to_numeric(frame[name]) < 0).fillna(False).to_numpy(bool)
+    early = none.copy()
+    if "admission_time" in frame:
+        admitted = pd.to_datetime(frame["admission_time"])
+        early = (admitted < pd.to_datetime(frame["timestamp"])).fillna(False).to_numpy(bool)
     bad_code = none.copy()
     for name in CATEGORY_FIELDS:
         if name in frame:
             column = frame[name].astype("string")
             allowed = column.isin(FIELDS_BY_NAME[name].codes).fillna(False).to_numpy(bool)
             bad_code |= column.notna().to_numpy(bool) & ~allowed
-    return [missing, duplicated, negative, bad_code]
+    return [missing, duplicated, negative, early, bad_code]
 
 
 def reference_panel(

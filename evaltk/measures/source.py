@@ -34,7 +34,7 @@ from evaltk.ingest.readers import (
     read_columns,
     stage,
 )
-from evaltk.linkage.keys import require_key
+from evaltk.linkage.keys import LinkKey, require_key
 from evaltk.measures.sql import literal, quote_ident
 from evaltk.protocol.spec import EpisodeSource, Protocol, Scalar
 
@@ -120,8 +120,14 @@ def stage_episode_file(
     source: EpisodeSource,
     mapping: dict[str, str],
     folder: Path,
+    *,
+    always: bool = False,
+    key: LinkKey | None = None,
 ) -> EpisodeFile:
     """The file ready for DuckDB: as it is, or its mapped columns staged as parquet.
+
+    ``always`` stages any file (linkage needs stable row numbers, which only parquet has);
+    ``key`` is the linkage key to use (default: :func:`require_key`, when one is needed).
 
     SPSS, Stata, SAS and Excel files, CSV in another encoding than UTF-8, and any file whose
     person identifiers are raw (``data.identifiers: raw``) are staged by
@@ -132,13 +138,14 @@ def stage_episode_file(
     DataError
         If the file cannot be converted, or its identifiers are raw and no linkage key is set.
     """
-    if not _needs_staging(source, file.format):
+    if not always and not _needs_staging(source, file.format):
         return file
-    key = None
     person = None
     if source.identifiers == "raw" and "person_id" in mapping:
         person = mapping["person_id"]
-        key = require_key(why=f"{file.path}: data.identifiers is 'raw'")
+        key = key or require_key(why=f"{file.path}: data.identifiers is 'raw'")
+    else:
+        key = None
     kinds = {
         column: {"VARCHAR": "text", "DOUBLE": "number", "TIMESTAMP": "timestamp"}.get(t, "text")
         for column, t in file.types.items()
@@ -157,10 +164,15 @@ def stage_episode_file(
         encoding=source.encoding,
         sheet=source.sheet,
     )
-    probe = EpisodeFile(file.path, file.format, {}, scan_path=staged)
+    return scanned_as(con, file, staged)
+
+
+def scanned_as(con: duckdb.DuckDBPyConnection, file: EpisodeFile, parquet: Path) -> EpisodeFile:
+    """``file``, read from the parquet file ``parquet`` (staged or linked) instead."""
+    probe = EpisodeFile(file.path, file.format, {}, scan_path=parquet)
     described = con.execute(f"DESCRIBE SELECT * FROM {probe.scan_sql()}").fetchall()
     return EpisodeFile(
-        file.path, file.format, {str(r[0]): str(r[1]) for r in described}, scan_path=staged
+        file.path, file.format, {str(r[0]): str(r[1]) for r in described}, scan_path=parquet
     )
 
 
@@ -260,11 +272,35 @@ def required_fields(protocol: Protocol) -> dict[str, list[str]]:
             need([measure.field], outcome.id)
         if measure.repeat is not None:
             need(["person_id", *measure.repeat.among], outcome.id)
+    if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
+        need(["person_id"], "data.linkage")
     return needed
 
 
-def map_columns(file: EpisodeFile, source: EpisodeSource, protocol: Protocol) -> dict[str, str]:
+#: Fields read when the file has them (or data.columns maps them) though no outcome needs
+#: them, because a check looks at them: an admission before its incident is excluded.
+CHECKED_IF_PRESENT = ("admission_time",)
+
+
+def provided_by_linkage(protocol: Protocol) -> set[str]:
+    """Canonical fields that linkage derives (``linked_<agency>``) rather than the file holds."""
+    source = protocol.data
+    if not isinstance(source, EpisodeSource) or source.linkage is None:
+        return set()
+    return {f"linked_{agency}" for agency in source.linkage.agencies}
+
+
+def map_columns(
+    file: EpisodeFile,
+    source: EpisodeSource,
+    protocol: Protocol,
+    *,
+    provided: Iterable[str] = (),
+) -> dict[str, str]:
     """Canonical field -> file column for every field the protocol needs.
+
+    Fields in ``provided`` are left out (linkage adds them to the file later); fields of
+    :data:`CHECKED_IF_PRESENT` are mapped when the file has their column.
 
     Raises
     ------
@@ -273,7 +309,10 @@ def map_columns(file: EpisodeFile, source: EpisodeSource, protocol: Protocol) ->
     """
     mapping: dict[str, str] = {}
     missing: list[str] = []
+    skip = set(provided)
     for name, why in required_fields(protocol).items():
+        if name in skip:
+            continue
         column = source.columns.get(name, name)
         if column in file.types:
             mapping[name] = column
@@ -285,6 +324,14 @@ def map_columns(file: EpisodeFile, source: EpisodeSource, protocol: Protocol) ->
             f"column '{column}' for canonical field '{name}' ({how}; needed by "
             f"{', '.join(why)}){near}"
         )
+    for name in CHECKED_IF_PRESENT:
+        column = source.columns.get(name, name)
+        if name not in mapping and column in file.types:
+            mapping[name] = column
+        elif name in source.columns and column not in file.types:
+            missing.append(
+                f"column '{column}' for canonical field '{name}' (mapped in data.columns)"
+            )
     if missing:
         have = ", ".join(file.types) or "none"
         raise DataError(

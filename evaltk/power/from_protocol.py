@@ -115,6 +115,15 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         raise PowerError(
             f"design {protocol.design.kind!r}: only interrupted time series power is implemented"
         )
+    if protocol.design.its.model == "gls":
+        # The grid fits thousands of series with a vectorised GLM; a REML fit per series
+        # would take hours. Refused rather than reporting the GLM's power as the GLS model's.
+        raise PowerError(
+            f"{loaded.path}: design.its.model is 'gls', and evaltk power simulates the GLM "
+            "test only; the GLS model's size and power on the simulator are in the book's "
+            "validation chapter (verdict calibration). Run power on a copy with model: glm "
+            "and ar1: true for an approximate figure"
+        )
     outcome = protocol.primary_outcomes[0]
     start = protocol.its_start()
     window = protocol.window

@@ -193,8 +193,7 @@ def load_protocol(path: str | Path) -> LoadedProtocol:
         if not template.is_file():
             line = lines[("protocol",)][1]
             raise ProtocolError(
-                f"{path}:{line}: protocol: template '{reference}' not found "
-                f"(looked for {template})"
+                f"{path}:{line}: protocol: template '{reference}' not found (looked for {template})"
             )
         base, base_lines = _read_yaml(template)
         if "protocol" in base:

@@ -222,6 +222,57 @@ class Outcome(_Frozen):
 
 # --------------------------------------------------------------------------- data
 
+FileFormat = Literal["auto", "csv", "parquet", "sav", "dta", "sas7bdat", "xpt", "xlsx"]
+
+
+class AgencyExtract(_Frozen):
+    """One agency's extract (ambulance, A&E, admissions) to link to the police incidents.
+
+    Its person identifiers are pseudonymised with the linkage key as they are read (unless
+    ``identifiers: pseudonymised`` says the agency already did so with the same key), and a
+    police incident is linked to the same person's record whose time falls ``window_hours``
+    after the incident (:mod:`evaltk.linkage.link`).
+    """
+
+    path: str = Field(description="File path, relative to the analysis folder.")
+    format: FileFormat = "auto"
+    person: str = Field(description="Column holding the person identifier (e.g. NHS number).")
+    time: str = Field(description="Column holding when it happened (dispatch, arrival, admission).")
+    record: str | None = Field(
+        default=None,
+        description="Column holding the record's own id, for the link table `evaltk link` "
+        "writes (default: the row number).",
+    )
+    window_hours: tuple[float, float] = Field(
+        description="[from, to]: hours after the police incident within which the record counts "
+        "as following it, e.g. [0, 6]; a negative 'from' allows for clocks that differ."
+    )
+    identifiers: Literal["raw", "pseudonymised"] = "raw"
+    date_format: str | list[str] | None = None
+    dayfirst: bool = True
+    encoding: str | None = None
+    sheet: str | None = None
+
+    @field_validator("window_hours")
+    @classmethod
+    def _window_ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not low < high:
+            raise ValueError(f"window_hours [{low:g}, {high:g}]: 'from' must be below 'to'")
+        if low < -24 or high > 24 * 366:
+            raise ValueError("window_hours must lie between -24 hours and one year")
+        return value
+
+
+class Linkage(_Frozen):
+    """Agencies' extracts linked to the police incidents by person and time.
+
+    Each linked agency adds the bool field ``linked_<agency>`` to every incident, which outcomes
+    use like any other field (``where: {linked_ae: true}``, aggregate ``share``).
+    """
+
+    agencies: dict[Literal["ambulance", "ae", "admission"], AgencyExtract] = Field(min_length=1)
+
 
 class EpisodeSource(_Frozen):
     """Episode-level rows (one per incident), mapped onto the canonical fields."""
@@ -279,6 +330,24 @@ class EpisodeSource(_Frozen):
         "checks may exclude (duplicate ids, impossible values, unknown codes) before the run "
         "stops; rows of other units or months do not count.",
     )
+    linkage: Linkage | None = Field(
+        default=None,
+        description="Ambulance, A&E and admission extracts to link to these incidents by "
+        "keyed pseudonym and time window; needs the linkage key (EVALTK_LINK_KEY or "
+        "--key-file).",
+    )
+
+    @model_validator(mode="after")
+    def _linked_fields_not_mapped(self) -> EpisodeSource:
+        if self.linkage is not None:
+            both = sorted(f"linked_{a}" for a in self.linkage.agencies)
+            clash = [f for f in both if f in self.columns]
+            if clash:
+                raise ValueError(
+                    f"data.columns maps {', '.join(clash)}, which data.linkage derives; "
+                    "remove one of them"
+                )
+        return self
 
     @field_validator("columns", "codes")
     @classmethod
@@ -328,6 +397,7 @@ _LATER_DEFAULTS: dict[str, Any] = {
     "sheet": None,
     "identifiers": "pseudonymised",
     "max_excluded_share": 0.05,
+    "linkage": None,
 }
 
 
@@ -374,6 +444,14 @@ class ITSOptions(_Frozen):
         description="Errors robust to month-to-month autocorrelation through an AR(1) working "
         "correlation (bias-corrected lag-1 autocorrelation of the residuals).",
     )
+    model: Literal["glm", "gls"] = Field(
+        default="glm",
+        description="'glm': the segmented GLM of the family, errors as hac/ar1 say. 'gls': "
+        "generalised least squares on the log rate with Poisson sampling, white and AR(1) "
+        "errors, variance parameters by REML, Satterthwaite t tests; for long "
+        "series of large counts, where slow month-to-month variation dominates (every month "
+        "needs a count above zero).",
+    )
     offset: Literal["denominator", "none"] = Field(
         default="denominator",
         description="Offset for count families: 'denominator' uses the measure's own "
@@ -381,12 +459,21 @@ class ITSOptions(_Frozen):
         "has none. To model a count per head, define the outcome as a rate.",
     )
 
-
     @model_validator(mode="after")
     def _one_error_model(self) -> ITSOptions:
         if self.hac and self.ar1:
             raise ValueError("choose one of hac and ar1 for the errors, not both")
+        if self.model == "gls" and (self.hac or self.ar1):
+            raise ValueError("model 'gls' models the autocorrelation itself; drop hac and ar1")
         return self
+
+    @model_serializer(mode="wrap")
+    def _glm_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Added after protocols were first registered: left out at its default (hash unchanged).
+        data = handler(self)
+        if data.get("model") == "glm":
+            del data["model"]
+        return data
 
 
 class Design(_Frozen):

@@ -8,6 +8,7 @@ HTML is built into a fresh staging folder and swapped into ``book/_build/html`` 
 build succeeds: a failed build leaves the previous book as it was. A fresh folder also means
 every page is read on every build, so a strict build reports every warning, not only those of
 pages that changed since the last one (Sphinx's incremental builds stay silent on the rest).
+On request the same pages are then built to a PDF (:mod:`evaltk.publish.pdf`).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def build_book(
     *,
     strict: bool = True,
     progress: Progress | None = None,
+    pdf: bool = False,
 ) -> Path:
-    """Generate the book's pages from ``analyses_dir`` and build it to HTML.
+    """Generate the book's pages from ``analyses_dir`` and build it to HTML (and a PDF).
 
     Parameters
     ----------
@@ -58,6 +60,9 @@ def build_book(
         error. The build still runs to the end so that the error names the first problem.
     progress : callable, optional
         Called with a short description of each stage (for a progress display).
+    pdf : bool, default False
+        Also build ``book_dir/_build/pdf/book.pdf`` (:func:`evaltk.publish.pdf.pdf_path`)
+        with pdflatex, once the HTML has been built and has passed the disclosure scan.
 
     Returns
     -------
@@ -69,8 +74,15 @@ def build_book(
     PublishError
         If an analysis has no (or an invalid) ``results.json``, there are no analyses, a
         generated file would overwrite a hand-written one, or the build fails (the message
-        names the first Sphinx warning or error).
+        names the first Sphinx warning or error). With ``pdf``, also if LaTeX is missing
+        (checked before anything is built) or the PDF fails to build (the HTML is then
+        already published; an earlier PDF is kept).
     """
+    # Imported here: evaltk.publish.pdf uses this module's runner.
+    from evaltk.publish.pdf import build_pdf, require_latex
+
+    if pdf:
+        require_latex()  # before minutes of work, not after
     say = progress or (lambda message: None)
     say(f"Reading analyses in {display_path(analyses_dir)}")
     analyses = load_analyses(analyses_dir)
@@ -80,6 +92,12 @@ def build_book(
     index = run_jupyter_book(book_dir, strict=strict)
     say("Checking the built book for small counts (disclosure control)")
     scan_book(index.parent, max(settings_of(a.result).threshold for a in analyses))
+    if pdf:
+        say("Building the PDF with pdflatex")
+        try:
+            build_pdf(book_dir, strict=strict)
+        except PublishError as error:
+            raise PublishError(f"{error} (the HTML book was built: {index})") from None
     return index
 
 
@@ -120,7 +138,7 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
         ]
         if strict:
             command += ["-W", "-n", "--keep-going"]
-        completed = _run(command)
+        completed = run_build_command(command)
         built = staging / "_build" / "html"
         if completed.returncode != 0 or not (built / "index.html").is_file():
             problem = first_problem(completed.stdout + "\n" + completed.stderr)
@@ -166,14 +184,20 @@ def _shorten(line: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+def run_build_command(
+    command: list[str], extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a ``jupyter-book build`` with its output captured, no terminal and a time limit."""
     env = dict(os.environ)
     # Colour codes would end up in the error message; the build needs no terminal.
     env.update({"NO_COLOR": "1", "TERM": "dumb", "PYTHONIOENCODING": "utf-8"})
+    env.update(extra_env or {})
     started = time.monotonic()
     try:
         return subprocess.run(
             command,
+            # Nothing may wait for a reply (pdflatex asks one on an error when it can read).
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             encoding="utf-8",

@@ -17,8 +17,9 @@ from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, one_line, option
+from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
-from evaltk.results.schema import AnalysisResult, Diagnostics, OutcomeResult
+from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
     "Resolves": "tip",
@@ -59,7 +60,6 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "units": fmt.units(result.units),
         "window": f"{fmt.month(result.window_start)} to {fmt.month(result.window_end)}",
         "design": _design_text(result),
-        "evidence": _evidence(result),
         "registration": fmt.registration(result.registration.status),
         "registration_cell": _registration_cell(result),
         "registration_status": result.registration.status,
@@ -78,7 +78,10 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "alpha": f"{result.alpha:g}",
         "primary": [_outcome_context(analysis, o, level) for o in result.primary],
         "outcomes": [_outcome_context(analysis, o, level) for o in ordered],
+        "pretrend": comparison.pretrend_tests(result),
+        "diagnostics_intro": comparison.diagnostics_intro(result),
         "data": _data_context(result),
+        "files": _files(result),
         "downloads": _downloads(analysis),
         "evaltk_version": result.evaltk_version,
         "schema_version": result.results_schema_version,
@@ -90,21 +93,6 @@ def _design_text(result: AnalysisResult) -> str:
     estimators = sorted({o.estimator for o in result.outcomes if o.estimator})
     design = fmt.design(result.design)
     return f"{design} ({'; '.join(estimators)})" if estimators else design
-
-
-def _evidence(result: AnalysisResult) -> str:
-    # Only the single-series ITS is rated automatically: its level follows from the design
-    # alone. A comparison design reaches level 3 only with tested pre-trends, which needs
-    # results the schema does not yet carry, so it is not claimed.
-    if result.design.strip().lower() == "its":
-        return (
-            "Maryland Scientific Methods Scale level 2: a before-after time series with trend "
-            "and seasonality controlled, but no comparison area"
-        )
-    if result.evidence is not None:
-        # A comparison design's level depends on its pre-trend tests (evaltk.verdict.evidence).
-        return f"Maryland Scientific Methods Scale level {result.evidence.sms_level} (see below)"
-    return "not rated automatically for this design; see Methods"
 
 
 def _ci_note(level: float) -> str:
@@ -177,12 +165,12 @@ def _history(result: AnalysisResult) -> list[Markup]:
         )
     ]
     for amendment in registration.amendments:
-        changes = [code(f"{c.path}: {c.before or '(absent)'} -> {c.after or '(absent)'}")
-                   for c in amendment.changes]
+        changes = [
+            code(f"{c.path}: {c.before or '(absent)'} -> {c.after or '(absent)'}")
+            for c in amendment.changes
+        ]
         access = (
-            f" Existing data: {amendment.data_access.statement}"
-            if amendment.data_access
-            else ""
+            f" Existing data: {amendment.data_access.statement}" if amendment.data_access else ""
         )
         items.append(
             join(
@@ -213,9 +201,7 @@ def _registration_text(analysis: LoadedAnalysis) -> Markup:
     if registration.status == "registered":
         when = registration.registered_at or "an unrecorded time"
         n = len(registration.amendments)
-        amended = (
-            f", and amended {n} time{'s' if n != 1 else ''} since (listed below)" if n else ""
-        )
+        amended = f", and amended {n} time{'s' if n != 1 else ''} since (listed below)" if n else ""
         text = join(
             Markup("**Registered.** "),
             f"The protocol was registered at {when}{amended}. This run was checked against "
@@ -285,6 +271,24 @@ def _download(text: str, target: str) -> Markup:
     return Markup(f"{{download}}`{text} <{target}>`")
 
 
+def _files(result: AnalysisResult) -> list[dict[str, Any]]:
+    """The data files the run read, with their SHA-256, for the Reproducibility section.
+
+    results.json before schema 1.4 records only the main data file; it is shown alone.
+    """
+    data = result.data
+    files = data.files or [InputFile(role="episodes", path=data.path, sha256=data.sha256)]
+    holds = {
+        "episodes": "episodes (one row per incident)",
+        "series": "the monthly series",
+        "population": "population by force and year",
+        "ambulance": "ambulance extract (linked)",
+        "ae": "A&E extract (linked)",
+        "admission": "admissions extract (linked)",
+    }
+    return [{"path": code(f.path), "role": holds[f.role], "sha256": code(f.sha256)} for f in files]
+
+
 def _data_context(result: AnalysisResult) -> dict[str, Any]:
     # Counts here are observed: each is marked for the disclosure scan of the built HTML, and
     # arrives already protected (null = suppressed) by evaltk.publish.disclosure.
@@ -333,8 +337,6 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
         "rows_used": Markup(observed(data.rows_used)),
         "excluded": [(reason, Markup(observed(n))) for reason, n in excluded],
         "balance": balance,
-        "path": code(data.path),
-        "sha256": code(data.sha256),
         "format": data.format,
         "quality_share": share,
         "identifiers": (
@@ -343,6 +345,7 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
             if data.identifiers == "raw"
             else None
         ),
+        "linkage": linkage_rows(data.linkage, lambda n: Markup(observed(n))),
     }
 
 
@@ -441,9 +444,7 @@ def _details(outcome: OutcomeResult, level: float) -> Iterable[str]:
             f"that is {fmt.averted(cumulative)}."
         )
     period = outcome.event_time_unit if outcome.event_time_unit in ("quarter", "year") else "month"
-    yield (
-        f"Model: {outcome.estimator}; {outcome.n_units} unit(s), {outcome.n_periods} {period}s."
-    )
+    yield (f"Model: {outcome.estimator}; {outcome.n_units} unit(s), {outcome.n_periods} {period}s.")
 
 
 def _alt(result: AnalysisResult, outcome: OutcomeResult) -> str:

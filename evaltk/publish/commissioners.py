@@ -16,6 +16,18 @@ from evaltk.results.schema import Interval
 
 LEDGER_FIGURE = "figures/ledger.png"
 
+#: EMMIE's five headings in their own order (results.json stores them sorted by key), with
+#: the words shown for each key.
+EMMIE_ORDER: tuple[tuple[str, str], ...] = (
+    ("Effect", "Effect"),
+    ("Mechanism", "Mechanism"),
+    ("Moderators", "Moderators"),
+    ("Implementation", "Implementation"),
+    ("Economics", "Economic cost"),
+)
+#: Outcome classes that say where demand went when there is no ledger to cost them.
+_WHERE_DEMAND_WENT = ("displacement", "referral")
+
 
 def _money(value: float) -> str:
     return f"£{abs(value):,.0f}"
@@ -37,8 +49,10 @@ def pounds(interval: Interval, level: float) -> str:
 def hours(interval: Interval, level: float, *, saved: str = "saved", added: str = "added") -> str:
     if interval.estimate is None:
         return fmt.MISSING
+
     def words(v: float) -> str:
         return f"{abs(v):,.0f} hours {saved if v >= 0 else added}"
+
     text = words(interval.estimate)
     if interval.ci_low is not None and interval.ci_high is not None:
         text += f" ({fmt.ci_label(level)} {words(interval.ci_low)} to {words(interval.ci_high)})"
@@ -57,6 +71,25 @@ def per_detention(interval: Interval | None, level: float) -> str:
     return text
 
 
+def emmie_rows(emmie: dict[str, str]) -> list[tuple[str, str]]:
+    """EMMIE's headings in E-M-M-I-E order; any other key recorded follows, as written."""
+    known = {key for key, _ in EMMIE_ORDER}
+    rows = [(shown, emmie[key]) for key, shown in EMMIE_ORDER if key in emmie]
+    return rows + [(key, text) for key, text in emmie.items() if key not in known]
+
+
+def _unrated_evidence(design: str) -> str:
+    """What to say of evidence when results.json carries no rating (written before it did)."""
+    # A single-series ITS has level 2 by its design alone; a comparison design's level depends
+    # on its pre-trend tests (evaltk.verdict.evidence), so without them none is claimed.
+    if design.strip().lower() == "its":
+        return (
+            "Maryland Scientific Methods Scale level 2 of 5: a before-after time series with "
+            "trend and seasonality controlled, but no comparison area."
+        )
+    return "The evidence level was not rated for this analysis; see Methods for how to read it."
+
+
 def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
     """What the commissioners' section prints; ``ledger`` is None without unit costs."""
     result = analysis.result
@@ -66,7 +99,26 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "ledger": None,
         "evidence_level": evidence.sms_level if evidence else None,
         "evidence_reason": evidence.reason if evidence else "",
-        "emmie": list(evidence.emmie.items()) if evidence else [],
+        "emmie": emmie_rows(evidence.emmie) if evidence else [],
+        "evidence_fallback": _unrated_evidence(result.design),
+        "ledger_note": (
+            "No ledger of hours and pounds is given: it is built from an interrupted time "
+            f"series' month-by-month counterfactual, which this design "
+            f"({fmt.design(result.design)}) does not give."
+            if result.ledger_note
+            else None
+        ),
+        "demand": [
+            {
+                "label": o.label,
+                "role": o.role if o.role == "primary" else o.outcome_class.replace("_", " "),
+                "change": fmt.change_with_interval(o, level),
+                "p": fmt.p_value(o.p_value if o.role == "primary" else o.p_adjusted, prose=True),
+                "adjusted": o.role != "primary",
+            }
+            for o in sorted(result.outcomes, key=lambda o: o.role != "primary")
+            if o.role == "primary" or o.outcome_class in _WHERE_DEMAND_WENT
+        ],
         "not_measured": list(result.not_measured),
     }
     ledger = result.ledger
@@ -77,9 +129,7 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "net_pounds": pounds(ledger.net_pounds, level),
         "net_hours": hours(ledger.net_hours, level),
         "police_hours": hours(ledger.police_hours_released, level, saved="released"),
-        "elsewhere": hours(
-            ledger.hours_added_elsewhere, level, saved="added", added="released"
-        ),
+        "elsewhere": hours(ledger.hours_added_elsewhere, level, saved="added", added="released"),
         "per_detention": per_detention(ledger.cost_per_averted_detention, level),
         "method": ledger.method,
         "lines": [

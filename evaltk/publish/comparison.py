@@ -106,7 +106,7 @@ def last_cell(result: AnalysisResult, outcome: OutcomeResult) -> str:
 
 
 def chapter_comparison(analysis: LoadedAnalysis) -> dict[str, Any] | None:
-    """The chapter's "How the comparison was made" section, or None for an ITS."""
+    """The "How the comparison was made" part of a chapter's results, or None for an ITS."""
     result = analysis.result
     if not is_comparison(result):
         return None
@@ -129,13 +129,35 @@ def chapter_comparison(analysis: LoadedAnalysis) -> dict[str, Any] | None:
         "n_comparison": sum(1 for _, s in starts if not s),
         "inference": primary.inference_text if primary else None,
         "inference_same": len(methods) <= 1,
-        "pretrend": [
-            {"label": o.label, "text": pretrend_text(o.pretrend, result.alpha)}
-            for o in result.primary
-            if o.pretrend is not None
-        ],
-        "ledger_note": result.ledger_note or None,
     }
+
+
+def pretrend_tests(result: AnalysisResult) -> list[dict[str, str]]:
+    """Every outcome's pre-trend test, primary first, for the chapter's Diagnostics section
+    (none for an ITS, which has no comparison forces)."""
+    if not is_comparison(result):
+        return []
+    ordered = sorted(result.outcomes, key=lambda o: o.role != "primary")
+    return [
+        {"label": o.label, "text": pretrend_text(o.pretrend, result.alpha)}
+        for o in ordered
+        if o.pretrend is not None
+    ]
+
+
+def diagnostics_intro(result: AnalysisResult) -> str:
+    """The sentence that opens the chapter's Diagnostics section."""
+    if not is_comparison(result):
+        return (
+            "How well each outcome's model fits its monthly series: variation beyond a Poisson "
+            "model, correlation between nearby months (which would make plain intervals too "
+            "narrow) and the months on each side of the start."
+        )
+    return (
+        "Whether the comparison is fair: for each outcome, the test that the treated and "
+        "comparison forces moved together before the start (a small p is evidence they did "
+        "not, and the estimate is then weaker), then any checks of the model's fit."
+    )
 
 
 def pretrend_text(test: PreTrendTest | None, alpha: float) -> str:
@@ -153,14 +175,13 @@ def pretrend_text(test: PreTrendTest | None, alpha: float) -> str:
 
 
 def outcome_lines(result: AnalysisResult, outcome: OutcomeResult) -> list[str]:
-    """Extra bullet lines for one outcome: inference, pre-trend test, baseline."""
+    """Extra bullet lines for one outcome: inference and baseline (its pre-trend test is under
+    the chapter's Diagnostics)."""
     if not is_comparison(result) or outcome.estimate is None:
         return []
     lines = []
     if outcome.inference_text:
         lines.append(f"Inference: {outcome.inference_text}")
-    if outcome.pretrend is not None:
-        lines.append(f"Pre-trend test: {pretrend_text(outcome.pretrend, result.alpha)}")
     if outcome.baseline is not None and outcome.scale == "difference":
         lines.append(
             f"Before their start the treated forces averaged {fmt.number(outcome.baseline)} "

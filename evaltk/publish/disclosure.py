@@ -60,6 +60,7 @@ from typing import Any
 import pandas as pd
 
 from evaltk.errors import PublishError
+from evaltk.publish.linkage import linkage_counts, protect_linkage
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, DisclosureSettings
 
@@ -145,6 +146,7 @@ def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -
         return None if name in hidden else _int_or_none(rounded(cells[name], base))
 
     changed = bool(hidden or hidden_totals or base)
+    linkage = protect_linkage(data.linkage, settings)
     new_data = data.model_copy(
         update={
             "rows_in": None if 0 in hidden_totals else _int_or_none(rounded(data.rows_in, base)),
@@ -156,7 +158,8 @@ def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -
             "excluded_share": None
             if (2 in hidden_totals or hidden & set(quality)) and data.excluded_share is not None
             else data.excluded_share,
-            "suppressed": changed,
+            "suppressed": changed or linkage != data.linkage,
+            "linkage": linkage,
         }
     )
     outcomes = []
@@ -557,6 +560,7 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
             ("rows_in", data.rows_in),
             ("rows_used", data.rows_used),
             *((f"excluded[{r}]", n) for r, n in data.excluded.items()),
+            *linkage_counts(data.linkage),
         ]:
             if value is not None and 0 < value < threshold:
                 problems.append(f"{path}: data.{name} = {value}")

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = "1.2"
+RESULTS_SCHEMA_VERSION = "1.4"
 
 
 class _Frozen(BaseModel):
@@ -194,6 +194,49 @@ class Verdict(_Frozen):
     sentence: str = Field(description="The verdict in one plain sentence.")
 
 
+class LinkRate(_Frozen):
+    """How one agency's extract linked to the police incidents (``data.linkage``).
+
+    Counts are of observed records: in the book's published copy, counts of 1 to 4 are
+    ``null``, and so is a share whose linked count is.
+    """
+
+    agency: Literal["ambulance", "ae", "admission"]
+    path: str = Field(description="The agency's extract, relative to the analysis folder.")
+    window_hours: list[float] = Field(
+        description="[from, to]: hours after the incident in which a record links to it."
+    )
+    incidents: int | None = Field(description="Police rows (incidents) read.")
+    records: int | None = Field(description="Agency rows read.")
+    incidents_unlinkable: int | None = Field(
+        description="Police rows without a person identifier or a time (never linked)."
+    )
+    records_unlinkable: int | None = Field(
+        description="Agency rows without a person identifier or a time (never linked)."
+    )
+    incidents_linked: int | None = Field(description="Police rows linked to a record.")
+    records_linked: int | None = Field(description="Agency rows linked to an incident.")
+    incidents_linked_share: float | None = Field(
+        description="incidents_linked / incidents: the share of incidents followed by one."
+    )
+    records_linked_share: float | None = Field(
+        description="records_linked / records: the share of the agency's records explained by "
+        "a police incident."
+    )
+
+
+class InputFile(_Frozen):
+    """One data file the run read, with its SHA-256: a reader holding the same files can check
+    that they are the very files these results came from (``sha256sum FILE``)."""
+
+    role: Literal["episodes", "series", "population", "ambulance", "ae", "admission"] = Field(
+        description="What the file holds: the protocol's data.path (episodes or series), its "
+        "population table, or an agency's extract linked to the incidents (data.linkage)."
+    )
+    path: str = Field(description="As the protocol names it, relative to the analysis folder.")
+    sha256: str = Field(description="SHA-256 of the file's bytes, in hex.")
+
+
 class DataSummary(_Frozen):
     """The data report: what was read, and what happened to every row.
 
@@ -230,6 +273,16 @@ class DataSummary(_Frozen):
         default=False,
         description="True in the book's published copy when small counts were suppressed (null) "
         "or rounded by disclosure control.",
+    )
+    files: list[InputFile] = Field(
+        default_factory=list,
+        description="Every data file the protocol names (data.path first, then the population "
+        "table and any linked agency extracts), each with its SHA-256.",
+    )
+    linkage: list[LinkRate] | None = Field(
+        default=None,
+        description="Linkage rates of each agency's extract to the police incidents "
+        "(data.linkage); null when nothing was linked.",
     )
 
 

@@ -30,11 +30,15 @@ PRESETS: tuple[str, ...] = ("demo", "small", "region", "national")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _REFERRAL_KINDS = tuple(r for r in REFERRALS if r != "none")
 
-# A displacement story: fewer detentions, but more A&E, longer hospital waits, more referrals.
+# A displacement story: fewer detentions and less police time waiting at hospital, but more
+# A&E conveyances and more referrals. Each example analysis reads this one scheme through its
+# own template (street triage, control-room nurses, Right Care, Right Person), so the story
+# gives each a primary outcome that improves and a displacement outcome that rises; ambulance
+# conveyances, missing-person reports and incident volume have no effect (true nulls).
 DISPLACEMENT_EFFECTS: dict[str, float] = {
     "s136": 0.7,
     "ae_conveyance": 1.2,
-    "hospital_wait_minutes": 1.3,
+    "hospital_wait_minutes": 0.7,
     "referral": 1.25,
 }
 # Staggered starts in the East Midlands; Lincolnshire and Northamptonshire never adopt triage.

@@ -15,37 +15,50 @@ beneficial direction is a decrease, the harmful side is the upper one.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from scipy import stats
 
 
-def upper_p(log_estimate: float, std_error: float, margin: float) -> float:
+def _reference(df: float | None) -> Any:
+    """Normal reference, or Student's t where the model gives degrees of freedom (GLS)."""
+    if df is not None and math.isfinite(df):
+        return stats.t(df)
+    return stats.norm
+
+
+def upper_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:
     """One-sided p-value against a rise of ``margin`` or more."""
-    return float(stats.norm.cdf((log_estimate - math.log1p(margin)) / std_error))
+    return float(_reference(df).cdf((log_estimate - math.log1p(margin)) / std_error))
 
 
-def lower_p(log_estimate: float, std_error: float, margin: float) -> float:
+def lower_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:
     """One-sided p-value against a fall of ``margin`` or more."""
-    return float(stats.norm.sf((log_estimate - math.log1p(-margin)) / std_error))
+    return float(_reference(df).sf((log_estimate - math.log1p(-margin)) / std_error))
 
 
-def tost_p(log_estimate: float, std_error: float, margin: float) -> float:
+def tost_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:
     """TOST p-value: small when the ratio is shown to lie within ``[1 - m, 1 + m]``."""
     return max(
-        upper_p(log_estimate, std_error, margin), lower_p(log_estimate, std_error, margin)
+        upper_p(log_estimate, std_error, margin, df),
+        lower_p(log_estimate, std_error, margin, df),
     )
 
 
 def harmful_side_p(
-    log_estimate: float, std_error: float, margin: float, direction: str
+    log_estimate: float,
+    std_error: float,
+    margin: float,
+    direction: str,
+    df: float | None = None,
 ) -> float:
     """Non-inferiority p-value: small when a harmful change of ``margin`` is ruled out.
 
     ``direction`` is the outcome's *beneficial* direction; the harmful side is the other one.
     """
     if direction == "decrease":
-        return upper_p(log_estimate, std_error, margin)
-    return lower_p(log_estimate, std_error, margin)
+        return upper_p(log_estimate, std_error, margin, df)
+    return lower_p(log_estimate, std_error, margin, df)
 
 
 def std_error_from_interval(ci_low: float, ci_high: float, level: float) -> float:
@@ -60,11 +73,13 @@ def equivalence_fields(
     scale: str,
     direction: str,
     margin: float,
+    df: float | None = None,
 ) -> dict[str, float | None]:
     """The equivalence figures stored with each outcome result.
 
-    ``std_error`` is that of log(estimate) for a ratio. Differences have no relative margin,
-    so their tests are ``None`` (a rise cannot be ruled out for them).
+    ``std_error`` is that of log(estimate) for a ratio; ``df`` (the GLS model's
+    Satterthwaite degrees of freedom) makes the tests use Student's t. Differences have no
+    relative margin, so their tests are ``None`` (a rise cannot be ruled out for them).
     """
     fields: dict[str, float | None] = {
         "margin": margin,
@@ -76,6 +91,6 @@ def equivalence_fields(
     if not (std_error > 0 and math.isfinite(std_error)):
         return fields
     b = math.log(estimate)
-    fields["equivalence_p"] = tost_p(b, std_error, margin)
-    fields["harm_ruled_out_p"] = harmful_side_p(b, std_error, margin, direction)
+    fields["equivalence_p"] = tost_p(b, std_error, margin, df)
+    fields["harm_ruled_out_p"] = harmful_side_p(b, std_error, margin, direction, df)
     return fields

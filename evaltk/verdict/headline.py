@@ -11,8 +11,10 @@ from evaltk.results.schema import OutcomeResult
 def lower_first(label: str) -> str:
     """'Section 136 detentions' stays; 'Conveyances to A&E' -> 'conveyances to A&E'."""
     first = label.split(" ", 1)[0]
-    return label if first[1:2].isupper() or first[:1].isdigit() or first in _PROPER else (
-        label[:1].lower() + label[1:]
+    return (
+        label
+        if first[1:2].isupper() or first[:1].isdigit() or first in _PROPER
+        else (label[:1].lower() + label[1:])
     )
 
 

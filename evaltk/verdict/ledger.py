@@ -9,7 +9,8 @@ were busy for A&E too, so the outcomes' errors are correlated and a sum of indep
 intervals would be wrong. The correlation between two outcomes' counterfactual totals is
 estimated from their models' month-level estimating functions, stacked as in seemingly
 unrelated estimating equations: for outcome ``i`` with bread ``B_i = (sum_t w_it x_it x_it')^-1``,
-score ``s_it = x_it (y_it - mu_it) / v_it`` and gradient ``g_i`` of its post-period
+score ``s_it = x_it (y_it - mu_it) / v_it`` (for the GLS model, least-squares scores of
+the whitened months) and gradient ``g_i`` of its post-period
 counterfactual total, the influence of month ``t`` is ``u_it = s_it' B_i g_i`` and
 
     corr(i, j) = sum_t u_it u_jt / sqrt(sum_t u_it^2 * sum_t u_jt^2).
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaltk.analysis.estimate import OutcomeFit
+from evaltk.estimators.its.effects import z_value
 from evaltk.protocol.spec import Protocol
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
@@ -42,6 +44,7 @@ class _Line:
     sd: float
     hours_per_unit: float  # hours per event, or 1/60 for minutes
     pounds_per_unit: float
+    df: float | None  # t degrees of freedom of the model's intervals (GLS), None for normal
 
 
 def month_influence(fit: OutcomeFit) -> pd.Series:
@@ -57,6 +60,9 @@ def month_influence(fit: OutcomeFit) -> pd.Series:
     post = design.post_sum
     x_cf = design.exog_counterfactual.to_numpy()[post]
     eta_cf = x_cf @ params + (design.offset[post] if design.offset is not None else 0.0)
+    error_cov = fit.result.error_covariance
+    if error_cov is not None:
+        return _whitened_month_influence(x, y, eta, x_cf, eta_cf, error_cov, fit, design)
     if fit.family == "gaussian":
         mu, weight, variance = eta, np.ones_like(eta), np.ones_like(eta)
         gradient = x_cf.sum(axis=0)
@@ -69,6 +75,33 @@ def month_influence(fit: OutcomeFit) -> pd.Series:
     bread = np.linalg.pinv((x * weight[:, None]).T @ x)
     scores = x * ((y - mu) / variance)[:, None]
     return pd.Series(scores @ bread @ gradient, index=design.periods[rows])
+
+
+def _whitened_month_influence(
+    x: np.ndarray,
+    y: np.ndarray,
+    eta: np.ndarray,
+    x_cf: np.ndarray,
+    eta_cf: np.ndarray,
+    error_cov: np.ndarray,
+    fit: OutcomeFit,
+    design: Any,
+) -> pd.Series:
+    """Month influence for the GLS model: its estimating function is that of least squares
+    on data whitened by the Cholesky factor ``L`` of the error covariance (``L L' = Sigma``),
+    so the influence of (whitened) month ``t`` is ``e*_t x*_t' (X*' X*)^-1 g``."""
+    assert fit.result is not None
+    chol = np.linalg.cholesky(error_cov)
+    response = y if fit.family == "gaussian" else np.log(y)
+    x_white = np.linalg.solve(chol, x)
+    resid_white = np.linalg.solve(chol, response - eta)
+    if fit.family == "gaussian":
+        gradient = x_cf.sum(axis=0)
+    else:
+        gradient = (np.exp(eta_cf)[:, None] * x_cf).sum(axis=0)
+    bread = np.linalg.pinv(x_white.T @ x_white)
+    influence = (x_white * resid_white[:, None]) @ bread @ gradient
+    return pd.Series(influence, index=design.periods[design.in_fit])
 
 
 def correlation(fits: Sequence[OutcomeFit]) -> np.ndarray:
@@ -87,7 +120,8 @@ def _line(fit: OutcomeFit, level: float) -> _Line | None:
     if cost is None or result is None or fit.cumulative_unit == "not additive":
         return None
     cumulative = result.cumulative
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    df = result.effect.df
+    z = z_value(level, df)  # the quantile the model built its interval with
     sd = (cumulative.averted_ci_high - cumulative.averted_ci_low) / (2 * z)
     if fit.cumulative_unit == "minutes":
         hours_per_unit = 1 / 60
@@ -95,7 +129,7 @@ def _line(fit: OutcomeFit, level: float) -> _Line | None:
     else:
         hours_per_unit = cost.hours_per_event or 0.0
         pounds = cost.amount_gbp if cost.per == "event" else cost.amount_gbp * hours_per_unit
-    return _Line(fit, float(cumulative.averted), float(sd), hours_per_unit, pounds)
+    return _Line(fit, float(cumulative.averted), float(sd), hours_per_unit, pounds, df)
 
 
 def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
@@ -114,7 +148,16 @@ def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | Non
     sd = np.array([line.sd for line in lines])
     mean = np.array([line.averted for line in lines])
     rng = np.random.default_rng(protocol.seed)
-    draws = rng.multivariate_normal(mean, corr * np.outer(sd, sd), size=DRAWS, method="eigh")
+    draws = rng.multivariate_normal(
+        np.zeros(len(lines)), corr * np.outer(sd, sd), size=DRAWS, method="eigh"
+    )
+    finite_df = [line.df for line in lines if line.df is not None and np.isfinite(line.df)]
+    if finite_df:
+        # GLS models test with Student's t: draw from the multivariate t with the smallest
+        # of their degrees of freedom (conservative for the others).
+        df = min(finite_df)
+        draws = draws / np.sqrt(rng.chisquare(df, size=DRAWS) / df)[:, None]
+    draws = draws + mean
     hours = draws * np.array([line.hours_per_unit for line in lines])
     pounds = draws * np.array([line.pounds_per_unit for line in lines])
     in_net = np.array([line.fit.outcome.cost.in_net for line in lines])  # type: ignore[union-attr]
@@ -154,9 +197,7 @@ def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | Non
         hours_added_elsewhere=_interval(
             -hours[:, others].sum(axis=1), -point_hours[others].sum(), level
         ),
-        cost_per_averted_detention=_cost_per_averted(
-            lines, draws, pounds, in_net, protocol, level
-        ),
+        cost_per_averted_detention=_cost_per_averted(lines, draws, pounds, in_net, protocol, level),
         correlation={
             lines[i].fit.outcome.id: {
                 lines[j].fit.outcome.id: round(float(corr[i, j]), 6) for j in range(len(lines))
@@ -164,8 +205,10 @@ def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | Non
             for i in range(len(lines))
         },
         method="Changes over the post period from each outcome's model; net totals from "
-        f"{DRAWS:,} joint normal draws whose correlation comes from the stacked month-level "
-        "estimating functions of the outcome models (not a sum of independent intervals).",
+        f"{DRAWS:,} joint normal draws (multivariate t with the smallest Satterthwaite degrees "
+        "of freedom where GLS models are used) whose correlation comes from the stacked "
+        "month-level estimating functions of the outcome models (not a sum of independent "
+        "intervals).",
     )
 
 

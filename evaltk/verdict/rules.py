@@ -75,12 +75,8 @@ def evaluate(results: Sequence[OutcomeResult], decision: Decision) -> Evidence:
     }
     named: dict[str, list[OutcomeResult]] = {"primary": [primary] if primary else []}
     for outcome_class in ("displacement", "referral"):
-        watched = [
-            r for r in results if r.role == "secondary" and r.outcome_class == outcome_class
-        ]
-        risen = [
-            r for r in watched if r.estimate is not None and _harmful(r) and _p(r) < alpha
-        ]
+        watched = [r for r in results if r.role == "secondary" and r.outcome_class == outcome_class]
+        risen = [r for r in watched if r.estimate is not None and _harmful(r) and _p(r) < alpha]
         ruled_out_p = adjust([r.harm_ruled_out_p for r in watched], decision.multiplicity)
         open_ = [r for r, p in zip(watched, ruled_out_p, strict=True) if p is None or p >= alpha]
         holds[f"{outcome_class}_rises"] = bool(risen)
@@ -96,15 +92,22 @@ def _sentence(rule: Rule, evidence: Evidence) -> str:
     elsewhere = evidence.named["displacement_rises"] + evidence.named["referral_rises"]
     still_open = evidence.named["displacement_open"] + evidence.named["referral_open"]
     writers: dict[str, Callable[[], str]] = {
-        "Resolves": lambda: f"{name} fell, and the data rule out demand moving to the other "
-        "services measured.",
-        "Displaces": lambda: f"{name} fell, but demand moved elsewhere: "
-        f"{_names(evidence.named['displacement_rises'])} rose.",
-        "Refers on": lambda: f"{name} fell, but more people were referred on: "
-        f"{_names(evidence.named['referral_rises'])} rose.",
+        "Resolves": lambda: (
+            f"{name} fell, and the data rule out demand moving to the other services measured."
+        ),
+        "Displaces": lambda: (
+            f"{name} fell, but demand moved elsewhere: "
+            f"{_names(evidence.named['displacement_rises'])} rose."
+        ),
+        "Refers on": lambda: (
+            f"{name} fell, but more people were referred on: "
+            f"{_names(evidence.named['referral_rises'])} rose."
+        ),
         "Worsens": lambda: f"{name} moved in the wrong direction after the scheme began.",
-        "No detectable change": lambda: f"{name} did not change by an important amount "
-        "either way (shown by an equivalence test).",
+        "No detectable change": lambda: (
+            f"{name} did not change by an important amount "
+            "either way (shown by an equivalence test)."
+        ),
     }
     if rule.verdict in writers:
         return writers[rule.verdict]()

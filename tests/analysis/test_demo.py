@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import subprocess
@@ -28,7 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_demo_builds_a_book_with_headline_and_figure(demo: tuple[Path, str]) -> None:
     tmp_path, stdout = demo
-    assert "[4/4] Building the book" in stdout
+    assert "[5/5] Building the book" in stdout
     index = tmp_path / "book" / "_build" / "html" / "index.html"
     assert index.is_file()
     result = AnalysisResult.model_validate_json(
@@ -76,3 +77,136 @@ def test_demo_also_runs_the_staggered_example(demo: tuple[Path, str]) -> None:
     images = re.findall(r'<img[^>]+src="([^"]+)"', (page / "index.html").read_text("utf-8"))
     assert any(src.endswith("s136_rate-heatmap.png") for src in images)
     assert all((page / src).resolve().is_file() for src in images)
+
+
+def test_demo_runs_the_right_care_right_person_example(demo: tuple[Path, str]) -> None:
+    """The third example: comparative ITS of Nottinghamshire against the two forces that never
+    start, registered, on the same simulated data. The simulator's truth for Nottinghamshire:
+    police minutes waiting at hospital x 0.7, A&E conveyances x 1.2, ambulance conveyances,
+    missing-person reports and incidents x 1 (evaltk/simulate/config.py)."""
+    tmp_path, stdout = demo
+    assert "[4/5] Running analyses/example-right-care-right-person" in stdout
+    folder = tmp_path / "analyses" / "example-right-care-right-person"
+    result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
+    assert result.registration.status == "registered"
+    assert result.design == "cits"
+    assert result.starts == {"E23000019": "2016-04-01", "E23000020": None, "E23000022": None}
+    assert not (folder / "data").exists()
+    # The scheme released police time and moved demand to A&E: "Displaces".
+    assert result.verdict.label == "Displaces"
+    wait, ae = result.outcome("police_hospital_minutes"), result.outcome("ae_conveyance_rate")
+    assert wait.ci_low is not None and wait.ci_high is not None and wait.ci_high < 1.0
+    assert wait.ci_low < 0.7 < wait.ci_high
+    assert ae.ci_low is not None and ae.ci_high is not None and ae.ci_low > 1.0
+    assert ae.ci_low < 1.2 < ae.ci_high
+    for no_effect in ("ambulance_conveyance_rate", "missing_person_rate", "incident_rate"):
+        outcome = result.outcome(no_effect)
+        assert outcome.p_adjusted is not None and outcome.p_adjusted > 0.05, no_effect
+
+
+# The order of every analysis's chapter (issue 7), as its second-level headings.
+CHAPTER_SECTIONS = [
+    "For commissioners: where the demand went",
+    "Strength of evidence",
+    "Registration and amendments",
+    "Results, outcome by outcome",
+    "Diagnostics",
+    "Data accounting",
+    "Reproducibility",
+]
+EXAMPLES = {
+    "example-street-triage": "its",
+    "example-control-room-staggered": "staggered_did",
+    "example-right-care-right-person": "cits",
+}
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    """Second-level heading -> the text under it, in page order; '' for the text before."""
+    parts = re.split(r"^## (.+)$", markdown, flags=re.MULTILINE)
+    return {"": parts[0], **dict(zip(parts[1::2], parts[2::2], strict=True))}
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_each_chapter_has_the_sections_in_order(demo: tuple[Path, str], name: str) -> None:
+    tmp_path, _ = demo
+    folder = tmp_path / "analyses" / name
+    result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
+    assert result.design == EXAMPLES[name]
+    markdown = (tmp_path / "book" / "analyses" / name / "index.md").read_text(encoding="utf-8")
+    sections = _sections(markdown)
+    assert list(sections)[1:] == CHAPTER_SECTIONS
+    # (1) The verdict opens the page, before any section; the ledger (or, without unit costs,
+    # where the demand went outcome by outcome) follows it.
+    assert f":::{{admonition}} Verdict: {result.verdict.label}" in sections[""]
+    ledger = sections["For commissioners: where the demand went"]
+    if result.ledger is not None:
+        assert "```{figure} figures/ledger.png" in ledger
+    else:
+        primary = result.primary[0]
+        assert f"- **{primary.label}** (primary): " in ledger
+    # (2) The Maryland level with its reason, and the five EMMIE headings in their order.
+    evidence = sections["Strength of evidence"]
+    assert result.evidence is not None
+    assert f"**Maryland Scientific Methods Scale level {result.evidence.sms_level} of 5.**" in (
+        evidence
+    )
+    headings = re.findall(
+        r"^\| (Effect|Mechanism|Moderators|Implementation|Economic cost) \|",
+        evidence,
+        flags=re.MULTILINE,
+    )
+    assert headings == ["Effect", "Mechanism", "Moderators", "Implementation", "Economic cost"]
+    # (3) The registration, (4) every outcome with its figure, (5) diagnostics.
+    assert "**Registered.**" in sections["Registration and amendments"]
+    results = sections["Results, outcome by outcome"]
+    for outcome in result.outcomes:
+        assert f"\n### {outcome.label}\n" in results
+    assert results.count("```{figure} figures/") >= len(result.outcomes)
+    diagnostics = sections["Diagnostics"]
+    if result.design == "its":
+        assert "| Ljung–Box p" in diagnostics
+    else:
+        assert f"**Pre-trend test, {result.primary[0].label}:**" in diagnostics
+    # (6) Rows in = used + excluded.
+    assert "every row is accounted for" in sections["Data accounting"]
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_reproducibility_lists_the_real_hashes_of_the_data(
+    demo: tuple[Path, str], name: str
+) -> None:
+    tmp_path, _ = demo
+    markdown = (tmp_path / "book" / "analyses" / name / "index.md").read_text(encoding="utf-8")
+    section = _sections(markdown)["Reproducibility"]
+    assert f"```console\n$ evaltk run analyses/{name}\n```" in section
+    assert re.search(r"^\| statsmodels \| \d+\.\d+", section, flags=re.MULTILINE)
+    listed = dict(
+        re.findall(r"^\| `([^`]+)` \| [^|]+ \| `([0-9a-f]{64})` \|$", section, flags=re.MULTILINE)
+    )
+    data = tmp_path / "analyses" / "example-street-triage" / "data"
+    prefix = "data/" if name == "example-street-triage" else "../example-street-triage/data/"
+    assert set(listed) == {f"{prefix}episodes.parquet", f"{prefix}population.csv"}
+    for path, digest in listed.items():
+        actual = hashlib.sha256((tmp_path / "analyses" / name / path).read_bytes()).hexdigest()
+        assert digest == actual, path
+    assert (
+        listed[f"{prefix}episodes.parquet"]
+        == hashlib.sha256((data / "episodes.parquet").read_bytes()).hexdigest()
+    )
+
+
+def test_demo_never_replaces_data_it_did_not_simulate(tmp_path: Path) -> None:
+    """A second demo replaces its own simulated data; a folder without evaltk's truth.json is
+    someone's data, and the demo stops with one line before touching it."""
+    data = tmp_path / "analyses" / "example-street-triage" / "data"
+    data.mkdir(parents=True)
+    (data / "episodes.csv").write_text("mine\n")
+    done = subprocess.run(
+        [str(EVALTK), "demo", "--workdir", str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "data already exists and is not empty" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["episodes.csv"]
+    assert (data / "episodes.csv").read_text() == "mine\n"

@@ -183,7 +183,7 @@ def test_book_chapter_shows_event_study_and_inference(analyses: Path, tmp_path: 
     loaded = [a for a in load_analyses(analyses) if a.name in ("staggered", "did")]
     write_pages(loaded, book)
     page = (book / "analyses" / "staggered" / "index.md").read_text(encoding="utf-8")
-    assert "## How the comparison was made" in page
+    assert "### How the comparison was made" in page
     assert "**Inference used:** randomisation inference" in page
     assert "**Pre-trend test, Section 136 detentions per 100,000 residents:**" in page
     assert "```{figure} figures/s136_rate.png" in page

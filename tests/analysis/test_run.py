@@ -36,7 +36,12 @@ def test_run_writes_every_result_file(analysis_dir: Path) -> None:
     series = pd.read_csv(folder / "series.csv")
     assert set(series["outcome"]) == {o.outcome for o in written.outcomes}
     assert written.verdict.label in {
-        "Resolves", "Displaces", "Refers on", "No detectable change", "Inconclusive", "Worsens"
+        "Resolves",
+        "Displaces",
+        "Refers on",
+        "No detectable change",
+        "Inconclusive",
+        "Worsens",
     }
 
 
@@ -76,7 +81,10 @@ def test_unparseable_date_is_one_line_and_keeps_old_results(analysis_dir: Path) 
     assert "episodes.csv" in lines[0]
     assert (analysis_dir / "results" / "results.json").read_bytes() == before
     assert sorted(p.name for p in analysis_dir.iterdir()) == [
-        "analysis.yaml", "data", "registration.json", "results"
+        "analysis.yaml",
+        "data",
+        "registration.json",
+        "results",
     ]
 
 
@@ -101,7 +109,18 @@ def test_results_json_has_the_documented_contract(analysis_dir: Path) -> None:
     run_analysis(analysis_dir)
     data = json.loads((analysis_dir / "results" / "results.json").read_text())
     for entry in data["outcomes"]:
-        for key in ("outcome", "role", "design", "estimator", "estimate", "ci_low", "ci_high",
-                    "p_value", "scale", "n_units", "n_periods"):
+        for key in (
+            "outcome",
+            "role",
+            "design",
+            "estimator",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "scale",
+            "n_units",
+            "n_periods",
+        ):
             assert key in entry
     assert data["verdict"]["label"] and data["registration"]["status"] == "registered"

@@ -1,5 +1,6 @@
-"""Property: with duplicate ids, negative durations, unknown codes, missing timestamps and other
-forces mixed in, rows in = rows used + rows excluded, and DuckDB agrees with the pandas oracle."""
+"""Property: with duplicate ids, negative durations, admissions before their incident, unknown
+codes, missing timestamps and other forces mixed in, rows in = rows used + rows excluded, and
+DuckDB agrees with the pandas oracle."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ rows = st.lists(
             ),
             "officer_minutes": st.sampled_from([None, -5.0, 0.0, 30.0]),
             "referral": st.sampled_from([None, "none", "gp", "CMHT"]),
+            # Some before their incident (an impossible value, excluded), some after, some none.
+            "admission_time": st.sampled_from([None, -41, -1, 2, 31, 150]).map(
+                lambda d: None if d is None else datetime(2016, 1, 1, 12) + timedelta(days=d)
+            ),
         }
     ),
     min_size=1,
@@ -64,6 +69,7 @@ def test_accounting_balances_and_matches_reference(tmp_path, table):
     frame = pd.DataFrame(table)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame["officer_minutes"] = frame["officer_minutes"].astype(float)
+    frame["admission_time"] = pd.to_datetime(frame["admission_time"])
     frame.to_parquet(tmp_path / "e.parquet")
     expected = reference_panel(PROTOCOL, frame).accounting
     try:

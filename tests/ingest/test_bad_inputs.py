@@ -280,7 +280,75 @@ def _cases():
         lambda b, f: _csv(b, f),
         r"identifiers",
     )
+    _admission_and_linkage_cases(add, csv)
     return c
+
+
+def _ambulance(b, f, **changes):
+    """An ambulance extract for linkage cases: one record per conveyed incident, 1 h later."""
+    conveyed = b[b["ambulance_conveyance"]]
+    frame = pd.DataFrame(
+        {
+            "cad": [f"A{i}" for i in range(len(conveyed))],
+            "nhs": conveyed["person_id"].to_numpy(),
+            "time": (conveyed["timestamp"] + pd.Timedelta(hours=1)).dt.strftime("%d/%m/%Y %H:%M"),
+        }
+    )
+    frame.assign(**changes).to_csv(f / "data" / "amb.csv", index=False)
+
+
+def _admission_and_linkage_cases(add, csv):
+    add(
+        "csv-admission-before-incident-many",
+        csv,
+        lambda b, f: _csv(b.assign(admission_time=b["timestamp"] - pd.Timedelta(days=1)), f),
+        r"admission before incident",
+    )
+    add(
+        "csv-admission-time-garbage",
+        csv,
+        lambda b, f: _csv(b.assign(admission_time="soon"), f),
+        r"row \d+.*'admission_time'",
+    )
+    amb = {"path": "data/amb.csv", "person": "nhs", "time": "time", "window_hours": [0, 6]}
+    linked = {**csv, "linkage": {"agencies": {"ambulance": amb}}}
+    add(
+        "linked-agency-file-missing",
+        linked,
+        lambda b, f: _csv(b, f),
+        r"ambulance extract not found.*data.linkage.agencies.ambulance.path",
+    )
+    add(
+        "linked-agency-column-missing",
+        {**csv, "linkage": {"agencies": {"ambulance": {**amb, "person": "NHS_No"}}}},
+        lambda b, f: (_csv(b, f), _ambulance(b, f)),
+        r"amb\.csv: no column 'NHS_No' \(data.linkage.agencies.ambulance.person\)",
+    )
+    add(
+        "linked-agency-time-garbage",
+        linked,
+        lambda b, f: (_csv(b, f), _ambulance(b, f, time="yesterday")),
+        r"amb\.csv: row 1: column 'time' \(data.linkage.agencies.ambulance.time\)",
+    )
+    add(
+        "linked-no-key",
+        linked,
+        lambda b, f: (_csv(b, f), _ambulance(b, f)),
+        r"data.linkage links extracts by person: no linkage key",
+        key=False,
+    )
+    add(
+        "linked-window-reversed",
+        {**csv, "linkage": {"agencies": {"ambulance": {**amb, "window_hours": [6, 0]}}}},
+        lambda b, f: (_csv(b, f), _ambulance(b, f)),
+        r"'from' must be below 'to'",
+    )
+    add(
+        "linked-flag-also-mapped",
+        {**linked, "columns": {"linked_ambulance": "amb_flag"}},
+        lambda b, f: (_csv(b, f), _ambulance(b, f)),
+        r"maps linked_ambulance, which data.linkage derives",
+    )
 
 
 @pytest.mark.parametrize(("data", "write", "pattern", "key", "args"), _cases())
@@ -339,8 +407,24 @@ def test_bad_input_is_one_clear_line(
             "episode id missing",
             None,
         ),
+        (
+            lambda b: b.assign(
+                admission_time=(b["timestamp"] + pd.Timedelta(hours=30)).where(
+                    b.index % 100 != 6, b["timestamp"] - pd.Timedelta(hours=2)
+                )
+            ),
+            "admission before incident",
+            None,
+        ),
     ],
-    ids=["negative-minutes", "duplicate-ids", "unmapped-code", "no-timestamp", "no-episode-id"],
+    ids=[
+        "negative-minutes",
+        "duplicate-ids",
+        "unmapped-code",
+        "no-timestamp",
+        "no-episode-id",
+        "admission-before-incident",
+    ],
 )
 def test_a_few_bad_rows_are_documented_exclusions(tmp_path, simulated, base, change, reason, n):
     folder = analysis(tmp_path / "a", simulated, {**CANON, "path": "data/e.csv"})

@@ -35,6 +35,7 @@ def test_reasons_are_counted_by_priority(tmp_path):
         "episode id missing": 0,
         "duplicate episode id": 0,
         "negative duration": 0,
+        "admission before incident": 0,
         "code not allowed": 0,
     }
     assert list(account.to_dict()) == ["source", "rows_in", "rows_used", "excluded"]
@@ -132,3 +133,34 @@ def test_duplicate_id_found_beside_a_missing_id(tmp_path) -> None:  # type: igno
     account = compute_panel(PROTOCOL, tmp_path).accounting
     assert account.excluded["duplicate episode id"] == 2
     assert account.excluded == reference_panel(PROTOCOL, frame).accounting.excluded
+
+
+def test_admission_before_incident_is_excluded_when_the_file_has_the_time(tmp_path):
+    table = episodes(
+        {"timestamp": "2016-01-05 10:00", "admission_time": "2016-01-06 09:00"},  # used
+        {"timestamp": "2016-01-05 10:00", "admission_time": "2016-01-05 09:59"},  # before
+        {"timestamp": "2016-02-05 10:00", "admission_time": None},  # not admitted: used
+        {"timestamp": "2016-02-05 10:00", "admission_time": "2015-02-05 10:00"},  # typo year
+        {"timestamp": "2016-03-05 10:00", "admission_time": "2016-03-05 10:00"},  # same minute
+        {"timestamp": "2016-03-05", "officer_minutes": -1.0, "admission_time": "2016-01-01"},
+    )
+    table["admission_time"] = pd.to_datetime(table["admission_time"], format="ISO8601")
+    write(tmp_path, table)
+    minutes = [{"id": "m", "measure": {"aggregate": "mean", "field": "officer_minutes"}}]
+    account = compute_panel(protocol(minutes), tmp_path).accounting
+    assert account.excluded["admission before incident"] == 2
+    assert account.excluded["negative duration"] == 1  # the earlier rule wins
+    assert account.rows_used == 3
+    # The same file under another column name, mapped in data.columns.
+    write(tmp_path, table.rename(columns={"admission_time": "AdmittedAt"}))
+    mapped = protocol(minutes, data={"columns": {"admission_time": "AdmittedAt"}})
+    assert compute_panel(mapped, tmp_path).accounting.excluded == account.excluded
+
+
+def test_admission_time_mapped_but_missing_is_an_error(tmp_path):
+    from evaltk.errors import DataError
+
+    write(tmp_path, episodes({"timestamp": "2016-01-05"}))
+    mapped = protocol(COUNT, data={"columns": {"admission_time": "AdmittedAt"}})
+    with pytest.raises(DataError, match="column 'AdmittedAt' for canonical field 'admission_time'"):
+        compute_panel(mapped, tmp_path)

@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from evaltk.power import ITSPowerSettings, its_settings, power_analysis
+from evaltk.power.errors import PowerError
 from evaltk.power.report import PowerCell, minimum_detectable
 from evaltk.protocol import load_protocol
 
@@ -168,3 +169,14 @@ def test_cli_writes_table_figure_and_json(tmp_path: Path) -> None:
     ]
     assert report["settings"]["baseline"] == 60 and report["settings"]["replicates"] == 40
     assert (out / "power.png").read_bytes()[:4] == b"\x89PNG" and (out / "power.csv").is_file()
+
+
+def test_gls_model_is_refused_rather_than_simulated_as_the_glm(tmp_path: Path) -> None:
+    example = ROOT / "analyses" / "example-street-triage"
+    text = (example / "analysis.yaml").read_text(encoding="utf-8")
+    text = text.replace("../../protocols/", f"{ROOT / 'protocols'}/")
+    text += "design:\n  kind: its\n  its:\n    model: gls\n    ar1: false\n"
+    (tmp_path / "analysis.yaml").write_text(text, encoding="utf-8")
+    refusal = r"design\.its\.model is 'gls', and evaltk power simulates"
+    with pytest.raises(PowerError, match=refusal):
+        its_settings(load_protocol(tmp_path))

@@ -17,7 +17,7 @@ def test_defaults_are_the_demo_story() -> None:
     assert config.effects == {
         "s136": 0.7,
         "ae_conveyance": 1.2,
-        "hospital_wait_minutes": 1.3,
+        "hospital_wait_minutes": 0.7,
         "referral": 1.25,
     }
     assert (

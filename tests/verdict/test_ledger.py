@@ -8,36 +8,43 @@ import pytest
 from evaltk.analysis.estimate import fit_all
 from evaltk.protocol.spec import Protocol
 from evaltk.simulate import simulate_series
+from evaltk.validation import calibration
 from evaltk.verdict.ledger import build_ledger, correlation
-
-from . import calibration
 
 COSTS = {
     "s136": {"amount_gbp": 600, "per": "event", "agency": "mental_health", "source": "test"},
     "ae_conveyances": {
-        "amount_gbp": 250, "per": "event", "agency": "emergency_department", "source": "test"
+        "amount_gbp": 250,
+        "per": "event",
+        "agency": "emergency_department",
+        "source": "test",
     },
     "ambulance_conveyances": {
-        "amount_gbp": 300, "per": "event", "hours_per_event": 1.5, "agency": "ambulance",
+        "amount_gbp": 300,
+        "per": "event",
+        "hours_per_event": 1.5,
+        "agency": "ambulance",
         "source": "test",
     },
     "hospital_wait_minutes": {"amount_gbp": 45, "per": "hour", "agency": "police", "source": "t"},
 }
 
 
-def costed_protocol(cost_per_month: float | None = None) -> Protocol:
-    document = calibration.protocol().model_dump(by_alias=True)
+def costed_protocol(cost_per_month: float | None = None, model: str = "gls") -> Protocol:
+    document = calibration.protocol(model).model_dump(by_alias=True)
     for outcome in document["outcomes"]:
         outcome["cost"] = COSTS.get(outcome["id"])
     document["intervention"]["cost_gbp_per_month"] = cost_per_month
     return Protocol.model_validate(document)
 
 
-@pytest.fixture(scope="module")
-def fits():  # type: ignore[no-untyped-def]
+# Both ITS models: the GLM's month influences are its scores, the GLS model's those of the
+# whitened months (evaltk.verdict.ledger.month_influence).
+@pytest.fixture(scope="module", params=["gls", "glm"])
+def fits(request):  # type: ignore[no-untyped-def]
     effects = {"s136": 0.7, "ae_conveyance": 1.25, "hospital_wait_minutes": 1.25}
     series = simulate_series(calibration.config(effects, seed=3)).sort_values("period")
-    return fit_all(calibration.panel(series), costed_protocol())
+    return fit_all(calibration.panel(series), costed_protocol(model=request.param))
 
 
 def test_lines_convert_events_and_minutes_to_hours_and_pounds(fits) -> None:  # type: ignore[no-untyped-def]

@@ -37,6 +37,9 @@ class Effect:
         differences, log of the sum ratio for the relative effect of a count model).
     level : float
         Confidence level of the interval.
+    df : float or None
+        Degrees of freedom of the t reference of the interval and p-value; ``None`` for the
+        normal reference (the GLM), a number for the GLS model's Satterthwaite t tests.
     """
 
     term: str
@@ -47,6 +50,7 @@ class Effect:
     scale: str
     std_error: float
     level: float
+    df: float | None = None
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -103,8 +107,11 @@ class CumulativeEffect:
         return {k: json_float(v) for k, v in asdict(self).items()}
 
 
-def z_value(level: float) -> float:
-    """Two-sided normal quantile for a ``level`` interval (1.959964 for 0.95)."""
+def z_value(level: float, df: float | None = None) -> float:
+    """Two-sided quantile for a ``level`` interval: normal (1.959964 for 0.95), or Student's t
+    with ``df`` degrees of freedom when given."""
+    if df is not None and np.isfinite(df):
+        return float(stats.t.ppf(0.5 + level / 2.0, df))
     return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
@@ -115,19 +122,26 @@ def coefficient_effect(
     level: float,
     scale: Scale,
     multiplier: float = 1.0,
+    df: float | None = None,
 ) -> Effect:
     """Effect of ``multiplier * coef``: ``exp`` of it on the ratio scale, itself otherwise."""
-    z = z_value(level)
+    z = z_value(level, df)
     b, s = multiplier * coef, abs(multiplier) * se
     low, high = b - z * s, b + z * s
-    p = p_value(b, s)
+    p = p_value(b, s, df)
     if scale == "ratio":
         b, low, high = np.exp(b), np.exp(low), np.exp(high)
-    return Effect(term, float(b), float(low), float(high), p, scale, float(s), level)
+    return Effect(term, float(b), float(low), float(high), p, scale, float(s), level, df)
 
 
 def linear_predictor_band(
-    x: np.ndarray, params: np.ndarray, cov: np.ndarray, offset: np.ndarray, level: float, log: bool
+    x: np.ndarray,
+    params: np.ndarray,
+    cov: np.ndarray,
+    offset: np.ndarray,
+    level: float,
+    log: bool,
+    df: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and pointwise interval from the linear predictor ``x @ params + offset``.
 
@@ -135,7 +149,7 @@ def linear_predictor_band(
     """
     eta = x @ params + offset
     se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
-    z = z_value(level)
+    z = z_value(level, df)
     low, high = eta - z * se, eta + z * se
     if log:
         return np.exp(eta), np.exp(low), np.exp(high)
@@ -151,6 +165,7 @@ def cumulative_effect(
     observed: np.ndarray,
     level: float,
     log: bool,
+    df: float | None = None,
 ) -> CumulativeEffect:
     """Sums over the rows given (the post months after washout) with delta-method intervals.
 
@@ -164,7 +179,7 @@ def cumulative_effect(
     """
     fitted, grad_f = _sum_and_gradient(x, params, offset, log)
     counter, grad_c = _sum_and_gradient(x_cf, params, offset, log)
-    z = z_value(level)
+    z = z_value(level, df)
     se_c = _quad_se(grad_c, cov)
     diff_grad = grad_c - grad_f
     se_d = _quad_se(diff_grad, cov)
@@ -182,7 +197,7 @@ def cumulative_effect(
         averted_model=averted_model,
         averted_model_ci_low=averted_model - z * se_d,
         averted_model_ci_high=averted_model + z * se_d,
-        averted_model_p_value=p_value(averted_model, se_d),
+        averted_model_p_value=p_value(averted_model, se_d, df),
         level=level,
     )
 
@@ -195,6 +210,7 @@ def relative_effect(
     offset: np.ndarray,
     level: float,
     log: bool,
+    df: float | None = None,
 ) -> Effect:
     """``S_f / S_c - 1`` over the rows given, with a delta-method interval.
 
@@ -207,7 +223,7 @@ def relative_effect(
     """
     fitted, grad_f = _sum_and_gradient(x, params, offset, log)
     counter, grad_c = _sum_and_gradient(x_cf, params, offset, log)
-    z = z_value(level)
+    z = z_value(level, df)
     nan = float("nan")
     if log:
         theta = np.log(fitted) - np.log(counter)
@@ -218,13 +234,14 @@ def relative_effect(
             float(np.expm1(theta)),
             float(np.expm1(low)),
             float(np.expm1(high)),
-            p_value(theta, se),
+            p_value(theta, se, df),
             "relative",
             se,
             level,
+            df,
         )
     if counter <= 0:
-        return Effect("relative_effect", nan, nan, nan, nan, "relative", nan, level)
+        return Effect("relative_effect", nan, nan, nan, nan, "relative", nan, level, df)
     ratio = fitted / counter
     se = _quad_se(grad_f / counter - fitted * grad_c / counter**2, cov)
     return Effect(
@@ -232,10 +249,11 @@ def relative_effect(
         ratio - 1.0,
         ratio - 1.0 - z * se,
         ratio - 1.0 + z * se,
-        p_value(ratio - 1.0, se),
+        p_value(ratio - 1.0, se, df),
         "relative",
         se,
         level,
+        df,
     )
 
 
@@ -253,10 +271,13 @@ def _quad_se(grad: np.ndarray, cov: np.ndarray) -> float:
     return float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
 
 
-def p_value(estimate: float, se: float) -> float:
-    """Two-sided normal Wald p-value; NaN when ``se`` is not positive."""
+def p_value(estimate: float, se: float, df: float | None = None) -> float:
+    """Two-sided Wald p-value (normal, or Student's t with ``df``); NaN when ``se`` is not
+    positive."""
     if not se > 0:
         return float("nan")
+    if df is not None and np.isfinite(df):
+        return float(2.0 * stats.t.sf(abs(estimate) / se, df))
     return float(2.0 * stats.norm.sf(abs(estimate) / se))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,7 @@ from evaltk.estimators.its.covariance import (
     lag1_autocorrelation,
 )
 from evaltk.estimators.its.design import ITSDesign, build_design
+from evaltk.estimators.its.gls import fit_gls_ar1
 from evaltk.estimators.its.options import ITSSpec, default_hac_lags
 from evaltk.estimators.its.results import ITSResult
 
@@ -141,83 +143,78 @@ class ITSModel:
         """
         spec, d = self._spec, self._design
         rows = d.in_fit
-        exog = d.exog.loc[rows]
-        y = d.y[rows]
         offset_all = d.offset if d.offset is not None else np.zeros(len(d.y))
-        offset = offset_all[rows]
         names = list(d.exog.columns)
-        cov_type, cov_kwds = "nonrobust", None
-        hac_lags = None
-        if spec.hac:
-            hac_lags = spec.hac_lags if spec.hac_lags is not None else default_hac_lags(len(y))
-            cov_type, cov_kwds = "HAC", {"maxlags": hac_lags, "use_correction": True}
-
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fitted_model = _fit(spec, y, exog, offset, cov_type, cov_kwds)
-        k = len(names)
-        params = np.asarray(fitted_model.params)[:k]
-        cov = np.asarray(fitted_model.cov_params())[:k, :k]
-        bse = np.asarray(fitted_model.bse)[:k]
-        pvalues = np.asarray(fitted_model.pvalues)[:k]
-
-        log = spec.family != "gaussian"
-        x_all = d.exog.to_numpy()
-        fitted_all = x_all @ params + offset_all
-        if log:
-            fitted_all = np.exp(fitted_all)
-        alpha = float(fitted_model.params[-1]) if spec.family == "negative_binomial" else None
-        pearson = _pearson_residuals(spec, y, fitted_all[rows], alpha)
-        n_fit, df_resid = len(y), len(y) - k - (1 if alpha is not None else 0)
-        dispersion = float(np.sum(pearson**2) / df_resid)
-
-        rho_hat = rho = None
-        if spec.ar1:
-            cov_type = "AR1"
-            time = exog["time"].to_numpy()
-            rho_hat = lag1_autocorrelation(pearson, time)
-            rho = bias_corrected_rho(rho_hat, n_fit)
-            phi = dispersion if spec.family in ("quasi_poisson", "gaussian") else 1.0
-            cov = ar1_covariance(
-                exog.to_numpy(), _working_weights(spec, fitted_all[rows], alpha), time, phi, rho
+            est = (
+                _gls_estimates(spec, d, offset_all)
+                if spec.model == "gls"
+                else (_glm_estimates(spec, d, offset_all))
             )
-            bse = np.sqrt(np.diag(cov))
-            pvalues = np.array([fx.p_value(b, se) for b, se in zip(params, bse, strict=True)])
+        params, cov, bse = est.params, est.cov, np.sqrt(np.diag(est.cov))
         if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
             raise EstimationError(
                 "ITS fit produced non-finite coefficients or covariance; the series may be too "
                 "short or too sparse for this model (try fewer seasonal terms or no slope change)."
             )
+        log = spec.family != "gaussian"
+        # Predictions: the mean of the series (for gls on the log scale, with the lognormal
+        # correction for the extra variation, which est.prediction_offset carries).
+        pred_offset = offset_all + est.prediction_offset
+        x_all = d.exog.to_numpy()
+        fitted_all = x_all @ params + pred_offset
+        if log:
+            fitted_all = np.exp(fitted_all)
+        df = est.df
 
         x_cf = d.exog_counterfactual.to_numpy()
         cf, cf_low, cf_high = fx.linear_predictor_band(
-            x_cf, params, cov, offset_all, spec.level, log
+            x_cf, params, cov, pred_offset, spec.level, log, df
         )
-
         s = d.post_sum
         cumulative = fx.cumulative_effect(
-            x_all[s], x_cf[s], params, cov, offset_all[s], d.y[s], spec.level, log
+            x_all[s], x_cf[s], params, cov, pred_offset[s], d.y[s], spec.level, log, df
         )
         relative = fx.relative_effect(
-            x_all[s], x_cf[s], params, cov, offset_all[s], spec.level, log
+            x_all[s], x_cf[s], params, cov, pred_offset[s], spec.level, log, df
         )
         ix = {name: i for i, name in enumerate(names)}
         level_effect = fx.coefficient_effect(
-            "level_change", params[ix["level"]], bse[ix["level"]], spec.level, spec.scale
+            "level_change",
+            params[ix["level"]],
+            bse[ix["level"]],
+            spec.level,
+            spec.scale,
+            df=df,
         )
         slope_effect = None
         if spec.slope_change:
             slope_effect = fx.coefficient_effect(
-                "slope_change", params[ix["slope"]], bse[ix["slope"]], spec.level, spec.scale
+                "slope_change",
+                params[ix["slope"]],
+                bse[ix["slope"]],
+                spec.level,
+                spec.scale,
+                df=df,
             )
         trend = fx.coefficient_effect(
-            "trend_per_year", params[ix["time"]], bse[ix["time"]], spec.level, spec.scale, 12.0
+            "trend_per_year",
+            params[ix["time"]],
+            bse[ix["time"]],
+            spec.level,
+            spec.scale,
+            12.0,
+            df=df,
         )
+        pvalues = np.array([fx.p_value(b, se, df) for b, se in zip(params, bse, strict=True)])
 
+        pearson = est.pearson
+        n_fit = int(rows.sum())
         lb_lags = max(1, min(MAX_LJUNG_BOX_LAGS, n_fit // 4))
         lb = acorr_ljungbox(pearson, lags=[lb_lags], return_df=True)
         diagnostics: dict[str, Any] = {
-            "dispersion": dispersion,
+            "dispersion": est.dispersion,
             "ljung_box_stat": float(lb["lb_stat"].iloc[0]),
             "ljung_box_p": float(lb["lb_pvalue"].iloc[0]),
             "ljung_box_lags": lb_lags,
@@ -227,15 +224,16 @@ class ITSModel:
             "n_pre": d.n_pre,
             "n_post": d.n_post,
             "n_washout": d.n_washout,
-            "df_resid": df_resid,
-            "aic": None if spec.family == "quasi_poisson" else float(fitted_model.aic),
-            "alpha": alpha,
-            "cov_type": cov_type,
-            "hac_lags": hac_lags,
-            "ar1_rho": rho,
-            "ar1_rho_hat": rho_hat,
+            "df_resid": est.df_resid,
+            "aic": est.aic,
+            "alpha": est.alpha,
+            "cov_type": est.cov_type,
+            "hac_lags": est.hac_lags,
+            "ar1_rho": est.rho,
+            "ar1_rho_hat": est.rho_hat,
             "converged": True,
             "warnings": sorted({str(w.message) for w in caught}),
+            **est.extra,
         }
 
         index = pd.Index(names, name="parameter")
@@ -259,14 +257,136 @@ class ITSModel:
             trend_per_year=trend,
             cumulative=cumulative,
             relative_effect=relative,
-            dispersion=dispersion,
+            dispersion=est.dispersion,
             _params=pd.Series(params, index=index, name="params"),
             _bse=pd.Series(bse, index=index, name="std_error"),
             _pvalues=pd.Series(pvalues, index=index, name="p_value"),
             _cov=pd.DataFrame(cov, index=index, columns=index),
             _frame=frame,
             _diagnostics=MappingProxyType(diagnostics),
+            _error_cov=est.error_cov,
         )
+
+
+@dataclass(frozen=True)
+class _Estimates:
+    """What one way of fitting gives the shared effect derivation in :meth:`ITSModel.fit`."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    pearson: np.ndarray
+    dispersion: float
+    df_resid: int
+    cov_type: str
+    df: float | None = None  # t reference for tests and intervals (None: normal)
+    prediction_offset: float = 0.0
+    aic: float | None = None
+    alpha: float | None = None
+    hac_lags: int | None = None
+    rho: float | None = None
+    rho_hat: float | None = None
+    error_cov: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _glm_estimates(spec: ITSSpec, d: ITSDesign, offset_all: np.ndarray) -> _Estimates:
+    """The segmented GLM (statsmodels) and its model-based, HAC or AR(1) covariance."""
+    rows = d.in_fit
+    exog = d.exog.loc[rows]
+    y = d.y[rows]
+    offset = offset_all[rows]
+    k = exog.shape[1]
+    cov_type, cov_kwds = "nonrobust", None
+    hac_lags = None
+    if spec.hac:
+        hac_lags = spec.hac_lags if spec.hac_lags is not None else default_hac_lags(len(y))
+        cov_type, cov_kwds = "HAC", {"maxlags": hac_lags, "use_correction": True}
+    fitted_model = _fit(spec, y, exog, offset, cov_type, cov_kwds)
+    params = np.asarray(fitted_model.params)[:k]
+    cov = np.asarray(fitted_model.cov_params())[:k, :k]
+    eta = exog.to_numpy() @ params + offset
+    mu = np.exp(eta) if spec.family != "gaussian" else eta
+    alpha = float(fitted_model.params[-1]) if spec.family == "negative_binomial" else None
+    pearson = _pearson_residuals(spec, y, mu, alpha)
+    df_resid = len(y) - k - (1 if alpha is not None else 0)
+    dispersion = float(np.sum(pearson**2) / df_resid)
+    rho_hat = rho = None
+    if spec.ar1:
+        cov_type = "AR1"
+        time = exog["time"].to_numpy()
+        rho_hat = lag1_autocorrelation(pearson, time)
+        rho = bias_corrected_rho(rho_hat, len(y))
+        phi = dispersion if spec.family in ("quasi_poisson", "gaussian") else 1.0
+        cov = ar1_covariance(exog.to_numpy(), _working_weights(spec, mu, alpha), time, phi, rho)
+    return _Estimates(
+        params=params,
+        cov=cov,
+        pearson=pearson,
+        dispersion=dispersion,
+        df_resid=df_resid,
+        cov_type=cov_type,
+        aic=None if spec.family == "quasi_poisson" else float(fitted_model.aic),
+        alpha=alpha,
+        hac_lags=hac_lags,
+        rho=rho,
+        rho_hat=rho_hat,
+    )
+
+
+def _gls_estimates(spec: ITSSpec, d: ITSDesign, offset_all: np.ndarray) -> _Estimates:
+    """GLS of the log rate with Poisson + white + AR(1) errors by REML (see :mod:`.gls`)."""
+    rows = d.in_fit
+    exog = d.exog.loc[rows]
+    x = exog.to_numpy()
+    y = d.y[rows]
+    offset = offset_all[rows]
+    k = x.shape[1]
+    if spec.family == "gaussian":
+        z, known = y, np.zeros(len(y))
+        mu = x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        pearson = y - mu
+        dispersion = float(pearson @ pearson / (len(y) - k))
+    else:
+        zero = ~(y > 0)
+        if zero.any():
+            months = ", ".join(str(p.date())[:7] for p in d.periods[rows][zero][:5])
+            raise EstimationError(
+                f"ITS model 'gls' takes the log of each month's count, and {int(zero.sum())} "
+                f"fitted month(s) have none ({months}); use model 'glm' (with ar1) for a "
+                "sparse series."
+            )
+        # The Poisson GLM with the same design gives the known sampling variance 1/mu of
+        # each log count, and the Pearson dispersion reported as a diagnostic.
+        poisson = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
+        mu = np.asarray(poisson.mu)
+        z, known = np.log(y) - offset, 1.0 / mu
+        pearson = (y - mu) / np.sqrt(mu)
+        dispersion = float(pearson @ pearson / (len(y) - k))
+    time = exog["time"].to_numpy().astype(float)
+    fit = fit_gls_ar1(z, x, time, known)
+    contrast = np.zeros(k)
+    contrast[list(exog.columns).index("level")] = 1.0
+    df = fit.contrast_df(contrast)
+    extra_variance = fit.s2_white + fit.s2_ar
+    return _Estimates(
+        params=fit.params,
+        cov=fit.cov,
+        pearson=pearson,
+        dispersion=dispersion,
+        df_resid=len(y) - k - 3,
+        cov_type="GLS-AR1-REML",
+        df=df,
+        # E[exp(e)] = exp(var / 2) for the extra (non-sampling) variation of the log rate.
+        prediction_offset=0.0 if spec.family == "gaussian" else extra_variance / 2.0,
+        rho=fit.rho,
+        error_cov=fit.error_cov,
+        extra={
+            "gls_df": df,
+            "gls_s2_white": fit.s2_white,
+            "gls_s2_ar": fit.s2_ar,
+            "gls_reml_loglik": fit.reml_loglik,
+        },
+    )
 
 
 def _fit(

@@ -10,10 +10,12 @@ from typing import Literal, get_args
 from evaltk.errors import EstimationError
 
 Family = Literal["poisson", "quasi_poisson", "negative_binomial", "gaussian"]
+Model = Literal["glm", "gls"]
 Seasonality = Literal["none", "fourier", "month"]
 Scale = Literal["ratio", "difference"]
 
 FAMILIES: tuple[str, ...] = get_args(Family)
+MODELS: tuple[str, ...] = get_args(Model)
 SEASONALITIES: tuple[str, ...] = get_args(Seasonality)
 COUNT_FAMILIES: frozenset[str] = frozenset({"poisson", "quasi_poisson", "negative_binomial"})
 
@@ -84,6 +86,14 @@ class ITSSpec:
         ``negative_binomial``. Meant for series where persistent month-to-month noise
         dominates the count noise (large counts), where the model-based and HAC intervals
         under-cover. Cannot be combined with ``hac``.
+    model : {"glm", "gls"}
+        ``glm`` (default) fits the segmented GLM of ``family`` with the covariance chosen by
+        ``hac``/``ar1``. ``gls`` fits the log rate (the series itself for ``gaussian``) by
+        generalised least squares with errors made of the Poisson sampling variance, white
+        extra variation and an AR(1) process, variance parameters by REML, Satterthwaite
+        covariance and t tests (see :mod:`evaltk.estimators.its.gls`). Meant for long series
+        of large counts, where slow month-to-month variation dominates; every fitted month
+        needs a count above zero. Cannot be combined with ``hac`` or ``ar1``.
     washout_months : int
         Months from the intervention month on that are left out of the fit and of the
         post-period sums (implementation period). 0 keeps them all.
@@ -103,6 +113,7 @@ class ITSSpec:
     hac: bool = False
     hac_lags: int | None = None
     ar1: bool = False
+    model: Model = "glm"
     washout_months: int = 0
     level: float = 0.95
 
@@ -126,6 +137,14 @@ class ITSSpec:
                 raise EstimationError(
                     f"ITS {name} must be true or false, got {getattr(self, name)!r}."
                 )
+        if self.model not in MODELS:
+            raise EstimationError(
+                f"ITS model {self.model!r} is not supported; use one of {', '.join(MODELS)}."
+            )
+        if self.model == "gls" and (self.hac or self.ar1):
+            raise EstimationError(
+                "ITS model 'gls' models the autocorrelation itself; drop hac and ar1 with it."
+            )
         if self.hac and self.ar1:
             raise EstimationError(
                 "ITS hac and ar1 are both set; they are alternative covariances, choose one."

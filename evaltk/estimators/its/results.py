@@ -64,6 +64,8 @@ class ITSResult:
     _cov: pd.DataFrame = field(repr=False)
     _frame: pd.DataFrame = field(repr=False)
     _diagnostics: Mapping[str, Any] = field(repr=False)
+    #: Error covariance of the fitted months (model 'gls' only), for the ledger's correlations.
+    _error_cov: np.ndarray | None = field(default=None, repr=False)
 
     # -- labelled pandas views ---------------------------------------------------------------
     @property
@@ -95,6 +97,11 @@ class ITSResult:
         return self._frame.copy()
 
     @property
+    def error_covariance(self) -> np.ndarray | None:
+        """Error covariance of the fitted months for model ``gls`` (a copy); None for a GLM."""
+        return None if self._error_cov is None else self._error_cov.copy()
+
+    @property
     def diagnostics(self) -> dict[str, Any]:
         """Dispersion, Ljung-Box, Durbin-Watson, month counts, AIC, covariance used.
 
@@ -116,7 +123,8 @@ class ITSResult:
         return int(self._diagnostics["n_post"])
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        """Normal-quantile intervals for ``params`` on the link scale.
+        """Normal-quantile intervals for ``params`` on the link scale (Student's t with the
+        Satterthwaite degrees of freedom for model ``gls``).
 
         Parameters
         ----------
@@ -131,7 +139,7 @@ class ITSResult:
         level = self.spec.level if level is None else level
         if not 0 < level < 1:
             raise ValueError(f"level must be strictly between 0 and 1, got {level!r}.")
-        z = z_value(level)
+        z = z_value(level, self.effect.df)
         return pd.DataFrame(
             {"lower": self._params - z * self._bse, "upper": self._params + z * self._bse}
         )
@@ -179,10 +187,13 @@ class ITSResult:
         pct = f"{self.spec.level:.0%}"
         cov = self._covariance_text()
         head = [
-            "Interrupted time series (segmented GLM)",
+            "Interrupted time series (segmented "
+            + ("regression by GLS" if self.spec.model == "gls" else "GLM")
+            + ")",
             f"  family: {self.spec.family}   seasonality: {self._seasonality_text()}   "
             f"slope change: {'yes' if self.spec.slope_change else 'no'}",
-            f"  covariance: {cov}   intervals: {pct}, normal quantile",
+            f"  covariance: {cov}   intervals: {pct}, "
+            + ("t quantile" if self.effect.df is not None else "normal quantile"),
             f"  intervention: {self.start:%Y-%m} (inclusive)   months before: {d['n_pre']}   "
             f"after: {d['n_post']}   washout: {d['n_washout']}",
             "",
@@ -322,6 +333,11 @@ class ITSResult:
             return f"{d['cov_type']} (maxlags={d['hac_lags']})"
         if self.spec.ar1:
             return f"AR(1) working correlation (rho={d['ar1_rho']:.3f})"
+        if self.spec.model == "gls":
+            return (
+                f"GLS, AR(1) + white errors by REML (rho={d['ar1_rho']:.3f}), "
+                f"Satterthwaite t({d['gls_df']:.1f})"
+            )
         return str(d["cov_type"])
 
     def _seasonality_text(self) -> str:

@@ -1,31 +1,16 @@
-"""Datasets for the simulation studies, all from the project simulator (evaltk.simulate)."""
+"""Datasets for the simulation studies, all from the project simulator (evaltk.simulate).
+
+The null datasets live in :mod:`evaltk.validation.dgp`, shared with
+``bench/validation_checks.py`` and the book's validation chapter.
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from evaltk.simulate import ALL_FORCES, SimulationConfig, simulate_series
+from evaltk.validation.dgp import REGION, TWELVE, null_panel, permuted_region
 
-#: Five East Midlands forces over 2014-2023: three adopt (2015-10, 2016-04, 2017-01), two never.
-REGION = SimulationConfig.preset("region", effects={})
-#: Twelve forces of the national preset over 2014-2023; per seed, 4 never adopt and 8 adopt in a
-#: month drawn from the middle half of the decade.
-TWELVE = SimulationConfig.preset("national", forces=ALL_FORCES[:12], effects={})
-
-
-def null_panel(config: SimulationConfig, seed: int) -> pd.DataFrame:
-    """Force × month counts with no effect of triage (every effect ratio 1)."""
-    return simulate_series(config.model_copy(update={"seed": seed}))
-
-
-def permuted_region(seed: int) -> pd.DataFrame:
-    """The region with its start dates (2 never) assigned to forces at random, no effect."""
-    rng = np.random.default_rng(10_000 + seed)
-    dates = ["2015-10", "2016-04", "2017-01", None, None]
-    forces = list(REGION.forces)
-    starts = dict(zip(forces, [dates[i] for i in rng.permutation(5)], strict=True))
-    return simulate_series(REGION.model_copy(update={"seed": seed, "starts": starts}))
+__all__ = ["REGION", "TWELVE", "null_panel", "permuted_region", "with_pretrend"]
 
 
 def with_pretrend(frame: pd.DataFrame, per_year: float) -> pd.DataFrame:

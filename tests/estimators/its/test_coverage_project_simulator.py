@@ -6,42 +6,23 @@ same generative model as the episode rows: seasonality, trend, AR(1) month-to-mo
 overdispersion). The model is the shipped template's: quasi-Poisson, two Fourier pairs, level
 change, population offset, model-based errors.
 
-Bound: coverage in [0.90, 0.99]. With 200 replicates the Monte Carlo standard error of a 95 %
+The study is :func:`evaltk.validation.simulation.its_simulator_coverage`, which the book's
+validation chapter also reports (``bench/validation_checks.py``). Bound: coverage in
+[0.90, 0.99]. With 200 replicates the Monte Carlo standard error of a 95 %
 coverage is about 0.015, so a correct interval falls below 0.90 with probability < 0.1 %.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from evaltk.validation.simulation import its_simulator_coverage
 
-from evaltk.estimators.its import ITSModel, ITSSpec
-from evaltk.simulate import SimulationConfig, simulate_series
-
-NOTTS = "E23000019"
 REPLICATES = 200
 
 
-def _fit_s136(config: SimulationConfig, seed: int, spec: ITSSpec) -> tuple[float, float]:
-    months = simulate_series(config.model_copy(update={"seed": seed})).sort_values("period")
-    series = pd.DataFrame(
-        {
-            "period": months["period"].to_numpy(),
-            "y": months["s136"].to_numpy(dtype=float),
-            "exposure": months["population"].to_numpy(dtype=float),
-        }
-    )
-    effect = ITSModel(series, start=pd.Timestamp("2016-04-01"), spec=spec).fit().effect
-    return effect.ci_low, effect.ci_high
-
-
 def test_its_interval_covers_the_simulated_truth() -> None:
-    config = SimulationConfig.preset("demo", forces=(NOTTS,), starts={NOTTS: "2016-04"})
-    truth = config.effects["s136"]
-    assert truth == 0.7
-    spec = ITSSpec(family="quasi_poisson", seasonality="fourier", harmonics=2)
-    intervals = np.array([_fit_s136(config, seed, spec) for seed in range(REPLICATES)])
-    covered = (intervals[:, 0] <= truth) & (truth <= intervals[:, 1])
-    coverage = covered.mean()
+    result = its_simulator_coverage(REPLICATES)
+    assert result.figures["truth"] == 0.7
+    coverage = result.figures["coverage"]
     print(f"ITS 95% interval coverage of the true s136 rate ratio: {coverage:.3f}")
     assert 0.90 <= coverage <= 0.99
+    assert result.all_met

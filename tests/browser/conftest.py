@@ -1,0 +1,38 @@
+"""One strict build of the hand-made book (tests/publish/conftest.py) and one headless Chromium,
+shared by the browser tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from publish.conftest import BOOK_SOURCES, HANDWRITTEN, make_result, write_analysis
+
+from evaltk.publish import build_book
+
+from .chromium import CANDIDATES, PACKAGES_HINT, Chromium, headless_chromium
+from .programs import require_program
+
+
+@pytest.fixture(scope="session")
+def built_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``_build/html`` of the book of the example analysis (two outcomes, two figures)."""
+    root = tmp_path_factory.mktemp("browser-book")
+    analyses = root / "analyses"
+    write_analysis(analyses / "example-street-triage", make_result())
+    book = root / "book"
+    book.mkdir()
+    for name in HANDWRITTEN:
+        shutil.copyfile(BOOK_SOURCES / name, book / name)
+    return build_book(analyses, book, strict=True).parent
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """A running headless Chromium; tests list it first, so a missing browser skips (or, in
+    CI, fails) before the book is built."""
+    executable = require_program(CANDIDATES, PACKAGES_HINT)
+    with headless_chromium(executable) as browser:
+        yield browser

@@ -1,0 +1,272 @@
+"""The validation chapter, the methods page's calibration fragment and the protocol reference.
+
+The chapter's reference figures must be the values the reference computation returns (the
+rows the reference tests assert on), parsed back from the generated page; without the
+reference folder the page must say so and show no number.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evaltk.errors import PublishError
+from evaltk.protocol.schema import protocol_schema
+from evaltk.publish import build_book
+from evaltk.publish.load import load_analyses
+from evaltk.publish.pages import write_pages
+from evaltk.publish.protocol_reference import render_protocol_reference, schema_fields
+from evaltk.publish.validation import CALIBRATION_FRAGMENT, ours, reference_comparisons
+from evaltk.validation import ENV_VAR, ReferenceMissing, reference_dir
+from evaltk.validation.record import load_record
+
+from .conftest import BOOK_SOURCES, HANDWRITTEN, make_result, write_analysis
+
+RECORDS = BOOK_SOURCES / "validation"
+CONFUSION = {
+    "title": "Verdict calibration (test placeholder)",
+    "command": "python make_it.py --seeds 100",
+    "generated": "2026-01-31T12:00:00Z",
+    "evaltk_version": "0.1.0",
+    "description": "Four scenarios, 100 seeds each.",
+    "tables": [
+        {
+            "caption": "Confusion matrix: share of datasets by true scenario and verdict",
+            "columns": ["true scenario", "Resolves", "Displaces", "Inconclusive"],
+            "rows": [
+                ["resolves", 0.93, 0.01, 0.06],
+                ["displaces", 0.02, 0.917, 0.063],
+            ],
+        }
+    ],
+    "requirements": [
+        {
+            "claim": "Displaces declared Resolves",
+            "value": 0.02,
+            "bound": "at most 0.05",
+            "met": True,
+        },
+        {
+            "claim": "Verdict matches truth, resolves",
+            "value": 0.93,
+            "bound": "at least 0.9",
+            "met": True,
+        },
+    ],
+}
+
+
+def _reference_present() -> bool:
+    return (reference_dir() / "sicily.csv").is_file()
+
+
+needs_reference = pytest.mark.skipif(
+    not _reference_present(), reason=f"reference data absent ({reference_dir()})"
+)
+
+
+def _unescape(cell: str) -> str:
+    return re.sub(r"\\(.)", r"\1", cell.strip())
+
+
+def _comparison_rows(page: str) -> list[list[str]]:
+    """Every row of the page's six-column comparison tables, cells unescaped."""
+    section = page.split("## Published results reproduced")[1].split("## Simulation checks")[0]
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("| ") or line.startswith("| Figure |"):
+            continue
+        cells = [_unescape(c) for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        assert len(cells) == 6, line
+        rows.append(cells)
+    return rows
+
+
+def _book(root: Path, *, records: bool = True) -> tuple[Path, Path]:
+    analyses = root / "analyses"
+    write_analysis(analyses / "example-street-triage", make_result())
+    book = root / "book"
+    book.mkdir()
+    for name in HANDWRITTEN:
+        shutil.copyfile(BOOK_SOURCES / name, book / name)
+    if records:
+        shutil.copytree(RECORDS, book / "validation")
+        (book / "validation" / "verdict_calibration.json").write_text(json.dumps(CONFUSION))
+    return analyses, book
+
+
+# -- reference comparisons -------------------------------------------------------------------
+@needs_reference
+def test_chapter_figures_equal_the_reference_computation(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    write_pages(load_analyses(analyses), book)
+    rows = _comparison_rows((book / "validation.md").read_text(encoding="utf-8"))
+    bernal, mpdta = reference_comparisons()
+    expected = bernal + mpdta
+    assert len(rows) == len(expected) == 19 + 248
+    for cells, c in zip(rows, expected, strict=True):
+        quantity, evaltk, published, difference, tolerance, within = cells
+        assert quantity == c.quantity
+        assert evaltk == ours(c.evaltk, c.decimals)
+        # The printed figure is the computed one, to the digits printed.
+        digits = c.decimals + 3 if c.decimals is not None else 10
+        assert c.evaltk is not None
+        assert float(evaltk) == pytest.approx(c.evaltk, rel=10.0 ** (1 - digits), abs=10.0**-digits)
+        assert float(published) == pytest.approx(c.reference, rel=1e-9, abs=1e-12)
+        assert float(difference) == pytest.approx(c.difference, rel=1e-2, abs=1e-20)
+        assert float(tolerance) == pytest.approx(c.tolerance, rel=1e-1)
+        assert within == "yes"
+    # Spot checks against the published figures themselves.
+    assert rows[0][:3] == ["rate ratio of the ban", "0.894377", "0.894"]
+    wald = next(r for r in rows if r[0] == "Wald statistic W")
+    assert wald[2] == "7.791" and wald[1].startswith("7.791")
+    page = (book / "validation.md").read_text(encoding="utf-8")
+    assert "**19 of 19 figures are within tolerance.**" in page
+    assert "**248 of 248 figures are within tolerance.**" in page
+
+
+def test_missing_reference_is_said_plainly_with_no_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-reference"
+    empty.mkdir()
+    monkeypatch.setenv(ENV_VAR, str(empty))
+    analyses, book = _book(tmp_path, records=False)
+    write_pages(load_analyses(analyses), book)
+    page = (book / "validation.md").read_text(encoding="utf-8")
+    section = page.split("## Published results reproduced")[1].split("## Simulation checks")[0]
+    assert "**Not shown in this build: the reference data were not found.**" in section
+    assert str(empty / "sicily.csv") in html.unescape(section.replace("\\", ""))
+    assert ENV_VAR.replace("_", "\\_") in section or ENV_VAR in section
+    assert "| Figure |" not in section
+    assert not re.search(r"\d\.\d", section), "a number appeared without the reference data"
+    assert "No simulation-check records were found" in page
+
+
+@needs_reference
+def test_reference_folder_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "ref"
+    shutil.copytree(reference_dir(), copy)
+    monkeypatch.setenv(ENV_VAR, str(copy))
+    assert reference_dir() == copy.resolve()
+    (copy / "mpdta_r_did_aggte.csv").unlink()
+    with pytest.raises(ReferenceMissing, match=r"mpdta_r_did_aggte\.csv"):
+        reference_comparisons()
+
+
+# -- simulation records ------------------------------------------------------------------------
+def test_committed_records_are_valid_and_met() -> None:
+    names = sorted(p.stem for p in RECORDS.glob("*.json"))
+    assert {"its_coverage", "staggered_coverage", "few_forces_size"} <= set(names)
+    for name in ("its_coverage", "staggered_coverage", "few_forces_size"):
+        record = load_record(RECORDS / f"{name}.json")
+        assert record.all_met, name
+        assert record.command.endswith(f"bench/validation_checks.py --check {name}")
+
+
+def test_records_render_tables_requirements_and_command(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    write_pages(load_analyses(analyses), book)
+    page = (book / "validation.md").read_text(encoding="utf-8")
+    sims = page.split("## Simulation checks")[1]
+    record = load_record(RECORDS / "few_forces_size.json")
+    assert f"### {record.title}" in sims
+    five = record.tables[0].rows[1]  # cluster-robust CR1 with five forces
+    assert f"| 5 forces | cluster-robust CR1 | 500 | {five[3]:g} |" in sims
+    assert (
+        "regenerate with `OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/validation_checks.py"
+        in sims
+    )
+    assert "### Verdict calibration (test placeholder)" in sims
+    assert "| resolves | 0.93 | 0.01 | 0.06 |" in sims
+
+
+def test_a_malformed_record_names_file_and_field(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    bad = dict(CONFUSION, requirements=[{"claim": "x", "value": "high", "bound": "b", "met": True}])
+    (book / "validation" / "verdict_calibration.json").write_text(json.dumps(bad))
+    with pytest.raises(PublishError) as caught:
+        write_pages(load_analyses(analyses), book)
+    message = str(caught.value)
+    assert "verdict_calibration.json: field requirements.0.value:" in message
+    assert "\n" not in message
+
+
+def test_a_hand_written_validation_page_is_not_overwritten(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    (book / "validation.md").write_text("# My own notes\n")
+    with pytest.raises(PublishError, match=r"validation\.md: exists and was not generated"):
+        write_pages(load_analyses(analyses), book)
+    assert (book / "validation.md").read_text() == "# My own notes\n"
+
+
+# -- methods fragment --------------------------------------------------------------------------
+def test_methods_fragment_shows_the_confusion_matrix(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    write_pages(load_analyses(analyses), book)
+    fragment = (book / CALIBRATION_FRAGMENT).read_text(encoding="utf-8")
+    assert "**Confusion matrix: share of datasets by true scenario and verdict**" in fragment
+    assert "| true scenario | Resolves | Displaces | Inconclusive |" in fragment
+    assert "| displaces | 0.02 | 0.917 | 0.063 |" in fragment
+    assert "| Displaces declared Resolves | 0.02 | at most 0.05 | yes |" in fragment
+    assert "```{include} _fragments/verdict-calibration.md" in (book / "methods.md").read_text()
+
+
+def test_methods_fragment_without_calibration_says_so(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path, records=False)
+    write_pages(load_analyses(analyses), book)
+    fragment = (book / CALIBRATION_FRAGMENT).read_text(encoding="utf-8")
+    assert "**The verdict calibration has not been run**" in fragment
+    assert "| " not in fragment
+
+
+# -- protocol reference ------------------------------------------------------------------------
+def test_protocol_reference_lists_every_schema_field() -> None:
+    page = render_protocol_reference()
+    listed: set[tuple[str, str]] = set()
+    block = ""
+    for line in page.splitlines():
+        heading = re.match(r"^## (?:The (\w+) block|(Top level))$", line)
+        if heading:
+            block = heading[1] or heading[2]
+        field = re.match(r"^\| `(\w+)` \|", line)
+        if field:
+            listed.add((block, field[1]))
+    assert listed == schema_fields(protocol_schema())
+    assert len(listed) > 60
+    # Type, default, allowed values and description of one field, as the schema says.
+    assert (
+        '| `multiplicity` | `string` | `"holm"` | one of `"holm"`, `"benjamini_hochberg"`, '
+        '`"none"` |' in page
+    )
+    assert "| `threshold` | `integer` | `5` | ≥ 1 | Suppress observed counts from 1 to " in page
+
+
+# -- the strict build ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    analyses, book = _book(tmp_path_factory.mktemp("validation-build"))
+    return build_book(analyses, book, strict=True)
+
+
+def _text(page: Path) -> str:
+    return html.unescape(re.sub(r"\s+", " ", page.read_text(encoding="utf-8")))
+
+
+def test_strict_build_has_validation_methods_and_protocol_pages(built: Path) -> None:
+    root = built.parent
+    methods = _text(root / "methods.html")
+    assert "Confusion matrix: share of datasets by true scenario and verdict" in methods
+    assert "<td><p>displaces</p></td> <td><p>0.02</p></td> <td><p>0.917</p></td>" in methods
+    validation = _text(root / "validation.html")
+    assert "Difference-in-differences with few forces: false positives at 5 %" in validation
+    if _reference_present():
+        assert "<td><p>rate ratio of the ban</p></td> <td><p>0.894377</p></td>" in validation
+    reference = _text(root / "protocol-reference.html")
+    assert "minimum_important_change" in reference
+    assert 'href="#protocol-decision"' in reference
