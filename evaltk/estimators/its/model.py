@@ -180,33 +180,16 @@ class ITSModel:
             x_all[s], x_cf[s], params, cov, pred_offset[s], spec.level, log, df
         )
         ix = {name: i for i, name in enumerate(names)}
-        level_effect = fx.coefficient_effect(
-            "level_change",
-            params[ix["level"]],
-            bse[ix["level"]],
-            spec.level,
-            spec.scale,
-            df=df,
-        )
-        slope_effect = None
-        if spec.slope_change:
-            slope_effect = fx.coefficient_effect(
-                "slope_change",
-                params[ix["slope"]],
-                bse[ix["slope"]],
-                spec.level,
-                spec.scale,
-                df=df,
+
+        def effect_of(term: str, column: str, multiplier: float = 1.0) -> fx.Effect:
+            i = ix[column]
+            return fx.coefficient_effect(
+                term, params[i], bse[i], spec.level, spec.scale, multiplier, df=df
             )
-        trend = fx.coefficient_effect(
-            "trend_per_year",
-            params[ix["time"]],
-            bse[ix["time"]],
-            spec.level,
-            spec.scale,
-            12.0,
-            df=df,
-        )
+
+        level_effect = effect_of("level_change", "level")
+        slope_effect = effect_of("slope_change", "slope") if spec.slope_change else None
+        trend = effect_of("trend_per_year", "time", 12.0)
         pvalues = np.array([fx.p_value(b, se, df) for b, se in zip(params, bse, strict=True)])
 
         pearson = est.pearson
