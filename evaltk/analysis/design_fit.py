@@ -61,6 +61,8 @@ class DesignFit:
     ci_high: float | None = None
     p_value: float | None = None
     std_error: float | None = None
+    #: Degrees of freedom of a Student t reference (CITS model gls), None for a normal one.
+    df: float | None = None
     n_clusters: int | None = None
     inference: str | None = None
     inference_text: str | None = None

@@ -6,7 +6,9 @@ summed numerator with the summed denominator as exposure (rates, shares, means),
 family the measure's value recomputed from the sums. Washout months are left out of both
 series. The pre-trend test is a placebo: the same model fitted to the months before the start
 alone, with a placebo start halfway through them; a level change there means the comparison
-series did not track the treated one before the scheme.
+series did not track the treated one before the scheme. With ``model: gls`` both the effect and
+the placebo test are the GLS fit of the difference of the two log rates (Satterthwaite t); the
+placebo's statistic is then t squared, still on 1 degree of freedom, with the p-value of t.
 """
 
 from __future__ import annotations
@@ -37,9 +39,16 @@ def estimator_text(protocol: Protocol, family: str) -> str:
     words = family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
     words = words.replace("poisson", "Poisson")
     slope = ", slope change" if options.slope_change else ""
+    model = (
+        "; effect by GLS of the difference of the "
+        + ("series" if family == "gaussian" else "log rates")
+        + ", AR(1) errors"
+        if options.model == "gls"
+        else ""
+    )
     return (
         f"comparative ITS ({words}; treated units summed vs comparison units summed; "
-        f"difference in level change{slope}; {seasonality})"
+        f"difference in level change{slope}; {seasonality}{model})"
     )
 
 
@@ -96,6 +105,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         hac=options.hac,
         hac_lags=options.hac_lags,
         level=protocol.decision.interval_level,
+        model=options.model,
     )
     exposure = "exposure" if "exposure" in data else None
     n_units = len(protocol.units)
@@ -136,6 +146,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         ci_high=number(result.ci_high),
         p_value=number(result.p_value),
         std_error=number(result.std_error),
+        df=result.df,
         n_clusters=result.n_clusters,
         inference=result.inference,
         inference_text=result.inference_text,

@@ -106,7 +106,9 @@ def outcome_result(fit: DesignFit, protocol: Protocol, p_adjusted: float | None)
         )
     return OutcomeResult(
         **common,
-        **equivalence_fields(fit.estimate, fit.std_error, fit.scale, outcome.direction, margin),
+        **equivalence_fields(
+            fit.estimate, fit.std_error, fit.scale, outcome.direction, margin, fit.df
+        ),
         estimate=fit.estimate,
         ci_low=fit.ci_low,
         ci_high=fit.ci_high,

@@ -20,7 +20,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 if TYPE_CHECKING:
     from evaltk.protocol.spec import Protocol
@@ -166,7 +173,8 @@ class CITSOptions(_Frozen):
     The treated units' monthly series (summed) against the comparison units' series (summed):
     a segmented GLM with a series intercept, shared seasonality, and the treated series' own
     trend and level change; the effect is the difference in level change. Inference is
-    model-based or Newey-West (``hac``): two series are too few to cluster.
+    model-based or Newey-West (``hac``) from that GLM, or (``model: gls``) from a GLS fit of
+    the difference of the two log rates with AR(1) errors: two series are too few to cluster.
     """
 
     family: Literal["quasi_poisson", "poisson", "gaussian"] = "quasi_poisson"
@@ -180,12 +188,30 @@ class CITSOptions(_Frozen):
         description="Fit the same model to the pre-period alone with a placebo start halfway "
         "through it: the pre-trend test that the evidence level reads.",
     )
+    model: Literal["glm", "gls"] = Field(
+        default="glm",
+        description="'glm': inference from the joint segmented GLM, errors model-based or as "
+        "hac says. 'gls': the effect from generalised least squares on the difference of the "
+        "two series' log rates with Poisson sampling, white and AR(1) errors, variance "
+        "parameters by REML, Satterthwaite t tests (the GLM's errors over-reject when months "
+        "are correlated); every month of both series needs a count above zero.",
+    )
 
     @model_validator(mode="after")
     def _lags_need_hac(self) -> CITSOptions:
         if self.hac_lags is not None and not self.hac:
             raise ValueError("hac_lags applies only with hac: true")
+        if self.model == "gls" and self.hac:
+            raise ValueError("model 'gls' models the autocorrelation itself; drop hac")
         return self
+
+    @model_serializer(mode="wrap")
+    def _glm_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Added after protocols were first registered: left out at its default (hash unchanged).
+        data = handler(self)
+        if data.get("model") == "glm":
+            del data["model"]
+        return data
 
 
 #: The option blocks each design reads (the others are left out of the canonical form, so an

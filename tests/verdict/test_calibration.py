@@ -2,8 +2,8 @@
 
 Scenarios, settings and seeds are :mod:`evaltk.validation.calibration`'s: the nine Midlands
 forces at full scale summed into one series, 2014-2023, triage from January 2019, six
-outcomes, ITS model 'gls', the protocol's default decision rules. Bounds (from the issue): the verdict
-matches the truth in >= 90 % of each scenario's datasets; Resolves under displacement in
+outcomes, ITS model 'gls', the protocol's default decision rules. Bounds (from the issue): the
+verdict matches the truth in >= 90 % of each scenario's datasets; Resolves under displacement in
 <= 5 %; under no effect, a verdict other than No detectable change or Inconclusive in <= 5 %.
 The book's record of the same study (book/validation/verdict_calibration.json, written by
 ``bench/validation_checks.py --check verdict_calibration``) must show the same matrix.

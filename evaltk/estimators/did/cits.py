@@ -13,6 +13,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaltk.errors import EstimationError
+from evaltk.estimators.did.cits_gls import fit_cits_gls
 from evaltk.estimators.did.options import CITSSpec
 from evaltk.estimators.did.panel import DiDPanel, build_panel, month_clock
 from evaltk.estimators.did.results import DiDResult, tidy_row
@@ -60,6 +61,12 @@ class CITSModel:
     a handful of series there are too few clusters for cluster-robust or wild bootstrap
     inference; the month-to-month information is what identifies the effect, so inference is
     model-based (or HAC), and ``inference`` says which.
+
+    With ``spec.model="gls"`` the joint GLM still gives the fitted curves, but the effect and
+    its inference come from a GLS fit of the difference of the two log rates with Poisson
+    sampling, white and AR(1) errors (REML, Satterthwaite t; :mod:`.cits_gls`), because the
+    GLM's errors over-reject when months are correlated; ``inference`` is then ``"gls"`` and
+    ``df`` the Satterthwaite degrees of freedom of the headline.
     """
 
     def __init__(
@@ -189,6 +196,19 @@ class CITSModel:
                 "CITS fit gave non-finite coefficients; the series may be too "
                 "short or sparse (try fewer seasonal terms)."
             )
+        link = X.to_numpy() @ params.to_numpy() + offset
+        if spec.model == "gls":
+            treated_code = list(p.units).index(self._treated)
+            mu = None if spec.family == "gaussian" else np.asarray(res.mu)
+            gls = fit_cits_gls(p, treated_code, X, mu, spec)
+            # The counterfactual takes the GLS estimate of the treated series' own change
+            # away from the joint GLM's fitted curve.
+            change = np.zeros(p.n_obs)
+            for term, gamma in gls.effect.items():
+                change += X[term].to_numpy() * gamma
+            return self._result(
+                res, lags, gls.rows, "gls", gls.text, link, link - change, gls.df, gls.details
+            )
         z = float(stats.norm.ppf(0.5 + spec.level / 2))
         rows = []
         for term in ("treated_level", "treated_slope") if spec.slope_change else ("treated_level",):
@@ -217,8 +237,6 @@ class CITSModel:
                     se,
                 )
             )
-        table = pd.DataFrame(rows)
-        head = rows[0]
         inference = "hac" if spec.hac else "model"
         if spec.hac:
             text = f"Newey-West (HAC) covariance within each series, {lags} lags"
@@ -227,8 +245,26 @@ class CITSModel:
         else:
             text = f"model-based {spec.family} covariance"
         text += f"; normal-quantile intervals; {p.n_units} series (too few to cluster)."
-        link = X.to_numpy() @ params.to_numpy() + offset
         cf = self.design(effect=False).to_numpy() @ params.to_numpy() + offset
+        return self._result(res, lags, rows, inference, text, link, cf, None, None)
+
+    def _result(
+        self,
+        res: Any,
+        lags: int | None,
+        rows: list[dict[str, Any]],
+        inference: str,
+        text: str,
+        link: np.ndarray,
+        cf: np.ndarray,
+        df: float | None,
+        gls: dict[str, Any] | None,
+    ) -> DiDResult:
+        """The result of either model: ``rows`` the tidy table (headline first), ``link`` and
+        ``cf`` the fitted and counterfactual linear predictors (offset included)."""
+        p, spec = self._panel, self._spec
+        table = pd.DataFrame(rows)
+        head = rows[0]
         inv = (lambda v: v) if spec.family == "gaussian" else np.exp
         treated_rows = p.start[p.unit] == self._start
         plot_data = pd.DataFrame(
@@ -253,11 +289,14 @@ class CITSModel:
                 "slope_change": spec.slope_change,
                 "hac": spec.hac,
                 "hac_lags": lags,
+                "model": spec.model,
             },
             "dispersion": float(res.pearson_chi2 / res.df_resid),
             "measure": p.outcome_name,
-            "params": {str(k): float(v) for k, v in params.items()},
+            "params": {str(k): float(v) for k, v in res.params.items()},
         }
+        if gls is not None:
+            details["gls"] = gls
         return DiDResult(
             design="cits",
             family=spec.family,
@@ -278,4 +317,5 @@ class CITSModel:
             _table=table,
             _details=MappingProxyType(details),
             _plot_data=plot_data,
+            df=df if df is None or math.isfinite(df) else None,
         )

@@ -14,6 +14,7 @@ Weights = Literal["auto", "rademacher", "webb"]
 BootstrapBy = Literal["auto", "unit", "unit_block"]
 Scale = Literal["ratio", "difference"]
 CITSFamily = Literal["quasi_poisson", "poisson", "gaussian"]
+CITSModelKind = Literal["glm", "gls"]
 Seasonality = Literal["none", "fourier", "month"]
 
 FAMILIES: tuple[str, ...] = get_args(Family)
@@ -21,6 +22,7 @@ INFERENCE_METHODS: tuple[str, ...] = get_args(InferenceMethod)
 WEIGHTS: tuple[str, ...] = get_args(Weights)
 BOOTSTRAP_BY: tuple[str, ...] = get_args(BootstrapBy)
 CITS_FAMILIES: tuple[str, ...] = get_args(CITSFamily)
+CITS_MODELS: tuple[str, ...] = get_args(CITSModelKind)
 SEASONALITIES: tuple[str, ...] = get_args(Seasonality)
 
 #: Below this many clusters ``inference="auto"`` uses the wild cluster bootstrap instead of
@@ -203,6 +205,13 @@ class CITSSpec:
         Newey-West covariance per series (statsmodels ``hac-panel``) instead of model-based.
     hac_lags : int or None
         HAC truncation lag (default ``max(1, floor(4 (n/100)^(2/9)))`` of the months).
+    model : {"glm", "gls"}
+        ``glm`` (default): inference from the joint GLM, model-based or HAC. ``gls``: the
+        effect from a GLS fit of the difference of the two log rates with Poisson sampling,
+        white and AR(1) errors by REML and Satterthwaite t tests
+        (:mod:`evaltk.estimators.did.cits_gls`); the model-based and HAC errors of the GLM
+        rejected a true null 15-23 % of the time at 5 % with month-to-month correlation 0.5.
+        Excludes ``hac``.
     level : float
         Confidence level.
     """
@@ -214,9 +223,15 @@ class CITSSpec:
     hac: bool = False
     hac_lags: int | None = None
     level: float = 0.95
+    model: CITSModelKind = "glm"
 
     def __post_init__(self) -> None:
         _one_of("CITS family", self.family, CITS_FAMILIES)
+        _one_of("CITS model", self.model, CITS_MODELS)
+        if self.model == "gls" and self.hac:
+            raise EstimationError(
+                "CITS model 'gls' models the autocorrelation itself; drop hac (or use model 'glm')."
+            )
         _one_of("CITS seasonality", self.seasonality, SEASONALITIES)
         if not is_int(self.harmonics) or not 1 <= self.harmonics <= 5:
             raise EstimationError(f"CITS harmonics must be 1 to 5, got {self.harmonics!r}.")

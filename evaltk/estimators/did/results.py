@@ -43,8 +43,8 @@ class DiDResult:
     scale : str
         ``ratio`` or ``difference``.
     inference : str
-        ``cluster``, ``wild_bootstrap`` or ``randomization`` (DiD models); ``model`` or ``hac``
-        (CITS).
+        ``cluster``, ``wild_bootstrap`` or ``randomization`` (DiD models); ``model``, ``hac``
+        or ``gls`` (CITS).
     inference_text : str
         The same in words, with weights, draws or permutations and the reason it was chosen.
     n_clusters : int
@@ -58,8 +58,12 @@ class DiDResult:
     level : float
         Confidence level.
     std_error : float
-        Cluster-robust (CITS: model-based or HAC) standard error of the coefficient, on the
+        Cluster-robust (CITS: model-based, HAC or GLS) standard error of the coefficient, on the
         link scale, whatever the inference.
+    df : float or None
+        Degrees of freedom of the Student t reference of the headline test and interval (the
+        Satterthwaite df of CITS model ``gls``); None where the reference is normal or the
+        inference is not a t test.
     """
 
     design: str
@@ -81,6 +85,7 @@ class DiDResult:
     _table: pd.DataFrame = field(repr=False)
     _details: Mapping[str, Any] = field(repr=False)
     _plot_data: pd.DataFrame = field(repr=False)
+    df: float | None = None
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -156,6 +161,7 @@ class DiDResult:
             "scale": self.scale,
             "level": self.level,
             "std_error": json_value(self.std_error),
+            "df": json_value(self.df),
             "inference": self.inference,
             "inference_text": self.inference_text,
             "n_clusters": self.n_clusters,
