@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.analysis.design_fit import FIGURE_KINDS, DesignFit, number
+from evaltk.analysis.estimate import finite_or_none
 from evaltk.analysis.estimate_cits import fit_cits
 from evaltk.analysis.estimate_did import fit_did, fit_event_study
 from evaltk.analysis.estimate_staggered import fit_staggered
@@ -115,6 +116,7 @@ def outcome_result(fit: DesignFit, protocol: Protocol, p_adjusted: float | None)
         p_value=fit.p_value,
         p_adjusted=p_adjusted,
         std_error=fit.std_error,
+        df=finite_or_none(fit.df),
         inference=fit.inference,
         inference_text=fit.inference_text,
         n_clusters=fit.n_clusters,

@@ -191,6 +191,7 @@ def _outcome_result(
     return OutcomeResult(
         **common,
         std_error=std_error,
+        df=finite_or_none(effect.df),
         **equivalence_fields(
             finite_or_none(effect.estimate),
             std_error,

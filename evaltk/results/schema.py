@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = "1.4"
+RESULTS_SCHEMA_VERSION = "1.5"
 
 
 class _Frozen(BaseModel):
@@ -100,6 +100,11 @@ class OutcomeResult(_Frozen):
     scale: Literal["ratio", "difference"]
     std_error: float | None = Field(
         default=None, description="Standard error of log(estimate) (ratio) or of the estimate."
+    )
+    df: float | None = Field(
+        default=None,
+        description="Degrees of freedom of the t reference of the interval and tests (GLS "
+        "models, Satterthwaite); null for the normal reference.",
     )
     margin: float | None = Field(
         default=None, description="Equivalence margin, relative (0.10 = a 10 % change)."
