@@ -16,7 +16,7 @@ from typing import Any
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.disclosure import observed
-from evaltk.publish.escape import Markup, code, join, one_line, option
+from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
@@ -29,6 +29,40 @@ _VERDICT_CLASS = {
     "No detectable change": "note",
     "Inconclusive": "note",
 }
+
+
+# A space that a browser or LaTeX may break a table cell at, between a number and its unit
+# ("33 %") or its sign ("< 0.001", escaped as "\< 0.001"): "33" ending one line and "%"
+# starting the next reads as two values.
+_NUMBER_GAP = re.compile(r"(?<=\d) (?=%)|(?<=[<>]) (?=\d)")
+
+
+def cell(text: Any) -> Markup:
+    """``text`` escaped for a table cell, each number kept on one line with its unit.
+
+    The space is replaced after escaping by a no-break space (U+00A0, Latin-1, which pdflatex
+    sets as ``~``); escaping would turn it back into a plain space.
+    """
+    return Markup(_NUMBER_GAP.sub("\u00a0", md(text)))
+
+
+def with_code(text: str) -> Markup:
+    """User text whose `backticked` parts are shown as code, the rest escaped as usual.
+
+    Registration statements are written in a protocol or at the command line, where people
+    mark a command as `evaltk simulate`; escaped whole, the backticks would show.
+    """
+    # Backticks pair from the left, as in CommonMark. A pair holding a pipe (which would end a
+    # table cell) or nothing, and a backtick left without a pair, stay escaped.
+    pieces = one_line(text).split("`")
+    out: list[object] = [pieces[0]]
+    for i in range(1, len(pieces), 2):
+        if i + 1 == len(pieces):
+            out.append("`" + pieces[i])
+            break
+        inner = pieces[i]
+        out += [code(inner) if inner.strip() and "|" not in inner else f"`{inner}`", pieces[i + 1]]
+    return join(*out)
 
 
 def slug(name: str) -> str:
@@ -158,8 +192,9 @@ def _history(result: AnalysisResult) -> list[Markup]:
     items = [
         join(
             Markup("**Registered** "),
-            f"{registration.registered_at} by {registration.registered_by}. Existing data: "
-            f"{statement} Protocol SHA-256 ",
+            f"{registration.registered_at} by {registration.registered_by}. Existing data: ",
+            with_code(statement),
+            " Protocol SHA-256 ",
             code(registration.registered_sha256 or ""),
             ".",
         )
@@ -170,12 +205,17 @@ def _history(result: AnalysisResult) -> list[Markup]:
             for c in amendment.changes
         ]
         access = (
-            f" Existing data: {amendment.data_access.statement}" if amendment.data_access else ""
+            [" Existing data: ", with_code(amendment.data_access.statement)]
+            if amendment.data_access
+            else []
         )
         items.append(
             join(
                 Markup(f"**Amendment {amendment.sequence}** "),
-                f"{amendment.recorded_at} by {amendment.by}. Reason: {amendment.reason}.{access}"
+                f"{amendment.recorded_at} by {amendment.by}. Reason: ",
+                with_code(amendment.reason),
+                ".",
+                *access,
                 " Changed: ",
                 *_interleave(changes),
                 ". Protocol SHA-256 ",
@@ -246,7 +286,7 @@ def _registration_text(analysis: LoadedAnalysis) -> Markup:
             ".",
         )
     if registration.note:
-        text = join(text, " ", registration.note)
+        text = join(text, " ", with_code(registration.note))
     return text
 
 
@@ -367,12 +407,14 @@ def _outcome_context(
         "flag": flag,
         "class": fmt.outcome_class(outcome.outcome_class),
         "good": fmt.good_direction(outcome.direction),
-        "change": fmt.change(outcome) if outcome.estimate is not None else "not estimated",
-        "interval": fmt.interval(outcome),
-        "p": fmt.p_value(outcome.p_value),
-        "p_adjusted": fmt.p_value(outcome.p_adjusted),
-        "averted": fmt.averted(outcome.cumulative),
-        "last_cell": comparison.last_cell(result, outcome),
+        # The class and the good direction share a cell: one column fewer in the outcome table.
+        "class_cell": cell(f"{fmt.outcome_class(outcome.outcome_class)}; {_better(outcome)}"),
+        "change": cell(fmt.change(outcome) if outcome.estimate is not None else "not estimated"),
+        "interval": cell(fmt.interval(outcome)),
+        "p": cell(fmt.p_value(outcome.p_value)),
+        "p_adjusted": cell(fmt.p_value(outcome.p_adjusted)),
+        "averted": cell(fmt.averted(outcome.cumulative)),
+        "last_cell": cell(comparison.last_cell(result, outcome)),
         "sentence": (f"{flag[0].upper()}{flag[1:]}. " if flag else "") + _sentence(outcome, level),
         "details": [*_details(outcome, level), *comparison.outcome_lines(result, outcome)],
         "figure": Markup(figure_target(outcome.outcome, figure)) if figure else None,
@@ -409,12 +451,15 @@ def _sentence(outcome: OutcomeResult, level: float) -> str:
         tests.append("adjusted " + fmt.p_value(outcome.p_adjusted, prose=True))
     span = fmt.interval(outcome)
     inside = "; ".join(([f"{fmt.ci_label(level)} {span}"] if span != fmt.MISSING else []) + tests)
-    better = "Lower" if outcome.direction == "decrease" else "Higher"
     # "Label: change" avoids verb agreement with labels that may be singular or plural.
     return (
         f"{outcome.label}: {words} {versus} without the scheme ({inside}). "
-        f"{better} is better for this outcome."
+        f"{_better(outcome).capitalize()} for this outcome."
     )
+
+
+def _better(outcome: OutcomeResult) -> str:
+    return f"{'lower' if outcome.direction == 'decrease' else 'higher'} is better"
 
 
 def _details(outcome: OutcomeResult, level: float) -> Iterable[str]:

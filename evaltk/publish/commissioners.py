@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup
-
 from evaltk.publish import format as fmt
+from evaltk.publish.chapter import cell
+from evaltk.publish.escape import Markup, join
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.results.schema import Interval
 
 LEDGER_FIGURE = "figures/ledger.png"
+#: How a ledger line that the net total leaves out is marked (it is counted inside another).
+NOT_IN_NET = "not in the net total"
 
 #: EMMIE's five headings in their own order (results.json stores them sorted by key), with
 #: the words shown for each key.
@@ -132,20 +134,26 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "elsewhere": hours(ledger.hours_added_elsewhere, level, saved="added", added="released"),
         "per_detention": per_detention(ledger.cost_per_averted_detention, level),
         "method": ledger.method,
+        # Two tables of at most four columns, so that each fits the text column: what each
+        # line changed and cost, then the unit costs and their sources.
         "lines": [
             {
                 "label": line.label,
+                "label_cell": (
+                    line.label if line.in_net else join(line.label, Markup(f" *({NOT_IN_NET})*"))
+                ),
                 "agency": line.agency.replace("_", " "),
-                "change": (
+                "change": cell(
                     f"{abs(line.averted.estimate or 0):,.0f} {line.unit} "
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
-                "pounds": pounds(line.pounds, level),
+                "pounds": cell(pounds(line.pounds, level)),
                 "cost": f"£{line.unit_cost_gbp:,.0f} per {line.cost_per}",
                 "source": line.source,
-                "in_net": "yes" if line.in_net else "no (counted inside another line)",
+                "in_net": line.in_net,
             }
             for line in ledger.lines
         ],
+        "some_not_in_net": not all(line.in_net for line in ledger.lines),
     }
     return context

@@ -78,14 +78,15 @@ def every_outcome_intro(result: AnalysisResult) -> str:
 
 
 def last_column(result: AnalysisResult) -> tuple[str, Markup]:
-    """The outcome table's last column and the note under it: events averted (ITS) or the
-    pre-trend test's p-value (comparison designs)."""
+    """The outcome table's last column and the note under it: events averted (ITS, in a table
+    of their own after the note) or the pre-trend test's p-value (comparison designs)."""
     if not is_comparison(result):
         return (
             "Averted over the post period",
             Markup(
-                "*Averted* is the counterfactual total minus the observed total over the "
-                "months after the start: positive means fewer than expected."
+                "Over the months after the start, the model's expected total without the "
+                "scheme minus the observed total is the demand *averted*: fewer events than "
+                "expected is demand the scheme averted, more is demand it added."
             ),
         )
     return (

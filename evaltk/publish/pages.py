@@ -30,7 +30,7 @@ import yaml
 
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
-from evaltk.publish.chapter import chapter_context, figure_target, slug
+from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
 from evaltk.publish.commissioners import commissioners_context
 from evaltk.publish.disclosure import (
     protect,
@@ -45,6 +45,7 @@ from evaltk.publish.preregistration import preregistration_context
 from evaltk.publish.protocol_reference import write_protocol_reference
 from evaltk.publish.validation import write_validation_pages
 from evaltk.results.schema import AnalysisResult
+from evaltk.verdict.headline import lower_first
 
 GENERATED_DIR = "analyses"
 MARKER_FILE = ".generated-by-evaltk"
@@ -137,6 +138,18 @@ def primary_text(result: AnalysisResult) -> str:
     return text
 
 
+def evidence_text(result: AnalysisResult) -> str:
+    """The landing table's evidence cell: Maryland level, design and registration together.
+
+    One cell, not three columns: with six columns the table was wider than the text column.
+    """
+    level = (
+        f"Level {result.evidence.sms_level} of 5" if result.evidence is not None else "Not rated"
+    )
+    design = lower_first(fmt.design(result.design))
+    return f"{level}: {design}; {lower_first(fmt.registration(result.registration.status))}"
+
+
 def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
     """The landing page: the question, then a row per analysis linking to its chapter."""
     rows = []
@@ -147,14 +160,8 @@ def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
                 "title": result.title,
                 "link": Markup(f"{chapter.docname}.md"),
                 "verdict": result.verdict.label,
-                "primary": primary_text(result),
-                "design": fmt.design(result.design),
-                "evidence": (
-                    f"level {result.evidence.sms_level} of 5"
-                    if result.evidence is not None
-                    else "not rated"
-                ),
-                "registration": fmt.registration(result.registration.status),
+                "primary": cell(primary_text(result)),
+                "evidence": evidence_text(result),
             }
         )
     pages = [

@@ -14,6 +14,7 @@ from evaltk.power.report import PowerReport
 from evaltk.protocol.spec import Measure, Outcome, Protocol
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
+from evaltk.publish.chapter import with_code
 from evaltk.publish.escape import Markup, code, join
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.registration.log import LogEntry
@@ -274,7 +275,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "protocol_sha256": code(entry.protocol_sha256),
             "entry_sha256": code(entry.entry_sha256),
             "evaltk_version": entry.evaltk_version,
-            "data_access": access.statement if access else "not stated",
+            "data_access": with_code(access.statement) if access else "not stated",
             "question": protocol.question,
             "hypotheses": _hypotheses(protocol),
             "intervention": fmt.intervention(protocol.intervention.kind),
@@ -299,7 +300,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "amendments": [
                 {
                     "title": f"Amendment {e.sequence}, {e.recorded_at}, by {e.by}",
-                    "reason": e.reason,
+                    "reason": with_code(e.reason),
                     "changes": [code(c.text()) for c in e.changes],
                 }
                 for e in log.amendments

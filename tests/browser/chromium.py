@@ -1,5 +1,5 @@
 """Headless Chromium (Debian's ``chromium``) over the DevTools protocol: open a page, wait for it,
-screenshot it and say which images did not load.
+screenshot it and say which images did not load and which tables do not fit the text column.
 
 ``chromium --headless --screenshot`` only writes a picture: it cannot tell a figure that failed
 to load from one that did. Over DevTools the test asks the page itself, after every image has
@@ -48,6 +48,22 @@ _CHECK_IMAGES = """
 """.replace("IMAGE_WAIT_MS", str(IMAGE_WAIT_MS))
 
 
+#: Runs in the page: every table of the article that is wider than the box it sits in. The
+#: book theme wraps each table in a box that scrolls sideways, so such a table is not cut off
+#: for good, but a reader sees no scroll bar and misses the columns past the edge (a number
+#: hidden, a heading cut to "Registrat").
+_WIDE_TABLES = """
+JSON.stringify([...document.querySelectorAll('article table')]
+  .filter(table => table.getBoundingClientRect().width > table.parentElement.clientWidth + 1)
+  .map(table => {
+    const first = table.querySelector('th, td');
+    const name = first ? first.textContent.trim().slice(0, 40) : '(empty)';
+    return `${name}: ${Math.round(table.getBoundingClientRect().width)} px in `
+      + `${table.parentElement.clientWidth} px`;
+  }))
+"""
+
+
 @dataclass
 class PageReport:
     """What a page showed: its images, the broken ones and the requests that failed."""
@@ -58,6 +74,8 @@ class PageReport:
     broken_images: list[str]
     failed_requests: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+    #: Tables wider than their box, each as "first cell: width px in box px".
+    wide_tables: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -170,6 +188,7 @@ class Chromium:
         )
         verdict = json.loads(evaluated["result"]["value"])
         title = self.send("Runtime.evaluate", expression="document.title", returnByValue=True)
+        wide = self.send("Runtime.evaluate", expression=_WIDE_TABLES, returnByValue=True)
         failed = self._failed_requests()
         report = PageReport(
             url=url,
@@ -177,6 +196,7 @@ class Chromium:
             images=list(verdict["sources"]),
             broken_images=list(verdict["broken"]),
             failed_requests=failed,
+            wide_tables=list(json.loads(wide["result"]["value"])),
         )
         if screenshot is not None:
             size = self.send("Page.getLayoutMetrics")["cssContentSize"]

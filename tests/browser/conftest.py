@@ -26,6 +26,9 @@ def built_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book.mkdir()
     for name in HANDWRITTEN:
         shutil.copyfile(BOOK_SOURCES / name, book / name)
+    # The book's stylesheet (Jupyter Book adds every CSS file in _static): the tables are
+    # checked as a reader sees them.
+    shutil.copytree(BOOK_SOURCES / "_static", book / "_static")
     return build_book(analyses, book, strict=True).parent
 
 

@@ -58,3 +58,39 @@ def test_a_missing_figure_fails_the_check(
     assert report.broken_images == ["../../_images/ae_conveyances.png"]
     with pytest.raises(AssertionError, match=r"image did not load: \.\./\.\./_images/ae_conv"):
         assert_page_loaded(report)
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_every_table_fits_the_text_column(
+    chromium: Chromium, built_html: Path, tmp_path: Path, width: int
+) -> None:
+    """At a laptop's width and a narrow window, no table of the landing page or the chapter is
+    wider than the column: nothing is hidden past the edge (issue 7's screenshots)."""
+    pages = {"landing": built_html / "index.html", "chapter": built_html / CHAPTER}
+    for name, page in pages.items():
+        report = chromium.check_page(page.as_uri(), tmp_path / f"{name}-{width}.png", width)
+        print(f"screenshot at {width} px: {report.screenshot}")
+        assert report.wide_tables == [], f"{name} at {width} px: {report.wide_tables}"
+    # The chapter's tables really are measured: its outcome table, its key facts, ...
+    count = chromium.send(
+        "Runtime.evaluate",
+        expression="document.querySelectorAll('article table').length",
+        returnByValue=True,
+    )["result"]["value"]
+    assert count >= 6
+
+
+def test_a_table_wider_than_the_column_is_caught(
+    chromium: Chromium, built_html: Path, tmp_path: Path
+) -> None:
+    html = tmp_path / "html"
+    shutil.copytree(built_html, html)
+    page = html / CHAPTER
+    text = page.read_text(encoding="utf-8")
+    cell = "<td><p>Conveyances to A&amp;E</p></td>"
+    assert cell in text
+    # One word too long to break (a pasted URL, say) in the first cell of the outcome table.
+    page.write_text(text.replace(cell, f"<td><p>{'x' * 400}</p></td>", 1), encoding="utf-8")
+    report = chromium.check_page(page.as_uri(), tmp_path / "wide.png", 1280)
+    assert len(report.wide_tables) == 1
+    assert re.fullmatch(r"Outcome: \d+ px in \d+ px", report.wide_tables[0])

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from evaltk.publish.commissioners import hours, per_detention, pounds
-from evaltk.results.schema import Interval
+from evaltk.publish.load import load_analyses
+from evaltk.publish.pages import write_pages
+from evaltk.results.schema import Interval, Ledger, LedgerLine
+
+from .conftest import make_result, write_analysis
 
 
 def test_pounds_name_the_direction_at_each_end() -> None:
@@ -22,3 +28,62 @@ def test_hours_and_missing_cost_per_detention() -> None:
     assert per_detention(Interval(estimate=11851.2, ci_low=4952.9, ci_high=69793.3), 0.95) == (
         "£11,851 (95 % CI £4,953 to £69,793)"
     )
+
+
+def _line(label: str, agency: str, averted: float, pounds_: float, in_net: bool) -> LedgerLine:
+    return LedgerLine(
+        outcome=label.lower().replace(" ", "_"),
+        label=label,
+        outcome_class="displacement",
+        agency=agency,
+        unit="events",
+        averted=Interval(estimate=averted, ci_low=averted - 10, ci_high=averted + 10),
+        hours=Interval(estimate=averted, ci_low=None, ci_high=None),
+        pounds=Interval(estimate=pounds_, ci_low=pounds_ - 100, ci_high=pounds_ + 100),
+        unit_cost_gbp=250.0,
+        cost_per="event",
+        source="Illustrative: replace with | local figure",
+        in_net=in_net,
+    )
+
+
+def test_ledger_is_two_narrow_tables(tmp_path: Path, book_dir: Path) -> None:
+    """What each line changed and cost (four columns), then the unit costs and sources (three):
+    one seven-column table did not fit the text column."""
+    total = Interval(estimate=-1_000.0, ci_low=-2_000.0, ci_high=-100.0)
+    ledger = Ledger(
+        lines=[
+            _line("Conveyances to A&E", "emergency_department", -1_047.4, -261_738.0, True),
+            _line("Police minutes", "police", 50.0, 2_500.0, False),
+        ],
+        net_pounds=total,
+        net_hours=total,
+        police_hours_released=total,
+        hours_added_elsewhere=total,
+        cost_per_averted_detention=None,
+        correlation={},
+        method="Joint normal draws.",
+    )
+    write_analysis(tmp_path / "a" / "x", make_result().model_copy(update={"ledger": ledger}))
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    text = (book_dir / "analyses" / "x" / "index.md").read_text()
+    section = text[text.index("## For commissioners") : text.index("## Strength of evidence")]
+    nb = "\u00a0"
+    assert (
+        "| Outcome | Agency | Change over the post period | Pounds |\n"
+        "|---|---|---|---|\n"
+        "| Conveyances to A&E | emergency department | 1,047 events more "
+        f"| £261,738 added (95{nb}% CI £261,838 added to £261,638 added) |\n"
+        "| Police minutes *(not in the net total)* | police | 50 events fewer "
+        f"| £2,500 saved (95{nb}% CI £2,400 saved to £2,600 saved) |\n"
+    ) in section
+    assert "A line marked *not in the net total* is, as the protocol says, already counted" in (
+        section
+    )
+    assert (
+        "| Outcome | Unit cost | Source |\n"
+        "|---|---|---|\n"
+        "| Conveyances to A&E | £250 per event | Illustrative: replace with \\| local figure |\n"
+        "| Police minutes | £250 per event | Illustrative: replace with \\| local figure |\n"
+    ) in section
+    assert "In net total" not in section

@@ -9,11 +9,16 @@ import pytest
 import yaml
 
 from evaltk.errors import PublishError
-from evaltk.publish.chapter import slug
+from evaltk.publish.chapter import cell, slug, with_code
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import MARKER_FILE, chapters, write_pages
+from evaltk.results.schema import DataAccessStatement, Registration
 
 from .conftest import HEADLINE, VERDICT, make_result, write_analysis
+
+#: Table cells keep a number with its unit or sign by a no-break space: "19 %" never breaks
+#: into "19" and "%" (evaltk.publish.chapter.cell).
+NB = "\u00a0"
 
 
 def _chapter_text(book_dir: Path) -> str:
@@ -47,12 +52,22 @@ def test_chapter_sections_in_order(analyses_dir: Path, book_dir: Path) -> None:
 def test_outcome_table_has_both_outcomes_formatted(analyses_dir: Path, book_dir: Path) -> None:
     write_pages(load_analyses(analyses_dir), book_dir)
     rows = [line for line in _chapter_text(book_dir).splitlines() if line.startswith("| ")]
-    s136 = next(r for r in rows if r.startswith("| Section 136 detentions per 100,000"))
-    ae = next(r for r in rows if r.startswith("| Conveyances to A&E |"))
-    assert "| 28 % lower | 19 % to 36 % lower | \\< 0.001 | \\< 0.001 |" in s136
-    assert "about 413 fewer events (301 to 521 fewer)" in s136
-    assert "| 19 % higher | 8.0 % to 31 % higher | \\< 0.001 | 0.003 |" in ae
-    assert "about 160 more events (88 to 231 more)" in ae
+    # Six columns: the class and its good direction share a cell; an ITS's totals over the
+    # post period are a second table, so each outcome has two rows, in the same order.
+    s136 = [r for r in rows if r.startswith("| Section 136 detentions per 100,000")]
+    ae = [r for r in rows if r.startswith("| Conveyances to A&E |")]
+    assert s136 == [
+        "| Section 136 detentions per 100,000 residents *(primary)* | Resolution; lower is better "
+        f"| 28{NB}% lower | 19{NB}% to 36{NB}% lower | \\<{NB}0.001 | \\<{NB}0.001 |",
+        "| Section 136 detentions per 100,000 residents *(primary)* "
+        "| about 413 fewer events (301 to 521 fewer) |",
+    ]
+    assert ae == [
+        "| Conveyances to A&E | Displacement; lower is better "
+        f"| 19{NB}% higher | 8.0{NB}% to 31{NB}% higher | \\<{NB}0.001 | 0.003 |",
+        "| Conveyances to A&E | about 160 more events (88 to 231 more) |",
+    ]
+    assert "| Outcome | Averted over the post period |\n|---|---|\n" in _chapter_text(book_dir)
 
 
 def test_chapter_states_registration_accounting_and_command(
@@ -79,12 +94,15 @@ def test_chapter_states_registration_accounting_and_command(
 def test_chapter_states_the_recorded_decision_settings(analyses_dir: Path, book_dir: Path) -> None:
     write_pages(load_analyses(analyses_dir), book_dir)
     text = _chapter_text(book_dir)
-    assert "| Intervention | Street triage |" in text
+    # The key facts are a list table: no empty header row above them.
+    assert "```{list-table}\n:stub-columns: 1\n:widths: 22 78\n\n* - Question\n" in text
+    assert "| | |" not in text
+    assert "* - Intervention\n  - Street triage\n" in text
     assert (
-        "| Tests | Two-sided, at α = 0.05; 95 % confidence intervals; secondary outcomes "
-        "corrected together by the Holm step-down method |"
+        "* - Tests\n  - Two-sided, at α = 0.05; 95 % confidence intervals; secondary outcomes "
+        "corrected together by the Holm step-down method\n"
     ) in text
-    assert "| Outcome | Class | Good if it | Change | 95 % CI | p |" in text
+    assert "| Outcome | Class | Change | 95 % CI | p | Adjusted p |\n" in text
     assert "95 % CI is the 95 % confidence interval." in text
     assert "*Adjusted p* is corrected by the Holm step-down method" in text
     assert "(95 % CI 19 % to 36 % lower" in text  # sentences and captions name the level
@@ -105,14 +123,14 @@ def test_chapter_uses_the_level_and_correction_of_its_own_run(
     write_analysis(tmp_path / "a" / "x", result)
     write_pages(load_analyses(tmp_path / "a"), book_dir)
     text = (book_dir / "analyses" / "x" / "index.md").read_text()
-    assert "| Intervention | Right Care, Right Person |" in text
+    assert "* - Intervention\n  - Right Care, Right Person\n" in text
     assert "Two-sided, at α = 0.01; 90 % confidence intervals; no correction across" in text
     assert "*Adjusted p* equals p: the protocol chose no correction" in text
     assert "90 % CI 19 % to 36 % lower" in text
     assert "95 %" not in text.replace(HEADLINE, "")  # the fixture's headline is fixed text
     assert "Holm" not in text
     landing = (book_dir / "index.md").read_text()
-    assert "28 % lower (90 % CI 19 % to 36 % lower)" in landing
+    assert f"28{NB}% lower (90{NB}% CI 19{NB}% to 36{NB}% lower)" in landing
 
 
 def test_rows_that_do_not_add_up_are_flagged(tmp_path: Path, book_dir: Path) -> None:
@@ -142,8 +160,16 @@ def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
         "| [Street triage in Nottinghamshire \\<2016\\> \\| ITS]"
         "(analyses/example-street-triage/index.md) | **Displaces** |"
     ) in landing
-    assert "28 % lower (95 % CI 19 % to 36 % lower)" in landing
-    assert "| Interrupted time series | not rated | Not registered |" in landing
+    # Four columns: the design and the registration are said in the evidence cell.
+    assert (
+        "| Analysis | Verdict | Primary outcome, compared with no scheme "
+        "| Evidence: Maryland scale, design, registration |\n|---|---|---|---|\n"
+    ) in landing
+    assert (
+        "| **Displaces** | Section 136 detentions per 100,000 residents: "
+        f"28{NB}% lower (95{NB}% CI 19{NB}% to 36{NB}% lower) "
+        "| Not rated: interrupted time series; not registered |\n"
+    ) in landing
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
     assert toc["root"] == "index"
     assert toc["parts"][0]["chapters"] == [
@@ -231,3 +257,42 @@ def test_about_results_describes_every_schema_field() -> None:
         if f"`{name}`" not in text
     }
     assert not missing, f"about-results.md does not describe {sorted(missing)}"
+
+
+def test_table_cells_keep_numbers_with_their_units() -> None:
+    assert cell("12 % to 3.4 % lower; p < 0.001 and > 0.99") == (
+        f"12{NB}% to 3.4{NB}% lower; p \\<{NB}0.001 and \\>{NB}0.99"
+    )
+    assert cell("A&E | *all* 5 days") == "A&E \\| \\*all\\* 5 days"  # escaped as before
+
+
+def test_backticked_parts_of_user_text_are_code_and_the_rest_is_escaped() -> None:
+    assert with_code("simulated by `evaltk simulate` when *demo* runs") == (
+        "simulated by `evaltk simulate` when \\*demo\\* runs"
+    )
+    # A pipe would end a table cell, and an unpaired backtick opens nothing: both stay escaped.
+    assert with_code("a `x | y` and `unclosed") == "a \\`x \\| y\\` and \\`unclosed"
+    assert with_code("`evaltk run` first") == "`evaltk run` first"
+    assert with_code("``, `a`b`c` and ```") == "\\`\\`, `a`b`c` and \\`\\`\\`"
+
+
+def test_registration_log_shows_commands_as_code(tmp_path: Path, book_dir: Path) -> None:
+    registration = Registration(
+        status="registered",
+        protocol_sha256="ab" * 32,
+        registered_at="2024-01-01T00:00:00Z",
+        registered_by="analyst",
+        registered_sha256="ab" * 32,
+        data_access=DataAccessStatement(
+            status="not_collected",
+            statement="The data are simulated by `evaltk simulate` (preset *demo*).",
+        ),
+    )
+    result = make_result().model_copy(update={"registration": registration})
+    write_analysis(tmp_path / "a" / "x", result)
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    page = (book_dir / "analyses" / "x" / "index.md").read_text()
+    assert (
+        "1. **Registered** 2024-01-01T00:00:00Z by analyst. Existing data: The data are simulated "
+        "by `evaltk simulate` (preset \\*demo\\*). Protocol SHA-256 `" + "ab" * 32 + "`."
+    ) in page
