@@ -253,6 +253,14 @@ def plan_text(protocol: Protocol) -> str:
             if cits.placebo_test
             else ""
         )
+        if cits.model == "gls":
+            return (
+                "Comparative interrupted time series (GLS): the difference between the treated "
+                "forces' and the comparison forces' monthly log rates, with its own trend; the "
+                "effect is the difference in level change at the start; errors of Poisson "
+                "sampling, white and AR(1) variation by REML, Student's t tests with "
+                f"Satterthwaite degrees of freedom{placebo}."
+            )
         return (
             f"Comparative interrupted time series (GLM, {cits.family.replace('_', '-')}): the "
             "treated forces' monthly series against the comparison forces', with a series "

@@ -93,11 +93,20 @@ def _code(text: str) -> Markup:
     return Markup(code(text).replace("|", "\\|"))
 
 
+#: Inline code as docstrings write it: a Sphinx role (:data:`NAME`), ``literal`` or `literal`.
+_INLINE_CODE = re.compile(r":[a-z]+:`~?([^`]+)`|``(.+?)``|`([^`]+)`")
+
+
 def prose(text: str) -> Markup:
-    """A model docstring or field description on one line; its ``literal`` spans as code."""
+    """A model docstring or field description on one line; its inline code spans as code
+    (Sphinx roles keep only their target), everything else escaped."""
     parts: list[object] = []
-    for i, piece in enumerate(re.split(r"``(.+?)``", " ".join(text.split()))):
-        parts.append(_code(piece) if i % 2 else piece)
+    text = " ".join(text.split())
+    at = 0
+    for match in _INLINE_CODE.finditer(text):
+        parts += [text[at : match.start()], _code(next(g for g in match.groups() if g))]
+        at = match.end()
+    parts.append(text[at:])
     return join(*parts) if any(parts) else Markup("")
 
 

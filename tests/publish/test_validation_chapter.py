@@ -270,3 +270,10 @@ def test_strict_build_has_validation_methods_and_protocol_pages(built: Path) -> 
     reference = _text(root / "protocol-reference.html")
     assert "minimum_important_change" in reference
     assert 'href="#protocol-decision"' in reference
+
+
+def test_protocol_reference_prose_shows_inline_code_not_backticks() -> None:
+    from evaltk.publish.protocol_reference import prose
+
+    text = str(prose("Run `evaltk link`, see :data:`FEW_CLUSTERS` and ``a | b``; <b>"))
+    assert text == "Run `evaltk link`, see `FEW_CLUSTERS` and `a \\| b`; \\<b\\>"
