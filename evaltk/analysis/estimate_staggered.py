@@ -38,6 +38,7 @@ from evaltk.estimators.did.randomization import (
     permutation_test_linear,
 )
 from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSResult
+from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES
 from evaltk.protocol.designs import FEW_CLUSTERS
 from evaltk.protocol.spec import Protocol
 
@@ -436,8 +437,6 @@ def _effects(result: CSResult, headline: AggregateResult, dynamic: AggregateResu
 
 
 # -- figures: the library draws them; here they get a readable size and dates for indices ------
-#: Above this many periods the heat map's cells are too narrow for their printed estimates.
-_HEATMAP_TEXT_COLUMNS = 30
 
 
 def _event_study_figure(result: CSResult, protocol: Protocol) -> tuple[Figure, Axes]:
@@ -472,13 +471,12 @@ def _heatmap_figure(result: CSResult, protocol: Protocol) -> tuple[Figure, Axes]
     cells = result.to_frame()
     times = np.sort(cells["time"].unique())
     groups = np.sort(cells["group"].unique())
-    width = min(max(8.0, 0.45 * len(times) + 3.0), 16.0)
+    # No wider than the book's column can show at a readable size; plot_heatmap drops the
+    # cell values (keeping the *) when there are too many periods to print them.
+    width = min(max(8.0, 0.45 * len(times) + 3.0), MAX_HEATMAP_WIDTH_INCHES)
     fig = Figure(figsize=(width, 0.5 * len(groups) + 2.2), layout="constrained")
     ax = fig.add_subplot()
     result.plot_heatmap(ax=ax)
-    if len(times) > _HEATMAP_TEXT_COLUMNS:
-        for text in list(ax.texts):
-            text.remove()
     step = max(1, int(np.ceil(len(times) / 16)))
     positions = np.arange(len(times))[::step]
     ax.set_xticks(positions, [label(grid[int(t) - 1]) for t in times[::step]], rotation=45)

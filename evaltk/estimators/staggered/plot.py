@@ -117,6 +117,12 @@ def plot_aggregate(
     return fig, ax
 
 
+#: Periods up to which each heat-map cell is labelled with its value.
+MAX_LABELLED_PERIODS = 12
+#: The widest heat map, in inches (a book column is about 6.5).
+MAX_HEATMAP_WIDTH_INCHES = 10.0
+
+
 def plot_heatmap(
     frame: pd.DataFrame, ax: Axes | None = None, title: str | None = None
 ) -> tuple[Figure, Axes]:
@@ -124,7 +130,8 @@ def plot_heatmap(
 
     Rows are cohorts, columns periods; each cell shows its estimate (with ``*`` where the
     interval excludes zero), post-treatment cells (:math:`g \le t`) are outlined, and cells
-    not estimated are blank.
+    not estimated are blank. With more than ``MAX_LABELLED_PERIODS`` periods the cells show
+    only the ``*`` and the figure is at most ``MAX_HEATMAP_WIDTH_INCHES`` wide.
 
     Parameters
     ----------
@@ -142,7 +149,12 @@ def plot_heatmap(
 
     groups = np.sort(frame["group"].unique())
     times = np.sort(frame["time"].unique())
-    fig, ax = _axes(ax, (1.1 * len(times) + 2.5, 0.6 * len(groups) + 1.8))
+    # A book column is about 6.5 inches: past MAX_LABELLED_PERIODS columns the figure stops
+    # growing and the cells keep only their colour and the * (the values are in the table
+    # and effects.csv), or everything would be shrunk to unreadable.
+    labelled = len(times) <= MAX_LABELLED_PERIODS
+    width = min(1.1 * len(times) + 2.5, MAX_HEATMAP_WIDTH_INCHES)
+    fig, ax = _axes(ax, (width, 0.6 * len(groups) + 1.8))
     grid = np.full((len(groups), len(times)), np.nan)
     gi = np.searchsorted(groups, frame["group"])
     ti = np.searchsorted(times, frame["time"])
@@ -164,7 +176,7 @@ def plot_heatmap(
         ax.text(
             c,
             r,
-            f"{att[k]:.3f}{'*' if excl else ''}",
+            f"{att[k]:.3f}{'*' if excl else ''}" if labelled else ("*" if excl else ""),
             ha="center",
             va="center",
             fontsize="small",

@@ -151,3 +151,18 @@ def test_no_pre_periods(data: pd.DataFrame) -> None:
     res = CallawaySantAnna(df, outcome="y", unit="id", time="t", group="g").fit()
     assert res.pretest.statistic is None and "no pre-treatment" in res.pretest.reason
     assert "not computed" in res.summary()
+
+
+def test_heatmap_of_many_periods_stays_readable(res: CSResult) -> None:
+    from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES, plot_heatmap
+
+    frame = res.to_frame()
+    times = np.sort(frame["time"].unique())
+    fig, ax = plot_heatmap(frame)
+    labels = [t.get_text() for t in ax.texts]
+    if len(times) <= 12:  # few periods: every cell shows its value
+        assert all(label.rstrip("*") for label in labels)
+    many = pd.concat([frame.assign(time=frame["time"] + 100 * k) for k in range(4)])
+    fig, ax = plot_heatmap(many)
+    assert fig.get_size_inches()[0] == MAX_HEATMAP_WIDTH_INCHES
+    assert {t.get_text() for t in ax.texts} <= {"*", ""}
