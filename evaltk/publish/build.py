@@ -127,18 +127,7 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
     # as the final folder, so the swap is two renames.
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=build_root))
     try:
-        command = [
-            jupyter_book_executable(),
-            "build",
-            str(book_dir),
-            "--builder",
-            "html",
-            "--path-output",
-            str(staging),
-        ]
-        if strict:
-            command += ["-W", "-n", "--keep-going"]
-        completed = run_build_command(command)
+        completed = run_build_command(jupyter_book_command(book_dir, "html", staging, strict))
         built = staging / "_build" / "html"
         if completed.returncode != 0 or not (built / "index.html").is_file():
             problem = first_problem(completed.stdout + "\n" + completed.stderr)
@@ -151,6 +140,21 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final / "index.html"
+
+
+def jupyter_book_command(book_dir: Path, builder: str, output: Path, strict: bool) -> list[str]:
+    """``jupyter-book build BOOK --builder BUILDER --path-output OUTPUT`` (+ strict flags)."""
+    command = [
+        jupyter_book_executable(),
+        "build",
+        str(book_dir),
+        "--builder",
+        builder,
+        "--path-output",
+        str(output),
+    ]
+    # -W: warnings are errors; -n: nit-picky (broken references); --keep-going: report all.
+    return command + (["-W", "-n", "--keep-going"] if strict else [])
 
 
 def jupyter_book_executable() -> str:

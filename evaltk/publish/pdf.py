@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from evaltk.errors import PublishError
-from evaltk.publish.build import first_problem, jupyter_book_executable, run_build_command
+from evaltk.publish.build import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path
 
 #: The Debian packages that provide pdflatex, its fonts and classes, and latexmk (DESIGN.md).
@@ -84,17 +84,7 @@ def build_pdf(book_dir: Path, *, strict: bool = True) -> Path:
     build_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-pdf-", dir=build_root))
     try:
-        command = [
-            jupyter_book_executable(),
-            "build",
-            str(book_dir),
-            "--builder",
-            "pdflatex",
-            "--path-output",
-            str(staging),
-        ]
-        if strict:
-            command += ["-W", "-n", "--keep-going"]
+        command = jupyter_book_command(book_dir, "pdflatex", staging, strict)
         # LATEXOPTS is read by the latexmkrc that Sphinx writes beside the .tex.
         completed = run_build_command(command, {"LATEXOPTS": _LATEX_OPTIONS})
         built = staging / "_build" / "latex" / PDF_NAME
