@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from evaltk.estimators.did.results import PostTotals
+
 Draw = Callable[[], "tuple[Figure, Axes]"]
 
 #: Extra figures an outcome may have, besides its main one, in the order the book shows them.
@@ -75,6 +77,8 @@ class DesignFit:
     effects: pd.DataFrame | None = None
     note: str = ""
     error: str | None = None
+    #: The treated series' post-period totals for the whole-system ledger (cits only).
+    totals: PostTotals | None = None
 
     @property
     def estimated(self) -> bool:

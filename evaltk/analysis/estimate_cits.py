@@ -155,6 +155,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         figure=result.plot,
         effects=_effects(result),
         note=frame.note,
+        totals=result.totals,
     )
 
 

@@ -18,7 +18,8 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
 
 Comparison designs are fitted by :mod:`evaltk.analysis.estimate_panel`; the whole-system
-ledger needs the ITS counterfactual and is left out for them (``ledger_note`` says so).
+ledger needs a month-by-month counterfactual in events, which the ITS and the comparative ITS
+give; it is left out for the other designs (``ledger_note`` says so).
 
 Before anything is read, the protocol is checked against its registration
 (``ANALYSIS/registration.json``): an unregistered or changed protocol is refused with a
@@ -47,7 +48,6 @@ from evaltk.analysis.atomic import replace_folder
 from evaltk.analysis.design_fit import DesignFit
 from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all
 from evaltk.analysis.estimate_panel import (
-    LEDGER_NOTE,
     draw_figures,
     effects_table,
     fit_designs,
@@ -96,6 +96,17 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 Fit = OutcomeFit | DesignFit
+
+#: Designs whose fits give a month-by-month counterfactual in events for the ledger.
+LEDGER_DESIGNS = ("its", "cits")
+
+#: What the other comparison designs say instead of the ledger.
+LEDGER_NOTE = (
+    "The whole-system ledger (hours and pounds) is computed from a month-by-month "
+    "counterfactual in events, which an interrupted time series or a comparative ITS gives; "
+    "it is not computed for the {design} design, whose effect is an average over units and "
+    "periods with no counterfactual count for each month."
+)
 
 _PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb", "pyarrow", "matplotlib")
 _SCHEME = {
@@ -348,8 +359,8 @@ def assemble(
     ]
     start = protocol.first_start().replace(day=1)
     scheme = _SCHEME[protocol.intervention.kind]
-    its = protocol.design.kind == "its"
-    ledger = build_ledger(fits, protocol) if its else None  # type: ignore[arg-type]
+    its = protocol.design.kind in LEDGER_DESIGNS
+    ledger = build_ledger(fits, protocol) if its else None
     treated = protocol.treated_units
     return AnalysisResult(
         evaltk_version=__version__,

@@ -104,9 +104,9 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "emmie": emmie_rows(evidence.emmie) if evidence else [],
         "evidence_fallback": _unrated_evidence(result.design),
         "ledger_note": (
-            "No ledger of hours and pounds is given: it is built from an interrupted time "
-            f"series' month-by-month counterfactual, which this design "
-            f"({fmt.design(result.design)}) does not give."
+            "No ledger of hours and pounds is given: it is built from the month-by-month "
+            "counterfactual of an interrupted time series or a comparative ITS, which this "
+            f"design ({fmt.design(result.design)}) does not give."
             if result.ledger_note
             else None
         ),

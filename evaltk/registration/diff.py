@@ -129,11 +129,23 @@ def outcome_ids(document: dict[str, Any], role: str | None = None) -> list[str]:
     ]
 
 
+#: Outcome fields that price an outcome rather than define what is measured and tested: a
+#: change to them is listed in the amendment's field diff, but does not flag the outcome (or
+#: the headline) as "changed after registration".
+NOT_DEFINITION = ("cost",)
+
+
 def changed_outcomes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Ids of outcomes present in both documents whose definition differs."""
+    """Ids of outcomes present in both documents whose definition differs (unit costs aside)."""
+
+    def definition(outcome: dict[str, Any]) -> str:
+        return _json({k: v for k, v in outcome.items() if k not in NOT_DEFINITION})
+
     old = {o["id"]: o for o in before.get("outcomes", []) if isinstance(o, dict) and "id" in o}
     return [
         o["id"]
         for o in after.get("outcomes", [])
-        if isinstance(o, dict) and o.get("id") in old and _json(old[o["id"]]) != _json(o)
+        if isinstance(o, dict)
+        and o.get("id") in old
+        and definition(old[o["id"]]) != definition(o)
     ]

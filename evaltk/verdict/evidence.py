@@ -50,8 +50,11 @@ def evidence_level(
         level, reason = _comparison_level(kind, protocol.decision.alpha, outcomes)
     if ledger is not None:
         economics = "Whole-system ledger in hours and pounds."
-    elif kind != "its":
-        economics = "Not assessed: the whole-system ledger is computed for interrupted time series."
+    elif kind not in ("its", "cits"):
+        economics = (
+            "Not assessed: the whole-system ledger is computed for interrupted time series "
+            "and comparative ITS."
+        )
     else:
         economics = "Not assessed: no outcome carries a unit cost."
     return EvidenceLevel(

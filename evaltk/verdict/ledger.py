@@ -18,6 +18,13 @@ counterfactual total, the influence of month ``t`` is ``u_it = s_it' B_i g_i`` a
 Each outcome keeps its own model's standard error; only the correlation comes from the stack.
 Totals and ratios (net pounds, cost per averted detention) are then read off 20,000 draws
 from the joint normal distribution of the outcomes' averted totals (seeded by the protocol).
+
+The ledger itself does not depend on the design: it reads one :class:`LedgerInput` per
+outcome. An ITS builds them from its :class:`~evaltk.analysis.estimate.OutcomeFit` (cumulative
+effect and the influence functions below); a comparative ITS from the treated series'
+:class:`~evaltk.estimators.did.results.PostTotals`, which :mod:`evaltk.estimators.did.cits`
+computes the same way (delta method through the effect, scores of the whitened difference
+series for ``gls`` or of the joint GLM for ``glm``).
 """
 
 from __future__ import annotations
@@ -28,23 +35,57 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from evaltk.analysis.design_fit import DesignFit
 from evaltk.analysis.estimate import OutcomeFit
 from evaltk.estimators.its.effects import z_value
-from evaltk.protocol.spec import Protocol
+from evaltk.protocol.spec import Outcome, Protocol
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
 DRAWS = 20_000
 
 
 @dataclass(frozen=True)
-class _Line:
-    fit: OutcomeFit
+class LedgerInput:
+    """What the ledger needs of one outcome's model, whatever the design.
+
+    ``averted`` is counterfactual minus observed summed over the ``months`` post months, ``sd``
+    its standard error, ``df`` the t degrees of freedom of its interval (None: normal),
+    ``unit`` "events", "minutes", "units of the field" or "not additive" (left out), and
+    ``month_influence`` each fitted month's influence on the counterfactual total.
+    """
+
+    outcome: Outcome
+    unit: str
     averted: float
     sd: float
+    df: float | None
+    months: int
+    month_influence: pd.Series
+
+
+@dataclass(frozen=True)
+class _Line:
+    input: LedgerInput
     hours_per_unit: float  # hours per event, or 1/60 for minutes
     pounds_per_unit: float
-    df: float | None  # t degrees of freedom of the model's intervals (GLS), None for normal
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.input.outcome
+
+    @property
+    def averted(self) -> float:
+        return self.input.averted
+
+    @property
+    def sd(self) -> float:
+        return self.input.sd
+
+    @property
+    def df(self) -> float | None:
+        return self.input.df
 
 
 def month_influence(fit: OutcomeFit) -> pd.Series:
@@ -104,9 +145,10 @@ def _whitened_month_influence(
     return pd.Series(influence, index=design.periods[design.in_fit])
 
 
-def correlation(fits: Sequence[OutcomeFit]) -> np.ndarray:
+def correlation(fits: Sequence[OutcomeFit | LedgerInput]) -> np.ndarray:
     """Correlation of the outcomes' post-period counterfactual totals (stacked sandwich)."""
-    influence = pd.concat([month_influence(f) for f in fits], axis=1).fillna(0.0).to_numpy()
+    series = [f.month_influence if isinstance(f, LedgerInput) else month_influence(f) for f in fits]
+    influence = pd.concat(series, axis=1).fillna(0.0).to_numpy()
     cross = influence.T @ influence
     scale = np.sqrt(np.clip(np.diag(cross), 1e-300, None))
     corr = cross / np.outer(scale, scale)
@@ -114,22 +156,72 @@ def correlation(fits: Sequence[OutcomeFit]) -> np.ndarray:
     return np.clip(corr, -1.0, 1.0)
 
 
-def _line(fit: OutcomeFit, level: float) -> _Line | None:
-    cost = fit.outcome.cost
+def its_input(fit: OutcomeFit, level: float) -> LedgerInput | None:
+    """An ITS outcome's ledger input (None when it has no cost, no fit or no additive total)."""
     result = fit.result
-    if cost is None or result is None or fit.cumulative_unit == "not additive":
+    if fit.outcome.cost is None or result is None or fit.cumulative_unit == "not additive":
         return None
     cumulative = result.cumulative
     df = result.effect.df
     z = z_value(level, df)  # the quantile the model built its interval with
     sd = (cumulative.averted_ci_high - cumulative.averted_ci_low) / (2 * z)
-    if fit.cumulative_unit == "minutes":
+    return LedgerInput(
+        outcome=fit.outcome,
+        unit=fit.cumulative_unit,
+        averted=float(cumulative.averted),
+        sd=float(sd),
+        df=df,
+        months=int(cumulative.months),
+        month_influence=month_influence(fit),
+    )
+
+
+def design_unit(fit: DesignFit) -> str:
+    """What a comparison design's totals count, by the ITS rule: the modelled count is events,
+    the sum of a field its units (minutes when the field is), and a gaussian measure's value
+    (a rate, share or mean, not a count) does not add up over months."""
+    aggregate = fit.aggregate
+    if fit.scale == "difference" and aggregate not in ("count", "sum"):
+        return "not additive"
+    if aggregate in ("mean", "sum"):
+        field = fit.outcome.measure.field if fit.outcome.measure else fit.outcome.id
+        return "minutes" if field and field.endswith("minutes") else "units of the field"
+    return "events"
+
+
+def design_input(fit: DesignFit) -> LedgerInput | None:
+    """A comparison-design outcome's ledger input, from the totals its fit carries (cits)."""
+    totals = fit.totals
+    if fit.outcome.cost is None or totals is None or not fit.estimated:
+        return None
+    unit = design_unit(fit)
+    if unit == "not additive" or not np.isfinite(totals.sd):
+        return None
+    return LedgerInput(
+        outcome=fit.outcome,
+        unit=unit,
+        averted=totals.averted,
+        sd=totals.sd,
+        df=totals.df,
+        months=totals.months,
+        month_influence=totals.month_influence,
+    )
+
+
+def ledger_input(fit: OutcomeFit | DesignFit, level: float) -> LedgerInput | None:
+    return design_input(fit) if isinstance(fit, DesignFit) else its_input(fit, level)
+
+
+def _line(item: LedgerInput) -> _Line:
+    cost = item.outcome.cost
+    assert cost is not None
+    if item.unit == "minutes":
         hours_per_unit = 1 / 60
         pounds = cost.amount_gbp / 60 if cost.per == "hour" else 0.0
     else:
         hours_per_unit = cost.hours_per_event or 0.0
         pounds = cost.amount_gbp if cost.per == "event" else cost.amount_gbp * hours_per_unit
-    return _Line(fit, float(cumulative.averted), float(sd), hours_per_unit, pounds, df)
+    return _Line(item, hours_per_unit, pounds)
 
 
 def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
@@ -138,21 +230,46 @@ def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
     return Interval(estimate=float(point), ci_low=float(low), ci_high=float(high))
 
 
-def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | None:
+def build_ledger(fits: Sequence[OutcomeFit | DesignFit], protocol: Protocol) -> Ledger | None:
     """The ledger of every costed outcome, or None when no outcome carries a unit cost."""
     level = protocol.decision.interval_level
-    lines = [line for fit in fits if (line := _line(fit, level)) is not None]
+    inputs = [item for fit in fits if (item := ledger_input(fit, level)) is not None]
+    own = any(isinstance(fit, DesignFit) for fit in fits)
+    return ledger_from_inputs(inputs, protocol, own_marginals=own)
+
+
+def ledger_from_inputs(
+    inputs: Sequence[LedgerInput], protocol: Protocol, own_marginals: bool = False
+) -> Ledger | None:
+    """The ledger of the given outcome inputs (each with a unit cost), or None if there are none.
+
+    ``own_marginals`` (the comparative ITS): each outcome's draws follow its own Student t
+    (Gaussian copula with the stacked correlation) instead of the common multivariate t with
+    the smallest degrees of freedom. The GLS difference series of a comparative ITS give
+    Satterthwaite df from about 2 to 70 across the outcomes of one analysis (the Right Care,
+    Right Person demo: 2.5 to 66), and the smallest would widen every line far beyond its
+    model's own interval (the primary's ledger line would include zero where its rate ratio's
+    interval excludes 1). The ITS keeps the common multivariate t, whose numbers are fixed.
+    """
+    level = protocol.decision.interval_level
+    lines = [_line(item) for item in inputs]
     if not lines:
         return None
-    corr = correlation([line.fit for line in lines])
+    corr = correlation([line.input for line in lines])
     sd = np.array([line.sd for line in lines])
     mean = np.array([line.averted for line in lines])
     rng = np.random.default_rng(protocol.seed)
-    draws = rng.multivariate_normal(
-        np.zeros(len(lines)), corr * np.outer(sd, sd), size=DRAWS, method="eigh"
-    )
     finite_df = [line.df for line in lines if line.df is not None and np.isfinite(line.df)]
-    if finite_df:
+    if own_marginals:
+        normal = rng.multivariate_normal(np.zeros(len(lines)), corr, size=DRAWS, method="eigh")
+        draws = (
+            np.column_stack([_t_scores(normal[:, i], line.df) for i, line in enumerate(lines)]) * sd
+        )
+    else:
+        draws = rng.multivariate_normal(
+            np.zeros(len(lines)), corr * np.outer(sd, sd), size=DRAWS, method="eigh"
+        )
+    if finite_df and not own_marginals:
         # GLS models test with Student's t: draw from the multivariate t with the smallest
         # of their degrees of freedom (conservative for the others).
         df = min(finite_df)
@@ -160,22 +277,22 @@ def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | Non
     draws = draws + mean
     hours = draws * np.array([line.hours_per_unit for line in lines])
     pounds = draws * np.array([line.pounds_per_unit for line in lines])
-    in_net = np.array([line.fit.outcome.cost.in_net for line in lines])  # type: ignore[union-attr]
-    agencies = [line.fit.outcome.cost.agency for line in lines]  # type: ignore[union-attr]
+    in_net = np.array([line.outcome.cost.in_net for line in lines])  # type: ignore[union-attr]
+    agencies = [line.outcome.cost.agency for line in lines]  # type: ignore[union-attr]
     police = np.array([a == "police" for a in agencies]) & in_net
     others = ~np.array([a == "police" for a in agencies]) & in_net
 
     ledger_lines = []
     for index, line in enumerate(lines):
-        cost = line.fit.outcome.cost
+        cost = line.outcome.cost
         assert cost is not None
         ledger_lines.append(
             LedgerLine(
-                outcome=line.fit.outcome.id,
-                label=line.fit.outcome.label,
-                outcome_class=line.fit.outcome.outcome_class,
+                outcome=line.outcome.id,
+                label=line.outcome.label,
+                outcome_class=line.outcome.outcome_class,
                 agency=cost.agency,
-                unit=line.fit.cumulative_unit,
+                unit=line.input.unit,
                 averted=_interval(draws[:, index], line.averted, level),
                 hours=_interval(hours[:, index], line.averted * line.hours_per_unit, level),
                 pounds=_interval(pounds[:, index], line.averted * line.pounds_per_unit, level),
@@ -199,16 +316,41 @@ def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | Non
         ),
         cost_per_averted_detention=_cost_per_averted(lines, draws, pounds, in_net, protocol, level),
         correlation={
-            lines[i].fit.outcome.id: {
-                lines[j].fit.outcome.id: round(float(corr[i, j]), 6) for j in range(len(lines))
+            lines[i].outcome.id: {
+                lines[j].outcome.id: round(float(corr[i, j]), 6) for j in range(len(lines))
             }
             for i in range(len(lines))
         },
-        method="Changes over the post period from each outcome's model; net totals from "
+        method=_method(own_marginals),
+    )
+
+
+def _t_scores(normal: np.ndarray, df: float | None) -> np.ndarray:
+    """Standard normal draws mapped to Student t with ``df`` (unchanged for None) by their
+    quantiles; each tail from its own side so that no probability rounds to 1."""
+    if df is None or not np.isfinite(df):
+        return normal
+    upper = stats.t.isf(stats.norm.sf(normal), df)
+    lower = stats.t.ppf(stats.norm.cdf(normal), df)
+    return np.where(normal > 0, upper, lower)
+
+
+def _method(own_marginals: bool) -> str:
+    if own_marginals:
+        return (
+            "Changes over the post period from each outcome's comparative ITS (counterfactual "
+            "minus observed in the treated series, delta method through the effect); net "
+            f"totals from {DRAWS:,} joint draws, each outcome with its own Student t "
+            "(Satterthwaite degrees of freedom where GLS models are used) joined by a Gaussian "
+            "copula whose correlation comes from the stacked month-level estimating functions "
+            "of the outcome models (not a sum of independent intervals)."
+        )
+    return (
+        "Changes over the post period from each outcome's model; net totals from "
         f"{DRAWS:,} joint normal draws (multivariate t with the smallest Satterthwaite degrees "
         "of freedom where GLS models are used) whose correlation comes from the stacked "
         "month-level estimating functions of the outcome models (not a sum of independent "
-        "intervals).",
+        "intervals)."
     )
 
 
@@ -222,19 +364,20 @@ def _cost_per_averted(
 ) -> Interval | None:
     """(Scheme cost + pounds added elsewhere) per s136 detention averted.
 
-    The s136 line is the primary outcome's; "elsewhere" is every other costed outcome in the
-    net total. Undefined (None) when the primary carries no cost line or when its interval of
-    averted detentions includes zero (the ratio would have no finite interval).
+    The s136 line is the primary outcome's when it counts events (the street-triage design);
+    otherwise (a primary in minutes, as for Right Care, Right Person) the costed line that
+    counts s136 detentions. "Elsewhere" is every other costed outcome in the net total.
+    Undefined (None) when there is no such line or when its interval of averted detentions
+    includes zero (the ratio would have no finite interval).
     """
-    primary_ids = {o.id for o in protocol.primary_outcomes}
-    index = next((i for i, line in enumerate(lines) if line.fit.outcome.id in primary_ids), None)
+    index = _detention_line(lines, protocol)
     if index is None:
         return None
     averted = draws[:, index]
     tail = (1 - level) / 2 * 100
     if np.percentile(averted, tail) <= 0:
         return None
-    months = int(lines[index].fit.result.cumulative.months)  # type: ignore[union-attr]
+    months = lines[index].input.months
     scheme = (protocol.intervention.cost_gbp_per_month or 0.0) * months
     elsewhere = np.array([i != index for i in range(len(lines))]) & in_net
     cost = scheme - pounds[:, elsewhere].sum(axis=1)
@@ -242,3 +385,16 @@ def _cost_per_averted(
         lines[int(i)].averted * lines[int(i)].pounds_per_unit for i in np.flatnonzero(elsewhere)
     )
     return _interval(cost / averted, point_cost / lines[index].averted, level)
+
+
+def _detention_line(lines: Sequence[_Line], protocol: Protocol) -> int | None:
+    """Index of the line of averted s136 detentions (see :func:`_cost_per_averted`)."""
+    primary_ids = {o.id for o in protocol.primary_outcomes}
+    for i, line in enumerate(lines):
+        if line.outcome.id in primary_ids and line.input.unit == "events":
+            return i
+    for i, line in enumerate(lines):
+        measure = line.outcome.measure
+        if line.input.unit == "events" and measure is not None and measure.where.get("s136"):
+            return i
+    return None

@@ -108,6 +108,36 @@ def test_demo_runs_the_right_care_right_person_example(demo: tuple[Path, str]) -
     for no_effect in ("ambulance_conveyance_rate", "missing_person_rate", "incident_rate"):
         outcome = result.outcome(no_effect)
         assert outcome.p_adjusted is not None and outcome.p_adjusted > 0.05, no_effect
+    # The whole-system ledger of the comparative ITS (issue 5): the hours waiting at hospital
+    # released and the A&E conveyances added, as the outcomes' own intervals say; waiting is
+    # inside officer minutes, so it stays out of the net total.
+    assert result.ledger is not None and result.ledger_note == ""
+    lines = {line.outcome: line for line in result.ledger.lines}
+    assert set(lines) == {
+        "police_hospital_minutes",
+        "ambulance_conveyance_rate",
+        "ae_conveyance_rate",
+        "missing_person_rate",
+        "s136_rate",
+        "officer_minutes",
+    }
+    waiting = lines["police_hospital_minutes"]
+    assert waiting.unit == "minutes" and not waiting.in_net
+    assert waiting.averted.ci_low > 0
+    assert waiting.hours.estimate == pytest.approx(waiting.averted.estimate / 60)
+    assert lines["ae_conveyance_rate"].averted.ci_high < 0
+    assert result.evidence is not None
+    assert result.evidence.emmie["Economics"] == "Whole-system ledger in hours and pounds."
+    assert (folder / "results" / "figures" / "ledger.png").is_file()
+    chapter = tmp_path / "book" / "analyses" / "example-right-care-right-person" / "index.md"
+    commissioners = _sections(chapter.read_text(encoding="utf-8"))[
+        "For commissioners: where the demand went"
+    ]
+    assert "```{figure} figures/ledger.png" in commissioners
+    assert (
+        "| Police minutes waiting at hospital (all incidents, per month) *(not in the net "
+        "total)* | police | "
+    ) in commissioners
 
 
 # The order of every analysis's chapter (issue 7), as its second-level headings.

@@ -13,10 +13,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaltk.errors import EstimationError
-from evaltk.estimators.did.cits_gls import fit_cits_gls
+from evaltk.estimators.did.cits_gls import CITSGLSFit, fit_cits_gls
 from evaltk.estimators.did.options import CITSSpec
 from evaltk.estimators.did.panel import DiDPanel, build_panel, month_clock
-from evaltk.estimators.did.results import DiDResult, tidy_row
+from evaltk.estimators.did.results import DiDResult, PostTotals, tidy_row
 
 MIN_MONTHS_EACH_SIDE = 3
 
@@ -206,8 +206,18 @@ class CITSModel:
             change = np.zeros(p.n_obs)
             for term, gamma in gls.effect.items():
                 change += X[term].to_numpy() * gamma
+            totals = self._gls_totals(gls, X, link - change)
             return self._result(
-                res, lags, gls.rows, "gls", gls.text, link, link - change, gls.df, gls.details
+                res,
+                lags,
+                gls.rows,
+                "gls",
+                gls.text,
+                link,
+                link - change,
+                gls.df,
+                gls.details,
+                totals,
             )
         z = float(stats.norm.ppf(0.5 + spec.level / 2))
         rows = []
@@ -245,8 +255,79 @@ class CITSModel:
         else:
             text = f"model-based {spec.family} covariance"
         text += f"; normal-quantile intervals; {p.n_units} series (too few to cluster)."
-        cf = self.design(effect=False).to_numpy() @ params.to_numpy() + offset
-        return self._result(res, lags, rows, inference, text, link, cf, None, None)
+        x_cf = self.design(effect=False).to_numpy()
+        cf = x_cf @ params.to_numpy() + offset
+        totals = self._glm_totals(res, X.to_numpy(), x_cf, cf)
+        return self._result(res, lags, rows, inference, text, link, cf, None, None, totals)
+
+    def _treated_post(self) -> np.ndarray:
+        p = self._panel
+        return (p.start[p.unit] == self._start) & (p.clock >= self._start)
+
+    def _gls_totals(self, gls: CITSGLSFit, X: pd.DataFrame, cf_link: np.ndarray) -> PostTotals:
+        """Events averted by the treated series over its post months, with the delta-method
+        sd through the GLS effect coefficient(s) and each month's influence on it.
+
+        The counterfactual of a treated post month is the fitted value with the GLS change
+        taken away, ``cf_t = fitted_t exp(-gamma_2 L_t [- gamma_3 S_t])`` (``fitted_t -
+        gamma_2 L_t ...`` for gaussian), so ``d sum cf / d gamma_2 = -sum cf_t L_t``. The
+        influence of month ``t`` is the least-squares score of the whitened difference series,
+        ``e*_t x*_t' (X*'X*)^-1 g`` with ``L L' = Sigma``, ``X* = L^-1 X``, ``e* = L^-1 (z - X
+        gamma)`` (as :func:`evaltk.verdict.ledger.month_influence` does for an ITS).
+        """
+        assert gls.difference is not None and gls.x is not None and gls.z is not None
+        p, fit = self._panel, gls.difference
+        rows = self._treated_post()
+        log = self._spec.family != "gaussian"
+        cf = np.exp(cf_link[rows]) if log else cf_link[rows]
+        gradient = np.zeros(len(fit.params))
+        for term, j in (("treated_level", 2), ("treated_slope", 3)):
+            if term in gls.effect:
+                column = X[term].to_numpy()[rows]
+                gradient[j] = -float((cf * column).sum() if log else column.sum())
+        sd = float(np.sqrt(gradient @ fit.cov @ gradient))
+        df = fit.contrast_df(gradient)
+        chol = np.linalg.cholesky(fit.error_cov)
+        x_white = np.linalg.solve(chol, gls.x)
+        resid_white = np.linalg.solve(chol, gls.z - gls.x @ fit.params)
+        bread = np.linalg.pinv(x_white.T @ x_white)
+        influence = (x_white * resid_white[:, None]) @ bread @ gradient
+        assert gls.clock is not None
+        return PostTotals(
+            averted=float((cf - p.y[rows]).sum()),
+            sd=sd,
+            df=df if math.isfinite(df) else None,
+            months=int(rows.sum()),
+            month_influence=pd.Series(influence, index=[p.period_label(c) for c in gls.clock]),
+        )
+
+    def _glm_totals(
+        self, res: Any, x: np.ndarray, x_cf: np.ndarray, cf_link: np.ndarray
+    ) -> PostTotals:
+        """As :meth:`_gls_totals` for the joint GLM: the delta method through every
+        coefficient (``g = sum_t cf_t x_cf_t`` over the treated post months, with the GLM's
+        covariance), and month influence from the GLM's score contributions ``x_i (y_i -
+        mu_i)`` (Poisson working weights ``mu``), both series' rows of a month added up."""
+        p = self._panel
+        rows = self._treated_post()
+        log = self._spec.family != "gaussian"
+        cf = np.exp(cf_link[rows]) if log else cf_link[rows]
+        gradient = (cf[:, None] * x_cf[rows]).sum(axis=0) if log else x_cf[rows].sum(axis=0)
+        cov = np.asarray(res.cov_params())
+        mu = np.asarray(res.mu)
+        weight = mu if log else np.ones_like(mu)
+        bread = np.linalg.pinv((x * weight[:, None]).T @ x)
+        influence = (x * (p.y - mu)[:, None]) @ bread @ gradient
+        months = pd.Series(influence).groupby(p.clock).sum()
+        return PostTotals(
+            averted=float((cf - p.y[rows]).sum()),
+            sd=float(np.sqrt(gradient @ cov @ gradient)),
+            df=None,
+            months=int(rows.sum()),
+            month_influence=pd.Series(
+                months.to_numpy(), index=[p.period_label(c) for c in months.index]
+            ),
+        )
 
     def _result(
         self,
@@ -259,6 +340,7 @@ class CITSModel:
         cf: np.ndarray,
         df: float | None,
         gls: dict[str, Any] | None,
+        totals: PostTotals | None = None,
     ) -> DiDResult:
         """The result of either model: ``rows`` the tidy table (headline first), ``link`` and
         ``cf`` the fitted and counterfactual linear predictors (offset included)."""
@@ -318,4 +400,5 @@ class CITSModel:
             _details=MappingProxyType(details),
             _plot_data=plot_data,
             df=df if df is None or math.isfinite(df) else None,
+            totals=totals,
         )

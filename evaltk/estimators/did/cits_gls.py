@@ -36,7 +36,7 @@ has the same kind of inference.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,11 @@ class CITSGLSFit:
         The inference in words.
     details : dict
         Degrees of freedom of every row and the variance parameters of both fits.
+    difference : GLSFit
+        The GLS fit of the difference series (the whole-system ledger's delta method and
+        month influence read its covariances).
+    x, z, clock : numpy.ndarray
+        Its design (intercept, ``time``, ``level`` [, ``slope``]), response and month clocks.
     """
 
     rows: list[dict[str, Any]]
@@ -78,6 +83,10 @@ class CITSGLSFit:
     effect: dict[str, float]
     text: str
     details: dict[str, Any]
+    difference: GLSFit | None = field(default=None, repr=False)
+    x: np.ndarray | None = field(default=None, repr=False)
+    z: np.ndarray | None = field(default=None, repr=False)
+    clock: np.ndarray | None = field(default=None, repr=False)
 
 
 def fit_cits_gls(
@@ -159,7 +168,17 @@ def fit_cits_gls(
         "difference": _variance_parts(diff),
         "comparison": _variance_parts(comp),
     }
-    return CITSGLSFit(rows=rows, df=df, effect=effect, text=text, details=details)
+    return CITSGLSFit(
+        rows=rows,
+        df=df,
+        effect=effect,
+        text=text,
+        details=details,
+        difference=diff,
+        x=x_diff,
+        z=treated_z - comparison_z,
+        clock=clock,
+    )
 
 
 def _monthly(

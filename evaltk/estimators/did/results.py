@@ -23,6 +23,33 @@ DESIGN_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class PostTotals:
+    """The treated series' change in events over the post months, for the whole-system ledger.
+
+    Attributes
+    ----------
+    averted : float
+        Counterfactual minus observed, summed over the treated series' post months (washout
+        months are not in the series).
+    sd : float
+        Its delta-method standard error (the uncertainty of the counterfactual sum).
+    df : float or None
+        Degrees of freedom of a Student t reference (GLS), None for a normal one.
+    months : int
+        Post months summed.
+    month_influence : pandas.Series
+        Influence of each fitted month on the counterfactual sum (its estimating function
+        times the bread times the gradient), indexed by month: what correlates outcomes.
+    """
+
+    averted: float
+    sd: float
+    df: float | None
+    months: int
+    month_influence: pd.Series = field(repr=False)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class DiDResult:
     """Result of a 2 × 2, two-way fixed effects or comparative ITS fit. Never changes.
@@ -86,6 +113,8 @@ class DiDResult:
     _details: Mapping[str, Any] = field(repr=False)
     _plot_data: pd.DataFrame = field(repr=False)
     df: float | None = None
+    #: The ledger's post-period totals (comparative ITS only).
+    totals: PostTotals | None = None
 
     @property
     def ci(self) -> tuple[float, float]:
