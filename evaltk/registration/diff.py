@@ -145,7 +145,5 @@ def changed_outcomes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
     return [
         o["id"]
         for o in after.get("outcomes", [])
-        if isinstance(o, dict)
-        and o.get("id") in old
-        and definition(old[o["id"]]) != definition(o)
+        if isinstance(o, dict) and o.get("id") in old and definition(old[o["id"]]) != definition(o)
     ]
