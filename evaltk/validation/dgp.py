@@ -54,6 +54,16 @@ def its_series(
     return periods, periods[n_pre], rng.poisson(np.exp(log_mu + e) * gamma)
 
 
+def ar1_path(rng: np.random.Generator, n: int, rho: float, sd: float) -> np.ndarray:
+    """One stationary AR(1) path of ``n`` months with marginal standard deviation ``sd``
+    (drawn one month at a time from ``rng``, so a seed gives the same path everywhere)."""
+    out = np.empty(n)
+    out[0] = rng.normal(0, sd)
+    for t in range(1, n):
+        out[t] = rho * out[t - 1] + rng.normal(0, sd * np.sqrt(1 - rho**2))
+    return out
+
+
 # -- Staggered adoption ----------------------------------------------------------------------
 # For unit i in periods t = 1..T with cohort G_i (0 = never treated):
 #

@@ -20,6 +20,7 @@ from scipy import stats
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
 from evaltk.protocol.spec import Protocol
 from evaltk.validation import calibration
+from evaltk.validation.dgp import ar1_path
 from evaltk.verdict.ledger import LedgerInput, correlation, ledger_from_inputs
 
 MONTHS = pd.date_range("2014-01-01", periods=72, freq="MS")
@@ -29,11 +30,7 @@ SEASON = 0.15 * np.sin(2 * np.pi * np.arange(72) / 12)
 
 
 def _ar1(rng: np.random.Generator, rho: float, sd: float) -> np.ndarray:
-    out = np.empty(72)
-    out[0] = rng.normal(0, sd)
-    for t in range(1, 72):
-        out[t] = rho * out[t - 1] + rng.normal(0, sd * np.sqrt(1 - rho**2))
-    return out
+    return ar1_path(rng, 72, rho, sd)
 
 
 def _data(

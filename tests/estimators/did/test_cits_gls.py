@@ -22,6 +22,7 @@ from evaltk.errors import EstimationError
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
 from evaltk.estimators.its.gls import error_covariance, month_lags
 from evaltk.protocol.designs import CITSOptions
+from evaltk.validation.dgp import ar1_path
 
 MONTHS = pd.date_range("2014-01-01", periods=72, freq="MS")
 START = "2017-01"
@@ -30,12 +31,7 @@ SEASON = 0.15 * np.sin(2 * np.pi * np.arange(72) / 12)
 
 
 def _ar1(rng: np.random.Generator, rho: float, sd: float) -> np.ndarray:
-    """A stationary AR(1) series of 72 months with marginal standard deviation ``sd``."""
-    out = np.empty(72)
-    out[0] = rng.normal(0, sd)
-    for t in range(1, 72):
-        out[t] = rho * out[t - 1] + rng.normal(0, sd * np.sqrt(1 - rho**2))
-    return out
+    return ar1_path(rng, 72, rho, sd)
 
 
 def _data(
