@@ -47,6 +47,18 @@ MIN_NEVER_TREATED = 5
 DesignKind = Literal["its", "did", "event_study", "staggered_did", "cits"]
 
 
+def later_defaults_left_out(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a model's serialised fields) without the fields that hold their default.
+
+    For fields added after protocols were first registered: left out of the canonical form
+    while at their default, so that existing registrations keep their hash.
+    """
+    for name, default in defaults.items():
+        if name in data and data[name] == default:
+            del data[name]
+    return data
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -207,11 +219,7 @@ class CITSOptions(_Frozen):
 
     @model_serializer(mode="wrap")
     def _glm_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Added after protocols were first registered: left out at its default (hash unchanged).
-        data = handler(self)
-        if data.get("model") == "glm":
-            del data["model"]
-        return data
+        return later_defaults_left_out(handler(self), {"model": "glm"})
 
 
 #: The option blocks each design reads (the others are left out of the canonical form, so an

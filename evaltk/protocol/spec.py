@@ -42,6 +42,7 @@ from evaltk.protocol.designs import (
     StaggeredOptions,
     check_comparison_design,
     first_start,
+    later_defaults_left_out,
     used_blocks_only,
 )
 
@@ -372,13 +373,7 @@ class EpisodeSource(_Frozen):
 
     @model_serializer(mode="wrap")
     def _defaults_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Fields added after protocols were first registered are left out of the canonical
-        # form while they hold their default, so that existing registrations keep their hash.
-        data = handler(self)
-        for name, default in _LATER_DEFAULTS.items():
-            if name in data and data[name] == default:
-                del data[name]
-        return data
+        return later_defaults_left_out(handler(self), _LATER_DEFAULTS)
 
 
 def _code_text(key: Any) -> str:
@@ -469,11 +464,7 @@ class ITSOptions(_Frozen):
 
     @model_serializer(mode="wrap")
     def _glm_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Added after protocols were first registered: left out at its default (hash unchanged).
-        data = handler(self)
-        if data.get("model") == "glm":
-            del data["model"]
-        return data
+        return later_defaults_left_out(handler(self), {"model": "glm"})
 
 
 class Design(_Frozen):
@@ -692,11 +683,9 @@ class Protocol(_Frozen):
     def _default_disclosure_left_out(
         self, handler: SerializerFunctionWrapHandler
     ) -> dict[str, Any]:
-        # Added after protocols were first registered: left out at its default (hash unchanged).
-        data = handler(self)
-        if data.get("disclosure") == Disclosure().model_dump(mode="json"):
-            del data["disclosure"]
-        return data
+        return later_defaults_left_out(
+            handler(self), {"disclosure": Disclosure().model_dump(mode="json")}
+        )
 
     @field_validator("units")
     @classmethod

@@ -15,26 +15,20 @@ beneficial direction is a decrease, the harmful side is the upper one.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from scipy import stats
 
-
-def _reference(df: float | None) -> Any:
-    """Normal reference, or Student's t where the model gives degrees of freedom (GLS)."""
-    if df is not None and math.isfinite(df):
-        return stats.t(df)
-    return stats.norm
+from evaltk.estimators.its.effects import reference
 
 
 def upper_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:
     """One-sided p-value against a rise of ``margin`` or more."""
-    return float(_reference(df).cdf((log_estimate - math.log1p(margin)) / std_error))
+    return float(reference(df).cdf((log_estimate - math.log1p(margin)) / std_error))
 
 
 def lower_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:
     """One-sided p-value against a fall of ``margin`` or more."""
-    return float(_reference(df).sf((log_estimate - math.log1p(-margin)) / std_error))
+    return float(reference(df).sf((log_estimate - math.log1p(-margin)) / std_error))
 
 
 def tost_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:

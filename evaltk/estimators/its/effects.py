@@ -107,12 +107,18 @@ class CumulativeEffect:
         return {k: json_float(v) for k, v in asdict(self).items()}
 
 
+def reference(df: float | None = None) -> Any:
+    """The reference distribution of a Wald statistic: Student's t with ``df`` degrees of
+    freedom when the model gives them (GLS), the standard normal otherwise."""
+    if df is not None and np.isfinite(df):
+        return stats.t(df)
+    return stats.norm
+
+
 def z_value(level: float, df: float | None = None) -> float:
     """Two-sided quantile for a ``level`` interval: normal (1.959964 for 0.95), or Student's t
     with ``df`` degrees of freedom when given."""
-    if df is not None and np.isfinite(df):
-        return float(stats.t.ppf(0.5 + level / 2.0, df))
-    return float(stats.norm.ppf(0.5 + level / 2.0))
+    return float(reference(df).ppf(0.5 + level / 2.0))
 
 
 def coefficient_effect(
@@ -276,9 +282,7 @@ def p_value(estimate: float, se: float, df: float | None = None) -> float:
     positive."""
     if not se > 0:
         return float("nan")
-    if df is not None and np.isfinite(df):
-        return float(2.0 * stats.t.sf(abs(estimate) / se, df))
-    return float(2.0 * stats.norm.sf(abs(estimate) / se))
+    return float(2.0 * reference(df).sf(abs(estimate) / se))
 
 
 def json_float(value: Any) -> Any:
