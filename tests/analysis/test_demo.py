@@ -246,3 +246,23 @@ def test_demo_never_replaces_data_it_did_not_simulate(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in data.iterdir()) == ["episodes.csv"]
     assert (data / "episodes.csv").read_text() == "mine\n"
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()),
+)
+def test_demo_outputs_are_byte_identical_to_the_golden_files(
+    demo: tuple[Path, str], name: str
+) -> None:
+    """The refactor of issue 11 keeps every result: results.json and the tidy CSVs of each
+    example analysis are byte for byte those written before it (tests/golden/NAME/)."""
+    tmp_path, _ = demo
+    results = tmp_path / "analyses" / name / "results"
+    for golden in sorted((GOLDEN / name).iterdir()):
+        produced = results / golden.name
+        assert produced.is_file(), f"{produced} was not written"
+        assert produced.read_bytes() == golden.read_bytes(), f"{name}/{golden.name} changed"
