@@ -18,7 +18,7 @@ import math
 
 from scipy import stats
 
-from evaltk.estimators.its.effects import reference
+from evaltk.estimators.effect import reference
 
 
 def upper_p(log_estimate: float, std_error: float, margin: float, df: float | None = None) -> float:

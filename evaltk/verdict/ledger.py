@@ -39,7 +39,7 @@ from scipy import stats
 
 from evaltk.analysis.design_fit import DesignFit
 from evaltk.analysis.estimate import OutcomeFit
-from evaltk.estimators.its.effects import z_value
+from evaltk.estimators.effect import critical_value
 from evaltk.protocol.spec import Outcome, Protocol
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
@@ -163,7 +163,7 @@ def its_input(fit: OutcomeFit, level: float) -> LedgerInput | None:
         return None
     cumulative = result.cumulative
     df = result.effect.df
-    z = z_value(level, df)  # the quantile the model built its interval with
+    z = critical_value(level, df)  # the quantile the model built its interval with
     sd = (cumulative.averted_ci_high - cumulative.averted_ci_low) / (2 * z)
     return LedgerInput(
         outcome=fit.outcome,

@@ -14,8 +14,9 @@ Modules: ``options`` (allowed values, ``ITSSpec``), ``design`` (series checks, d
 (``ITSResult``), ``plot``.
 """
 
+from evaltk.estimators.effect import Effect
 from evaltk.estimators.its.design import design_matrix
-from evaltk.estimators.its.effects import CumulativeEffect, Effect
+from evaltk.estimators.its.effects import CumulativeEffect
 from evaltk.estimators.its.model import ITSModel
 from evaltk.estimators.its.options import ITSSpec, default_hac_lags
 from evaltk.estimators.its.results import ITSResult

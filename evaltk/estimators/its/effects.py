@@ -11,53 +11,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from evaltk.estimators.effect import Effect, critical_value, json_float, p_value
 from evaltk.estimators.its.options import Scale
-
-
-@dataclass(frozen=True)
-class Effect:
-    """One effect with its interval.
-
-    Attributes
-    ----------
-    term : str
-        ``level_change``, ``slope_change``, ``trend_per_year`` or ``relative_effect``.
-    estimate, ci_low, ci_high : float
-        On ``scale``: rate ratios for count families, differences for gaussian; the relative
-        effect is a proportional change (``-0.1`` is 10 % fewer events than the
-        counterfactual).
-    p_value : float
-        Two-sided Wald test of no effect (normal reference).
-    scale : str
-        ``ratio``, ``difference`` or ``relative``.
-    std_error : float
-        Standard error on the scale the interval is built on (the coefficient for ratios and
-        differences, log of the sum ratio for the relative effect of a count model).
-    level : float
-        Confidence level of the interval.
-    df : float or None
-        Degrees of freedom of the t reference of the interval and p-value; ``None`` for the
-        normal reference (the GLM), a number for the GLS model's Satterthwaite t tests.
-    """
-
-    term: str
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    scale: str
-    std_error: float
-    level: float
-    df: float | None = None
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        return (self.ci_low, self.ci_high)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: json_float(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -107,20 +63,6 @@ class CumulativeEffect:
         return {k: json_float(v) for k, v in asdict(self).items()}
 
 
-def reference(df: float | None = None) -> Any:
-    """The reference distribution of a Wald statistic: Student's t with ``df`` degrees of
-    freedom when the model gives them (GLS), the standard normal otherwise."""
-    if df is not None and np.isfinite(df):
-        return stats.t(df)
-    return stats.norm
-
-
-def z_value(level: float, df: float | None = None) -> float:
-    """Two-sided quantile for a ``level`` interval: normal (1.959964 for 0.95), or Student's t
-    with ``df`` degrees of freedom when given."""
-    return float(reference(df).ppf(0.5 + level / 2.0))
-
-
 def coefficient_effect(
     term: str,
     coef: float,
@@ -131,7 +73,7 @@ def coefficient_effect(
     df: float | None = None,
 ) -> Effect:
     """Effect of ``multiplier * coef``: ``exp`` of it on the ratio scale, itself otherwise."""
-    z = z_value(level, df)
+    z = critical_value(level, df)
     b, s = multiplier * coef, abs(multiplier) * se
     low, high = b - z * s, b + z * s
     p = p_value(b, s, df)
@@ -155,7 +97,7 @@ def linear_predictor_band(
     """
     eta = x @ params + offset
     se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
-    z = z_value(level, df)
+    z = critical_value(level, df)
     low, high = eta - z * se, eta + z * se
     if log:
         return np.exp(eta), np.exp(low), np.exp(high)
@@ -185,7 +127,7 @@ def cumulative_effect(
     """
     fitted, grad_f = _sum_and_gradient(x, params, offset, log)
     counter, grad_c = _sum_and_gradient(x_cf, params, offset, log)
-    z = z_value(level, df)
+    z = critical_value(level, df)
     se_c = _quad_se(grad_c, cov)
     diff_grad = grad_c - grad_f
     se_d = _quad_se(diff_grad, cov)
@@ -229,7 +171,7 @@ def relative_effect(
     """
     fitted, grad_f = _sum_and_gradient(x, params, offset, log)
     counter, grad_c = _sum_and_gradient(x_cf, params, offset, log)
-    z = z_value(level, df)
+    z = critical_value(level, df)
     nan = float("nan")
     if log:
         theta = np.log(fitted) - np.log(counter)
@@ -275,19 +217,3 @@ def _sum_and_gradient(
 
 def _quad_se(grad: np.ndarray, cov: np.ndarray) -> float:
     return float(np.sqrt(max(float(grad @ cov @ grad), 0.0)))
-
-
-def p_value(estimate: float, se: float, df: float | None = None) -> float:
-    """Two-sided Wald p-value (normal, or Student's t with ``df``); NaN when ``se`` is not
-    positive."""
-    if not se > 0:
-        return float("nan")
-    return float(2.0 * reference(df).sf(abs(estimate) / se))
-
-
-def json_float(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

@@ -15,6 +15,7 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
 from evaltk.errors import EstimationError
+from evaltk.estimators.effect import Effect, p_value
 from evaltk.estimators.its import effects as fx
 from evaltk.estimators.its.covariance import (
     ar1_covariance,
@@ -181,7 +182,7 @@ class ITSModel:
         )
         ix = {name: i for i, name in enumerate(names)}
 
-        def effect_of(term: str, column: str, multiplier: float = 1.0) -> fx.Effect:
+        def effect_of(term: str, column: str, multiplier: float = 1.0) -> Effect:
             i = ix[column]
             return fx.coefficient_effect(
                 term, params[i], bse[i], spec.level, spec.scale, multiplier, df=df
@@ -190,7 +191,7 @@ class ITSModel:
         level_effect = effect_of("level_change", "level")
         slope_effect = effect_of("slope_change", "slope") if spec.slope_change else None
         trend = effect_of("trend_per_year", "time", 12.0)
-        pvalues = np.array([fx.p_value(b, se, df) for b, se in zip(params, bse, strict=True)])
+        pvalues = np.array([p_value(b, se, df) for b, se in zip(params, bse, strict=True)])
 
         pearson = est.pearson
         n_fit = int(rows.sum())

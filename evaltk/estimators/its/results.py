@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evaltk.estimators.its.effects import CumulativeEffect, Effect, json_float, z_value
+from evaltk.estimators.effect import Effect, critical_value, json_float
+from evaltk.estimators.its.effects import CumulativeEffect
 from evaltk.estimators.its.options import ITSSpec
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class ITSResult:
         level = self.spec.level if level is None else level
         if not 0 < level < 1:
             raise ValueError(f"level must be strictly between 0 and 1, got {level!r}.")
-        z = z_value(level, self.effect.df)
+        z = critical_value(level, self.effect.df)
         return pd.DataFrame(
             {"lower": self._params - z * self._bse, "upper": self._params + z * self._bse}
         )
