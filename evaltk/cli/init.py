@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
 from evaltk.cli.app import app, user_errors
 from evaltk.episodes.forces import force_name
 from evaltk.errors import EvaltkError
+from evaltk.protocol.yaml_text import load_mapping
 
 #: The templates' folder in the project checkout (``protocols/`` beside the package).
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
@@ -166,10 +166,7 @@ def _read_template(name: str) -> dict[str, Any]:
             f"{path}: template not found; evaltk init needs the project checkout's protocols/ "
             "folder (install evaltk from a clone)"
         )
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(document, dict):
-        raise EvaltkError(f"{path}: not a protocol template (expected a YAML mapping)")
-    return document
+    return load_mapping(path)
 
 
 def _relative(path: Path, start: Path) -> str:

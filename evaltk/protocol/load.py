@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from evaltk.errors import ProtocolError
 from evaltk.protocol.spec import Protocol
+from evaltk.protocol.yaml_text import check_bounds, read_text, syntax_error
 
 Location = tuple[str | int, ...]
 
@@ -60,19 +61,12 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _read_yaml(path: Path) -> tuple[Any, dict[Location, tuple[Path, int]]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError(f"{path}: file not found; check the path") from None
-    except UnicodeDecodeError as error:
-        raise ProtocolError(f"{path}: not UTF-8 text ({error.reason}); save it as UTF-8") from None
+    text = read_text(path)
+    check_bounds(text, path, _LineLoader)
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(error, "problem", None) or str(error)
-        raise ProtocolError(f"{where}: YAML syntax error: {problem}") from None
+        raise syntax_error(error, path) from None
     if node is None:
         raise ProtocolError(f"{path}: the file is empty; start from a template in protocols/")
     lines: dict[Location, tuple[Path, int]] = {}
@@ -189,7 +183,14 @@ def load_protocol(path: str | Path) -> LoadedProtocol:
         if not isinstance(reference, str):
             line = lines[("protocol",)][1]
             raise ProtocolError(f"{path}:{line}: protocol: give the path of a protocol template")
-        template = (path.parent / reference).resolve()
+        try:
+            template = (path.parent / reference).resolve()
+        except (RuntimeError, OSError):  # a symbolic-link loop (RuntimeError before 3.13)
+            line = lines[("protocol",)][1]
+            raise ProtocolError(
+                f"{path}:{line}: protocol: '{reference}' is a symbolic link that loops back "
+                "on itself; point it at a template file"
+            ) from None
         if not template.is_file():
             line = lines[("protocol",)][1]
             raise ProtocolError(
