@@ -82,7 +82,12 @@ def demo(
         help="Folder to work in (default: the project checkout). Another folder gets a copy "
         "of protocols/, book/ and the example analyses.",
     ),
-    seed: int = typer.Option(2018, help="Seed of the simulated data."),
+    seed: int = typer.Option(
+        None,
+        help="Seed of the simulated data (default: the demo preset's, so that `evaltk simulate "
+        "--preset demo` writes the same data).",
+        show_default=False,
+    ),
 ) -> None:
     """Simulate five East Midlands forces, run the three example analyses, build the book.
 
@@ -109,7 +114,7 @@ def demo(
         console.print(f"[bold]\\[{number}/{STEPS}][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
     step(1, "Simulating episode data for the demo forces")
-    config = SimulationConfig.preset("demo").model_copy(update={"seed": seed})
+    config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
     data = write_dataset(config, analysis / "data", overwrite=_simulated(analysis / "data"))
     console.print(f"      wrote {data}")
     for number, example in enumerate(EXAMPLES, start=2):

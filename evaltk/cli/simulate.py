@@ -68,9 +68,10 @@ def simulate(
         typer.Option(
             "--preset",
             "-p",
-            help="demo: 5 East Midlands forces 2014-2019, about 50k episodes. "
-            "small: Nottinghamshire alone, about 5,600. region: the 5 forces at full scale "
-            "2014-2023, about 1.1M. national: all 43 forces 2014-2023, about 14M.",
+            help="demo: 5 East Midlands forces 2014-2019, about 145,000 episodes (the data "
+            "of `evaltk demo`). small: Nottinghamshire alone, about 5,600. region: the 5 "
+            "forces at full scale 2014-2023, about 1.1M. national: all 43 forces "
+            "2014-2023, about 14M.",
         ),
     ] = Preset.demo,
     seed: Annotated[
