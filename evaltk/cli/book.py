@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
+from evaltk.cli.progress import steps
 
 # Paragraphs as single strings: typer's rich help keeps a docstring's line breaks as they are.
 HELP = (
@@ -61,10 +62,8 @@ def book(
 
     console = Console(highlight=False)
     started = time.monotonic()
-    with console.status("Starting") as status:
-        index = build_book(
-            analyses, book_dir, strict=strict, progress=lambda step: status.update(step), pdf=pdf
-        )
+    with steps(console) as say:
+        index = build_book(analyses, book_dir, strict=strict, progress=say, pdf=pdf)
     console.print(
         f"built the book{' and its PDF' if pdf else ''} in {time.monotonic() - started:.0f} s"
     )

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
+from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 
 EXAMPLE = Path("analyses") / "example-street-triage"
@@ -119,12 +120,10 @@ def demo(
     console.print(f"      wrote {data}")
     for number, example in enumerate(EXAMPLES, start=2):
         step(number, f"Running {example}")
-        with console.status("") as status:
-            result = run_analysis(
-                workdir / example, progress=lambda text: status.update(f"      {text}")
-            )
+        with steps(console, indent="      ") as say:
+            result = run_analysis(workdir / example, progress=say)
         console.print(f"      verdict: [bold]{result.verdict.label}[/]: {result.verdict.sentence}")
     step(STEPS, "Building the book")
-    with console.status("      jupyter-book build"):
-        index = build_book(workdir / "analyses", workdir / "book")
+    with steps(console, indent="      ") as say:
+        index = build_book(workdir / "analyses", workdir / "book", progress=say)
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
+from evaltk.cli.progress import steps
 
 
 @app.command()
@@ -59,10 +60,8 @@ def run(
         os.environ[KEY_FILE_ENV] = str(key_file)
 
     console = Console(highlight=False)
-    with console.status("Starting") as status:
-        result = run_analysis(
-            analysis, progress=lambda step: status.update(step), exploratory=exploratory
-        )
+    with steps(console) as say:
+        result = run_analysis(analysis, progress=say, exploratory=exploratory)
     if result.registration.status != "registered":
         console.print("[bold red]EXPLORATORY[/]: not the registered analysis")
     folder = analysis if analysis.is_dir() else analysis.parent
