@@ -1,0 +1,290 @@
+"""``evaltk init --template NAME DIR``: scaffold a new analysis from a protocol template.
+
+Writes DIR/analysis.yaml that names the template by a path relative to DIR and repeats only the
+values an analyst must make their own (title, forces, start dates, window, data paths), each
+marked ``CHANGE``; everything else (outcomes, design, decision rules) is inherited from the
+template. The values written are the template's own, so the scaffold validates and runs as it
+stands on the built-in simulated data. An existing analysis.yaml is never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from evaltk.cli.app import app, user_errors
+from evaltk.episodes.forces import force_name
+from evaltk.errors import EvaltkError
+from evaltk.protocol.yaml_text import load_mapping
+
+#: The templates' folder in the project checkout (``protocols/`` beside the package).
+PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
+
+
+class TemplateName(StrEnum):
+    street_triage_its = "street-triage-its"
+    control_room_nurses_staggered = "control-room-nurses-staggered"
+    right_care_right_person_cits = "right-care-right-person-cits"
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    design: str
+    summary: str
+
+
+TEMPLATES: dict[str, TemplateInfo] = {
+    TemplateName.street_triage_its.value: TemplateInfo(
+        "its",
+        "one force (or forces with one start date), no comparison: interrupted time series; "
+        "Maryland level 2",
+    ),
+    TemplateName.control_room_nurses_staggered.value: TemplateInfo(
+        "staggered_did",
+        "several forces starting on different dates, some never: Callaway & Sant'Anna; "
+        "Maryland level 3 if pre-trends hold",
+    ),
+    TemplateName.right_care_right_person_cits.value: TemplateInfo(
+        "cits",
+        "treated forces (one start date) against comparison forces, displacement to "
+        "ambulance, A&E and missing-person reports: comparative ITS; Maryland level 3 if the "
+        "placebo test holds",
+    ),
+}
+
+_FORCE_HINT = {
+    "its": "every force is summed into one series and needs the same date",
+    "staggered_did": "dates may differ; a force in `units` with no date is a comparison",
+    "cits": "one date for every treated force; a force in `units` with no date is a comparison",
+}
+
+HELP = (
+    "Scaffold a new analysis from a protocol template.\n\n"
+    "Writes DIR/analysis.yaml (DIR is created if needed) that follows protocols/NAME.yaml "
+    "through a relative path and repeats only the values you must make your own: the title, "
+    "the forces (units), their start dates, the analysis window and the data paths, each "
+    "marked CHANGE. Outcomes, design and decision rules come from the template, whose comments "
+    "explain every field; copy a block into analysis.yaml to override it. As written, the "
+    "scaffold holds the template's illustrative forces and dates, which match the built-in "
+    "simulated data (`evaltk simulate DIR/data`).\n\n"
+    "Templates: "
+    + "; ".join(f"{name} ({info.design})" for name, info in TEMPLATES.items())
+    + ". See protocols/README.md for which to use.\n\n"
+    "Prints the next steps: data -> validate -> power -> register -> run -> book. Refuses to "
+    "overwrite an existing DIR/analysis.yaml (exit code 2).\n\n"
+    "Examples: evaltk init --list; "
+    "evaltk init --template right-care-right-person-cits analyses/my-force"
+)
+
+
+@app.command(help=HELP)
+@user_errors
+def init(
+    directory: Path | None = typer.Argument(
+        None,
+        metavar="DIR",
+        help="The new analysis folder, e.g. analyses/my-force (created if missing; must not "
+        "already hold an analysis.yaml).",
+        show_default=False,
+    ),
+    template: TemplateName | None = typer.Option(
+        None,
+        "--template",
+        "-t",
+        help="The protocol template to follow (protocols/NAME.yaml).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+    list_templates: bool = typer.Option(
+        False, "--list", help="List the templates with their designs and exit."
+    ),
+) -> None:
+    """Scaffold DIR/analysis.yaml from a template (see :data:`HELP`)."""
+    console = Console(highlight=False, soft_wrap=True)
+    if list_templates:
+        for name, info in TEMPLATES.items():
+            title = _read_template(name).get("title", "")
+            console.print(f"[bold]{name}[/]  design {info.design}: {escape(str(title))}")
+            console.print(f"    {escape(info.summary)}")
+            console.print(f"    {_template_path(name)}")
+        return
+    if template is None:
+        raise EvaltkError(
+            "--template: give the template to follow (--list shows them), e.g. "
+            "evaltk init --template street-triage-its analyses/my-force"
+        )
+    if directory is None:
+        raise EvaltkError(
+            f"DIR: give the folder of the new analysis, e.g. evaltk init --template "
+            f"{template.value} analyses/my-force"
+        )
+    target = directory / "analysis.yaml"
+    if target.exists():
+        raise EvaltkError(
+            f"{target} already exists: init never overwrites an analysis; choose a new DIR "
+            "or edit the existing file"
+        )
+    if directory.exists() and not directory.is_dir():
+        raise EvaltkError(f"{directory} is a file, not a folder: choose a new DIR")
+    name = template.value
+    document = _read_template(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    text = scaffold_text(name, document, directory)
+    try:
+        with target.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
+            handle.write(text)
+    except FileExistsError:
+        raise EvaltkError(f"{target} already exists: init never overwrites an analysis") from None
+    followed = _relative(_template_path(name), directory)
+    console.print(
+        f"wrote {escape(str(target))}, following {escape(followed)} "
+        f"(design {TEMPLATES[name].design})"
+    )
+    console.print(escape(next_steps(name, document, directory)))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _template_path(name: str) -> Path:
+    return PROTOCOLS / f"{name}.yaml"
+
+
+def _read_template(name: str) -> dict[str, Any]:
+    path = _template_path(name)
+    if not path.is_file():
+        raise EvaltkError(
+            f"{path}: template not found; evaltk init needs the project checkout's protocols/ "
+            "folder (install evaltk from a clone)"
+        )
+    return load_mapping(path)
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to the folder ``start``, with forward slashes (absolute if none)."""
+    try:
+        return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.resolve().as_posix()
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def scaffold_text(name: str, document: dict[str, Any], directory: Path) -> str:
+    """The text of DIR/analysis.yaml for template ``name`` (its parsed YAML ``document``)."""
+    design = TEMPLATES[name].design
+    template_ref = _relative(_template_path(name), directory)
+    schema_ref = _relative(PROTOCOLS / "protocol.schema.json", directory)
+    starts: dict[str, Any] = document["intervention"]["start"]
+    units: list[str] = list(document["units"])
+    data: dict[str, Any] = document["data"]
+    window: dict[str, Any] = document["window"]
+    start_lines = [
+        f"    {unit}: {_date(date)}    # {force_name(unit)}" for unit, date in starts.items()
+    ]
+    compared = ", ".join(f"{u} {force_name(u)}" for u in units if u not in starts)
+    pad = 34  # the column at which the CHANGE notes of the data block start
+
+    def note(text: str, comment: str) -> str:
+        return f"{text}{' ' * max(1, pad - len(text))}# {comment}"
+
+    lines = [
+        f"# yaml-language-server: $schema={schema_ref}",
+        "#",
+        f"# A new analysis, scaffolded by `evaltk init --template {name}`.",
+        "# It follows the template named by `protocol:` and sets only what is specific to this",
+        "# analysis; everything else (outcomes, design, decision rules) comes from the template,",
+        "# whose comments explain every field. To change one of those, copy its block here:",
+        "# mappings merge key by key, and a list (outcomes, units) replaces the template's whole.",
+        "#",
+        "# Every value marked CHANGE is the template's ILLUSTRATIVE value (the forces and dates of",
+        "# the built-in simulated data): replace each with yours, then `evaltk validate` this",
+        "# folder, and `evaltk register` it BEFORE you look at any outcome. A change after",
+        "# registration is recorded as an amendment (`evaltk amend`).",
+        f"protocol: {template_ref}",
+        "",
+        "# CHANGE: the title readers see: name your force(s) and scheme.",
+        f"title: {_quote(str(document['title']))}",
+        "",
+        "# CHANGE: the date your scheme began in each treated force (ONS force code: date).",
+        f"# {_FORCE_HINT[design].capitalize()}.",
+        "# The month containing the date is the first month after the start (inclusive).",
+        "intervention:",
+        "  start:",
+        *start_lines,
+        "",
+        "# CHANGE: every force analysed, by ONS code (E23000001-E23000039 England,",
+        "# W15000001-W15000004 Wales): the treated forces and any comparison forces.",
+        *([f"# Comparison here: {compared}."] if compared else []),
+        "units: [" + ", ".join(units) + "]",
+        "",
+        "# CHANGE: your data. Paths are relative to this folder. To try the analysis first on",
+        "# simulated data, this command writes these files:",
+        f"#   evaltk simulate {shlex.quote(directory.as_posix() + '/data')} --preset demo",
+        "data:",
+        f"  kind: {data.get('kind', 'episodes')}",
+        note(f"  path: {data['path']}", "CHANGE: your extract (.parquet, .csv, .sav, .dta, ...)"),
+    ]
+    if data.get("population") is not None:
+        lines.append(
+            note(f"  population: {data['population']}", "CHANGE: CSV of force, year, population")
+        )
+    lines += [
+        note("  columns: {}", "CHANGE where your column names differ:"),
+        note("", "canonical field -> your column, e.g. {s136: S136_FLAG}"),
+        "",
+        "# CHANGE: the months analysed (both ends inclusive), with enough months before the start.",
+        "window:",
+        f"  start: {_date(window['start'])}",
+        f"  end: {_date(window['end'])}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def next_steps(name: str, document: dict[str, Any], directory: Path) -> str:
+    """What to do after scaffolding, as numbered commands for DIR."""
+    design = TEMPLATES[name].design
+    d = shlex.quote(str(directory))
+    data = document["data"]
+    if design == "its":
+        power = f"evaltk power {d}   (simulated power and minimum detectable effect)"
+    else:
+        power = (
+            f"Power: `evaltk power` simulates interrupted time series only, not {design};\n"
+            "       skip it (the registration then records no power analysis) or justify the\n"
+            "       numbers of forces and months in intervention.description."
+        )
+    parent = shlex.quote(str(directory.parent))
+    return "\n".join(
+        [
+            "Next steps:",
+            f"  1. Edit {shlex.quote(str(directory / 'analysis.yaml'))}: change every value "
+            "marked CHANGE.",
+            "  2. Data: point data.path (and data.population) at your force's extract, or try "
+            "it on simulated data first:",
+            f"       evaltk simulate {shlex.quote(str(directory / 'data'))} --preset demo"
+            f"   (writes {data['path']} and {data.get('population') or 'population.csv'})",
+            f"  3. evaltk validate {d}",
+            f"  4. {power}",
+            f"  5. evaltk register {d} --data-access not_collected",
+            "       (before anyone looks at an outcome; then commit registration.json)",
+            f"  6. evaltk run {d}",
+            f"  7. evaltk book --analyses {parent}",
+        ]
+    )

@@ -1,0 +1,70 @@
+"""``evaltk run ANALYSIS``: measure, estimate, decide and write results/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from evaltk.cli.app import app, user_errors
+from evaltk.cli.progress import steps
+
+
+@app.command()
+@user_errors
+def run(
+    analysis: Path = typer.Argument(
+        ...,
+        help="The analysis folder (holding analysis.yaml), e.g. analyses/example-street-triage.",
+    ),
+    exploratory: bool = typer.Option(
+        False,
+        "--exploratory",
+        help="Run even though the protocol is unregistered or differs from its registration. "
+        "Every output is stamped as exploratory: results.json (registration status), each "
+        "figure (a visible mark) and each book page (a warning).",
+    ),
+    key_file: Path | None = typer.Option(
+        None,
+        "--key-file",
+        help="File holding the linkage key that pseudonymises raw person identifiers "
+        "(data.identifiers: raw); default: the EVALTK_LINK_KEY environment variable. The key "
+        "is never written to any output or log.",
+    ),
+) -> None:
+    """Run an analysis: outcome measures, one model per outcome, the verdict, and figures.
+
+    The protocol is first checked against ANALYSIS/registration.json (see `evaltk register`):
+    if it is unregistered, its log fails verification, or any value changed since the latest
+    registration entry, the run is refused with exit code 3 and a list of the changed fields
+    (e.g. outcomes[7].measure.repeat.within_days: 28 -> 29), and nothing is written.
+
+    Writes ANALYSIS/results/ (results.json, series.csv for an interrupted time series or
+    effects.csv for did, event_study, staggered_did and cits, panel.csv, figures/) whole or not
+    at all: if anything fails, the previous results are left untouched.
+
+    The design is the protocol's design.kind; did, event_study and staggered_did choose their
+    inference by design.inference (auto: wild cluster bootstrap, or randomisation inference
+    for staggered_did, below 50 units), and results.json says which was used and why.
+    """
+    from evaltk.analysis.run import run_analysis  # heavy imports only when running
+
+    if key_file is not None:
+        import os
+
+        from evaltk.linkage.keys import KEY_FILE_ENV, load_key
+
+        load_key(key_file)  # a missing or short key fails now, in one line
+        # The path (never the key) is handed to the reader through the environment.
+        os.environ[KEY_FILE_ENV] = str(key_file)
+
+    console = Console(highlight=False)
+    with steps(console) as say:
+        result = run_analysis(analysis, progress=say, exploratory=exploratory)
+    if result.registration.status != "registered":
+        console.print("[bold red]EXPLORATORY[/]: not the registered analysis")
+    folder = analysis if analysis.is_dir() else analysis.parent
+    console.print(f"[bold]{result.verdict.label}[/]: {result.verdict.sentence}")
+    console.print(result.headline)
+    console.print(f"wrote {folder / 'results' / 'results.json'}")

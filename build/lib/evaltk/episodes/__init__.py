@@ -1,0 +1,1 @@
+"""Episode-level data: one row per mental-health incident, in canonical field names."""

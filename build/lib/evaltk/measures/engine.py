@@ -1,0 +1,80 @@
+"""The DuckDB connection that the heavy step runs on, set up once in one place.
+
+Keeping the engine behind this one module (and :func:`evaltk.measures.compute_panel`) is what
+lets the step run elsewhere later (a warehouse, a cluster) without touching its callers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import duckdb
+
+from evaltk.measures.sql import literal
+
+_GIB = 1024**3
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX: let DuckDB choose
+        return None
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How much of the machine the heavy step may use.
+
+    Parameters
+    ----------
+    threads
+        Worker threads; default all cores, because the scan and the per-person window both
+        parallelise.
+    memory_limit
+        DuckDB's buffer limit, e.g. ``"3GiB"``. The default is half the physical memory, at most
+        3 GiB: enough for tens of millions of episodes (DuckDB spills sorts and windows to
+        ``temp_directory`` beyond it), while leaving room for pandas, the notebook and the OS
+        on a laptop. The process's peak is somewhat above this (Python, pandas, result frames).
+    temp_directory
+        Where DuckDB spills; default a per-process folder under the system temporary
+        directory (created only if DuckDB needs to spill).
+    """
+
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: str | None = None
+
+    def resolved_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def resolved_memory_limit(self) -> str:
+        if self.memory_limit:
+            return self.memory_limit
+        total = _physical_memory()
+        limit = 3 * _GIB if total is None else min(3 * _GIB, total // 2)
+        return f"{max(limit // 1024**2, 256)}MiB"
+
+
+def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection configured by ``settings``.
+
+    Each call gets its own database, so parallel analyses never share state.
+    """
+    settings = settings or EngineSettings()
+    con = duckdb.connect(database=":memory:")
+    con.execute(f"SET threads = {int(settings.resolved_threads())}")
+    con.execute(f"SET memory_limit = {literal(settings.resolved_memory_limit())}")
+    # One spill folder per process: concurrent analyses must not share DuckDB's temp files.
+    temp = settings.temp_directory or os.path.join(
+        tempfile.gettempdir(), f"evaltk-duckdb-{os.getpid()}"
+    )
+    con.execute(f"SET temp_directory = {literal(temp)}")
+    # Row order never matters here (rows are grouped, then laid on the grid in Python), so
+    # the scan need not keep the file's order.
+    con.execute("SET preserve_insertion_order = false")
+    # The CLI draws its own progress (rich); DuckDB's bar would write over it.
+    con.execute("SET enable_progress_bar = false")
+    return con

@@ -1,0 +1,251 @@
+"""Episodes -> unit x month panel, in one streamed DuckDB pass over the episode file.
+
+The file is never loaded into pandas. One SQL statement scans it (in parallel), maps its
+columns onto the canonical fields, flags every row's repeat contacts with a per-person window,
+and aggregates every outcome of the protocol with ``count(*) FILTER (WHERE ...)`` and
+``sum(...) FILTER (WHERE ...)``, grouped by exclusion reason, force and month. Only that small
+grouped result (forces x months) reaches Python, where it is checked, accounted for and laid
+out on the complete grid.
+
+Conventions a reader could guess wrong:
+
+* The month of an episode is ``date_trunc('month', timestamp)``; the window is whole months,
+  both ends inclusive.
+* Repeat windows look at EVERY row of the file (all forces, all dates, excluded or not, but
+  never a row without a timestamp or person): an episode at time ``t`` repeats if the same
+  ``person_id`` has an episode matching ``among`` at a time ``u`` with ``t < u <= t +
+  within_days`` (exact durations: 28 days and one hour is outside a 28-day window). Episodes
+  at the very same instant are not repeats of each other. The episode's own ``where`` is
+  applied to it; ``among`` only to the later one.
+* Missing values never match a filter condition, not even ``ne``.
+* Means average over matching episodes whose field is not missing; that count is the
+  denominator. Shares with no denominator episodes, and means with none, are NaN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from evaltk.episodes.schema import ALL_FIELD_NAMES
+from evaltk.errors import DataError
+from evaltk.ingest.checks import check_exclusions
+from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
+from evaltk.measures.diagnose import invalid_value_error
+from evaltk.measures.engine import EngineSettings, connect
+from evaltk.measures.grid import long_frame, window_months
+from evaltk.measures.panel import Panel
+from evaltk.measures.population import population_for, read_population
+from evaltk.measures.query import episode_query
+from evaltk.measures.source import (
+    EpisodeFile,
+    FieldColumn,
+    field_columns,
+    first_line,
+    map_columns,
+    open_episode_file,
+    scanned_as,
+    stage_episode_file,
+)
+from evaltk.measures.sql import quote_ident
+from evaltk.protocol.spec import EpisodeSource, Protocol
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, file: EpisodeFile) -> pd.DataFrame:
+    try:
+        return con.execute(sql).df()
+    except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as e:
+        raise DataError(
+            f"{file.path}: reading failed part-way ({first_line(e)}); check that the file is "
+            f"complete, well-formed {file.format} in UTF-8"
+        ) from None
+
+
+def duplicate_ids(
+    con: duckdb.DuckDBPyConnection, file: EpisodeFile, fields: dict[str, FieldColumn]
+) -> bool:
+    """Put the file's duplicated episode ids in a temporary table; say whether there are any.
+
+    A separate pass keeps the main query free of a window over every episode id. It is two
+    steps: a distinct count of the ids' 64-bit hashes first (distinct hashes prove distinct
+    ids, and this aggregate is about 40 % cheaper than grouping the text), and only when some
+    hashes repeat, the exact grouping of the text that names the duplicated ids.
+    """
+    if "episode_id" not in fields:
+        return False
+    value = fields["episode_id"].value
+    repeated = _run(
+        con,
+        # hash(NULL) is a value in DuckDB, so missing ids are filtered out before hashing.
+        f"SELECT count(*) - count(DISTINCT hash(v)) AS n FROM (SELECT {value} AS v "
+        f"FROM {file.scan_sql()}) WHERE v IS NOT NULL",
+        file,
+    )
+    if not int(repeated["n"].iloc[0]):
+        return False
+    _run(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {DUPLICATE_IDS_TABLE} AS "
+        f"SELECT CAST(v AS VARCHAR) AS id FROM (SELECT {value} AS v FROM {file.scan_sql()}) "
+        "WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1",
+        file,
+    )
+    row = con.execute(f"SELECT count(*) FROM {DUPLICATE_IDS_TABLE}").fetchone()
+    return bool(row and row[0])
+
+
+def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]):
+    for name in ALL_FIELD_NAMES:  # schema order: the timestamp is reported before the flags
+        column = f"invalid__{name}"
+        if column in groups and (count := int(groups[column].sum())) > 0:
+            raise invalid_value_error(file, fields[name], count)
+
+
+def _check_units(
+    con: duckdb.DuckDBPyConnection,
+    groups: pd.DataFrame,
+    protocol: Protocol,
+    file: EpisodeFile,
+    force: str,
+) -> None:
+    used = groups[groups["excluded"].isna()]
+    have = set(used["unit_code"].astype(int))
+    empty = [i for i in range(len(protocol.units)) if i not in have]
+    if not empty:
+        return
+    elsewhere = int(groups.loc[groups["unit_code"].isin(empty), "n_rows"].sum())
+    # Error path only: a second, cheap scan to show which force codes the file does hold.
+    seen = con.execute(
+        f"SELECT {quote_ident(force)} FROM {file.scan_sql()} GROUP BY 1 "
+        "ORDER BY count(*) DESC, 1 LIMIT 6"
+    ).fetchall()
+    names = ", ".join(protocol.units[i] for i in empty)
+    window = f"{protocol.window.start:%Y-%m} to {protocol.window.end:%Y-%m}"
+    raise DataError(
+        f"{file.path}: no rows for unit(s) {names} in the analysis window {window}"
+        f" ({elsewhere} rows for them outside it or without a timestamp); column '{force}' "
+        f"holds e.g. {', '.join(str(r[0]) for r in seen) or 'nothing'}. Check the force "
+        "codes in 'units' and in the file"
+    )
+
+
+def _grid_arrays(
+    used: pd.DataFrame, units: list[str], months: pd.DatetimeIndex, column: str
+) -> np.ndarray:
+    grid = np.zeros((len(units), len(months)))
+    month_index = {m: j for j, m in enumerate(months)}
+    rows = used["unit_code"].to_numpy(int)
+    cols = used["period"].map(month_index).to_numpy(int)
+    np.add.at(grid, (rows, cols), used[column].to_numpy(float))
+    return grid
+
+
+def compute_panel(
+    protocol: Protocol,
+    folder: Path,
+    *,
+    settings: EngineSettings | None = None,
+    check_quality: bool = False,
+    linked_file: Path | None = None,
+) -> Panel:
+    """Compute every outcome of ``protocol`` by unit and month from its episode file.
+
+    Parameters
+    ----------
+    protocol
+        A protocol whose ``data`` is an :class:`~evaltk.protocol.spec.EpisodeSource`.
+    folder
+        The analysis folder; ``data.path`` and ``data.population`` are relative to it.
+    settings
+        Threads and memory for DuckDB (default: all cores, at most 3 GiB).
+    check_quality
+        Stop with a :class:`DataError` when the data-quality exclusions exceed
+        ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.ingest.checks`);
+        :func:`evaltk.measures.build_panel`, the run's entry point, always checks.
+    linked_file
+        The episode file as :func:`evaltk.linkage.pipeline.link_episodes` wrote it (the
+        mapped columns, person ids pseudonymised, and the ``linked_<agency>`` flags); it is
+        scanned instead of ``data.path``.
+
+    Returns
+    -------
+    Panel
+        Every unit of ``protocol.units`` x every month of the window x every outcome, sorted
+        by unit (protocol order), period, outcome (protocol order); months without episodes
+        have numerator 0. Its ``accounting`` says how many rows were read, used and excluded
+        (see :mod:`evaltk.measures.accounting` for the reasons and their order).
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, a needed column is missing, a value cannot be read
+        (naming the row), a unit has no rows, or a rate lacks a population.
+    """
+    source = protocol.data
+    if not isinstance(source, EpisodeSource):
+        raise TypeError("compute_panel needs episode data; use read_series for a ready series")
+    folder = Path(folder)
+    con = connect(settings)
+    try:
+        file = open_episode_file(con, source, folder)
+        if linked_file is not None:
+            file = scanned_as(con, file, linked_file)
+            mapping = map_columns(file, source, protocol)
+        else:
+            mapping = map_columns(file, source, protocol)
+            file = stage_episode_file(con, file, source, mapping, folder)
+        fields = field_columns(file, mapping, source)
+        duplicates = duplicate_ids(con, file, fields)
+        groups = _run(con, episode_query(protocol, file, fields, duplicates=duplicates), file)
+        _check_invalid(groups, file, fields)
+        counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
+        account = row_account(
+            str(file.path),
+            int(groups["n_rows"].sum()),
+            {exclusion_reason(code): int(n) for code, n in counts.items()},
+        )
+        # Checks before any estimate: too many rows failing the data checks stops the run
+        # (before the unit check, whose message would otherwise blame the window).
+        if check_quality:
+            check_exclusions(account, source.max_excluded_share, source.path)
+        _check_units(con, groups, protocol, file, mapping["force"])
+    finally:
+        con.close()
+
+    units = list(protocol.units)
+    months = window_months(protocol.window)
+    used = groups[groups["excluded"].isna()].copy()
+    used["period"] = pd.to_datetime(used["period"]).astype("datetime64[ns]")
+
+    rate_ids = [o.id for o in protocol.outcomes if o.measure and o.measure.aggregate == "rate"]
+    population = None
+    if rate_ids:
+        assert source.population is not None  # the protocol validator requires it for rates
+        pop_path = (folder / source.population).resolve()
+        table = population_for(
+            read_population(pop_path), units, sorted(set(months.year)), pop_path, rate_ids
+        )
+        years = months.year.to_numpy()
+        population = np.array([[table[(u, int(y))] for y in years] for u in units])
+
+    numerators: dict[str, np.ndarray] = {}
+    denominators: dict[str, np.ndarray | None] = {}
+    for outcome in protocol.outcomes:
+        measure = outcome.measure
+        assert measure is not None
+        numerators[outcome.id] = _grid_arrays(used, units, months, f"num__{outcome.id}")
+        if measure.aggregate in ("share", "mean"):
+            denominators[outcome.id] = _grid_arrays(used, units, months, f"den__{outcome.id}")
+        elif measure.aggregate == "rate":
+            denominators[outcome.id] = population
+        else:
+            denominators[outcome.id] = None
+    aggregates: dict[str, str] = {o.id: o.measure.aggregate for o in protocol.outcomes if o.measure}
+    per = {o.id: o.measure.per for o in protocol.outcomes if o.measure}
+    frame = long_frame(
+        units, months, [o.id for o in protocol.outcomes], numerators, denominators, aggregates, per
+    )
+    return Panel(frame=frame, accounting=account, aggregates=aggregates, per=per)

@@ -1,0 +1,133 @@
+"""Protocol filters as SQL text, with every identifier quoted and every literal escaped.
+
+Column names come from the user's ``data.columns`` and values from the protocol, so nothing is
+pasted into SQL raw: identifiers go through :func:`quote_ident` and values through
+:func:`literal`, which together admit no way out of a quoted token.
+
+Semantics a reader could guess wrong: a filter is a conjunction over fields; a list means "any of
+these values"; a :class:`~evaltk.protocol.spec.Comparison` requires every bound it gives. A
+MISSING value never matches a condition, not even ``ne`` (SQL's three-valued logic, made
+explicit with ``coalesce(..., FALSE)``), so an incident with no recorded flag is never counted as
+"flag is false".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.errors import ProtocolError
+from evaltk.protocol.spec import Comparison, Condition, Scalar
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (a column name), doubling any embedded double quote.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty or holds a NUL character, which no SQL engine can quote.
+    """
+    if not name or "\x00" in name:
+        raise ValueError(f"{name!r} cannot be used as a column name")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: Scalar) -> str:
+    """Render a protocol value as an SQL literal.
+
+    Strings are single-quoted with embedded quotes doubled. DuckDB's ordinary string literals
+    give backslashes no special meaning, so doubling the quote is the complete escape.
+    """
+    if isinstance(value, bool):  # before int: bool is a subclass of int
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return repr(float(value))
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{value!r} holds a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot use {type(value).__name__} {value!r} as an SQL value")
+
+
+def normalise_condition(field: str, condition: Condition) -> Condition:
+    """Give a condition's values the type of the canonical field they are compared with.
+
+    Text, id and category fields are compared as text (``force: 1234`` means the code
+    ``'1234'``); number fields as numbers. The pandas reference applies the same rule, so the
+    two engines cannot disagree on a type.
+
+    Raises
+    ------
+    ProtocolError
+        For a filter on the timestamp (months are chosen by the window) or a number field
+        compared with text that is not a number.
+    """
+    kind = FIELDS_BY_NAME[field].kind
+    if kind == "timestamp":
+        raise ProtocolError(
+            f"filter on '{field}' is not supported; the analysis window selects the months"
+        )
+    if isinstance(condition, Comparison):
+        return condition
+
+    def one(value: Scalar) -> Scalar:
+        if kind in ("id", "text", "category"):
+            return value if isinstance(value, str) else str(value).lower()
+        if kind == "number" and isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ProtocolError(
+                    f"filter on number field '{field}' compares it with text {value!r}"
+                ) from None
+        return value
+
+    if isinstance(condition, list):
+        return [one(v) for v in condition]
+    return one(condition)
+
+
+def condition_sql(column: str, condition: Condition) -> str:
+    """One field's condition, on an already quoted column expression ``column``."""
+    if isinstance(condition, Comparison):
+        parts = []
+        for op, bound in (
+            (">", condition.gt),
+            (">=", condition.ge),
+            ("<", condition.lt),
+            ("<=", condition.le),
+            ("<>", condition.ne),
+        ):
+            if bound is not None:
+                parts.append(f"{column} {op} {literal(bound)}")
+        return " AND ".join(parts)
+    if isinstance(condition, list):
+        if not condition:
+            return "FALSE"
+        return f"{column} IN ({', '.join(literal(v) for v in condition)})"
+    return f"{column} = {literal(condition)}"
+
+
+def filter_sql(where: Mapping[str, Condition], columns: Mapping[str, str]) -> str:
+    """A whole filter as a boolean SQL expression that is never NULL.
+
+    Parameters
+    ----------
+    where
+        Canonical field -> condition (``{}`` matches every row).
+    columns
+        Canonical field -> SQL expression (already quoted) holding that field's canonical value.
+    """
+    if not where:
+        return "TRUE"
+    parts = [
+        f"({condition_sql(columns[name], normalise_condition(name, cond))})"
+        for name, cond in sorted(where.items())
+    ]
+    return f"coalesce({' AND '.join(parts)}, FALSE)"

@@ -1,0 +1,156 @@
+"""One cell of the power grid: simulate every replicate at one effect and length, fit, test.
+
+A cell is a pure function of the settings and its coordinates, seeded from them alone, so the
+grid gives the same table whichever backend runs the cells and in whatever order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from evaltk.errors import EstimationError
+from evaltk.estimators.its import ITSModel, ITSSpec, default_hac_lags, design_matrix
+from evaltk.power.batch_glm import BatchFit, fit_ols, fit_poisson
+from evaltk.power.generate import calendar, draw_counts, exposure
+from evaltk.power.settings import ITSPowerSettings
+
+# Part of every random-stream key (never renumber): the latent noise and the Poisson draws.
+_NOISE, _COUNTS = 1, 2
+
+
+class CellResult(BaseModel):
+    """Rejections of the level-change test among the replicates of one cell."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effect: float
+    months_before: int
+    months_after: int
+    treated_units: int | None = None
+    comparison_units: int | None = None
+    replicates: int
+    rejections: int
+    failed: int
+    mean_estimate: float | None
+
+    @property
+    def power(self) -> float:
+        # A failed fit cannot detect anything: it counts as a miss, not as a missing replicate.
+        return self.rejections / self.replicates
+
+    @property
+    def mc_se(self) -> float:
+        """Monte Carlo standard error of the power, sqrt(p (1 - p) / R)."""
+        p = self.power
+        return float(np.sqrt(p * (1 - p) / self.replicates))
+
+
+def its_spec(settings: ITSPowerSettings) -> ITSSpec:
+    return ITSSpec(
+        family=settings.family,
+        seasonality=settings.seasonality,
+        harmonics=settings.harmonics,
+        slope_change=settings.slope_change,
+        hac=settings.hac,
+        hac_lags=settings.hac_lags,
+        ar1=settings.ar1,
+        washout_months=settings.washout_months,
+        level=1 - settings.alpha,
+    )
+
+
+def _streams(settings: ITSPowerSettings, months_after: int) -> tuple[np.random.Generator, ...]:
+    # Keyed by the months only: every effect of a column shares its latent series.
+    key = [settings.seed, settings.months_before, settings.washout_months, months_after]
+    return tuple(
+        np.random.default_rng(np.random.SeedSequence([*key, purpose]))
+        for purpose in (_NOISE, _COUNTS)
+    )
+
+
+def _slow_fits(
+    y: np.ndarray, periods: pd.DatetimeIndex, start: pd.Timestamp, spec: ITSSpec, pop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Negative binomial has no batched fit here: statsmodels, one replicate at a time."""
+    estimates, p_values = np.full(len(y), np.nan), np.full(len(y), np.nan)
+    for r, counts in enumerate(y):
+        frame = pd.DataFrame({"period": periods, "y": counts})
+        if not np.all(pop == 1.0):
+            frame["exposure"] = pop
+        try:
+            result = ITSModel(frame, start=start, spec=spec).fit()
+        except EstimationError:
+            continue
+        estimates[r] = np.log(result.effect.estimate)
+        p_values[r] = result.effect.p_value
+    return estimates, p_values
+
+
+def simulate_cell(settings: ITSPowerSettings, effect: float, months_after: int) -> CellResult:
+    """Simulate, fit and test the replicates of one (effect, months after) cell.
+
+    Returns
+    -------
+    CellResult
+        ``rejections`` counts replicates whose two-sided level-change test has
+        ``p < alpha``; ``mean_estimate`` is the mean estimated ratio (difference for gaussian).
+    """
+    months = calendar(settings, months_after)
+    periods = pd.DatetimeIndex(months.astype("datetime64[ns]"))
+    start = periods[settings.months_before]
+    spec = its_spec(settings)
+    rng_noise, rng_counts = _streams(settings, months_after)
+    y = draw_counts(settings, months_after, effect, rng_noise, rng_counts)
+    pop = exposure(settings, len(months))
+
+    if settings.family == "negative_binomial":
+        estimates, p = _slow_fits(y, periods, start, spec, pop)
+    else:
+        x_all = design_matrix(periods, start, spec)
+        if not settings.trend_term:
+            x_all = x_all.drop(columns="time")
+        column = list(x_all.columns).index("level")
+        keep = np.ones(len(months), dtype=bool)
+        keep[settings.months_before : settings.months_before + settings.washout_months] = False
+        x, y_fit = x_all.to_numpy()[keep], y[:, keep]
+        lags = None
+        if settings.hac:
+            lags = (
+                settings.hac_lags
+                if settings.hac_lags is not None
+                else default_hac_lags(int(keep.sum()))
+            )
+        # Calendar months of the fitted rows: the AR(1) correlation spans a washout gap.
+        time = x_all["time"].to_numpy()[keep] if "time" in x_all else np.flatnonzero(keep) + 1.0
+        ar1_time = time if settings.ar1 else None
+        fit: BatchFit
+        if settings.family == "gaussian":
+            fit = fit_ols(y_fit, x, hac_lags=lags, ar1_time=ar1_time)
+        else:
+            offset = np.log(pop[keep]) if settings.exposure == "population" else None
+            fit = fit_poisson(
+                y_fit,
+                x,
+                offset,
+                quasi=settings.family == "quasi_poisson",
+                hac_lags=lags,
+                ar1_time=ar1_time,
+            )
+        estimates, _, p = fit.wald(column)
+        estimates = np.where(fit.converged, estimates, np.nan)
+    failed = ~np.isfinite(p)
+    finite = estimates[np.isfinite(estimates)]
+    mean = None
+    if finite.size:
+        mean = float(np.mean(finite if settings.family == "gaussian" else np.exp(finite)))
+    return CellResult(
+        effect=effect,
+        months_before=settings.months_before,
+        months_after=months_after,
+        replicates=settings.replicates,
+        rejections=int(np.sum(np.where(failed, False, p < settings.alpha))),
+        failed=int(failed.sum()),
+        mean_estimate=mean,
+    )

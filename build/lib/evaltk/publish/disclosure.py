@@ -1,0 +1,624 @@
+"""Statistical disclosure control of everything the book publishes from observed data.
+
+The book is about people in mental-health crisis: no page, figure or download may let anyone
+be identified. The rules (NHS practice; the protocol's ``disclosure`` block, recorded in
+results.json):
+
+* **Primary suppression**: an observed count from 1 to ``threshold - 1`` (default 1-4) is not
+  published (``null`` in JSON, empty in CSV, "suppressed" on a page). Zero is published.
+* **Secondary suppression**: where a published total covers a set of cells (rows read = rows
+  used + rows excluded; the post-period observed total of an outcome), a margin with exactly one
+  suppressed cell would give it away by subtraction, so the smallest other non-zero cell of that
+  margin is suppressed too (or, if there is none, the total). Repeated until no margin has
+  exactly one.
+* **Rounding** (``round_to``, e.g. 5): the published observed counts are rounded to that base.
+* **Modelled quantities** (fitted values, counterfactuals, their intervals, estimates, p-values)
+  are not suppressed: they are smooth functions of all the data, not counts of people.
+
+Observed counts in the series are the ``observed`` column of outcomes whose aggregate is a
+count, rate or share (modelled with the count as response and an offset), where the value is a
+whole number. Means and sums (minutes) are not counts of people and are left as they are.
+
+Comparison designs (did, event_study, staggered_did, cits):
+
+* The figures that plot **observed** values, the CITS series (main figure) and the DiD group
+  means (``groups``; the main figure of a did without an event study), are checked against
+  ``results/figure_data.csv``, which ``evaltk run`` writes beside them (never published): each
+  plotted point with the group's summed count for that month. A point whose count is from 1
+  to ``threshold - 1`` is suppressed and the figure is redrawn from the protected table
+  without it (:func:`redraw_comparison_figure`), as an ITS figure is from series.csv. A run
+  without that file cannot be checked, so its observed figures of count outcomes are refused
+  (:func:`check_comparison_figures`). No total is published beside these figures, so only
+  primary suppression applies.
+* Event-study plots, heat maps and ``effects.csv`` hold **model estimates only** (headline,
+  event-time and ATT(g,t) estimates, intervals, p-values, standard errors and ``n_cells``, the
+  number of ATT(g,t) cells aggregated), never an observed count, so they are not suppressed;
+  the scan still reads ``effects.csv`` and fails on a small value in an ``observed`` or
+  ``count`` column, should one ever be added.
+* The comparison pages (forces compared, start dates, inference, pre-trend tests) show no
+  observed count. The pre-start baseline is an average over forces and months (like a mean
+  measure, not a count of people) and is left unmarked.
+
+:func:`protect` is the ``LoadedAnalysis -> LoadedAnalysis`` step that
+:func:`evaltk.publish.pages.write_pages` applies before rendering; pages mark every observed
+count with the ``evaltk-observed`` role, and :func:`scan_html` checks the built HTML for an
+unsuppressed small one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaltk.errors import PublishError
+from evaltk.publish.linkage import linkage_counts, protect_linkage
+from evaltk.publish.load import LoadedAnalysis
+from evaltk.results.schema import AnalysisResult, DisclosureSettings
+
+OBSERVED_CLASS = "evaltk-observed"
+SUPPRESSED_TEXT = "suppressed"
+COUNT_AGGREGATES = ("count", "rate", "share")
+UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
+QUALITY_REASONS_EXCLUDED = ("unit not in protocol", "outside analysis window")
+
+
+def settings_of(result: AnalysisResult) -> DisclosureSettings:
+    """The result's disclosure settings (the default for results from before they existed)."""
+    return result.disclosure or DisclosureSettings()
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def suppress_cells(
+    cells: Mapping[str, float],
+    margins: Sequence[Sequence[str]],
+    threshold: int,
+) -> tuple[set[str], set[int]]:
+    """Which cells (by name) and which margin totals (by index) to suppress.
+
+    ``margins`` are groups of cell names whose total is published.
+    """
+    hidden = {name for name, v in cells.items() if v is not None and 0 < v < threshold}
+    hidden_totals: set[int] = set()
+    for i, margin in enumerate(margins):
+        total = sum(cells[name] for name in margin)
+        if 0 < total < threshold:
+            hidden_totals.add(i)
+    changed = True
+    while changed:
+        changed = False
+        for i, margin in enumerate(margins):
+            if i in hidden_totals:
+                continue
+            if sum(1 for name in margin if name in hidden) != 1:
+                continue
+            others = sorted(
+                (cells[name], name) for name in margin if name not in hidden and cells[name] > 0
+            )
+            if others:
+                hidden.add(others[0][1])
+            else:
+                hidden_totals.add(i)
+            changed = True
+    return hidden, hidden_totals
+
+
+def rounded(value: float | None, base: int | None) -> float | None:
+    """``value`` rounded to the nearest ``base`` (halves up), or unchanged without a base."""
+    if value is None or base is None:
+        return value
+    return float(math.floor(value / base + 0.5) * base)
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+# --------------------------------------------------------------------------- the data report
+
+
+def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -> AnalysisResult:
+    """A copy of ``result`` with its observed counts suppressed and rounded for publication.
+
+    ``series`` (series.csv) lets the post-period observed total of each outcome be suppressed
+    where its months were (see :func:`protect_series`).
+    """
+    settings = settings_of(result)
+    data = result.data
+    cells: dict[str, float] = {"__used__": float(data.rows_used or 0)}
+    cells.update({f"x:{r}": float(n or 0) for r, n in data.excluded.items()})
+    quality = [f"x:{r}" for r in data.excluded if r not in QUALITY_REASONS_EXCLUDED]
+    margins = [list(cells), ["__used__", *quality], quality]
+    hidden, hidden_totals = suppress_cells(cells, margins, settings.threshold)
+    base = settings.round_to
+
+    def shown(name: str) -> int | None:
+        return None if name in hidden else _int_or_none(rounded(cells[name], base))
+
+    changed = bool(hidden or hidden_totals or base)
+    linkage = protect_linkage(data.linkage, settings)
+    new_data = data.model_copy(
+        update={
+            "rows_in": None if 0 in hidden_totals else _int_or_none(rounded(data.rows_in, base)),
+            "rows_used": shown("__used__"),
+            "excluded": {r: shown(f"x:{r}") for r in data.excluded},
+            "in_scope": None
+            if 1 in hidden_totals or data.in_scope is None
+            else _int_or_none(rounded(data.in_scope, base)),
+            "excluded_share": None
+            if (2 in hidden_totals or hidden & set(quality)) and data.excluded_share is not None
+            else data.excluded_share,
+            "suppressed": changed or linkage != data.linkage,
+            "linkage": linkage,
+        }
+    )
+    outcomes = []
+    for outcome in result.outcomes:
+        cumulative = outcome.cumulative
+        if (
+            cumulative is not None
+            and cumulative.observed is not None
+            and (outcome.aggregate in COUNT_AGGREGATES)
+        ):
+            hide = _total_hidden(series, outcome.outcome, settings) or (
+                0 < cumulative.observed < settings.threshold
+            )
+            if hide:
+                cumulative = cumulative.model_copy(
+                    update={"observed": None, "averted": None, "ci_low": None, "ci_high": None}
+                )
+            elif base:
+                cumulative = cumulative.model_copy(
+                    update={"observed": rounded(cumulative.observed, base)}
+                )
+        outcomes.append(outcome.model_copy(update={"cumulative": cumulative}))
+    return result.model_copy(update={"data": new_data, "outcomes": outcomes})
+
+
+# --------------------------------------------------------------------------- the series
+
+
+def _count_like(frame: pd.DataFrame) -> pd.Series:
+    observed = pd.to_numeric(frame["observed"], errors="coerce")
+    return observed.notna() & (observed == observed.round())
+
+
+def _post_margin(part: pd.DataFrame) -> list[int]:
+    post = part["post"].astype(str).str.lower().isin(("true", "1"))
+    if "in_fit" in part:
+        post &= part["in_fit"].astype(str).str.lower().isin(("true", "1"))
+    return list(part.index[post])
+
+
+def series_suppression(
+    series: pd.DataFrame, aggregates: Mapping[str, str], settings: DisclosureSettings
+) -> tuple[pd.Index, dict[str, bool]]:
+    """Rows of ``series`` whose observed value is suppressed, and per outcome whether its
+    post-period total is."""
+    hidden_rows: list[int] = []
+    totals: dict[str, bool] = {}
+    for outcome, part in series.groupby("outcome", sort=False):
+        if aggregates.get(str(outcome)) not in COUNT_AGGREGATES:
+            continue
+        part = part[_count_like(part)]
+        cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
+        margin = [str(i) for i in _post_margin(part)]
+        hidden, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
+        hidden_rows += [int(i) for i in hidden]
+        totals[str(outcome)] = bool(hidden_totals) or any(m in hidden for m in margin)
+    return pd.Index(sorted(hidden_rows)), totals
+
+
+def _total_hidden(series: pd.DataFrame | None, outcome: str, settings: DisclosureSettings) -> bool:
+    """Whether an outcome's post-period observed total must go: only when secondary suppression
+    of its months could not protect a suppressed month (no other non-zero month)."""
+    if series is None or series.empty or "observed" not in series:
+        return False
+    part = series[series["outcome"] == outcome]
+    part = part[_count_like(part)]
+    cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
+    margin = [str(i) for i in _post_margin(part)]
+    _, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
+    return bool(hidden_totals)
+
+
+def protect_series(series: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
+    """series.csv with its small observed counts suppressed (empty) and the rest rounded."""
+    settings = settings_of(result)
+    aggregates = {o.outcome: o.aggregate for o in result.outcomes}
+    out = series.copy()
+    if out.empty or "observed" not in out:
+        return out
+    hidden, _ = series_suppression(out, aggregates, settings)
+    out["observed"] = pd.to_numeric(out["observed"], errors="coerce").astype(float)
+    if settings.round_to:
+        counted = out["outcome"].map(aggregates).isin(COUNT_AGGREGATES) & _count_like(out)
+        out.loc[counted, "observed"] = out.loc[counted, "observed"].map(
+            lambda v: rounded(v, settings.round_to)
+        )
+    out.loc[hidden, "observed"] = float("nan")
+    return out
+
+
+def series_csv(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.10g")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- the step
+
+
+@dataclass(frozen=True)
+class Protected:
+    """An analysis made safe to publish: its result, series and the outcomes to redraw."""
+
+    analysis: LoadedAnalysis
+    series: pd.DataFrame | None
+    redraw: tuple[str, ...]  # outcomes whose figure shows a suppressed month
+    # Comparison designs: the protected figure_data.csv, and the (outcome, kind) figures
+    # ("main" or "groups") that show a suppressed point.
+    figure_data: pd.DataFrame | None = None
+    redraw_figures: tuple[tuple[str, str], ...] = ()
+
+
+# --------------------------------------------------------------------------- comparison figures
+
+#: Extra figure kinds of the comparison designs that plot observed values.
+OBSERVED_FIGURE_KINDS = ("groups",)
+
+
+def protect_figure_data(frame: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
+    """figure_data.csv with the points of a small count suppressed (``observed`` empty).
+
+    A point's count is its ``count`` column (the group's summed count that month); where that
+    is missing, the plotted value itself when it is a whole number. Outcomes that are not
+    counts (means, sums of minutes) are left as they are.
+    """
+    settings = settings_of(result)
+    aggregates = {o.outcome: o.aggregate for o in result.outcomes}
+    out = frame.copy()
+    if out.empty or "observed" not in out:
+        return out
+    out["observed"] = pd.to_numeric(out["observed"], errors="coerce").astype(float)
+    count = (
+        pd.to_numeric(out["count"], errors="coerce")
+        if "count" in out
+        else pd.Series(float("nan"), index=out.index)
+    )
+    count = count.where(count.notna(), out["observed"].where(_count_like(out)))
+    counted = out["outcome"].astype(str).map(aggregates).isin(COUNT_AGGREGATES)
+    small = counted & (count > 0) & (count < settings.threshold)
+    if settings.round_to:
+        whole = counted & ~small & _count_like(out) & (out["observed"] == count)
+        out.loc[whole, "observed"] = out.loc[whole, "observed"].map(
+            lambda v: rounded(v, settings.round_to)
+        )
+    out.loc[small, "observed"] = float("nan")
+    return out.drop(columns=["count"], errors="ignore")
+
+
+def observed_figures(result: AnalysisResult, outcome_id: str) -> list[str]:
+    """The figure kinds of a comparison outcome that plot observed values."""
+    outcome = next((o for o in result.outcomes if o.outcome == outcome_id), None)
+    if outcome is None or result.design == "its":
+        return []
+    kinds: list[str] = [f.kind for f in outcome.figures if f.kind in OBSERVED_FIGURE_KINDS]
+    if outcome.figure and (
+        result.design == "cits" or (result.design == "did" and not outcome.event_time)
+    ):
+        kinds.insert(0, "main")
+    return kinds
+
+
+def check_comparison_figures(analysis: LoadedAnalysis) -> None:
+    """Refuse a comparison run whose observed figures of count outcomes cannot be checked
+    (no ``results/figure_data.csv``: a run by an older evaltk)."""
+    result = analysis.result
+    if result.design == "its" or analysis.figure_data is not None:
+        return
+    for outcome in result.outcomes:
+        if outcome.aggregate in COUNT_AGGREGATES and observed_figures(result, outcome.outcome):
+            raise PublishError(
+                f"{analysis.name}: results/figure_data.csv is missing, so the figures of "
+                f"{outcome.outcome!r} that plot observed counts cannot be checked for small "
+                f"counts (disclosure control); re-run `{analysis.run_command}`"
+            )
+
+
+def protect(analysis: LoadedAnalysis) -> Protected:
+    """Apply disclosure control to one analysis before any page is rendered."""
+    series = None
+    redraw: tuple[str, ...] = ()
+    if analysis.series is not None:
+        raw = pd.read_csv(analysis.series)
+        series = protect_series(raw, analysis.result)
+        if "observed" in raw and not raw.empty:
+            before = pd.to_numeric(raw["observed"], errors="coerce")
+            lost = before.notna() & series["observed"].isna()
+            redraw = tuple(dict.fromkeys(str(o) for o in raw.loc[lost, "outcome"]))
+        result = protect_result(analysis.result, raw)
+    else:
+        result = protect_result(analysis.result)
+    check_comparison_figures(analysis)
+    figure_data = None
+    redraw_figures: tuple[tuple[str, str], ...] = ()
+    if analysis.figure_data is not None:
+        try:
+            raw = pd.read_csv(analysis.figure_data)
+        except pd.errors.EmptyDataError:  # no figure plots observed values
+            raw = pd.DataFrame(columns=["outcome", "figure", "observed"])
+        figure_data = protect_figure_data(raw, analysis.result)
+        if "observed" in raw and not raw.empty:
+            before = pd.to_numeric(raw["observed"], errors="coerce")
+            lost = before.notna() & figure_data["observed"].isna()
+            redraw_figures = tuple(
+                dict.fromkeys(
+                    (str(o), str(k))
+                    for o, k in zip(raw.loc[lost, "outcome"], raw.loc[lost, "figure"], strict=True)
+                )
+            )
+    return Protected(
+        dataclasses.replace(analysis, result=result),
+        series,
+        redraw,
+        figure_data,
+        redraw_figures,
+    )
+
+
+def results_json(result: AnalysisResult) -> str:
+    return result.to_json()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, path: Path) -> None:
+    """Draw an outcome's figure from the protected series: suppressed months are not plotted
+    (a mark on the axis shows where they are)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = series[series["outcome"] == outcome].copy()
+    part["period"] = pd.to_datetime(part["period"])
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    if {"cf_low", "cf_high"} <= set(part):
+        post = part[part["post"].astype(str).str.lower().isin(("true", "1"))]
+        ax.fill_between(post["period"], post["cf_low"], post["cf_high"], color="C1", alpha=0.2)
+    shown = part[part["observed"].notna()]
+    ax.plot(shown["period"], shown["observed"], "o", ms=3.5, color="0.25", label="observed")
+    _mark_suppressed(ax, part[part["observed"].isna()], result)
+    if "fitted" in part:
+        ax.plot(part["period"], part["fitted"], "-", color="C0", lw=1.6, label="fitted")
+    if "counterfactual" in part:
+        post = part[part["post"].astype(str).str.lower().isin(("true", "1"))]
+        ax.plot(post["period"], post["counterfactual"], "--", color="C1", label="counterfactual")
+    ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)  # type: ignore[arg-type]
+    ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+    ax.legend(loc="best", fontsize=8)
+    _stamp_and_save(fig, path, result, outcome)
+
+
+def redraw_comparison_figure(
+    data: pd.DataFrame, outcome: str, kind: str, result: AnalysisResult, path: Path
+) -> None:
+    """Draw a comparison design's observed figure (the CITS series or the DiD group means) from
+    the protected figure_data.csv: suppressed points are not plotted (a mark on the axis
+    shows where they are)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = data[(data["outcome"].astype(str) == outcome) & (data["figure"] == kind)].copy()
+    part["period"] = pd.to_datetime(part["period"])
+    part = part.sort_values("period")
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    cits = "fitted" in part and part["fitted"].notna().any()
+    for i, group in enumerate(("treated", "comparison")):
+        rows = part[part["group"] == group]
+        if rows.empty:
+            continue
+        color = "C0" if i == 0 else "C2"
+        if cits:
+            shown = rows[rows["observed"].notna()]
+            ax.plot(shown["period"], shown["observed"], "o", ms=3, color=color, label=group)
+            ax.plot(rows["period"], rows["fitted"], "-", color=color, lw=1.4)
+        else:  # group means: a line, broken where a month is suppressed
+            ax.plot(rows["period"], rows["observed"], "-", color=color, lw=1.4, label=group)
+    _mark_suppressed(ax, part[part["observed"].isna()], result)
+    if cits and "counterfactual" in part:
+        post = part[
+            (part["group"] == "treated") & part["post"].astype(str).str.lower().isin(("true", "1"))
+        ]
+        ax.plot(
+            post["period"],
+            post["counterfactual"],
+            "--",
+            color="C1",
+            lw=1.4,
+            label="treated without the intervention",
+        )
+    starts = sorted({s for s in result.starts.values() if s}) or [result.start]
+    for start in starts:
+        ax.axvline(pd.Timestamp(start), color="0.4", lw=1, ls=":")  # type: ignore[arg-type]
+    ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    _stamp_and_save(fig, path, result, outcome)
+
+
+def _mark_suppressed(ax: Any, gone: pd.DataFrame, result: AnalysisResult) -> None:
+    """Crosses on the time axis where a month's observed value was suppressed."""
+    if len(gone):
+        ax.plot(
+            gone["period"],
+            [0] * len(gone),
+            "x",
+            color="0.5",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label=f"suppressed (count 1-{settings_of(result).threshold - 1})",
+        )
+
+
+def _stamp_and_save(fig: Any, path: Path, result: AnalysisResult, outcome: str) -> None:
+    """Keep the run's exploratory stamp on a redrawn figure, then write and close it."""
+    import matplotlib.pyplot as plt
+
+    from evaltk.registration.stamp import EXPLORATORY_OUTCOME, EXPLORATORY_RUN, stamp_figure
+
+    registration = result.registration
+    if registration.status != "registered":
+        stamp_figure(fig, EXPLORATORY_RUN)
+    elif outcome in registration.exploratory_outcomes:
+        stamp_figure(fig, EXPLORATORY_OUTCOME)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- page markup
+
+
+def observed(value: float | None, *, digits: int = 0) -> str:
+    """MyST for one observed count in a page: marked for :func:`scan_html`."""
+    text = SUPPRESSED_TEXT if value is None else f"{value:,.{digits}f}"
+    return f"{{{OBSERVED_CLASS}}}`{text}`"
+
+
+ROLE_DIRECTIVE = f"```{{eval-rst}}\n.. role:: {OBSERVED_CLASS}\n```\n"
+
+
+# --------------------------------------------------------------------------- the scan
+
+
+class _Observed(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.text: list[str] = []
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if self.depth:
+            self.depth += 1
+        elif OBSERVED_CLASS in classes:
+            self.depth = 1
+            self.text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+            if self.depth == 0:
+                self.found.append("".join(self.text).strip())
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.text.append(data)
+
+
+_NUMBER = re.compile(r"^-?\d[\d,]*(\.\d+)?$")
+
+
+def small_counts_in_html(html: str, threshold: int) -> list[str]:
+    """The marked observed counts in ``html`` that are from 1 to ``threshold - 1``."""
+    parser = _Observed()
+    parser.feed(html)
+    bad = []
+    for text in parser.found:
+        if _NUMBER.match(text):
+            value = float(text.replace(",", ""))
+            if 0 < value < threshold:
+                bad.append(text)
+    return bad
+
+
+def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
+    """Small observed counts in the published series.csv / results.json / effects.csv under
+    ``folder``, and any unpublishable file there."""
+    problems = []
+    for path in sorted(folder.rglob("results.json")):
+        try:
+            result = AnalysisResult.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        data = result.data
+        for name, value in [
+            ("rows_in", data.rows_in),
+            ("rows_used", data.rows_used),
+            *((f"excluded[{r}]", n) for r, n in data.excluded.items()),
+            *linkage_counts(data.linkage),
+        ]:
+            if value is not None and 0 < value < threshold:
+                problems.append(f"{path}: data.{name} = {value}")
+    for path in sorted(folder.rglob("series.csv")):
+        result_path = path.parent / "results.json"
+        if not result_path.is_file():
+            continue
+        result = AnalysisResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+        aggregates = {o.outcome: o.aggregate for o in result.outcomes}
+        frame = pd.read_csv(path)
+        if frame.empty or "observed" not in frame:
+            continue
+        counted = frame["outcome"].map(aggregates).isin(COUNT_AGGREGATES)
+        values = pd.to_numeric(frame["observed"], errors="coerce")
+        small = counted & (values > 0) & (values < threshold)
+        for i in frame.index[small][:3]:
+            problems.append(f"{path}: observed {values[i]:g} for {frame.at[i, 'outcome']!s}")
+    # Never published: the unit x month panel and the figures' observed values hold small
+    # counts by design.
+    for name in UNPUBLISHABLE:
+        for path in sorted(folder.rglob(name)):
+            problems.append(f"{path}: {name} holds unprotected observed counts")
+    # effects.csv holds model estimates only (module docstring); should one ever carry an
+    # observed or count column, its small values are caught here.
+    for path in sorted(folder.rglob("effects.csv")):
+        frame = pd.read_csv(path)
+        for column in ("observed", "count"):
+            if column not in frame:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce")
+            for i in frame.index[(values > 0) & (values < threshold)][:3]:
+                problems.append(f"{path}: {column} {values[i]:g}")
+    return problems
+
+
+def scan_book(html_dir: Path, threshold: int = 5) -> None:
+    """Fail if the built book shows an unsuppressed small observed count anywhere.
+
+    Reads every HTML page (cells marked ``evaltk-observed``) and every published
+    ``results.json``, ``series.csv`` and ``effects.csv`` under ``html_dir``, and fails if a
+    ``panel.csv`` or ``figure_data.csv`` (never published) is there.
+
+    Raises
+    ------
+    PublishError
+        Naming the first page or file and the value.
+    """
+    for page in sorted(html_dir.rglob("*.html")):
+        bad = small_counts_in_html(page.read_text(encoding="utf-8", errors="replace"), threshold)
+        if bad:
+            raise PublishError(
+                f"{page}: disclosure check failed: an observed count of {bad[0]} is published "
+                f"(counts from 1 to {threshold - 1} must be suppressed); the page was not "
+                "protected by evaltk.publish.disclosure, so do not publish this build"
+            )
+    problems = small_counts_in_downloads(html_dir, threshold)
+    if problems:
+        raise PublishError(
+            f"disclosure check failed: {problems[0]} (counts from 1 to {threshold - 1} must be "
+            "suppressed); do not publish this build"
+        )

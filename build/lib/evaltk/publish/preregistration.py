@@ -1,0 +1,310 @@
+"""What an analysis's pre-registration page says, in the order of OSF's pre-registration form.
+
+The page shows the protocol *as first registered* (entry 0 of ``registration.json``), not as
+it ran: the point is to let a reader compare the plan with what was done. Amendments are
+listed after it, each with its reason and changed fields; the power analysis (``evaltk
+power``) is the sample-size justification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evaltk.power.report import PowerReport
+from evaltk.protocol.spec import Measure, Outcome, Protocol
+from evaltk.publish import comparison
+from evaltk.publish import format as fmt
+from evaltk.publish.chapter import with_code
+from evaltk.publish.escape import Markup, code, join
+from evaltk.publish.load import LoadedAnalysis
+from evaltk.registration.log import LogEntry
+from evaltk.verdict.headline import lower_first
+
+PAGE = "preregistration"
+
+_AGGREGATE = {
+    "count": "number of incidents",
+    "rate": "incidents per {per:,} residents",
+    "share": "share of incidents",
+    "mean": "mean {field} per incident",
+    "sum": "total {field}",
+}
+
+
+def _condition(field: str, condition: Any) -> str:
+    if isinstance(condition, list):
+        return f"{field} is one of {', '.join(map(str, condition))}"
+    if isinstance(condition, bool):
+        return f"{field} is {'true' if condition else 'false'}"
+    if isinstance(condition, dict):
+        words = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "ne": "≠"}
+        return " and ".join(
+            f"{field} {words[k]} {v}" for k, v in condition.items() if v is not None
+        )
+    return f"{field} = {condition}"
+
+
+def _filter_text(where: dict[str, Any]) -> str:
+    return "; ".join(
+        _condition(f, c.model_dump(exclude_none=True) if hasattr(c, "model_dump") else c)
+        for f, c in where.items()
+    )
+
+
+def measure_text(measure: Measure | None) -> str:
+    """A measure in words: ``incidents per 100,000 residents where s136 is true``."""
+    if measure is None:
+        return "a column of the ready monthly series"
+    what = _AGGREGATE[measure.aggregate].format(per=measure.per, field=measure.field)
+    parts = [what]
+    if measure.where:
+        parts.append(f"where {_filter_text(measure.where)}")
+    if measure.repeat is not None:
+        among = (
+            f" (among incidents where {_filter_text(measure.repeat.among)})"
+            if (measure.repeat.among)
+            else ""
+        )
+        parts.append(
+            f"counting an incident only if the same person has another within "
+            f"{measure.repeat.within_days} days{among}"
+        )
+    if measure.aggregate == "share":
+        denominator = _filter_text(measure.denominator) if measure.denominator else ""
+        parts.append(
+            f"out of incidents where {denominator}" if denominator else "out of all incidents"
+        )
+    return ", ".join(parts)
+
+
+def _estimator(protocol: Protocol) -> str:
+    if protocol.design.kind != "its":
+        return comparison.plan_text(protocol)
+    options = protocol.design.its
+    seasonality = {
+        "fourier": f"{options.harmonics} Fourier pair(s) for seasonality",
+        "month": "month indicators for seasonality",
+        "none": "no seasonal terms",
+    }[options.seasonality]
+    errors = (
+        f"Newey–West errors ({options.hac_lags if options.hac_lags is not None else 'automatic'}"
+        " lags)"
+        if options.hac
+        else "model-based errors"
+    )
+    family = options.family.replace("_", "-")
+    slope = " and a change in slope" if options.slope_change else ""
+    offset = (
+        "; rates and shares use their denominator as an offset"
+        if options.offset == "denominator"
+        else "; no offset"
+    )
+    return (
+        f"Segmented regression (GLM, {family}) of each outcome's monthly series on an "
+        f"underlying trend, a change in level at the start{slope}, and {seasonality}; "
+        f"{errors}{offset}."
+    )
+
+
+def _hypotheses(protocol: Protocol) -> list[str]:
+    scheme = fmt.intervention(protocol.intervention.kind).lower()
+    start = fmt.month(protocol.first_start().isoformat())
+    its = protocol.design.kind == "its"
+    staggered = len({protocol.intervention.start[u] for u in protocol.treated_units}) > 1
+    began = "in each force (from its own start)" if staggered else f"in {start}"
+    versus = (
+        "what its trend and seasonal pattern predicted"
+        if its
+        else "the change in the comparison forces over the same months"
+    )
+    out = []
+    for i, outcome in enumerate(
+        sorted(protocol.outcomes, key=lambda o: o.role != "primary"), start=1
+    ):
+        good = "fall" if outcome.direction == "decrease" else "rise"
+        role = "primary" if outcome.role == "primary" else f"secondary, {outcome.outcome_class}"
+        out.append(
+            f"H{i} ({role}): after {scheme} began {began}, {lower_first(outcome.label)} "
+            f"changed from {versus} (two-sided test; a {good} is beneficial)."
+        )
+    return out
+
+
+def _outcome_row(outcome: Outcome, amended: set[str]) -> dict[str, Any]:
+    label: Markup | str = outcome.label
+    if outcome.id in amended:
+        label = join(outcome.label, Markup(" *(amended after registration)*"))
+    return {
+        "id": code(outcome.id),
+        "label": label,
+        "role": outcome.role,
+        "class": fmt.outcome_class(outcome.outcome_class),
+        "good": fmt.good_direction(outcome.direction),
+        "definition": measure_text(outcome.measure),
+    }
+
+
+def _decision_rules(protocol: Protocol) -> list[str]:
+    d = protocol.decision
+    margin = f"{d.minimum_important_change:.0%}"
+    correction = fmt.multiplicity(d.multiplicity) or "no correction"
+    return [
+        f"Tests are two-sided at α = {d.alpha:g}; intervals are "
+        f"{fmt.level_percent(d.interval_level)} confidence intervals.",
+        f"Secondary outcomes are corrected for multiple testing by {correction}.",
+        "Primary not significant: No detectable change if its interval excludes a change of "
+        f"{margin} either way, otherwise Inconclusive; significant in the harmful direction: "
+        "Worsens.",
+        "Primary beneficial: Displaces if any displacement outcome rose significantly, else "
+        "Refers on if any referral outcome did.",
+        "Otherwise Resolves only if every displacement and referral outcome is shown not to "
+        f"have risen by {margin} or more (one-sided upper bound below 1 + {margin}); where a rise "
+        "cannot be ruled out, Inconclusive.",
+    ]
+
+
+def _exclusions(protocol: Protocol) -> list[str]:
+    window = protocol.window
+    out = [
+        f"Incidents outside the analysis window ({fmt.month(window.start.isoformat())} to "
+        f"{fmt.month(window.end.isoformat())}) or outside the units analysed "
+        f"({', '.join(protocol.units)}) are excluded, and every excluded row is counted by "
+        "reason (rows read = rows used + rows excluded).",
+        "Rows with a missing or unparseable date or unit are excluded and counted the same way.",
+        "Months in which a share or mean has no denominator carry no information and are left "
+        "out of that outcome's model (named in the results).",
+    ]
+    if window.washout_months:
+        out.append(
+            f"The first {window.washout_months} month(s) from the start are a washout: neither "
+            "before nor after."
+        )
+    return out
+
+
+def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str, Any] | None:
+    report: PowerReport | None = analysis.power
+    if report is None:
+        return None
+    settings = report.settings
+    table = report.table()
+    registered = settings.get("registered_months_after")
+    headers = [
+        f"{m} months after" + (" (registered)" if m == registered else "")
+        if report.design == "its"
+        else f"{m} forces"
+        for m in table.columns
+    ]
+    rows = [
+        {
+            "effect": fmt.ratio_change(float(effect)) if effect != 1 else "no change",
+            "cells": [str(v) for v in row],
+        }
+        for effect, row in zip(table.index.to_numpy(dtype=float), table.to_numpy(), strict=True)
+    ]
+    mde = []
+    for item in report.minimum_detectable:
+        if item.effect is None:
+            text = "larger than any change in the grid"
+        else:
+            text = ("at most " if item.how == "at_most" else "") + fmt.ratio_change(item.effect)
+        where = (
+            f"{item.months_after} months after the start"
+            if item.treated_units is None
+            else f"{item.treated_units} treated and {item.comparison_units} comparison forces"
+        )
+        mde.append(f"{where}: {text}")
+    if entry is None or entry.power_sha256 is None:
+        provenance = "This power analysis was not recorded with the registration."
+    else:
+        import hashlib
+
+        path = analysis.folder / "power" / "power.json"
+        same = hashlib.sha256(path.read_bytes()).hexdigest() == entry.power_sha256
+        provenance = (
+            "This is the power analysis recorded with the registration (same SHA-256)."
+            if same
+            else "The power analysis changed after registration: its SHA-256 differs from the "
+            "one recorded."
+        )
+    return {
+        "headers": headers,
+        "rows": rows,
+        "mde": mde,
+        "target": fmt.level_percent(float(settings.get("target_power", 0.8))),
+        "replicates": f"{int(settings.get('replicates', 0)):,}",
+        "estimator": report.estimator,
+        "assumptions": (
+            f"Baseline {float(settings.get('baseline', 0)):.1f} events a month "
+            f"({settings.get('baseline_source') or 'given'}); trend "
+            f"{float(settings.get('trend', 0)):+.0%} a year; seasonal amplitude "
+            f"{float(settings.get('seasonal_amplitude', 0)):.0%}; overdispersion (gamma CV) "
+            f"{float(settings.get('overdispersion_cv', 0)):g}; AR(1) noise ρ = "
+            f"{float(settings.get('ar_rho', 0)):g}, sd {float(settings.get('ar_sd', 0)):g}; "
+            f"{settings.get('months_before')} months before the start"
+            + (f", {settings.get('months_after')} after" if report.design == "did" else "")
+            + "; seed "
+            f"{settings.get('seed')}."
+        ),
+        "provenance": provenance,
+        "figure": Markup("power.png") if analysis.power_figure is not None else None,
+    }
+
+
+def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
+    """Everything ``preregistration.md.j2`` prints."""
+    result = analysis.result
+    log = analysis.registration
+    base: dict[str, Any] = {
+        "title": result.title,
+        "registered": log is not None,
+        "chapter": Markup("index.md"),
+        "register_command": code(f"evaltk register {analysis.project_path} --data-access ..."),
+    }
+    entry = log.original if log is not None else None
+    base["power"] = _power_context(analysis, entry)
+    if log is None or entry is None:
+        return base
+    protocol = Protocol.model_validate(entry.protocol)
+    amended = set(result.registration.amended_outcomes)
+    access = entry.data_access
+    base.update(
+        {
+            "recorded_at": entry.recorded_at,
+            "by": entry.by,
+            "protocol_sha256": code(entry.protocol_sha256),
+            "entry_sha256": code(entry.entry_sha256),
+            "evaltk_version": entry.evaltk_version,
+            "data_access": with_code(access.statement) if access else "not stated",
+            "question": protocol.question,
+            "hypotheses": _hypotheses(protocol),
+            "intervention": fmt.intervention(protocol.intervention.kind),
+            "intervention_description": protocol.intervention.description,
+            "start": fmt.month(protocol.first_start().isoformat()),
+            "units": fmt.units(protocol.units),
+            "design": fmt.design(protocol.design.kind),
+            "estimator": _estimator(protocol),
+            "data_source": join(
+                f"{'Episode records' if protocol.data.kind == 'episodes' else 'A monthly series'}"
+                " from ",
+                code(protocol.data.path),
+            ),
+            "window": (
+                f"{fmt.month(protocol.window.start.isoformat())} to "
+                f"{fmt.month(protocol.window.end.isoformat())}"
+            ),
+            "outcomes": [_outcome_row(o, amended) for o in protocol.outcomes],
+            "decision_rules": _decision_rules(protocol),
+            "exclusions": _exclusions(protocol),
+            "seed": str(protocol.seed),
+            "amendments": [
+                {
+                    "title": f"Amendment {e.sequence}, {e.recorded_at}, by {e.by}",
+                    "reason": with_code(e.reason),
+                    "changes": [code(c.text()) for c in e.changes],
+                }
+                for e in log.amendments
+            ],
+        }
+    )
+    return base

@@ -1,0 +1,37 @@
+"""Pre-registration: register a protocol, verify every run against it, record amendments.
+
+``registration.json`` in each analysis folder is an append-only, hash-chained log
+(:mod:`~evaltk.registration.log`). :func:`register` writes its first entry and :func:`amend`
+each later one; :func:`check_registration` compares the protocol about to run with the latest
+entry, and :func:`results_registration` turns that check into results.json's registration
+block. :mod:`~evaltk.registration.stamp` marks figures of exploratory runs.
+"""
+
+from evaltk.registration.access import DATA_ACCESS_CODES, DATA_ACCESS_WORDS, DataAccess
+from evaltk.registration.diff import FieldChange, diff_documents
+from evaltk.registration.errors import LogTampered, RegistrationError, RunRefused
+from evaltk.registration.log import LOG_FILE, LogEntry, RegistrationLog, read_log
+from evaltk.registration.record import Recorded, amend, register
+from evaltk.registration.summary import results_registration
+from evaltk.registration.verify import RegistrationCheck, check_registration
+
+__all__ = [
+    "DATA_ACCESS_CODES",
+    "DATA_ACCESS_WORDS",
+    "LOG_FILE",
+    "DataAccess",
+    "FieldChange",
+    "LogEntry",
+    "LogTampered",
+    "Recorded",
+    "RegistrationCheck",
+    "RegistrationError",
+    "RegistrationLog",
+    "RunRefused",
+    "amend",
+    "check_registration",
+    "diff_documents",
+    "read_log",
+    "register",
+    "results_registration",
+]

@@ -1,0 +1,1 @@
+"""Results: the versioned results.json contract."""

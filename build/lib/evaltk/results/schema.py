@@ -1,0 +1,423 @@
+"""``results.json``: the contract between a run and everything that reads it (book, scripts).
+
+Versioned by :data:`RESULTS_SCHEMA_VERSION` (semantic: a new optional field bumps the minor,
+a removed or renamed field the major). The JSON Schema is exported to
+``protocols/results.schema.json`` by ``evaltk schema``. The file is deterministic: no wall-clock
+time or absolute path is written, so the same inputs and seed give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RESULTS_SCHEMA_VERSION = "1.5"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Interval(_Frozen):
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class Cumulative(_Frozen):
+    """Events over the post period: counterfactual minus observed (positive = averted)."""
+
+    averted: float | None = Field(description="Sum of counterfactual - observed.")
+    ci_low: float | None
+    ci_high: float | None
+    observed: float | None = Field(description="Observed total over the post period.")
+    counterfactual: float | None = Field(description="Counterfactual total (model).")
+    unit: str = Field(description="What is summed: 'events', 'minutes', or 'not additive'.")
+
+
+class Diagnostics(_Frozen):
+    dispersion: float | None = Field(description="Pearson chi-square / residual df.")
+    ljung_box_p: float | None = Field(description="Residual autocorrelation test p-value.")
+    ljung_box_lags: int | None
+    durbin_watson: float | None
+    n_pre: int
+    n_post: int
+    n_washout: int
+
+
+class PreTrendTest(_Frozen):
+    """A test of parallel trends before the start (comparison designs): a small p-value is
+    evidence that treated and comparison units were already drifting apart."""
+
+    statistic: float | None = Field(description="The test statistic; null if not computed.")
+    df: int | None = Field(description="Degrees of freedom (leads or cells tested), if any.")
+    p_value: float | None
+    method: str = Field(
+        description="cluster, wild_bootstrap, randomization (the effect's inference), wald "
+        "(Callaway & Sant'Anna) or placebo (comparative ITS)."
+    )
+    text: str = Field(description="The test in words.")
+
+
+class EventTimeEffect(_Frozen):
+    """One event-time effect: periods since adoption (0 = the start period; negative = before)."""
+
+    event_time: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    kind: Literal["lead", "reference", "lag"]
+
+
+class FigureFile(_Frozen):
+    """An extra figure of an outcome, relative to the results folder."""
+
+    kind: Literal["event_study", "heatmap", "groups", "series"]
+    path: str
+
+
+class OutcomeResult(_Frozen):
+    """One outcome's estimate. ``estimate`` is the level change after the intervention: a rate
+    ratio when ``scale`` is ``ratio`` (0.80 = 20 % lower than the counterfactual), a difference
+    in the measure's units when ``scale`` is ``difference``."""
+
+    outcome: str
+    label: str
+    role: Literal["primary", "secondary"]
+    outcome_class: Literal["resolution", "displacement", "referral", "cost", "safety"]
+    direction: Literal["decrease", "increase"]
+    aggregate: str
+    design: str
+    estimator: str = Field(description="The model in words, e.g. 'segmented GLM, quasi-Poisson'.")
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_adjusted: float | None = Field(description="After the protocol's multiplicity correction.")
+    scale: Literal["ratio", "difference"]
+    std_error: float | None = Field(
+        default=None, description="Standard error of log(estimate) (ratio) or of the estimate."
+    )
+    df: float | None = Field(
+        default=None,
+        description="Degrees of freedom of the t reference of the interval and tests (GLS "
+        "models, Satterthwaite); null for the normal reference.",
+    )
+    margin: float | None = Field(
+        default=None, description="Equivalence margin, relative (0.10 = a 10 % change)."
+    )
+    equivalence_p: float | None = Field(
+        default=None, description="TOST p-value: small when the change is within the margin."
+    )
+    harm_ruled_out_p: float | None = Field(
+        default=None,
+        description="One-sided p-value against a harmful change of the margin or more "
+        "(non-inferiority); small when such a change is ruled out.",
+    )
+    n_units: int
+    n_periods: int
+    slope_change: Interval | None
+    trend_per_year: Interval | None
+    cumulative: Cumulative | None
+    diagnostics: Diagnostics | None
+    figure: str | None = Field(description="Figure path, relative to the results folder.")
+    note: str = ""
+    inference: str | None = Field(
+        default=None,
+        description="Comparison designs: how the interval and p-value were obtained: cluster, "
+        "wild_bootstrap, randomization, model or hac.",
+    )
+    inference_text: str | None = Field(
+        default=None, description="The inference in words, with why it was chosen."
+    )
+    n_clusters: int | None = Field(default=None, description="Clusters (units) of the inference.")
+    pretrend: PreTrendTest | None = None
+    event_time: list[EventTimeEffect] = Field(
+        default_factory=list, description="Event-study effects by period since adoption."
+    )
+    event_time_unit: str | None = Field(
+        default=None, description="What one step of event_time is: 'month', '3 months', ..."
+    )
+    baseline: float | None = Field(
+        default=None,
+        description="Mean of the measure in treated units before their start (to read a "
+        "difference against).",
+    )
+    figures: list[FigureFile] = Field(default_factory=list)
+
+
+class LedgerLine(_Frozen):
+    """One costed outcome's change over the post period. Positive = demand averted (saved);
+    negative = demand added."""
+
+    outcome: str
+    label: str
+    outcome_class: str
+    agency: str
+    unit: str = Field(description="What 'averted' counts: events or minutes.")
+    averted: Interval
+    hours: Interval
+    pounds: Interval
+    unit_cost_gbp: float
+    cost_per: Literal["event", "hour"]
+    source: str = Field(description="Citation of the unit cost.")
+    in_net: bool
+
+
+class Ledger(_Frozen):
+    """The whole-system ledger (positive = saved). Intervals respect the outcomes' correlation."""
+
+    lines: list[LedgerLine]
+    net_pounds: Interval
+    net_hours: Interval
+    police_hours_released: Interval
+    hours_added_elsewhere: Interval = Field(description="Hours added for other agencies.")
+    cost_per_averted_detention: Interval | None = Field(
+        description="(Scheme cost + pounds added elsewhere) per averted s136 detention; null "
+        "when the interval of averted detentions includes zero."
+    )
+    correlation: dict[str, dict[str, float]]
+    method: str
+
+
+class EvidenceLevel(_Frozen):
+    """Maryland Scientific Methods Scale level and why; EMMIE headings this report covers."""
+
+    sms_level: int
+    reason: str
+    emmie: dict[str, str]
+
+
+class Verdict(_Frozen):
+    label: Literal[
+        "Resolves", "Displaces", "Refers on", "No detectable change", "Inconclusive", "Worsens"
+    ]
+    rule: str = Field(description="The rule that produced the label, in words.")
+    sentence: str = Field(description="The verdict in one plain sentence.")
+
+
+class LinkRate(_Frozen):
+    """How one agency's extract linked to the police incidents (``data.linkage``).
+
+    Counts are of observed records: in the book's published copy, counts of 1 to 4 are
+    ``null``, and so is a share whose linked count is.
+    """
+
+    agency: Literal["ambulance", "ae", "admission"]
+    path: str = Field(description="The agency's extract, relative to the analysis folder.")
+    window_hours: list[float] = Field(
+        description="[from, to]: hours after the incident in which a record links to it."
+    )
+    incidents: int | None = Field(description="Police rows (incidents) read.")
+    records: int | None = Field(description="Agency rows read.")
+    incidents_unlinkable: int | None = Field(
+        description="Police rows without a person identifier or a time (never linked)."
+    )
+    records_unlinkable: int | None = Field(
+        description="Agency rows without a person identifier or a time (never linked)."
+    )
+    incidents_linked: int | None = Field(description="Police rows linked to a record.")
+    records_linked: int | None = Field(description="Agency rows linked to an incident.")
+    incidents_linked_share: float | None = Field(
+        description="incidents_linked / incidents: the share of incidents followed by one."
+    )
+    records_linked_share: float | None = Field(
+        description="records_linked / records: the share of the agency's records explained by "
+        "a police incident."
+    )
+
+
+class InputFile(_Frozen):
+    """One data file the run read, with its SHA-256: a reader holding the same files can check
+    that they are the very files these results came from (``sha256sum FILE``)."""
+
+    role: Literal["episodes", "series", "population", "ambulance", "ae", "admission"] = Field(
+        description="What the file holds: the protocol's data.path (episodes or series), its "
+        "population table, or an agency's extract linked to the incidents (data.linkage)."
+    )
+    path: str = Field(description="As the protocol names it, relative to the analysis folder.")
+    sha256: str = Field(description="SHA-256 of the file's bytes, in hex.")
+
+
+class DataSummary(_Frozen):
+    """The data report: what was read, and what happened to every row.
+
+    ``rows_in == rows_used + sum(excluded.values())``. In the book's published copy of
+    results.json, counts of 1 to 4 (the protocol's disclosure threshold) are ``null``.
+    """
+
+    path: str
+    sha256: str
+    rows_in: int | None
+    rows_used: int | None
+    excluded: dict[str, int | None]
+    format: str | None = Field(
+        default=None, description="File format read: csv, parquet, sav, dta, sas7bdat, xpt, xlsx."
+    )
+    in_scope: int | None = Field(
+        default=None,
+        description="Rows of the protocol's units and window (rows_in minus the scope "
+        "exclusions 'unit not in protocol' and 'outside analysis window').",
+    )
+    excluded_share: float | None = Field(
+        default=None,
+        description="Share of in-scope rows excluded by the data-quality checks.",
+    )
+    max_excluded_share: float | None = Field(
+        default=None, description="The protocol's limit on excluded_share."
+    )
+    identifiers: Literal["pseudonymised", "raw"] | None = Field(
+        default=None,
+        description="How person ids arrived: 'raw' ids were replaced by keyed HMAC-SHA-256 "
+        "pseudonyms as they were read.",
+    )
+    suppressed: bool = Field(
+        default=False,
+        description="True in the book's published copy when small counts were suppressed (null) "
+        "or rounded by disclosure control.",
+    )
+    files: list[InputFile] = Field(
+        default_factory=list,
+        description="Every data file the protocol names (data.path first, then the population "
+        "table and any linked agency extracts), each with its SHA-256.",
+    )
+    linkage: list[LinkRate] | None = Field(
+        default=None,
+        description="Linkage rates of each agency's extract to the police incidents "
+        "(data.linkage); null when nothing was linked.",
+    )
+
+
+class DataAccessStatement(_Frozen):
+    """What the analysts had seen of the data when they registered (OSF's question)."""
+
+    status: Literal[
+        "not_collected",
+        "collected_not_accessed",
+        "accessed_outcomes_not_examined",
+        "outcomes_examined",
+    ]
+    statement: str = Field(description="The statement in words, with any explanation.")
+    explanation: str = ""
+
+
+class FieldChange(_Frozen):
+    """One protocol field that changed. Values are JSON text; null means absent."""
+
+    path: str = Field(description="e.g. 'outcomes[7].measure.repeat.within_days'.")
+    before: str | None
+    after: str | None
+
+
+class Amendment(_Frozen):
+    """A change recorded after registration with `evaltk amend`, in log order."""
+
+    sequence: int = Field(description="Position in registration.json (1 = first amendment).")
+    recorded_at: str = Field(description="UTC time, ISO 8601.")
+    by: str
+    reason: str
+    protocol_sha256: str = Field(description="Hash of the protocol as amended.")
+    entry_sha256: str = Field(description="Hash of the log entry (the chain link).")
+    data_access: DataAccessStatement | None = None
+    changes: list[FieldChange]
+
+
+class Registration(_Frozen):
+    """The registration this run was checked against (`evaltk register`, `evaltk amend`)."""
+
+    status: Literal["registered", "unregistered", "exploratory"]
+    protocol_sha256: str = Field(description="Hash of the protocol that ran.")
+    registered_at: str | None = None
+    registered_by: str | None = None
+    registered_sha256: str | None = Field(
+        default=None, description="Hash of the protocol as originally registered."
+    )
+    data_access: DataAccessStatement | None = None
+    log_sha256: str | None = Field(
+        default=None, description="entry_sha256 of the latest log entry this run was checked at."
+    )
+    amendments: list[Amendment] = Field(default_factory=list)
+    exploratory_outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes not in the original registration."
+    )
+    amended_outcomes: list[str] = Field(
+        default_factory=list, description="Outcomes whose definition changed after registration."
+    )
+    primary_changed: bool = Field(
+        default=False, description="The primary outcome differs from the original registration."
+    )
+    registered_primary: list[str] = Field(
+        default_factory=list, description="Primary outcome ids as originally registered."
+    )
+    unregistered_changes: list[FieldChange] = Field(
+        default_factory=list,
+        description="Exploratory run: how the protocol differs from its latest registration.",
+    )
+    note: str = ""
+
+
+class DisclosureSettings(_Frozen):
+    """Small-count suppression for publication (the protocol's ``disclosure`` block)."""
+
+    threshold: int = Field(
+        default=5, description="Observed counts from 1 to threshold - 1 are suppressed."
+    )
+    round_to: int | None = Field(
+        default=None, description="Published observed counts are rounded to this base (5)."
+    )
+
+
+class AnalysisResult(_Frozen):
+    """Everything one ``evaltk run`` found."""
+
+    results_schema_version: str = RESULTS_SCHEMA_VERSION
+    evaltk_version: str
+    analysis: str = Field(description="The analysis folder name.")
+    title: str
+    question: str
+    intervention: str = Field(description="Kind of scheme: street_triage, ...")
+    units: list[str]
+    start: str = Field(description="Intervention month (first post month), ISO date.")
+    window_start: str
+    window_end: str
+    design: str
+    alpha: float = Field(description="Significance level fixed by the protocol.")
+    interval_level: float = Field(description="Confidence level of every interval (0.95).")
+    multiplicity: str = Field(description="Correction across secondary outcomes.")
+    registration: Registration
+    verdict: Verdict
+    headline: str
+    ledger: Ledger | None = None
+    ledger_note: str = Field(
+        default="", description="Why there is no ledger, when the design does not give one."
+    )
+    starts: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Each unit's first treated month (ISO date); null for comparison units.",
+    )
+    evidence: EvidenceLevel | None = None
+    not_measured: list[str] = Field(default_factory=list)
+    data: DataSummary
+    outcomes: list[OutcomeResult]
+    packages: dict[str, str]
+    disclosure: DisclosureSettings | None = Field(
+        default=None,
+        description="The protocol's disclosure control, applied when the book is published.",
+    )
+
+    def to_json(self) -> str:
+        # sort_keys and a fixed float repr keep the file byte-identical across runs.
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+    def outcome(self, outcome_id: str) -> OutcomeResult:
+        for result in self.outcomes:
+            if result.outcome == outcome_id:
+                return result
+        raise KeyError(outcome_id)
+
+    @property
+    def primary(self) -> list[OutcomeResult]:
+        return [o for o in self.outcomes if o.role == "primary"]

@@ -1,0 +1,46 @@
+"""The waterfall chart of where demand went: each costed outcome's pounds, then the net."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from evaltk.results.schema import Ledger
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+SAVED, ADDED, NET = "#2b8a3e", "#c92a2a", "#1c3d5a"
+
+
+def plot_waterfall(ledger: Ledger) -> tuple[Figure, Axes]:
+    """Bars step from zero through each line's pounds (green saved, red added) to the net.
+
+    Lines kept out of the net (``in_net: false``) are not drawn as steps; the net bar carries
+    its interval, which allows for the correlation between outcomes.
+    """
+    import matplotlib.pyplot as plt
+
+    lines = [line for line in ledger.lines if line.in_net]
+    values = np.array([line.pounds.estimate or 0.0 for line in lines]) / 1000
+    labels = [line.label for line in lines] + ["Net change"]
+    starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(labels) + 1.5))
+    positions = np.arange(len(labels))[::-1]
+    for position, start, value in zip(positions[:-1], starts, values, strict=True):
+        ax.barh(position, value, left=start, color=SAVED if value >= 0 else ADDED, height=0.6)
+    net = ledger.net_pounds
+    net_value = (net.estimate or 0.0) / 1000
+    error = None
+    if net.ci_low is not None and net.ci_high is not None:
+        error = [[net_value - net.ci_low / 1000], [net.ci_high / 1000 - net_value]]
+    ax.barh(positions[-1], net_value, color=NET, height=0.6, xerr=error, capsize=4)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.margins(x=0.1)
+    ax.set_yticks(positions, labels)
+    ax.set_xlabel("£ thousands over the post period (right: saved, left: added)")
+    ax.set_title("Where demand went: pounds saved and added across the system")
+    fig.tight_layout()
+    return fig, ax
