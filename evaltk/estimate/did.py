@@ -115,7 +115,7 @@ def fit_did(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         study, problem = _pretrend_study(frame, protocol, family, result.n_clusters)
         if problem:
             notes.append(f"The pre-trend event study could not be fitted: {problem}")
-    return _design_fit(frame, protocol, kind, text, result, study, notes)
+    return _outcome_fit(frame, protocol, kind, text, result, study, notes)
 
 
 def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
@@ -132,7 +132,7 @@ def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
         return _failed(frame, kind, text, scale, error)
-    return _design_fit(frame, protocol, kind, text, result, result, [frame.note])
+    return _outcome_fit(frame, protocol, kind, text, result, result, [frame.note])
 
 
 def _failed(
@@ -175,7 +175,7 @@ def _pretrend_study(
         return None, str(error)
 
 
-def _design_fit(
+def _outcome_fit(
     frame: OutcomeFrame,
     protocol: Protocol,
     kind: str,
