@@ -17,9 +17,9 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   (did, event_study, staggered_did) or the treated and comparison series (cits); comparison
   designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
 
-Comparison designs are fitted by :mod:`evaltk.analysis.estimate_panel`; the whole-system
-ledger needs a month-by-month counterfactual in events, which the ITS and the comparative ITS
-give; it is left out for the other designs (``ledger_note`` says so).
+Every design is fitted by :func:`evaltk.estimate.fit_outcomes` (one fit per outcome); the
+whole-system ledger needs a month-by-month counterfactual in events, which the ITS and the
+comparative ITS give; it is left out for the other designs (``ledger_note`` says so).
 
 Before anything is read, the protocol is checked against its registration
 (``ANALYSIS/registration.json``): an unregistered or changed protocol is refused with a
@@ -29,34 +29,19 @@ field-level diff, unless the run is *exploratory*, in which case results.json, e
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.metadata
 import platform
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import matplotlib
-
-matplotlib.use("Agg")  # a run draws figures to files; never needs a screen
-import matplotlib.pyplot as plt
-import pandas as pd
 
 from evaltk import __version__
-from evaltk.analysis.atomic import replace_folder
-from evaltk.analysis.design_fit import DesignFit
-from evaltk.analysis.estimate import OutcomeFit, finite_or_none, fit_all
-from evaltk.analysis.estimate_panel import (
-    draw_figures,
-    effects_table,
-    fit_designs,
-    outcome_result,
-    raw_p_value,
-)
+from evaltk.analysis.figures import draw_figures
 from evaltk.analysis.inputs import input_files
+from evaltk.analysis.tables import effects_table, observed_figure_data, series_table
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
+from evaltk.estimate import OutcomeFit, fit_outcomes
 from evaltk.ingest.checks import quality_share
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
@@ -67,35 +52,20 @@ from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.registration import check_registration, results_registration
-from evaltk.registration.stamp import (
-    EXPLORATORY_OUTCOME,
-    EXPLORATORY_RUN,
-    png_metadata,
-    stamp_figure,
-)
+from evaltk.results.atomic import replace_folder
 from evaltk.results.schema import (
     AnalysisResult,
-    Cumulative,
     DataSummary,
-    Diagnostics,
     DisclosureSettings,
-    Interval,
-    OutcomeResult,
     Registration,
 )
-from evaltk.verdict.equivalence import equivalence_fields
 from evaltk.verdict.evidence import evidence_level
 from evaltk.verdict.headline import headline
 from evaltk.verdict.ledger import build_ledger
-from evaltk.verdict.multiplicity import adjust
+from evaltk.verdict.outcome_result import outcome_results
 from evaltk.verdict.rules import decide
-from evaltk.verdict.waterfall import plot_waterfall
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 Progress = Callable[[str], None]
-Fit = OutcomeFit | DesignFit
 
 #: Designs whose fits give a month-by-month counterfactual in events for the ledger.
 LEDGER_DESIGNS = ("its", "cits")
@@ -123,148 +93,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _estimator_text(fit: OutcomeFit, protocol: Protocol) -> str:
-    options = protocol.design.its
-    family = fit.family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
-    family = family.replace("poisson", "Poisson")
-    seasonality = {
-        "fourier": f"{options.harmonics} Fourier pair(s)",
-        "month": "month indicators",
-        "none": "no seasonality",
-    }[options.seasonality]
-    if options.hac:
-        errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)"
-    elif options.ar1:
-        errors = "errors with AR(1) working correlation"
-    else:
-        errors = "model-based errors"
-    slope = ", slope change" if options.slope_change else ""
-    if options.model == "gls":
-        scale = "the series" if fit.family == "gaussian" else "the log rate"
-        return (
-            f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "
-            "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
-        )
-    return f"segmented GLM, {family}, level change{slope}, {seasonality}, {errors}"
-
-
-def _interval(effect: object | None) -> Interval | None:
-    if effect is None:
-        return None
-    return Interval(
-        estimate=finite_or_none(getattr(effect, "estimate", None)),
-        ci_low=finite_or_none(getattr(effect, "ci_low", None)),
-        ci_high=finite_or_none(getattr(effect, "ci_high", None)),
-    )
-
-
-def _outcome_result(
-    fit: OutcomeFit, protocol: Protocol, n_units: int, p_adjusted: float | None
-) -> OutcomeResult:
-    outcome = fit.outcome
-    common = {
-        "outcome": outcome.id,
-        "label": outcome.label,
-        "role": outcome.role,
-        "outcome_class": outcome.outcome_class,
-        "direction": outcome.direction,
-        "aggregate": fit.aggregate,
-        "design": protocol.design.kind,
-        "estimator": _estimator_text(fit, protocol),
-        "scale": "difference" if fit.family == "gaussian" else "ratio",
-        "n_units": n_units,
-        "n_periods": len(fit.series),
-        "note": fit.error or "",
-    }
-    result = fit.result
-    if result is None:
-        return OutcomeResult(
-            **common,
-            estimate=None,
-            ci_low=None,
-            ci_high=None,
-            p_value=None,
-            p_adjusted=None,
-            slope_change=None,
-            trend_per_year=None,
-            cumulative=None,
-            diagnostics=None,
-            figure=None,
-        )
-    effect = result.effect
-    cumulative = result.cumulative
-    diagnostics = result.diagnostics
-    additive = fit.cumulative_unit != "not additive"
-    std_error = finite_or_none(effect.std_error)
-    margin = outcome.margin or protocol.decision.minimum_important_change
-    return OutcomeResult(
-        **common,
-        std_error=std_error,
-        df=finite_or_none(effect.df),
-        **equivalence_fields(
-            finite_or_none(effect.estimate),
-            std_error,
-            str(common["scale"]),
-            outcome.direction,
-            margin,
-            effect.df,
-        ),
-        estimate=finite_or_none(effect.estimate),
-        ci_low=finite_or_none(effect.ci_low),
-        ci_high=finite_or_none(effect.ci_high),
-        p_value=finite_or_none(effect.p_value),
-        p_adjusted=p_adjusted,
-        slope_change=_interval(result.slope_effect),
-        trend_per_year=_interval(result.trend_per_year),
-        cumulative=Cumulative(
-            averted=finite_or_none(cumulative.averted) if additive else None,
-            ci_low=finite_or_none(cumulative.averted_ci_low) if additive else None,
-            ci_high=finite_or_none(cumulative.averted_ci_high) if additive else None,
-            observed=finite_or_none(cumulative.observed) if additive else None,
-            counterfactual=finite_or_none(cumulative.counterfactual) if additive else None,
-            unit=fit.cumulative_unit,
-        ),
-        diagnostics=Diagnostics(
-            dispersion=finite_or_none(diagnostics.get("dispersion")),
-            ljung_box_p=finite_or_none(diagnostics.get("ljung_box_p")),
-            ljung_box_lags=diagnostics.get("ljung_box_lags"),
-            durbin_watson=finite_or_none(diagnostics.get("durbin_watson")),
-            n_pre=int(diagnostics.get("n_pre", 0)),
-            n_post=int(diagnostics.get("n_post", 0)),
-            n_washout=int(diagnostics.get("n_washout", 0)),
-        ),
-        figure=f"figures/{outcome.id}.png",
-    )
-
-
-def _raw_p_value(fit: Fit) -> float | None:
-    if isinstance(fit, DesignFit):
-        return raw_p_value(fit)
-    return fit.result.effect.p_value if fit.result is not None else None
-
-
-def _adjusted_p_values(fits: list[Fit], method: str) -> dict[str, float | None]:
-    """Primary and secondary outcomes are corrected as two separate families."""
-    adjusted: dict[str, float | None] = {}
-    for role in ("primary", "secondary"):
-        members = [f for f in fits if f.outcome.role == role]
-        raw = [_raw_p_value(f) for f in members]
-        for fit, value in zip(members, adjust(raw, method), strict=True):
-            adjusted[fit.outcome.id] = finite_or_none(value)
-    return adjusted
-
-
-def _series_table(fits: list[Fit]) -> pd.DataFrame:
-    frames = []
-    for fit in fits:
-        if not isinstance(fit, OutcomeFit) or fit.result is None:
-            continue
-        frame = fit.result.counterfactual.copy()
-        frame.insert(0, "outcome", fit.outcome.id)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _data_summary(
@@ -339,7 +167,7 @@ def _began(protocol: Protocol) -> str | None:
 def assemble(
     loaded: LoadedProtocol,
     panel: Panel,
-    fits: list[Fit],
+    fits: list[OutcomeFit],
     registration: Registration | None = None,
     linked: LinkedEpisodes | None = None,
 ) -> AnalysisResult:
@@ -350,13 +178,7 @@ def assemble(
     """
     protocol = loaded.protocol
     registration = registration or _unregistered(protocol)
-    adjusted = _adjusted_p_values(fits, protocol.decision.multiplicity)
-    outcomes = [
-        outcome_result(fit, protocol, adjusted[fit.outcome.id])
-        if isinstance(fit, DesignFit)
-        else _outcome_result(fit, protocol, len(protocol.units), adjusted[fit.outcome.id])
-        for fit in fits
-    ]
+    outcomes = outcome_results(fits, protocol)
     start = protocol.first_start().replace(day=1)
     scheme = _SCHEME[protocol.intervention.kind]
     its = protocol.design.kind in LEDGER_DESIGNS
@@ -411,98 +233,6 @@ def assemble(
     )
 
 
-def _figure_mark(outcome_id: str, registration: Registration) -> str | None:
-    """The exploratory mark a figure must carry, if any."""
-    if registration.status != "registered":
-        return EXPLORATORY_RUN
-    if outcome_id in registration.exploratory_outcomes:
-        return EXPLORATORY_OUTCOME
-    return None
-
-
-def _save(fig: Figure, path: Path, registration: Registration, mark: str | None) -> None:
-    if mark:
-        stamp_figure(fig, mark)
-    fig.savefig(
-        path, dpi=110, bbox_inches="tight", metadata=png_metadata(registration.status, mark)
-    )
-    plt.close(fig)
-
-
-def _draw_figures(fits: list[Fit], folder: Path, result: AnalysisResult) -> None:
-    registration = result.registration
-    folder.mkdir(parents=True, exist_ok=True)
-    if result.ledger is not None:
-        fig, _ = plot_waterfall(result.ledger)
-        mark = EXPLORATORY_RUN if registration.status != "registered" else None
-        _save(fig, folder / "ledger.png", registration, mark)
-    for fit in fits:
-        if isinstance(fit, DesignFit):
-            mark = _figure_mark(fit.outcome.id, registration)
-            draw_figures(
-                fit,
-                result.outcome(fit.outcome.id),
-                folder,
-                functools.partial(_save, registration=registration, mark=mark),
-            )
-            continue
-        if fit.result is None:
-            continue
-        fig, ax = fit.result.plot()
-        ax.set_title(fit.outcome.label)
-        _save(
-            fig,
-            folder / f"{fit.outcome.id}.png",
-            registration,
-            _figure_mark(fit.outcome.id, registration),
-        )
-
-
-def _observed_figure_data(fits: list[Fit], panel: Panel, protocol: Protocol) -> pd.DataFrame:
-    """The observed values plotted by the comparison designs' figures that show them (the CITS
-    series, the DiD group means), with each group's summed count by month: ``evaltk book``
-    reads it to apply disclosure control to those figures (and redraws one that shows a
-    suppressed month). Not published."""
-    from evaltk.estimators.did import DiDResult, EventStudyResult
-
-    frame = panel.frame
-    treated = set(protocol.treated_units)
-    rows = frame[frame["unit"].isin(protocol.units)].copy()
-    rows["group"] = ["treated" if u in treated else "comparison" for u in rows["unit"]]
-    rows["period"] = pd.to_datetime(rows["period"])
-    counts = (
-        rows.groupby(["outcome", "group", "period"], sort=False)["numerator"].sum().rename("count")
-    )
-    parts = []
-    for fit in fits:
-        if not isinstance(fit, DesignFit) or not fit.estimated:
-            continue
-        draws = [("main", fit.figure), *fit.figures.items()]
-        for kind, draw in draws:
-            owner = getattr(draw, "__self__", None)
-            if not isinstance(owner, DiDResult) or isinstance(owner, EventStudyResult):
-                continue  # event-study plots and heat maps show model estimates only
-            data = owner.get_plot_data()
-            if owner.design != "cits" and "group" not in data:
-                continue
-            if owner.design == "cits":
-                part = data[["period", "role", "observed", "fitted", "counterfactual", "post"]]
-                part = part.rename(columns={"role": "group"})
-            else:
-                part = data[["period", "group", "value"]].rename(columns={"value": "observed"})
-                part["group"] = part["group"].str.replace(" units", "", regex=False)
-            part = part.copy()
-            part.insert(0, "figure", kind)
-            part.insert(0, "outcome", fit.outcome.id)
-            part["period"] = pd.to_datetime(part["period"], errors="coerce")
-            keys = pd.MultiIndex.from_arrays([part["outcome"], part["group"], part["period"]])
-            part["count"] = counts.reindex(keys).to_numpy()
-            parts.append(part)
-    columns = ["outcome", "figure", "period", "group", "observed"]
-    columns += ["fitted", "counterfactual", "post", "count"]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-
-
 def run_analysis(
     path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
 ) -> AnalysisResult:
@@ -554,24 +284,18 @@ def run_analysis(
     say("Measuring outcomes")
     panel = build_panel(protocol, loaded.folder, linked_file=linked.path if linked else None)
     say(f"Fitting {len(protocol.outcomes)} models")
-    fits: list[Fit] = (
-        list(fit_all(panel, protocol))
-        if protocol.design.kind == "its"
-        else list(fit_designs(panel, protocol))
-    )
+    fits = fit_outcomes(panel, protocol)
     say("Deciding and writing results")
     result = assemble(loaded, panel, fits, registration, linked)
     with replace_folder(loaded.folder / "results") as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         if protocol.design.kind == "its":
-            _series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
+            series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")
         else:
-            effects_table([f for f in fits if isinstance(f, DesignFit)]).to_csv(
-                staging / "effects.csv", index=False, float_format="%.10g"
-            )
-            _observed_figure_data(fits, panel, protocol).to_csv(
+            effects_table(fits).to_csv(staging / "effects.csv", index=False, float_format="%.10g")
+            observed_figure_data(fits, panel, protocol).to_csv(
                 staging / "figure_data.csv", index=False, float_format="%.10g"
             )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
-        _draw_figures(fits, staging / "figures", result)
+        draw_figures(fits, staging / "figures", result)
     return result

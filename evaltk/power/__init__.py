@@ -118,8 +118,8 @@ def write_power(report: PowerReport, folder: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from evaltk.analysis.atomic import replace_folder
     from evaltk.power.plot import plot_power
+    from evaltk.results.atomic import replace_folder
 
     with replace_folder(folder) as staging:
         (staging / "power.json").write_text(report.to_json(), encoding="utf-8")

@@ -6,11 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from evaltk.estimators.effect import critical_value
 from evaltk.power.report import PowerReport, column_labels
+
+#: Level of the Monte Carlo bars on each power estimate.
+MC_LEVEL = 0.95
 
 
 def plot_power(report: PowerReport) -> tuple[Any, Any]:
-    """Power curves with ±1.96 Monte Carlo SE bars and the target power as a line.
+    """Power curves with 95 % Monte Carlo bars (±1.96 SE) and the target power as a line.
 
     Returns
     -------
@@ -35,7 +39,7 @@ def plot_power(report: PowerReport) -> tuple[Any, Any]:
         ax.errorbar(
             part["change"],
             part["power"],
-            yerr=1.96 * part["mc_se"],
+            yerr=critical_value(MC_LEVEL) * part["mc_se"],
             marker="o",
             ms=4,
             capsize=2,

@@ -19,13 +19,13 @@ from collections import Counter
 
 import pandas as pd
 
-from evaltk.analysis.estimate import fit_all
-from evaltk.analysis.run import Fit, _adjusted_p_values, _outcome_result
+from evaltk.estimate import fit_outcomes
 from evaltk.measures.panel import Panel, RowAccount
 from evaltk.protocol.spec import Protocol
 from evaltk.simulate import SimulationConfig, simulate_series
 from evaltk.validation.record import Requirement, Table
 from evaltk.validation.simulation import CheckResult
+from evaltk.verdict.outcome_result import outcome_results
 from evaltk.verdict.rules import decide
 
 # The nine forces of the East and West Midlands start together in January 2019, half-way
@@ -147,9 +147,7 @@ def verdict(
     spec: Protocol, effects: dict[str, float], seed: int, forces: tuple[str, ...] = FORCES
 ) -> str:
     series = simulate_series(config(effects, seed, forces)).sort_values("period")
-    fits = fit_all(panel(series), spec)
-    adjusted = _adjusted_p_values(list[Fit](fits), spec.decision.multiplicity)
-    results = [_outcome_result(f, spec, 1, adjusted[f.outcome.id]) for f in fits]
+    results = outcome_results(fit_outcomes(panel(series), spec), spec)
     return decide(results, spec.decision).label
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
 from evaltk.estimators.effect import reference
 
 
@@ -53,12 +51,6 @@ def harmful_side_p(
     if direction == "decrease":
         return upper_p(log_estimate, std_error, margin, df)
     return lower_p(log_estimate, std_error, margin, df)
-
-
-def std_error_from_interval(ci_low: float, ci_high: float, level: float) -> float:
-    """SE of log(ratio) recovered from a normal-quantile interval at ``level``."""
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    return (math.log(ci_high) - math.log(ci_low)) / (2 * z)
 
 
 def equivalence_fields(

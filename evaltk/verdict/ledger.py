@@ -8,10 +8,9 @@ The net total needs the *joint* uncertainty of the outcomes: months that were bu
 were busy for A&E too, so the outcomes' errors are correlated and a sum of independent
 intervals would be wrong. The correlation between two outcomes' counterfactual totals is
 estimated from their models' month-level estimating functions, stacked as in seemingly
-unrelated estimating equations: for outcome ``i`` with bread ``B_i = (sum_t w_it x_it x_it')^-1``,
-score ``s_it = x_it (y_it - mu_it) / v_it`` (for the GLS model, least-squares scores of
-the whitened months) and gradient ``g_i`` of its post-period
-counterfactual total, the influence of month ``t`` is ``u_it = s_it' B_i g_i`` and
+unrelated estimating equations: with ``u_it`` the influence of month ``t`` on outcome ``i``'s
+post-period counterfactual total (its score times its bread times the gradient of the total;
+:mod:`evaltk.estimate.its_totals`),
 
     corr(i, j) = sum_t u_it u_jt / sqrt(sum_t u_it^2 * sum_t u_jt^2).
 
@@ -20,8 +19,9 @@ Totals and ratios (net pounds, cost per averted detention) are then read off 20,
 from the joint normal distribution of the outcomes' averted totals (seeded by the protocol).
 
 The ledger itself does not depend on the design: it reads one :class:`LedgerInput` per
-outcome. An ITS builds them from its :class:`~evaltk.analysis.estimate.OutcomeFit` (cumulative
-effect and the influence functions below); a comparative ITS from the treated series'
+outcome, from the post-period totals of its :class:`~evaltk.estimate.fit.OutcomeFit`
+(:meth:`~evaltk.estimate.fit.OutcomeFit.post_totals`): an ITS's from its model's cumulative
+effect and influence functions; a comparative ITS's from the treated series'
 :class:`~evaltk.estimators.did.results.PostTotals`, which :mod:`evaltk.estimators.did.cits`
 computes the same way (delta method through the effect, scores of the whitened difference
 series for ``gls`` or of the joint GLM for ``glm``).
@@ -31,15 +31,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaltk.analysis.design_fit import DesignFit
-from evaltk.analysis.estimate import OutcomeFit
-from evaltk.estimators.effect import critical_value
+from evaltk.estimate.fit import OutcomeFit
 from evaltk.protocol.spec import Outcome, Protocol
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
@@ -88,66 +85,9 @@ class _Line:
         return self.input.df
 
 
-def month_influence(fit: OutcomeFit) -> pd.Series:
-    """Influence of each fitted month on the outcome's post-period counterfactual total."""
-    assert fit.result is not None and fit.model is not None
-    design = fit.model.design
-    rows = design.in_fit
-    x = design.exog.to_numpy()[rows]
-    y = design.y[rows]
-    params = fit.result.params.to_numpy()
-    offset = design.offset[rows] if design.offset is not None else 0.0
-    eta = x @ params + offset
-    post = design.post_sum
-    x_cf = design.exog_counterfactual.to_numpy()[post]
-    eta_cf = x_cf @ params + (design.offset[post] if design.offset is not None else 0.0)
-    error_cov = fit.result.error_covariance
-    if error_cov is not None:
-        return _whitened_month_influence(x, y, eta, x_cf, eta_cf, error_cov, fit, design)
-    if fit.family == "gaussian":
-        mu, weight, variance = eta, np.ones_like(eta), np.ones_like(eta)
-        gradient = x_cf.sum(axis=0)
-    else:
-        mu = np.exp(eta)
-        alpha = fit.result.diagnostics.get("alpha") or 0.0
-        variance = 1.0 + alpha * mu  # NB2 working variance / mu; 1 for Poisson
-        weight = mu / variance
-        gradient = (np.exp(eta_cf)[:, None] * x_cf).sum(axis=0)
-    bread = np.linalg.pinv((x * weight[:, None]).T @ x)
-    scores = x * ((y - mu) / variance)[:, None]
-    return pd.Series(scores @ bread @ gradient, index=design.periods[rows])
-
-
-def _whitened_month_influence(
-    x: np.ndarray,
-    y: np.ndarray,
-    eta: np.ndarray,
-    x_cf: np.ndarray,
-    eta_cf: np.ndarray,
-    error_cov: np.ndarray,
-    fit: OutcomeFit,
-    design: Any,
-) -> pd.Series:
-    """Month influence for the GLS model: its estimating function is that of least squares
-    on data whitened by the Cholesky factor ``L`` of the error covariance (``L L' = Sigma``),
-    so the influence of (whitened) month ``t`` is ``e*_t x*_t' (X*' X*)^-1 g``."""
-    assert fit.result is not None
-    chol = np.linalg.cholesky(error_cov)
-    response = y if fit.family == "gaussian" else np.log(y)
-    x_white = np.linalg.solve(chol, x)
-    resid_white = np.linalg.solve(chol, response - eta)
-    if fit.family == "gaussian":
-        gradient = x_cf.sum(axis=0)
-    else:
-        gradient = (np.exp(eta_cf)[:, None] * x_cf).sum(axis=0)
-    bread = np.linalg.pinv(x_white.T @ x_white)
-    influence = (x_white * resid_white[:, None]) @ bread @ gradient
-    return pd.Series(influence, index=design.periods[design.in_fit])
-
-
-def correlation(fits: Sequence[OutcomeFit | LedgerInput]) -> np.ndarray:
+def correlation(inputs: Sequence[LedgerInput]) -> np.ndarray:
     """Correlation of the outcomes' post-period counterfactual totals (stacked sandwich)."""
-    series = [f.month_influence if isinstance(f, LedgerInput) else month_influence(f) for f in fits]
+    series = [item.month_influence for item in inputs]
     influence = pd.concat(series, axis=1).fillna(0.0).to_numpy()
     cross = influence.T @ influence
     scale = np.sqrt(np.clip(np.diag(cross), 1e-300, None))
@@ -156,60 +96,23 @@ def correlation(fits: Sequence[OutcomeFit | LedgerInput]) -> np.ndarray:
     return np.clip(corr, -1.0, 1.0)
 
 
-def its_input(fit: OutcomeFit, level: float) -> LedgerInput | None:
-    """An ITS outcome's ledger input (None when it has no cost, no fit or no additive total)."""
-    result = fit.result
-    if fit.outcome.cost is None or result is None or fit.cumulative_unit == "not additive":
+def ledger_input(fit: OutcomeFit) -> LedgerInput | None:
+    """An outcome's ledger input: None when it has no unit cost, no estimate, no post-period
+    totals (designs without a month-by-month counterfactual) or totals that do not add up."""
+    if fit.outcome.cost is None or not fit.estimated or fit.total_unit == "not additive":
         return None
-    cumulative = result.cumulative
-    df = result.effect.df
-    z = critical_value(level, df)  # the quantile the model built its interval with
-    sd = (cumulative.averted_ci_high - cumulative.averted_ci_low) / (2 * z)
-    return LedgerInput(
-        outcome=fit.outcome,
-        unit=fit.cumulative_unit,
-        averted=float(cumulative.averted),
-        sd=float(sd),
-        df=df,
-        months=int(cumulative.months),
-        month_influence=month_influence(fit),
-    )
-
-
-def design_unit(fit: DesignFit) -> str:
-    """What a comparison design's totals count, by the ITS rule: the modelled count is events,
-    the sum of a field its units (minutes when the field is), and a gaussian measure's value
-    (a rate, share or mean, not a count) does not add up over months."""
-    aggregate = fit.aggregate
-    if fit.scale == "difference" and aggregate not in ("count", "sum"):
-        return "not additive"
-    if aggregate in ("mean", "sum"):
-        field = fit.outcome.measure.field if fit.outcome.measure else fit.outcome.id
-        return "minutes" if field and field.endswith("minutes") else "units of the field"
-    return "events"
-
-
-def design_input(fit: DesignFit) -> LedgerInput | None:
-    """A comparison-design outcome's ledger input, from the totals its fit carries (cits)."""
-    totals = fit.totals
-    if fit.outcome.cost is None or totals is None or not fit.estimated:
-        return None
-    unit = design_unit(fit)
-    if unit == "not additive" or not np.isfinite(totals.sd):
+    totals = fit.post_totals()
+    if totals is None or not np.isfinite(totals.sd):
         return None
     return LedgerInput(
         outcome=fit.outcome,
-        unit=unit,
+        unit=fit.total_unit,
         averted=totals.averted,
         sd=totals.sd,
         df=totals.df,
         months=totals.months,
         month_influence=totals.month_influence,
     )
-
-
-def ledger_input(fit: OutcomeFit | DesignFit, level: float) -> LedgerInput | None:
-    return design_input(fit) if isinstance(fit, DesignFit) else its_input(fit, level)
 
 
 def _line(item: LedgerInput) -> _Line:
@@ -230,11 +133,11 @@ def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
     return Interval(estimate=float(point), ci_low=float(low), ci_high=float(high))
 
 
-def build_ledger(fits: Sequence[OutcomeFit | DesignFit], protocol: Protocol) -> Ledger | None:
+def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | None:
     """The ledger of every costed outcome, or None when no outcome carries a unit cost."""
-    level = protocol.decision.interval_level
-    inputs = [item for fit in fits if (item := ledger_input(fit, level)) is not None]
-    own = any(isinstance(fit, DesignFit) for fit in fits)
+    inputs = [item for fit in fits if (item := ledger_input(fit)) is not None]
+    # The comparative ITS's outcomes have Satterthwaite df far apart (see ledger_from_inputs).
+    own = any(fit.design == "cits" for fit in fits)
     return ledger_from_inputs(inputs, protocol, own_marginals=own)
 
 

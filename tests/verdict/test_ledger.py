@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaltk.analysis.estimate import fit_all
+from evaltk.estimate.its import fit_all
 from evaltk.protocol.spec import Protocol
 from evaltk.simulate import simulate_series
 from evaltk.validation import calibration
-from evaltk.verdict.ledger import build_ledger, correlation
+from evaltk.verdict.ledger import build_ledger, correlation, ledger_input
 
 COSTS = {
     "s136": {"amount_gbp": 600, "per": "event", "agency": "mental_health", "source": "test"},
@@ -39,7 +39,7 @@ def costed_protocol(cost_per_month: float | None = None, model: str = "gls") -> 
 
 
 # Both ITS models: the GLM's month influences are its scores, the GLS model's those of the
-# whitened months (evaltk.verdict.ledger.month_influence).
+# whitened months (evaltk.estimate.its_totals.month_influence).
 @pytest.fixture(scope="module", params=["gls", "glm"])
 def fits(request):  # type: ignore[no-untyped-def]
     effects = {"s136": 0.7, "ae_conveyance": 1.25, "hospital_wait_minutes": 1.25}
@@ -69,7 +69,9 @@ def test_lines_convert_events_and_minutes_to_hours_and_pounds(fits) -> None:  # 
 
 
 def test_correlation_is_one_for_the_same_series_and_symmetric(fits) -> None:  # type: ignore[no-untyped-def]
-    corr = correlation([fits[1], fits[1], fits[2]])
+    inputs = [ledger_input(fit) for fit in (fits[1], fits[1], fits[2])]
+    assert all(item is not None for item in inputs)
+    corr = correlation(inputs)  # type: ignore[arg-type]
     assert corr[0, 1] == pytest.approx(1.0)
     np.testing.assert_allclose(corr, corr.T)
     assert np.all(np.abs(corr) <= 1.0)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from evaltk.estimators.effect import std_error_from_interval
 from evaltk.protocol.spec import Decision
 from evaltk.results.schema import OutcomeResult
-from evaltk.verdict.equivalence import (
-    equivalence_fields,
-    std_error_from_interval,
-    tost_p,
-)
+from evaltk.verdict.equivalence import equivalence_fields, tost_p
 from evaltk.verdict.headline import headline, percent_change
 from evaltk.verdict.multiplicity import adjust
 from evaltk.verdict.rules import decide
@@ -28,7 +25,7 @@ def outcome(
     outcome_class: str = "displacement",
     scale: str = "ratio",
 ) -> OutcomeResult:
-    se = std_error_from_interval(*ci, 0.95) if scale == "ratio" else None
+    se = std_error_from_interval(*ci, 0.95, "ratio") if scale == "ratio" else None
     return OutcomeResult(
         std_error=se,
         **equivalence_fields(estimate, se, scale, "decrease", DECISION.minimum_important_change),

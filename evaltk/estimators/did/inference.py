@@ -10,7 +10,7 @@ import numpy as np
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.design import Coefficients
-from evaltk.estimators.did.options import SUBCLUSTER_BELOW, InferenceSpec
+from evaltk.estimators.did.options import FEW_CLUSTERS, SUBCLUSTER_BELOW, InferenceSpec
 from evaltk.estimators.did.randomization import (
     Assignments,
     RandomizationTest,
@@ -27,11 +27,48 @@ from evaltk.estimators.did.wild_bootstrap import (
 )
 
 
-def choose_method(spec: InferenceSpec, n_clusters: int) -> tuple[str, str]:
-    """The inference to use and why.
+@dataclass(frozen=True)
+class AutoRule:
+    """What ``auto`` inference falls back to with few clusters, for one kind of estimator.
 
-    ``auto`` is the wild cluster bootstrap with fewer than ``spec.few_clusters`` clusters
-    (default :data:`~evaltk.estimators.did.options.FEW_CLUSTERS`, 50) and cluster-robust
+    Attributes
+    ----------
+    few : str
+        The method used below the threshold.
+    why : str
+        Why the cluster-robust (or analytical) errors will not do there.
+    counted : str
+        What the number of clusters counts, in the reason (``clusters``, ``units``).
+    """
+
+    few: str
+    why: str
+    counted: str
+
+
+#: DiD-type regressions (2 x 2, TWFE, event study): the wild cluster bootstrap.
+DID_AUTO = AutoRule(
+    "wild_bootstrap", "cluster-robust t-tests over-reject with few clusters", "clusters"
+)
+#: Callaway & Sant'Anna: randomisation inference (with 5 forces, 5 clusters, its multiplier
+#: bootstrap has too few units to draw on as well).
+STAGGERED_AUTO = AutoRule(
+    "randomization",
+    "influence-function and bootstrap errors rest on many units and are far too small with few",
+    "units",
+)
+
+
+def auto_method(
+    method: str,
+    n_clusters: int,
+    few_clusters: int = FEW_CLUSTERS,
+    rule: AutoRule = DID_AUTO,
+) -> tuple[str, str]:
+    """The inference to use and why: the ``auto`` rule of every DiD-type design.
+
+    ``auto`` is ``rule.few`` with fewer than ``few_clusters`` clusters (default
+    :data:`~evaltk.estimators.did.options.FEW_CLUSTERS`, 50) and cluster-robust (analytical)
     errors otherwise; any other method is used as asked.
 
     Returns
@@ -39,14 +76,17 @@ def choose_method(spec: InferenceSpec, n_clusters: int) -> tuple[str, str]:
     (str, str)
         ``"cluster"``, ``"wild_bootstrap"`` or ``"randomization"``, and the reason.
     """
-    if spec.method != "auto":
-        return spec.method, "as specified"
-    if n_clusters < spec.few_clusters:
-        return "wild_bootstrap", (
-            f"{n_clusters} clusters, fewer than {spec.few_clusters}: cluster-robust t-tests "
-            "over-reject with few clusters"
-        )
-    return "cluster", f"{n_clusters} clusters, at least {spec.few_clusters}"
+    if method != "auto":
+        return method, "as specified"
+    if n_clusters < few_clusters:
+        return rule.few, (f"{n_clusters} {rule.counted}, fewer than {few_clusters}: {rule.why}")
+    return "cluster", f"{n_clusters} {rule.counted}, at least {few_clusters}"
+
+
+def choose_method(spec: InferenceSpec, n_clusters: int) -> tuple[str, str]:
+    """The inference of a DiD-type regression and why (:func:`auto_method` with
+    :data:`DID_AUTO` and ``spec.few_clusters``)."""
+    return auto_method(spec.method, n_clusters, spec.few_clusters, DID_AUTO)
 
 
 def bootstrap_groups(

@@ -17,8 +17,8 @@ import pytest
 import statsmodels.api as sm
 from pydantic import ValidationError
 
-from evaltk.analysis.estimate_cits import _placebo
 from evaltk.errors import EstimationError
+from evaltk.estimate.cits import _placebo
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
 from evaltk.estimators.its.gls import error_covariance, month_lags
 from evaltk.protocol.designs import CITSOptions

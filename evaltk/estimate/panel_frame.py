@@ -1,7 +1,7 @@
 """Panel -> the unit x period frame a comparison design (did, event study, staggered, CITS) is
 fitted to, and the rules that say which column is the response and which the exposure.
 
-The rules are those of the interrupted time series (:mod:`evaltk.analysis.estimate`), applied
+The rules are those of the interrupted time series (:mod:`evaltk.estimate.its`), applied
 unit by unit:
 
 * count and sum: the response is the monthly numerator, no exposure;

@@ -1,7 +1,7 @@
 """Comparative interrupted time series for one outcome (design.kind cits).
 
 The treated units' monthly series (added up) against the comparison units' (added up), by the
-response and offset rules of :mod:`evaltk.analysis.panel_frame`: count families model the
+response and offset rules of :mod:`evaltk.estimate.panel_frame`: count families model the
 summed numerator with the summed denominator as exposure (rates, shares, means), the Gaussian
 family the measure's value recomputed from the sums. Washout months are left out of both
 series. The pre-trend test is a placebo: the same model fitted to the months before the start
@@ -17,9 +17,9 @@ from typing import Literal
 
 import pandas as pd
 
-from evaltk.analysis.design_fit import DesignFit, PreTrend, failed, number
-from evaltk.analysis.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.errors import EstimationError
+from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number, total_unit
+from evaltk.estimate.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
 from evaltk.protocol.spec import Protocol
 
@@ -89,7 +89,7 @@ def cits_series(frame: OutcomeFrame, protocol: Protocol, family: str) -> pd.Data
     return data.reset_index(drop=True)
 
 
-def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
+def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     """Fit ``design.cits`` (and its placebo pre-trend test) to one outcome."""
     options = protocol.design.cits
     family = cits_family(protocol, frame)
@@ -133,7 +133,21 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
             note=frame.note,
         )
     pretrend = _placebo(data, start, exposure, spec) if options.placebo_test else None
-    return DesignFit(
+    effect = headline(
+        result.term,
+        number(result.estimate),
+        number(result.ci_low),
+        number(result.ci_high),
+        number(result.p_value),
+        scale,
+        number(result.std_error),
+        protocol.decision.interval_level,
+        result.df,
+    )
+    # A Gaussian model of a rate, share or mean models the measure itself, not a count: its
+    # months do not add up to a total.
+    additive = scale != "difference" or frame.aggregate in ("count", "sum")
+    return OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design="cits",
@@ -141,22 +155,27 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         scale=scale,
         n_units=n_units,
         n_periods=n_periods,
-        estimate=number(result.estimate),
-        ci_low=number(result.ci_low),
-        ci_high=number(result.ci_high),
-        p_value=number(result.p_value),
-        std_error=number(result.std_error),
-        df=result.df,
+        effect=effect,
+        result=result,
+        total_unit=total_unit(frame.outcome, frame.aggregate, additive),
+        totals=result.totals if effect is not None else None,
         n_clusters=result.n_clusters,
         inference=result.inference,
         inference_text=result.inference_text,
         pretrend=pretrend,
         baseline=baseline(frame),
         figure=result.plot,
+        figure_data={"main": _figure_data(result)},
         effects=_effects(result),
         note=frame.note,
-        totals=result.totals,
     )
+
+
+def _figure_data(result: DiDResult) -> pd.DataFrame:
+    """The treated and comparison series the main figure plots, observed and modelled."""
+    data = result.get_plot_data()
+    part = data[["period", "role", "observed", "fitted", "counterfactual", "post"]]
+    return part.rename(columns={"role": "group"})
 
 
 def _measure_name(frame: OutcomeFrame, family: str) -> str:

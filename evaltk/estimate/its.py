@@ -1,4 +1,4 @@
-"""Panel + protocol -> one fitted model per outcome.
+"""Interrupted time series: panel + protocol -> one fitted segmented regression per outcome.
 
 This is where an outcome's *measure* meets the *estimator*: which column is the response,
 which is the offset, and on which scale the effect is read. The rules:
@@ -15,38 +15,14 @@ which is the offset, and on which scale the effect is read. The rules:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from evaltk.errors import EstimationError
-from evaltk.estimators.its import ITSModel, ITSResult, ITSSpec
+from evaltk.estimate.fit import OutcomeFit, failed, total_unit
+from evaltk.estimators.its import ITSModel, ITSSpec
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Outcome, Protocol
-
-
-@dataclass(frozen=True)
-class OutcomeFit:
-    """An outcome, the series it was fitted on, and the fitted model (or why it could not be)."""
-
-    outcome: Outcome
-    aggregate: str
-    series: pd.DataFrame
-    result: ITSResult | None
-    family: str
-    error: str | None = None
-    model: ITSModel | None = None  # kept for the ledger's month-level estimating functions
-
-    @property
-    def cumulative_unit(self) -> str:
-        if self.aggregate == "mean" and self.family == "gaussian":
-            return "not additive"
-        if self.aggregate in ("mean", "sum"):
-            # A ready series has no measure; its outcome id then names what it sums.
-            field = self.outcome.measure.field if self.outcome.measure else self.outcome.id
-            return "minutes" if field and field.endswith("minutes") else "units of the field"
-        return "events"
 
 
 def its_spec(protocol: Protocol, outcome: Outcome) -> ITSSpec:
@@ -91,35 +67,84 @@ def _drop_empty_months(frame: pd.DataFrame, outcome: Outcome) -> tuple[pd.DataFr
     return frame.loc[~empty].reset_index(drop=True), note
 
 
-def fit_outcome(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
+def fit_its(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
     """Fit the protocol's ITS to one outcome; an estimation failure is recorded, not raised."""
     spec = its_spec(protocol, outcome)
     aggregate = panel.aggregates[outcome.id]
     series = model_series(panel, protocol, outcome, spec.family)
     series, note = _drop_empty_months(series, outcome)
     start = pd.Timestamp(_month_start(protocol.its_start()))
+    text = estimator_text(protocol, spec.family)
+    scale = "difference" if spec.family == "gaussian" else "ratio"
+    n_units, n_periods = len(protocol.units), len(series)
     try:
         model = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note))
         result = model.fit()
     except EstimationError as error:
-        return OutcomeFit(outcome, aggregate, series, None, spec.family, error=str(error))
+        return failed(
+            outcome,
+            aggregate,
+            "its",
+            text,
+            scale,
+            str(error),
+            n_units=n_units,
+            n_periods=n_periods,
+        )
+    # A Gaussian model of a mean is a model of the mean itself: its months do not add up.
+    additive = not (aggregate == "mean" and spec.family == "gaussian")
     return OutcomeFit(
-        outcome, aggregate, series, result, spec.family, error=note or None, model=model
+        outcome=outcome,
+        aggregate=aggregate,
+        design="its",
+        estimator=text,
+        scale=scale,
+        n_units=n_units,
+        n_periods=n_periods,
+        effect=result.effect,
+        result=result,
+        slope_change=result.slope_effect,
+        trend_per_year=result.trend_per_year,
+        cumulative=result.cumulative,
+        diagnostics=result.diagnostics,
+        series=result.counterfactual,
+        total_unit=total_unit(outcome, aggregate, additive),
+        model=model,
+        figure=result.plot,
+        note=note,
     )
 
 
 def fit_all(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
-    """Fit every outcome of the protocol, in protocol order."""
-    return [fit_outcome(panel, protocol, outcome) for outcome in protocol.outcomes]
+    """Fit the protocol's ITS to every outcome, in protocol order."""
+    return [fit_its(panel, protocol, outcome) for outcome in protocol.outcomes]
+
+
+def estimator_text(protocol: Protocol, family: str) -> str:
+    """The ITS model in words, for results.json."""
+    options = protocol.design.its
+    words = family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
+    words = words.replace("poisson", "Poisson")
+    seasonality = {
+        "fourier": f"{options.harmonics} Fourier pair(s)",
+        "month": "month indicators",
+        "none": "no seasonality",
+    }[options.seasonality]
+    if options.hac:
+        errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)"
+    elif options.ar1:
+        errors = "errors with AR(1) working correlation"
+    else:
+        errors = "model-based errors"
+    slope = ", slope change" if options.slope_change else ""
+    if options.model == "gls":
+        scale = "the series" if family == "gaussian" else "the log rate"
+        return (
+            f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "
+            "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
+        )
+    return f"segmented GLM, {words}, level change{slope}, {seasonality}, {errors}"
 
 
 def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """JSON has no NaN: missing or non-finite numbers are written as null."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if np.isfinite(value) else None

@@ -3,7 +3,7 @@
 The protocol's options become the estimators' specs here: ``design.did`` (TWFE or 2 x 2, Poisson
 or linear), ``design.event_study`` (leads, lags, bin width) and ``design.inference`` (cluster,
 wild bootstrap, randomisation; ``auto`` below 50 units is the wild cluster bootstrap). Poisson
-models take the response and offset of :mod:`evaltk.analysis.panel_frame`; linear ones the
+models take the response and offset of :mod:`evaltk.estimate.panel_frame`; linear ones the
 measure's value. The did design also fits the event study for its pre-trend test and figure.
 """
 
@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evaltk.analysis.design_fit import DesignFit, PreTrend, failed, log_std_error, number
-from evaltk.analysis.panel_frame import OutcomeFrame
 from evaltk.errors import EstimationError
+from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
+from evaltk.estimate.panel_frame import OutcomeFrame, baseline
 from evaltk.estimators.did import (
     DiD2x2Model,
     DiDResult,
@@ -27,6 +27,7 @@ from evaltk.estimators.did import (
     TWFEModel,
 )
 from evaltk.estimators.did.inference import choose_method
+from evaltk.estimators.effect import std_error_from_interval
 from evaltk.protocol.spec import Protocol
 
 Family = Literal["poisson", "linear"]
@@ -95,7 +96,7 @@ def _width(width: int) -> str:
     return "1 month" if width == 1 else f"{width} months"
 
 
-def fit_did(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
+def fit_did(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     """Fit ``design.did`` (and its pre-trend event study) to one outcome."""
     options = protocol.design.did
     family = family_for(protocol, frame, options.family)
@@ -114,10 +115,10 @@ def fit_did(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         study, problem = _pretrend_study(frame, protocol, family, result.n_clusters)
         if problem:
             notes.append(f"The pre-trend event study could not be fitted: {problem}")
-    return _design_fit(frame, protocol, kind, text, result, study, notes)
+    return _outcome_fit(frame, protocol, kind, text, result, study, notes)
 
 
-def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
+def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     """Fit ``design.event_study`` to one outcome; the headline is the mean post-adoption bin."""
     options = protocol.design.event_study
     family = family_for(protocol, frame, options.family)
@@ -131,12 +132,12 @@ def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> DesignFit:
         result = model.fit(inference_spec(protocol))
     except EstimationError as error:
         return _failed(frame, kind, text, scale, error)
-    return _design_fit(frame, protocol, kind, text, result, result, [frame.note])
+    return _outcome_fit(frame, protocol, kind, text, result, result, [frame.note])
 
 
 def _failed(
     frame: OutcomeFrame, kind: str, text: str, scale: str, error: EstimationError
-) -> DesignFit:
+) -> OutcomeFit:
     """The outcome could not be fitted: record why, with the panel's size."""
     return failed(
         frame.outcome,
@@ -174,7 +175,7 @@ def _pretrend_study(
         return None, str(error)
 
 
-def _design_fit(
+def _outcome_fit(
     frame: OutcomeFrame,
     protocol: Protocol,
     kind: str,
@@ -182,14 +183,14 @@ def _design_fit(
     result: DiDResult,
     study: EventStudyResult | None,
     notes: list[str],
-) -> DesignFit:
+) -> OutcomeFit:
     level = protocol.decision.interval_level
     estimate, low, high = number(result.estimate), number(result.ci_low), number(result.ci_high)
     std_error = number(result.std_error)
     if result.inference != "cluster" and estimate is not None and low and high and high > low:
         # The equivalence tests read a standard error: take the one the chosen interval
         # implies, not the cluster-robust one it replaced (too small with few clusters).
-        std_error = number(log_std_error(estimate, low, high, level, result.scale))
+        std_error = number(std_error_from_interval(low, high, level, result.scale))
     if low is None or high is None:
         notes.append("No interval: " + result.inference_text)
         # Without the chosen inference's interval, the cluster-robust SE (too small with few
@@ -214,7 +215,7 @@ def _design_fit(
         if kind == "did":
             figures["groups"] = result.plot
     width = protocol.design.event_study.width
-    return DesignFit(
+    return OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design=kind,
@@ -222,29 +223,44 @@ def _design_fit(
         scale=result.scale,
         n_units=result.n_clusters,
         n_periods=result.n_periods,
-        estimate=estimate,
-        ci_low=low,
-        ci_high=high,
-        p_value=number(result.p_value),
-        std_error=std_error,
+        # The headline's reference is the normal (no df), as the equivalence tests read it.
+        effect=headline(
+            result.term,
+            estimate,
+            low,
+            high,
+            number(result.p_value),
+            result.scale,
+            std_error,
+            level,
+        ),
+        result=result,
         n_clusters=result.n_clusters,
         inference=result.inference,
         inference_text=result.inference_text,
         pretrend=pretrend,
         event_time=event_time,
         event_time_unit=_width(width) if study is not None else None,
-        baseline=_baseline(frame),
+        baseline=baseline(frame),
         figure=main,
         figures=figures,
+        figure_data=_figure_data(result, "groups" if study is not None else "main")
+        if kind == "did"
+        else {},
         effects=_effects(result, study),
         note=" ".join(n for n in notes if n),
     )
 
 
-def _baseline(frame: OutcomeFrame) -> float | None:
-    from evaltk.analysis.panel_frame import baseline
-
-    return baseline(frame)
+def _figure_data(result: DiDResult, figure: str) -> dict[str, pd.DataFrame]:
+    """The treated and comparison means the group-means figure plots (event-study plots show
+    model estimates only)."""
+    data = result.get_plot_data()
+    if "group" not in data:
+        return {}
+    part = data[["period", "group", "value"]].rename(columns={"value": "observed"})
+    part["group"] = part["group"].str.replace(" units", "", regex=False)
+    return {figure: part}
 
 
 def _effects(result: DiDResult, study: EventStudyResult | None) -> pd.DataFrame:

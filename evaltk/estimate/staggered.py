@@ -9,15 +9,14 @@ Inference (``design.inference``):
 
 * ``cluster`` — the analytical influence-function errors, clustered by unit;
 * ``wild_bootstrap`` — the multiplier bootstrap of those influence functions (Rademacher);
-* ``randomization`` — adoption dates permuted across units; the estimator is linear in the
-  outcome, so the interval is found by test inversion under a constant additive effect;
-* ``auto`` — randomisation below 50 units, where influence-function errors (with 5 forces,
-  5 clusters) are far too small, and analytical errors from 50 up.
+* ``randomization`` — adoption dates permuted across units
+  (:mod:`evaltk.estimators.staggered.randomization`);
+* ``auto`` — randomisation below 50 units, analytical errors from 50 up
+  (:func:`evaltk.estimators.did.inference.auto_method`).
 
 The pre-trend test is R ``did``'s Wald test of every pre-treatment ATT(g,t) (cluster and
 bootstrap), or, under randomisation, the mean square of the pre-treatment event-time effects
-compared over the permuted assignments (exact under no effect at all; conservative when
-adoption had an effect, because permuted dates then move treated periods into "before").
+compared over the permuted assignments.
 """
 
 from __future__ import annotations
@@ -28,18 +27,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evaltk.analysis.design_fit import DesignFit, PreTrend, failed, log_std_error, number
-from evaltk.analysis.panel_frame import OutcomeFrame, bin_periods, bin_start
 from evaltk.errors import EstimationError
-from evaltk.estimators.did.randomization import (
-    RandomizationTest,
-    assignments,
-    p_value,
-    permutation_test_linear,
-)
+from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
+from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
+from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
+from evaltk.estimators.did.randomization import RandomizationTest
+from evaltk.estimators.effect import std_error_from_interval
 from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSResult
 from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES
-from evaltk.protocol.designs import FEW_CLUSTERS
+from evaltk.estimators.staggered.randomization import (
+    StaggeredRandomization,
+    randomization_inference,
+)
 from evaltk.protocol.spec import Protocol
 
 if TYPE_CHECKING:
@@ -122,7 +121,7 @@ def fit_staggered(
     protocol: Protocol,
     covariate_frames: dict[str, pd.DataFrame] | None = None,
     cache: Cache | None = None,
-) -> DesignFit:
+) -> OutcomeFit:
     """Fit ``design.staggered`` to one outcome; an estimation failure is recorded, not raised.
 
     ``covariate_frames`` maps each covariate name to a binned frame (``unit, period, value``);
@@ -148,13 +147,14 @@ def fit_staggered(
                 n_periods=n_periods,
             )
     try:
-        fit = _Fitter(data, protocol, cache if cache is not None else {})
+        fit = _Fitter(data, protocol)
         result, method, reason = fit.observed()
-        headline = fit.headline(result)
-        test: RandomizationTest | None = None
+        overall = fit.aggregate(result)
+        permuted: StaggeredRandomization | None = None
         pretrend = _pretest(result)
         if method == "randomization":
-            test, pretrend = fit.randomization(result, headline)
+            permuted = fit.randomization(result, overall, cache)
+            pretrend = _permuted_pretrend(permuted)
     except EstimationError as error:
         return failed(
             frame.outcome,
@@ -167,17 +167,18 @@ def fit_staggered(
             n_periods=n_periods,
             note=" ".join(n for n in notes if n),
         )
+    test = permuted.test if permuted is not None else None
     level = protocol.decision.interval_level
-    estimate = number(headline.estimate)
-    low, high, p = number(headline.ci_low), number(headline.ci_high), number(headline.p_value)
-    std_error = number(headline.std_error)
+    estimate = number(overall.estimate)
+    low, high, p = number(overall.ci_low), number(overall.ci_high), number(overall.p_value)
+    std_error = number(overall.std_error)
     if test is not None:
         low, high, p = number(test.ci_low), number(test.ci_high), number(test.p_value)
         if estimate is not None and low is not None and high is not None and high > low:
-            std_error = number(log_std_error(estimate, low, high, level, "difference"))
+            std_error = number(std_error_from_interval(low, high, level, "difference"))
     notes += [_readable(n, protocol) for n in result.notes]
     dynamic = result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
-    return DesignFit(
+    return OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design="staggered_did",
@@ -185,11 +186,10 @@ def fit_staggered(
         scale="difference",
         n_units=result.n_units,
         n_periods=n_periods,
-        estimate=estimate,
-        ci_low=low,
-        ci_high=high,
-        p_value=p,
-        std_error=std_error,
+        effect=headline(
+            f"att_{overall.type}", estimate, low, high, p, "difference", std_error, level
+        ),
+        result=result,
         n_clusters=result.n_clusters,
         inference=method,
         inference_text=_inference_text(method, reason, result, test),
@@ -199,7 +199,7 @@ def fit_staggered(
         baseline=_baseline(data),
         figure=lambda: _event_study_figure(result, protocol),
         figures={"heatmap": lambda: _heatmap_figure(result, protocol)},
-        effects=_effects(result, headline, dynamic),
+        effects=_effects(result, overall, dynamic),
         note=" ".join(n for n in notes if n),
     )
 
@@ -230,15 +230,12 @@ def _baseline(data: pd.DataFrame) -> float | None:
 
 
 class _Fitter:
-    """Fits of one outcome's panel: observed, and under permuted adoption dates."""
+    """The observed fit of one outcome's panel, with the protocol's options and inference."""
 
-    def __init__(self, data: pd.DataFrame, protocol: Protocol, cache: Cache) -> None:
-        self.data, self.protocol, self.cache = data, protocol, cache
+    def __init__(self, data: pd.DataFrame, protocol: Protocol) -> None:
+        self.data, self.protocol = data, protocol
         self.options = protocol.design.staggered
         self.inference = protocol.design.inference
-        units = data.drop_duplicates("unit").set_index("unit")["g"].sort_index()
-        self.units = units.index.to_numpy()
-        self.start = np.where(units.to_numpy() > 0, units.to_numpy(), np.inf).astype(float)
 
     def _model(self, data: pd.DataFrame, outcome: str) -> CallawaySantAnna:
         return CallawaySantAnna(
@@ -255,17 +252,8 @@ class _Fitter:
         )
 
     def observed(self) -> tuple[CSResult, str, str]:
-        n_units = len(self.units)
-        method, reason = self.inference.method, "as specified"
-        if method == "auto":
-            if n_units < FEW_CLUSTERS:
-                method = "randomization"
-                reason = (
-                    f"{n_units} units, fewer than {FEW_CLUSTERS}: influence-function and "
-                    "bootstrap errors rest on many units and are far too small with few"
-                )
-            else:
-                method, reason = "cluster", f"{n_units} units, at least {FEW_CLUSTERS}"
+        n_units = self.data["unit"].nunique()
+        method, reason = auto_method(self.inference.method, n_units, rule=STAGGERED_AUTO)
         alpha = 1 - self.protocol.decision.interval_level
         model = self._model(self.data, "value")
         if method == "wild_bootstrap":
@@ -276,92 +264,51 @@ class _Fitter:
             result = model.fit(alpha=alpha)
         return result, method, reason
 
-    def headline(self, result: CSResult) -> AggregateResult:
-        return self._aggregate(result)
-
-    def _aggregate(self, result: CSResult) -> AggregateResult:
+    def aggregate(self, result: CSResult) -> AggregateResult:
+        """The headline aggregation of the protocol."""
         options = self.options
         if options.aggregation == "dynamic":
             return result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
         return result.aggregate(options.aggregation)
 
-    def _with_groups(self, start: np.ndarray) -> pd.DataFrame:
-        groups = dict(zip(self.units, np.where(np.isfinite(start), start, 0), strict=True))
-        data = self.data.copy()
-        data["g"] = data["unit"].map(groups).astype(int)
-        return data
-
-    def _fit_y(self, start: np.ndarray) -> CSResult:
-        return self._model(self._with_groups(start), "value").fit()
-
-    def _fit_d(self, start: np.ndarray) -> float:
-        # The estimate of the observed treatment indicator D under assignment ``start``: the
-        # same for every outcome on these units and periods, hence cached by the run.
-        key = (
-            tuple(self.units),
-            int(self.data["t"].max()),
-            self.options.model_dump_json(),
-            np.asarray(start, dtype=float).tobytes(),
-        )
-        if key not in self.cache:
-            data = self._with_groups(start)
-            observed = self.data["g"]
-            data["treated"] = ((observed > 0) & (data["t"] >= observed)).astype(float)
-            self.cache[key] = float(self._aggregate(self._model(data, "treated").fit()).estimate)
-        return self.cache[key]
+    def _fit(self, data: pd.DataFrame, outcome: str) -> CSResult:
+        # Permuted fits need the estimates only: no alpha, no bootstrap.
+        return self._model(data, outcome).fit()
 
     def randomization(
-        self, result: CSResult, headline: AggregateResult
-    ) -> tuple[RandomizationTest, PreTrend]:
-        plan = assignments(self.start, self.inference.permutations, self.protocol.seed)
-        fits: dict[bytes, CSResult] = {self.start.tobytes(): result}
-
-        def fit_y(start: np.ndarray) -> CSResult:
-            key = np.asarray(start, dtype=float).tobytes()
-            if key not in fits:
-                fits[key] = self._fit_y(start)
-            return fits[key]
-
-        def estimator(start: np.ndarray) -> np.ndarray:
-            return np.array([float(self._aggregate(fit_y(start)).estimate), self._fit_d(start)])
-
-        se = headline.std_error
-        scale = se if np.isfinite(se) and se > 0 else max(abs(headline.estimate), 1e-6)
-        test = permutation_test_linear(
-            estimator, self.start, plan, scale, self.protocol.decision.interval_level
+        self, result: CSResult, overall: AggregateResult, cache: Cache | None
+    ) -> StaggeredRandomization:
+        return randomization_inference(
+            self.data,
+            self._fit,
+            self.aggregate,
+            result,
+            overall,
+            permutations=self.inference.permutations,
+            seed=self.protocol.seed,
+            level=self.protocol.decision.interval_level,
+            cache=cache,
+            cache_key=self.options.model_dump_json(),
         )
-        observed = _pre_square(result)
-        permuted = np.array([_pre_square(fit_y(row)) for row in plan.starts])
-        finite = np.isfinite(permuted)
-        if not np.isfinite(observed) or not finite.any():
-            pretrend = PreTrend(
-                None,
-                None,
-                None,
-                "randomization",
-                "not computed: no pre-treatment event time to test",
-            )
-        else:
-            p = p_value(observed, permuted[finite], plan.enumerated)
-            pretrend = PreTrend(
-                statistic=observed,
-                df=None,
-                p_value=p,
-                method="randomization",
-                text=(
-                    "mean square of the pre-treatment event-time effects, compared over "
-                    f"{int(finite.sum()):,} permuted adoption dates (exact under no effect; "
-                    "conservative when adoption had one)"
-                ),
-            )
-        return test, pretrend
 
 
-def _pre_square(result: CSResult) -> float:
-    levels = result.aggregate("dynamic").levels
-    pre = levels.loc[levels["event_time"] < 0, "estimate"].to_numpy(dtype=float)
-    pre = pre[np.isfinite(pre)]
-    return float(np.mean(pre**2)) if pre.size else float("nan")
+def _permuted_pretrend(permuted: StaggeredRandomization) -> PreTrend:
+    test = permuted.pretrend
+    if not test.computed:
+        return PreTrend(
+            None, None, None, "randomization", "not computed: no pre-treatment event time to test"
+        )
+    return PreTrend(
+        statistic=test.statistic,
+        df=None,
+        p_value=test.p_value,
+        method="randomization",
+        text=(
+            "mean square of the pre-treatment event-time effects, compared over "
+            f"{test.permutations:,} permuted adoption dates (exact under no effect; "
+            "conservative when adoption had one)"
+        ),
+    )
 
 
 def _pretest(result: CSResult) -> PreTrend:

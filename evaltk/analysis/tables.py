@@ -1,0 +1,72 @@
+"""The tidy CSV files of a run: ``series.csv`` (ITS), ``effects.csv`` and ``figure_data.csv``
+(comparison designs), each with the outcome id first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaltk.estimate.fit import OutcomeFit
+from evaltk.measures.panel import Panel
+from evaltk.protocol.spec import Protocol
+
+
+def series_table(fits: Sequence[OutcomeFit]) -> pd.DataFrame:
+    """Every ITS fit's observed, fitted and counterfactual values by month."""
+    frames = []
+    for fit in fits:
+        if fit.series is None or not fit.estimated:
+            continue
+        frame = fit.series.copy()
+        frame.insert(0, "outcome", fit.outcome.id)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def effects_table(fits: Sequence[OutcomeFit]) -> pd.DataFrame:
+    """Every fit's tidy effects (headline, event-time, ATT(g,t)) with the outcome id first."""
+    frames = []
+    for fit in fits:
+        if fit.effects is None or not fit.estimated:
+            continue
+        table = fit.effects.copy()
+        table.insert(0, "outcome", fit.outcome.id)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def observed_figure_data(
+    fits: Sequence[OutcomeFit], panel: Panel, protocol: Protocol
+) -> pd.DataFrame:
+    """The observed values plotted by the comparison designs' figures that show them (the CITS
+    series, the DiD group means), with each group's summed count by month: ``evaltk book``
+    reads it to apply disclosure control to those figures (and redraws one that shows a
+    suppressed month). Not published."""
+    frame = panel.frame
+    treated = set(protocol.treated_units)
+    rows = frame[frame["unit"].isin(protocol.units)].copy()
+    rows["group"] = ["treated" if u in treated else "comparison" for u in rows["unit"]]
+    rows["period"] = pd.to_datetime(rows["period"])
+    counts = (
+        rows.groupby(["outcome", "group", "period"], sort=False)["numerator"].sum().rename("count")
+    )
+    parts = []
+    for fit in fits:
+        if not fit.estimated:
+            continue
+        for kind, data in fit.figure_data.items():
+            part = data.copy()
+            part.insert(0, "figure", kind)
+            part.insert(0, "outcome", fit.outcome.id)
+            part["period"] = pd.to_datetime(part["period"], errors="coerce")
+            keys = pd.MultiIndex.from_arrays([part["outcome"], part["group"], part["period"]])
+            part["count"] = counts.reindex(keys).to_numpy()
+            parts.append(part)
+    columns = ["outcome", "figure", "period", "group", "observed"]
+    columns += ["fitted", "counterfactual", "post", "count"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
