@@ -9,7 +9,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from evaltk.cli.app import app, err_console, user_errors
-from evaltk.cli.register import ACCESS_HELP, DataAccessChoice
+from evaltk.cli.register import (
+    ACCESS_HELP,
+    SIGN_KEY_HELP,
+    DataAccessChoice,
+    load_sign_key,
+    print_seal,
+)
 
 HELP = (
     "Record a change to a registered protocol: compare analysis.yaml (merged with its "
@@ -18,7 +24,9 @@ HELP = (
     "The book lists the original registration and every amendment in order; an outcome "
     "added after registration is labelled exploratory wherever it appears, and a changed "
     "primary outcome is flagged in the headline. Refuses when nothing changed or the log "
-    "fails verification."
+    "fails verification.\n\n"
+    "Each amendment moves the head of the chain: send the new fingerprint it prints to the "
+    "commissioner."
 )
 
 
@@ -41,16 +49,19 @@ def amend(
     explanation: str = typer.Option(
         "", "--explanation", help="Required with --data-access outcomes_examined."
     ),
+    sign_key: Path | None = typer.Option(None, "--sign-key", help=SIGN_KEY_HELP),
 ) -> None:
     """Record an amendment (see :data:`HELP`)."""
     from evaltk.registration import amend as record
 
+    signer = load_sign_key(sign_key)
     done = record(
         analysis,
         reason=reason,
         by=by,
         data_access=None if data_access is None else data_access.value,
         explanation=explanation,
+        signer=signer,
     )
     if done.identity.warning:
         err_console.print(f"[bold yellow]note:[/] {done.identity.warning}")
@@ -63,3 +74,12 @@ def amend(
     for change in entry.changes:
         console.print(f"  {escape(change.text())}")
     console.print(f"wrote {done.path}; commit it")
+    print_seal(done, analysis, signer, amended=True)
+    if signer is None:
+        from evaltk.registration import read_log
+
+        if any(e.public_key for e in read_log(done.path).entries):
+            err_console.print(
+                "[bold yellow]note:[/] earlier entries are signed and this one is not; "
+                "pass --sign-key to sign amendments too"
+            )

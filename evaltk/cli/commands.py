@@ -15,4 +15,5 @@ from evaltk.cli import (  # noqa: F401
     schema,
     simulate,
     validate,
+    verify,
 )

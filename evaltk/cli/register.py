@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, err_console, user_errors
 from evaltk.registration.access import DATA_ACCESS_WORDS
+
+if TYPE_CHECKING:
+    from evaltk.registration.record import Recorded
+    from evaltk.registration.signing import Signer
 
 
 class DataAccessChoice(StrEnum):
@@ -32,8 +38,53 @@ HELP = (
     "refuses a protocol that differs from it (use `evaltk amend` to record a change, or "
     "`evaltk run --exploratory`).\n\n"
     "If ANALYSIS/power/power.json exists (from `evaltk power`), its hash is recorded as the "
-    "sample-size justification."
+    "sample-size justification.\n\n"
+    "Prints the registration's fingerprint (the head of the hash chain, e.g. "
+    "3f2a-9c11-07be-44d0): send it to the commissioner or file it with a public registry "
+    "(OSF). Anyone can rewrite the log and recompute its hashes; no one can change the "
+    "fingerprint filed elsewhere, and `evaltk verify ANALYSIS --fingerprint FP` checks the "
+    "folder against it. Refuses not_collected and collected_not_accessed when "
+    "ANALYSIS/results/results.json exists (outcomes have been computed)."
 )
+
+SIGN_KEY_HELP = (
+    "Sign the entry with this Ed25519 private key (PEM) that only you hold; the public key "
+    "is stored in the entry and `evaltk verify --key` checks it. Make one with `evaltk "
+    "keygen-signing KEY.pem` or `openssl genpkey -algorithm ed25519 -out KEY.pem`. An "
+    "encrypted key's passphrase is read from EVALTK_SIGNING_PASSPHRASE or asked for."
+)
+
+
+def load_sign_key(path: Path | None) -> Signer | None:
+    """The signer of ``--sign-key``, asking for the passphrase of an encrypted key."""
+    from evaltk.registration.signing import PassphraseNeeded, load_signer
+
+    if path is None:
+        return None
+    try:
+        return load_signer(path)
+    except PassphraseNeeded:
+        if not sys.stdin.isatty():
+            raise
+        return load_signer(path, typer.prompt(f"passphrase of {path}", hide_input=True))
+
+
+def print_seal(done: Recorded, analysis: Path, signer: Signer | None, *, amended: bool) -> None:
+    """The fingerprint lines shared by register and amend."""
+    console = Console(highlight=False, soft_wrap=True)
+    where = (
+        " (the chain's new head): send it to the commissioner; the fingerprint filed before "
+        "does not cover this amendment"
+        if amended
+        else ": send it to the commissioner or file it with your registry (OSF)"
+    )
+    console.print(f"fingerprint {done.fingerprint}{where}")
+    console.print(
+        f"check the folder against it with `evaltk verify {analysis} --fingerprint "
+        f"{done.fingerprint}`"
+    )
+    if signer is not None:
+        console.print(f"signed with key {signer.key_id} ({signer.path})")
 
 
 @app.command(help=HELP)
@@ -57,11 +108,15 @@ def register(
         help="Who registers, e.g. 'A. Analyst <a.analyst@force.police.uk>'. Default: git "
         "config user.name and user.email; without them, the system user (with a warning).",
     ),
+    sign_key: Path | None = typer.Option(None, "--sign-key", help=SIGN_KEY_HELP),
 ) -> None:
     """Register an analysis (see :data:`HELP`)."""
     from evaltk.registration import register as record
 
-    done = record(analysis, data_access=data_access.value, explanation=explanation, by=by)
+    signer = load_sign_key(sign_key)
+    done = record(
+        analysis, data_access=data_access.value, explanation=explanation, by=by, signer=signer
+    )
     if done.identity.warning:
         err_console.print(f"[bold yellow]note:[/] {done.identity.warning}")
     entry = done.entry
@@ -70,3 +125,4 @@ def register(
         f"protocol sha256 {entry.protocol_sha256}\n"
         f"wrote {done.path} (entry 0, entry sha256 {entry.entry_sha256[:12]}); commit it"
     )
+    print_seal(done, analysis, signer, amended=False)

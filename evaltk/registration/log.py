@@ -11,6 +11,15 @@ the SHA-256 of its canonical JSON without that field. So:
   which is why every run stamps the head hash into results.json (``registration.log_sha256``)
   and the book prints it: a published head hash that the log no longer reaches is the tell.
 
+The chain has no key: whoever rewrites an entry can recompute every hash with the same public
+algorithm, and the rewritten log verifies. Two things defeat that. Each entry records its
+``fingerprint`` (:mod:`~evaltk.registration.fingerprint`), the head of the chain in a short
+form meant to be filed with the commissioner or a public registry, where the evaluator cannot
+change it (``evaltk verify --fingerprint``); and an entry may be signed
+(:mod:`~evaltk.registration.signing`): ``public_key`` is part of the hashed content,
+``signature`` signs ``entry_sha256``. ``fingerprint`` and ``signature`` are derived from the
+hash and so stand outside it; entries written before they existed lack them and still verify.
+
 The file is written whole through a temporary file and a rename, never edited in place.
 """
 
@@ -29,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from evaltk.registration.access import DataAccess
 from evaltk.registration.diff import FieldChange
 from evaltk.registration.errors import LogTampered
+from evaltk.registration.fingerprint import fingerprint
+from evaltk.registration.signing import key_id, signature_valid
 
 LOG_FILE = "registration.json"
 LOG_FORMAT = 1
@@ -55,8 +66,31 @@ class LogEntry(BaseModel):
     protocol_sha256: str
     protocol: dict[str, Any]
     power_sha256: str | None = None
+    public_key: str | None = Field(
+        default=None, pattern="^[0-9a-f]{64}$", description="Ed25519 key that signed (hex)."
+    )
     previous_sha256: str | None
     entry_sha256: str
+    fingerprint: str | None = Field(default=None, description="Short form of entry_sha256.")
+    signature: str | None = Field(
+        default=None, pattern="^[0-9a-f]{128}$", description="Ed25519 of entry_sha256 (hex)."
+    )
+
+
+# Derived from entry_sha256, so outside the content it covers.
+_UNHASHED = frozenset({"entry_sha256", "fingerprint", "signature"})
+# Fields later than the first log format: left out when empty, so that an entry written before
+# they existed keeps the very bytes its hash was computed over when the log is rewritten.
+_OPTIONAL = ("public_key", "fingerprint", "signature")
+
+
+def stored(entry: LogEntry) -> dict[str, Any]:
+    """An entry as written to the file (and hashed): later optional fields only when set."""
+    raw = entry.model_dump(mode="json")
+    for name in _OPTIONAL:
+        if raw[name] is None:
+            del raw[name]
+    return raw
 
 
 def canonical(value: Any) -> str:
@@ -69,14 +103,15 @@ def sha256_text(text: str) -> str:
 
 
 def entry_hash(raw: dict[str, Any]) -> str:
-    """The hash an entry must carry: over every stored field except ``entry_sha256``."""
-    return sha256_text(canonical({k: v for k, v in raw.items() if k != "entry_sha256"}))
+    """The hash an entry must carry: over every stored field except those derived from it."""
+    return sha256_text(canonical({k: v for k, v in raw.items() if k not in _UNHASHED}))
 
 
 def seal(fields: dict[str, Any]) -> LogEntry:
-    """An entry from its fields (without ``entry_sha256``), with its hash computed."""
-    raw = LogEntry.model_validate({**fields, "entry_sha256": "0" * 64}).model_dump(mode="json")
+    """An entry from its fields (without ``entry_sha256``), with its hash and fingerprint."""
+    raw = stored(LogEntry.model_validate({**fields, "entry_sha256": "0" * 64}))
     raw["entry_sha256"] = entry_hash(raw)
+    raw["fingerprint"] = fingerprint(raw["entry_sha256"])
     return LogEntry.model_validate(raw)
 
 
@@ -115,6 +150,34 @@ def _restore(path: Path) -> str:
     return f"restore {path.name} from version control (it is append-only)"
 
 
+def _check_seal(path: Path, name: str, raw: dict[str, Any]) -> None:
+    # The hash is already known to match the content; what is left is what derives from it.
+    digest = str(raw["entry_sha256"])
+    # evaltk never writes these as null; a null would vanish when the log is next written
+    # (see stored) and change the entry's hash with it.
+    nulls = [n for n in _OPTIONAL if n in raw and raw[n] is None]
+    if nulls:
+        raise LogTampered(f"{path}: {name}: {nulls[0]} is null; {_restore(path)}")
+    if raw.get("fingerprint") not in (None, fingerprint(digest)):
+        raise LogTampered(
+            f"{path}: {name}: its fingerprint {raw['fingerprint']!r} is not that of its "
+            f"entry_sha256 ({fingerprint(digest)}); {_restore(path)}"
+        )
+    key, signature = raw.get("public_key"), raw.get("signature")
+    if (key is None) != (signature is None):
+        missing = "signature" if signature is None else "public_key"
+        raise LogTampered(f"{path}: {name} is signed but has no {missing}; {_restore(path)}")
+    if (
+        isinstance(key, str)
+        and isinstance(signature, str)
+        and not signature_valid(key, signature, digest)
+    ):
+        raise LogTampered(
+            f"{path}: {name}: its signature (key {key_id(key)}) does not match its "
+            f"content: the entry was rewritten after it was signed; {_restore(path)}"
+        )
+
+
 def read_log(path: Path) -> RegistrationLog:
     """Read and verify ``registration.json``.
 
@@ -133,7 +196,8 @@ def read_log(path: Path) -> RegistrationLog:
         If there is no log (the analysis is not registered).
     LogTampered
         On the first problem found, in one line naming the entry: not JSON, an entry edited
-        (hash mismatch), removed or reordered (sequence or chain broken), or malformed.
+        (hash mismatch), removed or reordered (sequence or chain broken), a signature that
+        does not match, or malformed.
     """
     path = path / LOG_FILE if path.is_dir() else path
     text = path.read_text(encoding="utf-8")
@@ -182,6 +246,7 @@ def read_log(path: Path) -> RegistrationLog:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise LogTampered(f"{path}: {name}: {where}: {first['msg']}") from None
+        _check_seal(path, name, raw)  # after validation: key and signature are hex
         expected_kind = "registration" if position == 0 else "amendment"
         if entry.kind != expected_kind:
             raise LogTampered(f"{path}: {name} should be a {expected_kind}; {_restore(path)}")
@@ -197,11 +262,12 @@ def read_log(path: Path) -> RegistrationLog:
 
 def write_log(path: Path, entries: tuple[LogEntry, ...] | list[LogEntry]) -> None:
     """Write the whole log through a temporary file and a rename (never half a file)."""
-    document = {
-        "format": LOG_FORMAT,
-        "note": _NOTE,
-        "entries": [e.model_dump(mode="json") for e in entries],
-    }
+    document = {"format": LOG_FORMAT, "note": _NOTE, "entries": [stored(e) for e in entries]}
+    write_document(path, document)
+
+
+def write_document(path: Path, document: dict[str, Any]) -> None:
+    """Write a JSON document whole, through a temporary file and a rename."""
     text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -19,6 +19,7 @@ from evaltk.registration import (
     read_log,
     register,
 )
+from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.log import entry_hash
 
 from .conftest import WHEN, edit
@@ -131,6 +132,7 @@ def test_a_rehashed_edit_breaks_the_chain(analysis: Path) -> None:
     entry = document["entries"][1]
     entry["reason"] = "rewritten"
     entry["entry_sha256"] = entry_hash(entry)  # a careful forger recomputes the hash
+    entry["fingerprint"] = fingerprint(entry["entry_sha256"])  # and its short form
     path.write_text(json.dumps(document, indent=2))
     with pytest.raises(LogTampered, match=r"entry 2 .*does not follow the entry before it"):
         read_log(path)
