@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -59,16 +60,17 @@ def check_bounds(text: str, path: Path, loader: type[yaml.SafeLoader] = yaml.Saf
     depth = 0
     try:
         for event in yaml.parse(text, Loader=loader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
             if isinstance(event, yaml.AliasEvent):
                 raise ProtocolError(
-                    f"{path}:{event.start_mark.line + 1}: YAML alias '*{event.anchor}' is not "
+                    f"{path}:{line}: YAML alias '*{event.anchor}' is not "
                     "allowed in a protocol; write the value out in full"
                 )
             if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise ProtocolError(
-                        f"{path}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} "
+                        f"{path}:{line}: nested more than {MAX_DEPTH} "
                         "levels deep; a protocol is a few levels of fields"
                     )
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
@@ -86,7 +88,7 @@ def syntax_error(error: yaml.YAMLError, path: Path) -> ProtocolError:
     return ProtocolError(f"{where}: YAML syntax error: {problem}")
 
 
-def load_mapping(path: Path) -> dict:
+def load_mapping(path: Path) -> dict[str, Any]:
     """A bounded ``yaml.safe_load`` of a file that must hold a mapping (templates for init)."""
     text = read_text(path)
     check_bounds(text, path)
