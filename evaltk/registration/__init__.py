@@ -7,9 +7,9 @@ entry, and :func:`results_registration` turns that check into results.json's reg
 block. :mod:`~evaltk.registration.stamp` marks figures of exploratory runs.
 """
 
+from evaltk.errors import LogTampered, RegistrationError, RunRefused
 from evaltk.registration.access import DATA_ACCESS_CODES, DATA_ACCESS_WORDS, DataAccess
 from evaltk.registration.diff import FieldChange, diff_documents
-from evaltk.registration.errors import LogTampered, RegistrationError, RunRefused
 from evaltk.registration.log import LOG_FILE, LogEntry, RegistrationLog, read_log
 from evaltk.registration.record import Recorded, amend, register
 from evaltk.registration.summary import results_registration

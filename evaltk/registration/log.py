@@ -16,7 +16,6 @@ The file is written whole through a temporary file and a rename, never edited in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -26,9 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evaltk.digest import canonical_json, text_sha256
+from evaltk.errors import LogTampered
 from evaltk.registration.access import DataAccess
 from evaltk.registration.diff import FieldChange
-from evaltk.registration.errors import LogTampered
 
 LOG_FILE = "registration.json"
 LOG_FORMAT = 1
@@ -59,18 +59,9 @@ class LogEntry(BaseModel):
     entry_sha256: str
 
 
-def canonical(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: the same text :func:`protocol_sha256` hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def entry_hash(raw: dict[str, Any]) -> str:
     """The hash an entry must carry: over every stored field except ``entry_sha256``."""
-    return sha256_text(canonical({k: v for k, v in raw.items() if k != "entry_sha256"}))
+    return text_sha256(canonical_json({k: v for k, v in raw.items() if k != "entry_sha256"}))
 
 
 def seal(fields: dict[str, Any]) -> LogEntry:
@@ -185,7 +176,7 @@ def read_log(path: Path) -> RegistrationLog:
         expected_kind = "registration" if position == 0 else "amendment"
         if entry.kind != expected_kind:
             raise LogTampered(f"{path}: {name} should be a {expected_kind}; {_restore(path)}")
-        if sha256_text(canonical(entry.protocol)) != entry.protocol_sha256:
+        if text_sha256(canonical_json(entry.protocol)) != entry.protocol_sha256:
             raise LogTampered(
                 f"{path}: {name}: protocol_sha256 does not match the protocol it records; "
                 f"{_restore(path)}"
