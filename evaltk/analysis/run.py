@@ -30,7 +30,6 @@ field-level diff, unless the run is *exploratory*, in which case results.json, e
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import platform
 from collections.abc import Callable
@@ -55,14 +54,15 @@ from evaltk.analysis.estimate_panel import (
     raw_p_value,
 )
 from evaltk.analysis.inputs import input_files
+from evaltk.digest import file_sha256
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
-from evaltk.ingest.checks import quality_share
+from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
-from evaltk.measures.source import episode_format
+from evaltk.measures.quality import quality_share
 from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
@@ -115,14 +115,6 @@ _SCHEME = {
     "right_care_right_person": "Right Care, Right Person",
     "other": "the scheme",
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _estimator_text(fit: OutcomeFit, protocol: Protocol) -> str:
