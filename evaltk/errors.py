@@ -31,3 +31,37 @@ class SimulationError(EvaltkError):
 
 class PublishError(EvaltkError):
     """The book could not be built or failed a publication check."""
+
+
+class LinkKeyError(DataError):
+    """The linkage key is missing, too short or unreadable (messages never show the key)."""
+
+
+class PowerError(EvaltkError):
+    """A power setting is impossible or missing (say which, and what to pass instead)."""
+
+
+class ReferenceMissing(EvaltkError):
+    """A reference data file is absent; the message names the file and where it was looked for."""
+
+
+class RegistrationError(EvaltkError):
+    """Registering or amending cannot be done as asked (already registered, nothing changed)."""
+
+
+class LogTampered(RegistrationError):
+    """``registration.json`` fails verification: an entry was edited, removed or reordered."""
+
+
+class RunRefused(RegistrationError):
+    """``evaltk run`` refuses an unregistered or changed protocol (use ``--exploratory``)."""
+
+    # Distinct from the usual 2 so that scripts can tell "refused" from "broken input".
+    exit_code = 3
+
+
+class FolderBusy(EvaltkError):
+    """Another evaltk command holds the folder's lock and did not finish in time."""
+
+    # EX_TEMPFAIL of sysexits.h: a temporary failure, so a script may simply retry.
+    exit_code = 75

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from evaltk.errors import EvaltkError
+from evaltk.errors import EvaltkError, FolderBusy
 
 LOCK_FILE = ".evaltk.lock"
 #: Seconds a command waits for another one to finish; registering or amending takes about one.
@@ -35,13 +35,6 @@ WAIT_ENV = "EVALTK_LOCK_WAIT"
 # FileLock on the same path in the same process would wait for the first, forever.
 _LOCKS: dict[Path, FileLock] = {}
 _GUARD = threading.Lock()
-
-
-class FolderBusy(EvaltkError):
-    """Another evaltk command holds the folder's lock and did not finish in time."""
-
-    # EX_TEMPFAIL of sysexits.h: a temporary failure, so a script may simply retry.
-    exit_code = 75
 
 
 def _wait_seconds(wait: float | None) -> float:

@@ -7,20 +7,11 @@ results.json holds no absolute path and stays byte-identical wherever it is run.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from evaltk.digest import file_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.results.schema import InputFile
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks (extracts can be gigabytes)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_files(protocol: Protocol, folder: Path) -> list[InputFile]:
@@ -40,7 +31,7 @@ def input_files(protocol: Protocol, folder: Path) -> list[InputFile]:
             agencies = data.linkage.agencies
             named.extend((agency, extract.path) for agency, extract in agencies.items())
     return [
-        InputFile(role=role, path=path, sha256=sha256_of(folder / path))
+        InputFile(role=role, path=path, sha256=file_sha256(folder / path))
         for role, path in named
         if (folder / path).is_file()
     ]

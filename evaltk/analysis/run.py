@@ -29,7 +29,6 @@ field-level diff, unless the run is *exploratory*, in which case results.json, e
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import platform
 from collections.abc import Callable
@@ -39,15 +38,16 @@ from evaltk import __version__
 from evaltk.analysis.figures import draw_figures
 from evaltk.analysis.inputs import input_files
 from evaltk.analysis.tables import effects_table, observed_figure_data, series_table
+from evaltk.digest import file_sha256
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
 from evaltk.estimate import OutcomeFit, fit_outcomes
-from evaltk.ingest.checks import quality_share
+from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
-from evaltk.measures.source import episode_format
+from evaltk.measures.quality import quality_share
 from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.protocol.spec import EpisodeSource, Protocol
@@ -85,14 +85,6 @@ _SCHEME = {
     "right_care_right_person": "Right Care, Right Person",
     "other": "the scheme",
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _data_summary(

@@ -36,7 +36,7 @@ def link(
     Nothing is estimated and results/ is not touched; `evaltk run` links the same way.
     """
     from evaltk.errors import ProtocolError
-    from evaltk.linkage.keys import require_key
+    from evaltk.ingest.pseudonyms import require_key
     from evaltk.linkage.pipeline import link_episodes, needs_key
     from evaltk.linkage.report import rates_text
     from evaltk.protocol import load_protocol

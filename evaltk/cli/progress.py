@@ -9,6 +9,7 @@ Standard output stays for results (the book's path is its last line).
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,15 @@ from contextlib import contextmanager
 from rich.console import Console
 
 Say = Callable[[str], None]
+
+#: A step line as printed outside a terminal: ``HH:MM:SS`` and the step.
+_STEP_LINE = re.compile(r"\d\d:\d\d:\d\d ")
+
+
+def without_steps(text: str) -> list[str]:
+    """The lines of a command's stderr other than its step lines (its warnings and errors),
+    for scripts and tests that read what went wrong."""
+    return [line for line in text.strip().splitlines() if not _STEP_LINE.match(line)]
 
 
 @contextmanager

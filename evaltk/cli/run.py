@@ -53,7 +53,7 @@ def run(
     if key_file is not None:
         import os
 
-        from evaltk.linkage.keys import KEY_FILE_ENV, load_key
+        from evaltk.ingest.pseudonyms import KEY_FILE_ENV, load_key
 
         load_key(key_file)  # a missing or short key fails now, in one line
         # The path (never the key) is handed to the reader through the environment.

@@ -36,8 +36,8 @@ def verify(
     ),
 ) -> None:
     """Verify a registration (see :data:`HELP`)."""
+    from evaltk.errors import RegistrationError
     from evaltk.registration.audit import audit_log
-    from evaltk.registration.errors import RegistrationError
     from evaltk.registration.signing import load_public_key
 
     public_key = None if key is None else load_public_key(key)

@@ -25,6 +25,7 @@ from evaltk.ingest.readers import (
     format_from_extension,
     read_columns,
 )
+from evaltk.ingest.source import read_csv_header
 
 IDENTIFIER_PATTERN = re.compile(
     r"nhs|name|dob|birth|postcode|post_code|address|phone|mobile|email|person|patient|"
@@ -73,8 +74,6 @@ def describe(
     if fmt in STAGED_FORMATS:
         columns = read_columns(path, fmt, encoding=encoding, sheet=sheet)
     elif fmt == "csv":
-        from evaltk.measures.source import read_csv_header
-
         columns = [Column(c, "text") for c in read_csv_header(path, encoding)]
     else:
         import pyarrow.parquet as pq

@@ -30,8 +30,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evaltk.digest import file_sha256
 from evaltk.errors import DataError
-from evaltk.linkage.keys import LinkKey
+from evaltk.ingest.pseudonyms import LinkKey
 
 STAGED_FORMATS = ("sav", "dta", "sas7bdat", "xpt", "xlsx")
 EXTENSIONS = {
@@ -299,14 +300,6 @@ class _Retype(Exception):
 
 
 # --------------------------------------------------------------------------- staging
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def stage(

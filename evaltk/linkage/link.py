@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evaltk.errors import DataError
-from evaltk.linkage.keys import LinkKey
+from evaltk.ingest.pseudonyms import LinkKey
 
 
 @dataclass(frozen=True)

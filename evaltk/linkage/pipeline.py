@@ -32,21 +32,14 @@ import duckdb
 import pandas as pd
 
 from evaltk.errors import DataError
+from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.field_sql import FieldColumn, field_column, field_columns
+from evaltk.ingest.pseudonyms import LinkKey, require_key
 from evaltk.ingest.readers import CACHE_DIR
-from evaltk.linkage.keys import LinkKey, require_key
+from evaltk.ingest.source import EpisodeFile, map_columns, open_episode_file, stage_episode_file
+from evaltk.ingest.sql import literal, quote_ident
 from evaltk.linkage.link import PairCount, link_pseudonymised
-from evaltk.measures.engine import EngineSettings, connect
-from evaltk.measures.source import (
-    EpisodeFile,
-    FieldColumn,
-    field_column,
-    field_columns,
-    map_columns,
-    open_episode_file,
-    provided_by_linkage,
-    stage_episode_file,
-)
-from evaltk.measures.sql import literal, quote_ident
+from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, provided_by_linkage, required_fields
 from evaltk.protocol.spec import AgencyExtract, EpisodeSource, Linkage, Protocol
 
 _LINKED_VERSION = 1  # bump when the linked file's form changes
@@ -106,7 +99,13 @@ def link_episodes(
     con = connect(settings)
     try:
         police_file = open_episode_file(con, source, folder)
-        mapping = map_columns(police_file, source, protocol, provided=provided_by_linkage(protocol))
+        mapping = map_columns(
+            police_file,
+            source,
+            required_fields(protocol),
+            read_if_present=CHECKED_IF_PRESENT,
+            provided=provided_by_linkage(protocol),
+        )
         police = stage_episode_file(con, police_file, source, mapping, folder, always=True, key=key)
         fields = field_columns(police, mapping, source)
         incidents = _linkable(con, police, fields["person_id"], fields["timestamp"], None)

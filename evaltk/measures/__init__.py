@@ -5,8 +5,8 @@
 * :func:`read_series` — a ready unit x month series (counts, or rates with an exposure).
 """
 
+from evaltk.ingest.engine import EngineSettings
 from evaltk.measures.build import build_panel
-from evaltk.measures.engine import EngineSettings
 from evaltk.measures.episodes import compute_panel
 from evaltk.measures.panel import Panel, RowAccount
 from evaltk.measures.series import read_series

@@ -20,7 +20,7 @@ reason a row with several problems is counted under) and is:
 
 Rules 4-8 only look at fields the protocol maps; rules 2 and 3 define the scope of the
 analysis, the others data quality (``data.max_excluded_share`` limits the latter,
-:mod:`evaltk.ingest.checks`).
+:mod:`evaltk.measures.quality`).
 
 Extension point: a new reason (duplicated ``episode_id``, say) is one more
 :class:`ExclusionRule` in the list, whose SQL predicate may use any column of the canonical
@@ -39,8 +39,8 @@ from typing import Any
 import pandas as pd
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.panel import RowAccount
-from evaltk.measures.sql import literal, quote_ident
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaltk.measures.engine import EngineSettings
+from evaltk.ingest.engine import EngineSettings
 from evaltk.measures.episodes import compute_panel
 from evaltk.measures.panel import Panel
 from evaltk.measures.series import read_series

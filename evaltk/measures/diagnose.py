@@ -8,9 +8,10 @@ number of its own; parquet files carry one (``file_row_number``).
 from __future__ import annotations
 
 from evaltk.errors import DataError
-from evaltk.measures.engine import EngineSettings, connect
-from evaltk.measures.source import EpisodeFile, FieldColumn
-from evaltk.measures.sql import quote_ident
+from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.field_sql import FieldColumn
+from evaltk.ingest.source import EpisodeFile
+from evaltk.ingest.sql import quote_ident
 
 
 def invalid_value_error(file: EpisodeFile, column: FieldColumn, count: int) -> DataError:

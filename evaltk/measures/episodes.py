@@ -32,25 +32,25 @@ import pandas as pd
 
 from evaltk.episodes.schema import ALL_FIELD_NAMES
 from evaltk.errors import DataError
-from evaltk.ingest.checks import check_exclusions
-from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
-from evaltk.measures.diagnose import invalid_value_error
-from evaltk.measures.engine import EngineSettings, connect
-from evaltk.measures.grid import long_frame, window_months
-from evaltk.measures.panel import Panel
-from evaltk.measures.population import population_for, read_population
-from evaltk.measures.query import episode_query
-from evaltk.measures.source import (
+from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.field_sql import FieldColumn, field_columns
+from evaltk.ingest.source import (
     EpisodeFile,
-    FieldColumn,
-    field_columns,
     first_line,
     map_columns,
     open_episode_file,
     scanned_as,
     stage_episode_file,
 )
-from evaltk.measures.sql import quote_ident
+from evaltk.ingest.sql import quote_ident
+from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
+from evaltk.measures.diagnose import invalid_value_error
+from evaltk.measures.grid import long_frame, window_months
+from evaltk.measures.panel import Panel
+from evaltk.measures.population import population_for, read_population
+from evaltk.measures.quality import check_exclusions
+from evaltk.measures.query import episode_query
+from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, required_fields
 from evaltk.protocol.spec import EpisodeSource, Protocol
 
 
@@ -163,7 +163,7 @@ def compute_panel(
         Threads and memory for DuckDB (default: all cores, at most 3 GiB).
     check_quality
         Stop with a :class:`DataError` when the data-quality exclusions exceed
-        ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.ingest.checks`);
+        ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.measures.quality`);
         :func:`evaltk.measures.build_panel`, the run's entry point, always checks.
     linked_file
         The episode file as :func:`evaltk.linkage.pipeline.link_episodes` wrote it (the
@@ -191,11 +191,12 @@ def compute_panel(
     con = connect(settings)
     try:
         file = open_episode_file(con, source, folder)
+        required = required_fields(protocol)
         if linked_file is not None:
             file = scanned_as(con, file, linked_file)
-            mapping = map_columns(file, source, protocol)
+            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
         else:
-            mapping = map_columns(file, source, protocol)
+            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
             file = stage_episode_file(con, file, source, mapping, folder)
         fields = field_columns(file, mapping, source)
         duplicates = duplicate_ids(con, file, fields)

@@ -3,7 +3,7 @@
 Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of the file):
 
 1. ``canon`` — the file's columns mapped onto canonical fields and types, with flags for
-   values that cannot be read (:mod:`evaltk.measures.source`), and the month of each row;
+   values that cannot be read (:mod:`evaltk.ingest.field_sql`), and the month of each row;
 2. ``marked`` — per row: its exclusion reason (:mod:`evaltk.measures.accounting`), unit (as
    its position in ``protocol.units``) and month, and one bit per distinct filter of the
    protocol, so that only a few integers and the numbers being averaged travel on through the
@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from evaltk.ingest.field_sql import FieldColumn, is_integer_type
+from evaltk.ingest.source import EpisodeFile
+from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
+from evaltk.measures.filters import filter_sql
 from evaltk.measures.grid import month_floor
-from evaltk.measures.source import EpisodeFile, FieldColumn, is_integer_type
-from evaltk.measures.sql import filter_sql, literal, quote_ident
 from evaltk.protocol.spec import Comparison, Filter, Measure, Protocol, RepeatWindow
 
 MICROSECONDS_PER_DAY = 86_400 * 10**6

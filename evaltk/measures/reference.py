@@ -23,9 +23,9 @@ import pandas as pd
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
 from evaltk.measures.accounting import CATEGORY_FIELDS, DURATION_FIELDS, EXCLUSION_REASONS
+from evaltk.measures.filters import normalise_condition
 from evaltk.measures.panel import PANEL_COLUMNS, Panel, RowAccount
-from evaltk.measures.source import required_fields
-from evaltk.measures.sql import normalise_condition
+from evaltk.protocol.needed_fields import required_fields
 from evaltk.protocol.spec import (
     Comparison,
     Condition,

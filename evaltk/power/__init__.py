@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltk import __version__
+from evaltk.errors import PowerError
 from evaltk.power.backends import run_cells
 from evaltk.power.did import DiDPowerSettings
 from evaltk.power.did_report import did_power_analysis
-from evaltk.power.errors import PowerError
 from evaltk.power.from_protocol import did_settings, its_settings
 from evaltk.power.report import PowerCell, PowerReport, cells_from, minimum_detectable
 from evaltk.power.settings import ITSPowerSettings

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from evaltk.errors import PowerError
 from evaltk.power.cell import CellResult, simulate_cell
 from evaltk.power.did import DiDPowerSettings, simulate_did_cell
-from evaltk.power.errors import PowerError
 from evaltk.power.settings import ITSPowerSettings
 
 Progress = Callable[[int, int], None]

@@ -32,8 +32,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats
 
+from evaltk.errors import PowerError
 from evaltk.power.cell import CellResult
-from evaltk.power.errors import PowerError
 from evaltk.power.generate import expected_counts, latent_noise
 from evaltk.power.settings import ITSPowerSettings
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaltk.errors import SimulationError
+from evaltk.errors import PowerError, SimulationError
 from evaltk.power.did import DiDPowerSettings
-from evaltk.power.errors import PowerError
 from evaltk.power.settings import ITSPowerSettings
 from evaltk.protocol import LoadedProtocol
 from evaltk.protocol.spec import Outcome, Protocol

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from evaltk.power.errors import PowerError
+from evaltk.errors import PowerError
 
 
 class ITSPowerSettings(BaseModel):

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from evaltk.errors import PublishError
+from evaltk.errors import LogTampered, PublishError
 from evaltk.power.report import PowerReport
-from evaltk.registration.errors import LogTampered
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 

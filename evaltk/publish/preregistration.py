@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaltk.digest import file_sha256
 from evaltk.power.report import PowerReport
 from evaltk.protocol.spec import Measure, Outcome, Protocol
 from evaltk.publish import comparison
@@ -217,10 +218,8 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
     if entry is None or entry.power_sha256 is None:
         provenance = "This power analysis was not recorded with the registration."
     else:
-        import hashlib
-
         path = analysis.folder / "power" / "power.json"
-        same = hashlib.sha256(path.read_bytes()).hexdigest() == entry.power_sha256
+        same = file_sha256(path) == entry.power_sha256
         provenance = (
             "This is the power analysis recorded with the registration (same SHA-256)."
             if same

@@ -12,11 +12,11 @@ head, filed with the commissioner) and optional Ed25519 signatures, checked by
 first registered run in ``data-seen.json`` and warns when later runs read others.
 """
 
+from evaltk.errors import LogTampered, RegistrationError, RunRefused
 from evaltk.registration.access import DATA_ACCESS_CODES, DATA_ACCESS_WORDS, DataAccess
 from evaltk.registration.audit import Audit, audit_log
 from evaltk.registration.data_seen import DataCheck, check_data, record_data_seen
 from evaltk.registration.diff import FieldChange, diff_documents
-from evaltk.registration.errors import LogTampered, RegistrationError, RunRefused
 from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.log import LOG_FILE, LogEntry, RegistrationLog, read_log
 from evaltk.registration.record import Recorded, amend, register

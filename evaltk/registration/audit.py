@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaltk.registration.errors import RegistrationError
+from evaltk.errors import RegistrationError
 from evaltk.registration.fingerprint import fingerprint, parse_fingerprint
 from evaltk.registration.log import LOG_FILE, LogEntry, RegistrationLog, read_log
 from evaltk.registration.signing import key_id

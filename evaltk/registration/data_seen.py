@@ -33,8 +33,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evaltk import __version__
+from evaltk.errors import LogTampered
 from evaltk.locking import folder_lock
-from evaltk.registration.errors import LogTampered
 from evaltk.registration.log import LOG_FILE, entry_hash, read_log, write_document
 from evaltk.registration.record import utc_now
 

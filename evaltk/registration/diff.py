@@ -9,11 +9,12 @@ document (in the older one for a removal). Values are compared as canonical JSON
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from evaltk.digest import canonical_json
 
 _LONGEST_VALUE = 80
 
@@ -38,10 +39,6 @@ def _show(value: str | None) -> str:
     return value if len(value) <= _LONGEST_VALUE else value[: _LONGEST_VALUE - 1] + "…"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _key(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -59,17 +56,17 @@ def _walk(before: Any, after: Any, path: str) -> Iterator[FieldChange]:
         for key in sorted(set(before) | set(after), key=str):
             sub = _key(path, str(key))
             if key not in before:
-                yield FieldChange(path=sub, before=None, after=_json(after[key]))
+                yield FieldChange(path=sub, before=None, after=canonical_json(after[key]))
             elif key not in after:
-                yield FieldChange(path=sub, before=_json(before[key]), after=None)
+                yield FieldChange(path=sub, before=canonical_json(before[key]), after=None)
             else:
                 yield from _walk(before[key], after[key], sub)
         return
     if isinstance(before, list) and isinstance(after, list):
         yield from _walk_list(before, after, path)
         return
-    if _json(before) != _json(after):
-        yield FieldChange(path=path, before=_json(before), after=_json(after))
+    if canonical_json(before) != canonical_json(after):
+        yield FieldChange(path=path, before=canonical_json(before), after=canonical_json(after))
 
 
 def _walk_list(before: list[Any], after: list[Any], path: str) -> Iterator[FieldChange]:
@@ -78,9 +75,9 @@ def _walk_list(before: list[Any], after: list[Any], path: str) -> Iterator[Field
         for i in range(max(len(before), len(after))):
             sub = f"{path}[{i}]"
             if i >= len(before):
-                yield FieldChange(path=sub, before=None, after=_json(after[i]))
+                yield FieldChange(path=sub, before=None, after=canonical_json(after[i]))
             elif i >= len(after):
-                yield FieldChange(path=sub, before=_json(before[i]), after=None)
+                yield FieldChange(path=sub, before=canonical_json(before[i]), after=None)
             else:
                 yield from _walk(before[i], after[i], sub)
         return
@@ -89,14 +86,18 @@ def _walk_list(before: list[Any], after: list[Any], path: str) -> Iterator[Field
         if id_ in old_at:
             yield from _walk(before[old_at[id_]], after[i], f"{path}[{i}]")
         else:
-            yield FieldChange(path=f"{path}[{i}]", before=None, after=_json(after[i]))
+            yield FieldChange(path=f"{path}[{i}]", before=None, after=canonical_json(after[i]))
     for id_, j in old_at.items():
         if id_ not in new_ids:
-            yield FieldChange(path=f"{path}[{j}]", before=_json(before[j]), after=None)
+            yield FieldChange(path=f"{path}[{j}]", before=canonical_json(before[j]), after=None)
     common_old = [i for i in old_ids if i in new_ids]
     common_new = [i for i in new_ids if i in old_at]
     if common_old != common_new:
-        yield FieldChange(path=f"{path} (order)", before=_json(common_old), after=_json(common_new))
+        yield FieldChange(
+            path=f"{path} (order)",
+            before=canonical_json(common_old),
+            after=canonical_json(common_new),
+        )
 
 
 def diff_documents(before: Any, after: Any) -> list[FieldChange]:
@@ -139,7 +140,7 @@ def changed_outcomes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
     """Ids of outcomes present in both documents whose definition differs (unit costs aside)."""
 
     def definition(outcome: dict[str, Any]) -> str:
-        return _json({k: v for k, v in outcome.items() if k not in NOT_DEFINITION})
+        return canonical_json({k: v for k, v in outcome.items() if k not in NOT_DEFINITION})
 
     old = {o["id"]: o for o in before.get("outcomes", []) if isinstance(o, dict) and "id" in o}
     return [

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from evaltk.registration.errors import RegistrationError
+from evaltk.errors import RegistrationError
 
 DIGITS = 16
 _GROUP = 4

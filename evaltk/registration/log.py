@@ -25,7 +25,6 @@ The file is written whole through a temporary file and a rename, never edited in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -35,9 +34,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evaltk.digest import canonical_json, text_sha256
+from evaltk.errors import LogTampered
 from evaltk.registration.access import DataAccess
 from evaltk.registration.diff import FieldChange
-from evaltk.registration.errors import LogTampered
 from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.signing import key_id, signature_valid
 
@@ -93,18 +93,9 @@ def stored(entry: LogEntry) -> dict[str, Any]:
     return raw
 
 
-def canonical(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: the same text :func:`protocol_sha256` hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def entry_hash(raw: dict[str, Any]) -> str:
     """The hash an entry must carry: over every stored field except those derived from it."""
-    return sha256_text(canonical({k: v for k, v in raw.items() if k not in _UNHASHED}))
+    return text_sha256(canonical_json({k: v for k, v in raw.items() if k not in _UNHASHED}))
 
 
 def seal(fields: dict[str, Any]) -> LogEntry:
@@ -250,7 +241,7 @@ def read_log(path: Path) -> RegistrationLog:
         expected_kind = "registration" if position == 0 else "amendment"
         if entry.kind != expected_kind:
             raise LogTampered(f"{path}: {name} should be a {expected_kind}; {_restore(path)}")
-        if sha256_text(canonical(entry.protocol)) != entry.protocol_sha256:
+        if text_sha256(canonical_json(entry.protocol)) != entry.protocol_sha256:
             raise LogTampered(
                 f"{path}: {name}: protocol_sha256 does not match the protocol it records; "
                 f"{_restore(path)}"

@@ -12,18 +12,18 @@ and lose one: the second waits, then reads the log the first wrote.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evaltk import __version__
+from evaltk.digest import file_sha256
+from evaltk.errors import RegistrationError
 from evaltk.locking import folder_lock
 from evaltk.protocol import LoadedProtocol, load_protocol
-from evaltk.protocol.canonical import protocol_sha256
+from evaltk.protocol.canonical import canonical_document, protocol_sha256
 from evaltk.registration.access import DataAccess, DataAccessCode
 from evaltk.registration.diff import diff_documents
-from evaltk.registration.errors import RegistrationError
 from evaltk.registration.identity import Identity, resolve_identity
 from evaltk.registration.log import (
     LOG_FILE,
@@ -64,14 +64,14 @@ def utc_now() -> str:
 
 def protocol_document(loaded: LoadedProtocol) -> dict[str, Any]:
     """The canonical document of a loaded protocol: what is hashed and stored in the log."""
-    return loaded.protocol.model_dump(mode="json", by_alias=True)
+    return canonical_document(loaded.protocol)
 
 
 def _power_sha256(folder: Path) -> str | None:
     # A power analysis present at registration is the sample-size justification it was made
     # with; its hash lets the book show whether the file changed afterwards.
     path = folder / POWER_FILE
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return file_sha256(path) if path.is_file() else None
 
 
 def _access_problem(error: ValueError) -> str:

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from evaltk.registration.errors import RegistrationError
+from evaltk.errors import RegistrationError
 from evaltk.registration.fingerprint import fingerprint
 
 PASSPHRASE_ENV = "EVALTK_SIGNING_PASSPHRASE"

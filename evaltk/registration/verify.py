@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from evaltk.errors import LogTampered, RunRefused
 from evaltk.protocol import LoadedProtocol
 from evaltk.protocol.canonical import protocol_sha256
 from evaltk.registration.diff import FieldChange, diff_documents
-from evaltk.registration.errors import LogTampered, RunRefused
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
 from evaltk.registration.record import protocol_document
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from evaltk.errors import ReferenceMissing
+
 ENV_VAR = "EVALTK_REFERENCE_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = PROJECT_ROOT / ".." / "shared" / "reference"
-
-
-class ReferenceMissing(FileNotFoundError):
-    """A reference file is absent; the message names the file and where it was looked for."""
 
 
 def reference_dir() -> Path:

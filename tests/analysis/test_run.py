@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from evaltk.analysis.run import run_analysis
+from evaltk.cli.progress import without_steps
 from evaltk.errors import DataError
 from evaltk.registration import amend
 from evaltk.results.schema import AnalysisResult
@@ -57,7 +58,7 @@ def test_missing_column_is_one_line_and_writes_nothing(analysis_dir: Path) -> No
     episodes.drop(columns=["ae_conveyance"]).to_parquet(analysis_dir / "data" / "episodes.parquet")
     done = cli("run", analysis_dir)
     assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
+    lines = without_steps(done.stderr)
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert "ae_conveyance" in lines[0] and "episodes.parquet" in lines[0]
     assert not (analysis_dir / "results").exists()
@@ -75,12 +76,14 @@ def test_unparseable_date_is_one_line_and_keeps_old_results(analysis_dir: Path) 
     amend(analysis_dir, reason="the force sent a CSV extract", by="test")
     done = cli("run", analysis_dir)
     assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
+    lines = without_steps(done.stderr)
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert "timestamp" in lines[0] and "31/02/2016 25:00" in lines[0]
     assert "episodes.csv" in lines[0]
     assert (analysis_dir / "results" / "results.json").read_bytes() == before
+    # The lock file of `evaltk amend` stays (git-ignored); nothing else was written.
     assert sorted(p.name for p in analysis_dir.iterdir()) == [
+        ".evaltk.lock",
         "analysis.yaml",
         "data",
         "registration.json",
@@ -99,9 +102,9 @@ def test_protocol_error_exits_non_zero_without_traceback(analysis_dir: Path) -> 
     yaml_path.write_text(yaml_path.read_text() + "desing: {kind: its}\n")
     done = cli("run", analysis_dir)
     assert done.returncode == 2
-    assert done.stderr.strip() == (
+    assert without_steps(done.stderr) == [
         f"error: {yaml_path}:4: desing: unknown field; check its spelling against the template"
-    )
+    ]
     assert not (analysis_dir / "results").exists()
 
 

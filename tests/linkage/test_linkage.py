@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from evaltk.errors import DataError
-from evaltk.linkage.keys import LinkKey, load_key, normalise_identifier, require_key
+from evaltk.ingest.pseudonyms import LinkKey
 from evaltk.linkage.link import Extract, link, precision_recall
 
 KEY = LinkKey(b"0123456789abcdef0123456789abcdef", "test")
@@ -72,27 +70,3 @@ def test_linkage_precision_and_recall():
     # The link table holds record ids and pseudonymous nothing else: no NHS number.
     text = result.links.to_csv()
     assert not any(n in text for n in police["nhs"].unique()[:50])
-
-
-def test_pseudonyms_are_keyed_and_normalised():
-    other = LinkKey(b"another-key-of-sufficient-length", "other")
-    assert (
-        KEY.pseudonym("943 476 5919") == KEY.pseudonym(9434765919.0) == KEY.pseudonym("9434765919")
-    )
-    assert KEY.pseudonym("9434765919") != other.pseudonym("9434765919")
-    assert normalise_identifier(float("nan")) is None and KEY.pseudonym("") is None
-    assert "0123456789abcdef" not in repr(KEY) + str(KEY)
-
-
-def test_key_sources(tmp_path, monkeypatch):
-    monkeypatch.delenv("EVALTK_LINK_KEY", raising=False)
-    monkeypatch.delenv("EVALTK_LINK_KEY_FILE", raising=False)
-    assert load_key() is None
-    with pytest.raises(DataError, match="no linkage key"):
-        require_key()
-    (tmp_path / "k").write_text("s" * 32 + "\n")
-    assert load_key(tmp_path / "k").secret == b"s" * 32
-    monkeypatch.setenv("EVALTK_LINK_KEY", "short")
-    with pytest.raises(DataError, match="too short") as caught:
-        load_key()
-    assert "short'" not in str(caught.value)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from evaltk.analysis.run import run_analysis
 from evaltk.cli import app
+from evaltk.cli.progress import without_steps
 from evaltk.linkage.pipeline import link_episodes
 from evaltk.measures import build_panel
 from evaltk.protocol import load_protocol
@@ -212,7 +213,7 @@ def test_linked_run_without_a_key_stops_before_any_output(tmp_path, extracts, mo
     folder = linked_analysis(tmp_path / "linked", simulated, made)
     result = CliRunner().invoke(app, ["run", str(folder), "--exploratory"])
     assert result.exit_code != 0
-    assert result.output.strip().splitlines() == [
+    assert without_steps(result.output) == [
         "error: data.linkage links extracts by person: no linkage key: set the environment "
         "variable EVALTK_LINK_KEY (at least 16 characters) or pass --key-file PATH; evaltk "
         "never uses raw person identifiers without pseudonymising them"

@@ -8,8 +8,8 @@ import os
 import pandas as pd
 from measures_helpers import UNIT_A, episodes, protocol, values, write
 
+from evaltk.ingest.engine import connect
 from evaltk.measures import EngineSettings, compute_panel
-from evaltk.measures.engine import connect
 from evaltk.measures.grid import window_months
 from evaltk.protocol.spec import Window
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from evaltk.errors import PowerError
 from evaltk.power import ITSPowerSettings, its_settings, power_analysis
-from evaltk.power.errors import PowerError
 from evaltk.power.report import PowerCell, minimum_detectable
 from evaltk.protocol import load_protocol
 

@@ -21,15 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaltk.errors import DataError
+from evaltk.errors import LinkKeyError
 
 KEY_ENV = "EVALTK_LINK_KEY"
 KEY_FILE_ENV = "EVALTK_LINK_KEY_FILE"
 MIN_KEY_BYTES = 16
-
-
-class KeyError_(DataError):
-    """The linkage key is missing, too short or unreadable."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +89,9 @@ def normalise_identifier(value: object) -> str | None:
 def load_key(key_file: str | Path | None = None) -> LinkKey | None:
     """The linkage key from ``key_file``, else ``EVALTK_LINK_KEY_FILE``, else ``EVALTK_LINK_KEY``.
 
-    Returns ``None`` when none is given. Raises :class:`DataError` for a key file that is
-    missing or unreadable, or a key shorter than 16 bytes.
+    Returns ``None`` when none is given. Raises :class:`~evaltk.errors.LinkKeyError` (a
+    :class:`~evaltk.errors.DataError`) for a key file that is missing or unreadable, or a key
+    shorter than 16 bytes.
     """
     path = key_file or os.environ.get(KEY_FILE_ENV) or None
     if path is not None:
@@ -102,7 +99,7 @@ def load_key(key_file: str | Path | None = None) -> LinkKey | None:
         try:
             secret = path.read_bytes().strip()
         except OSError as error:
-            raise KeyError_(
+            raise LinkKeyError(
                 f"{path}: cannot read the linkage key file ({error.strerror or error}); "
                 "check --key-file"
             ) from None
@@ -117,7 +114,7 @@ def require_key(key_file: str | Path | None = None, why: str = "") -> LinkKey:
     """Like :func:`load_key`, but a missing key is a clear error."""
     key = load_key(key_file)
     if key is None:
-        raise KeyError_(
+        raise LinkKeyError(
             f"{why + ': ' if why else ''}no linkage key: set the environment variable "
             f"{KEY_ENV} (at least {MIN_KEY_BYTES} characters) or pass --key-file PATH; "
             "evaltk never uses raw person identifiers without pseudonymising them"
@@ -127,7 +124,7 @@ def require_key(key_file: str | Path | None = None, why: str = "") -> LinkKey:
 
 def _checked(secret: bytes, origin: str) -> LinkKey:
     if len(secret) < MIN_KEY_BYTES:
-        raise KeyError_(
+        raise LinkKeyError(
             f"the linkage key from {origin} is too short ({len(secret)} bytes); use at least "
             f'{MIN_KEY_BYTES} random characters, e.g. from `python -c "import secrets; '
             'print(secrets.token_hex(32))"`'

@@ -1,7 +1,7 @@
-"""The DuckDB connection that the heavy step runs on, set up once in one place.
+"""The DuckDB connection that files are scanned on, set up once in one place.
 
 Keeping the engine behind this one module (and :func:`evaltk.measures.compute_panel`) is what
-lets the step run elsewhere later (a warehouse, a cluster) without touching its callers.
+lets the heavy step run elsewhere later (a warehouse, a cluster) without touching its callers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from evaltk.measures.sql import literal
+from evaltk.ingest.sql import literal
 
 _GIB = 1024**3
 
