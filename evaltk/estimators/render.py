@@ -125,9 +125,12 @@ def render_html(
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
-    # A df column with no value says nothing (normal reference throughout).
+    # A df column with no value says nothing (normal reference throughout), and one level
+    # for every row is already in the headline.
     if "df" in table and table["df"].isna().all():
-        return table.drop(columns="df")
+        table = table.drop(columns="df")
+    if "level" in table and table["level"].nunique(dropna=False) == 1:
+        table = table.drop(columns="level")
     return table
 
 

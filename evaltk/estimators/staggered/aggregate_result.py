@@ -148,12 +148,14 @@ class AggregateResult:
 
     def tidy(self) -> pd.DataFrame:
         """Every result's tidy table (:data:`evaltk.estimators.result.TIDY_COLUMNS`): the
-        terms of :meth:`to_frame` (``overall``, then ``e=0``, ``g=2004``, ...). The per-level
+        terms of :meth:`to_frame`, the overall row named as the headline (``att``,
+        ``att_dynamic``, ...), then ``e=0``, ``g=2004``, .... The per-level
         intervals are a simultaneous band when :attr:`cband` is True."""
         rows = [
             {**row, "df": None, "level": self.level, "scale": "difference"}
             for row in self.to_frame().to_dict("records")
         ]
+        rows[0]["term"] = self.headline.term
         return tidy_frame(rows)
 
     def summary(self) -> str:
