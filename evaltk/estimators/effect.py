@@ -15,6 +15,7 @@ events and pounds) use the same reference distribution.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,28 @@ def reference(df: float | None = None) -> Any:
     return stats.norm
 
 
-def critical_value(level: float, df: float | None = None) -> float:
+def critical_value(level: float, df: float | None = None, *, like_r: bool = False) -> float:
     """Two-sided quantile for a ``level`` interval: normal (1.959964 for 0.95), or Student's t
-    with ``df`` degrees of freedom when given."""
+    with ``df`` degrees of freedom when given.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level, strictly between 0 and 1.
+    df : float, optional
+        Degrees of freedom of a Student t reference; None (or infinite) for the normal.
+    like_r : bool
+        Compute the normal quantile as R's ``qnorm`` does (Wichura's AS 241, which
+        :class:`statistics.NormalDist` implements). scipy's ``ndtri`` can differ from it in
+        the last bit, and the staggered estimator is checked against R ``did`` to the last
+        digit its results were first written with. Ignored with finite ``df``.
+
+    Returns
+    -------
+    float
+    """
+    if like_r and reference(df) is stats.norm:
+        return NormalDist().inv_cdf(0.5 + level / 2.0)
     return float(reference(df).ppf(0.5 + level / 2.0))
 
 
@@ -89,6 +109,14 @@ def p_value(estimate: float, se: float, df: float | None = None) -> float:
     if not se > 0:
         return float("nan")
     return float(2.0 * reference(df).sf(abs(estimate) / se))
+
+
+def p_values(estimate: np.ndarray, se: np.ndarray, df: float | None = None) -> np.ndarray:
+    """:func:`p_value` of every element: NaN where ``se`` is missing (NaN), as many estimators'
+    cells with no standard error have."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs(np.asarray(estimate, dtype=float) / np.asarray(se, dtype=float))
+    return np.asarray(2.0 * reference(df).sf(z), dtype=float)
 
 
 def std_error_from_interval(low: float, high: float, level: float, scale: str) -> float:

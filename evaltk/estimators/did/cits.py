@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.cits_gls import CITSGLSFit, fit_cits_gls
 from evaltk.estimators.did.options import CITSSpec
 from evaltk.estimators.did.panel import DiDPanel, build_panel, month_clock
 from evaltk.estimators.did.results import DiDResult, PostTotals, tidy_row
+from evaltk.estimators.effect import critical_value, p_value
 
 MIN_MONTHS_EACH_SIDE = 3
 
@@ -219,7 +219,7 @@ class CITSModel:
                 gls.details,
                 totals,
             )
-        z = float(stats.norm.ppf(0.5 + spec.level / 2))
+        z = critical_value(spec.level)
         rows = []
         for term in ("treated_level", "treated_slope") if spec.slope_change else ("treated_level",):
             b, se = float(params[term]), float(bse[term])
@@ -229,7 +229,7 @@ class CITSModel:
                     b,
                     b - z * se,
                     b + z * se,
-                    float(2 * stats.norm.sf(abs(b) / se)),
+                    p_value(b, se),
                     spec.scale,
                     se,
                 )
@@ -242,7 +242,7 @@ class CITSModel:
                     b,
                     b - z * se,
                     b + z * se,
-                    float(2 * stats.norm.sf(abs(b) / se)),
+                    p_value(b, se),
                     spec.scale,
                     se,
                 )

@@ -41,12 +41,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.options import CITSSpec
 from evaltk.estimators.did.panel import DiDPanel
 from evaltk.estimators.did.results import tidy_row
+from evaltk.estimators.effect import critical_value, p_value
 from evaltk.estimators.its.gls import GLSFit, fit_gls_ar1
 
 #: Columns of the joint design that are seasonal terms (shared by the two series).
@@ -244,10 +244,9 @@ def _row(term: str, fit: GLSFit, j: int, spec: CITSSpec) -> tuple[dict[str, Any]
     contrast = np.zeros(len(fit.params))
     contrast[j] = 1.0
     df = fit.contrast_df(contrast)
-    reference = stats.t(df) if math.isfinite(df) else stats.norm
     b, se = float(fit.params[j]), float(math.sqrt(fit.cov[j, j]))
-    q = float(reference.ppf(0.5 + spec.level / 2))
-    p = float(2 * reference.sf(abs(b) / se))
+    q = critical_value(spec.level, df)
+    p = p_value(b, se, df)
     # A variance parameter on the edge of what the series identify (an AR(1) correlation near
     # 1 against a trend) can leave a fraction of a degree of freedom: the interval is then
     # unbounded on the ratio scale, which is what it should say.

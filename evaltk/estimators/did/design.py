@@ -20,6 +20,7 @@ from scipy import stats
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.panel import DiDPanel
+from evaltk.estimators.effect import critical_value, p_value
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,8 @@ class Coefficients:
         w = np.asarray(weights, dtype=float)
         est = float(w @ self.params)
         se = float(np.sqrt(max(float(w @ self.cov @ w), 0.0)))
-        dist = stats.norm if self.df is None else stats.t(self.df)
-        q = float(dist.ppf(0.5 + level / 2))
-        p = float(2 * dist.sf(abs(est) / se)) if se > 0 else float("nan")
+        q = critical_value(level, self.df)
+        p = p_value(est, se, self.df)
         return {
             "estimate": est,
             "std_error": se,

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.render import format_level
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -52,7 +54,7 @@ def plot_event_study(
             color=color,
             capsize=3,
             ms=5,
-            label=f"{label}, {level:.0%} CI",
+            label=f"{label}, {format_level(level)} CI",
         )
     ax.plot(
         ref["event_time"],

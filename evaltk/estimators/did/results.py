@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,10 +9,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.effect import Effect
+from evaltk.estimators.render import (
+    Fact,
+    Section,
+    format_level,
+    format_number,
+    render_html,
+    render_text,
+)
+from evaltk.estimators.result import optional_df, tidy_frame
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+#: Columns of :meth:`DiDResult.to_frame` (``effects.csv`` keeps them); :meth:`DiDResult.tidy`
+#: has every result's columns.
 TIDY_COLUMNS = ("term", "estimate", "ci_low", "ci_high", "p_value", "scale", "std_error")
 DESIGN_NAMES = {
     "did_2x2": "2 x 2 difference-in-differences",
@@ -135,39 +147,68 @@ class DiDResult:
         """The frame :meth:`plot` draws."""
         return self._plot_data.copy()
 
+    @property
+    def headline(self) -> Effect:
+        """The headline effect (``term``) with its interval, p-value and reference."""
+        return Effect(
+            term=self.term,
+            estimate=self.estimate,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            p_value=self.p_value,
+            scale=self.scale,
+            std_error=self.std_error,
+            level=self.level,
+            df=optional_df(self.df),
+        )
+
+    def tidy(self) -> pd.DataFrame:
+        """Every result's tidy table (:data:`evaltk.estimators.result.TIDY_COLUMNS`): the rows
+        of :meth:`to_frame` with their degrees of freedom and level."""
+        per_term = (self._details.get("gls") or {}).get("df") or {}
+        rows = [
+            {**row, "df": per_term.get(row["term"], self.df), "level": self.level}
+            for row in self._table.to_dict("records")
+        ]
+        return tidy_frame(rows)
+
     def summary(self) -> str:
         """Plain-text summary: design, inference in words, effects, and the comparison with
         cluster-robust errors when another inference was used."""
-        lines = [
-            f"{DESIGN_NAMES.get(self.design, self.design)} ({self.family})",
-            f"  units: {self.n_clusters} ({self.n_treated} treated)   periods: {self.n_periods}"
-            f"   observations: {self.n_obs}",
-            f"  inference: {self.inference_text}",
-            f"  intervals: {self.level:.0%}; effect scale: {self.scale}",
-            "",
-            self.to_frame().to_string(index=False, float_format=_fmt),
-        ]
-        cluster = self._details.get("cluster")
-        if self.inference not in ("cluster", "model", "hac") and cluster:
-            lines += [
-                "",
-                f"For comparison, cluster-robust (CR1): p = {_fmt(cluster['p_value'])}, "
-                f"interval {_fmt(cluster['ci_low'])} to {_fmt(cluster['ci_high'])} "
-                "(too liberal with few clusters).",
-            ]
-        lines += self._extra_summary()
-        return "\n".join(lines)
-
-    def _extra_summary(self) -> list[str]:
-        return []
+        return render_text(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
 
     def _repr_html_(self) -> str:
-        cap = html.escape(
-            f"{DESIGN_NAMES.get(self.design, self.design)} ({self.family}); "
-            f"{self.n_clusters} units, {self.n_periods} periods. Inference: {self.inference_text}"
+        return render_html(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
         )
-        table = self.to_frame().to_html(index=False, float_format=_fmt, na_rep="")
-        return f"<div><p><b>{cap}</b></p>{table}</div>"
+
+    def _title(self) -> str:
+        return f"{DESIGN_NAMES.get(self.design, self.design)} ({self.family})"
+
+    def _facts(self) -> list[Fact]:
+        return [
+            ("units", f"{self.n_clusters} ({self.n_treated} treated)"),
+            ("periods", self.n_periods),
+            ("observations", self.n_obs),
+            ("inference", self.inference_text),
+            ("intervals", format_level(self.level)),
+            ("effect scale", self.scale),
+        ]
+
+    def _sections(self) -> list[Section]:
+        cluster = self._details.get("cluster")
+        if self.inference in ("cluster", "model", "hac") or not cluster:
+            return []
+        return [
+            (
+                "",
+                f"For comparison, cluster-robust (CR1): p = {format_number(cluster['p_value'])}, "
+                f"interval {format_number(cluster['ci_low'])} to "
+                f"{format_number(cluster['ci_high'])} (too liberal with few clusters).",
+            )
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -273,15 +314,16 @@ class EventStudyResult(DiDResult):
         (difference) or 1 (ratio) with no interval."""
         return self._coefficients.copy()
 
-    def _extra_summary(self) -> list[str]:
+    def _sections(self) -> list[Section]:
         pre = self.pretrend
         return [
-            "",
-            "Event-time coefficients",
-            self._coefficients.to_string(index=False, float_format=_fmt),
-            "",
-            f"Pre-trend test (all {pre.df} leads = 0): statistic {_fmt(pre.statistic)}, "
-            f"p = {_fmt(pre.p_value)}; {pre.text}",
+            *super()._sections(),
+            ("Event-time coefficients", self._coefficients),
+            (
+                "",
+                f"Pre-trend test (all {pre.df} leads = 0): statistic "
+                f"{format_number(pre.statistic)}, p = {format_number(pre.p_value)}; {pre.text}",
+            ),
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -349,14 +391,3 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {str(c): json_value(v) for c, v in row.items()} for row in frame.to_dict(orient="records")
     ]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    value = float(value)
-    if np.isnan(value):
-        return ""
-    if np.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.6g}"

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.dates import date2num
 
 from evaltk.estimators.its.options import ITSSpec
+from evaltk.estimators.render import format_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -68,7 +69,7 @@ def plot_its(
         color="C1",
         alpha=0.2,
         lw=0,
-        label=f"counterfactual {spec.level:.0%} CI",
+        label=f"counterfactual {format_level(spec.level)} CI",
     )
     ax.plot(cf["period"], cf["counterfactual"], "--", color="C1", lw=1.6, label="counterfactual")
     ax.axvline(date2num(start), color="0.4", lw=1, ls=":", label=f"intervention ({start:%Y-%m})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,11 +12,22 @@ import pandas as pd
 from evaltk.estimators.effect import Effect, critical_value, json_float
 from evaltk.estimators.its.effects import CumulativeEffect
 from evaltk.estimators.its.options import ITSSpec
+from evaltk.estimators.render import (
+    Fact,
+    Section,
+    format_level,
+    format_number,
+    render_html,
+    render_text,
+)
+from evaltk.estimators.result import effect_row, tidy_frame
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+#: Columns of :meth:`ITSResult.to_frame` (the older, narrower table; :meth:`ITSResult.tidy`
+#: has every result's columns).
 TIDY_COLUMNS = ("term", "estimate", "ci_low", "ci_high", "p_value", "scale")
 
 
@@ -182,30 +192,74 @@ class ITSResult:
         )
         return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
 
+    @property
+    def headline(self) -> Effect:
+        """The level change (:attr:`effect`), the headline of an ITS."""
+        return self.effect
+
+    def tidy(self) -> pd.DataFrame:
+        """Every result's tidy table (:data:`evaltk.estimators.result.TIDY_COLUMNS`): the
+        effects, then ``averted`` and ``averted_model`` (as :meth:`to_frame`; their standard
+        error is not kept, so it is NaN)."""
+        rows = [effect_row(e) for e in self.effects()]
+        cum, e = self.cumulative, self.effect
+        for term, estimate, low, high, p in (
+            ("averted", cum.averted, cum.averted_ci_low, cum.averted_ci_high, np.nan),
+            (
+                "averted_model",
+                cum.averted_model,
+                cum.averted_model_ci_low,
+                cum.averted_model_ci_high,
+                cum.averted_model_p_value,
+            ),
+        ):
+            rows.append(
+                {
+                    "term": term,
+                    "estimate": estimate,
+                    "std_error": np.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "p_value": p,
+                    "df": e.df,
+                    "level": cum.level,
+                    "scale": "difference",
+                }
+            )
+        return tidy_frame(rows)
+
     def summary(self) -> str:
         """Plain-text summary: model, effects, coefficients and diagnostics."""
+        return render_text(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
+
+    def _repr_html_(self) -> str:
+        return render_html(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
+
+    def _title(self) -> str:
+        model = "regression by GLS" if self.spec.model == "gls" else "GLM"
+        return f"Interrupted time series (segmented {model})"
+
+    def _facts(self) -> list[Fact]:
         d = self._diagnostics
-        pct = f"{self.spec.level:.0%}"
-        cov = self._covariance_text()
-        head = [
-            "Interrupted time series (segmented "
-            + ("regression by GLS" if self.spec.model == "gls" else "GLM")
-            + ")",
-            f"  family: {self.spec.family}   seasonality: {self._seasonality_text()}   "
-            f"slope change: {'yes' if self.spec.slope_change else 'no'}",
-            f"  covariance: {cov}   intervals: {pct}, "
-            + ("t quantile" if self.effect.df is not None else "normal quantile"),
-            f"  intervention: {self.start:%Y-%m} (inclusive)   months before: {d['n_pre']}   "
-            f"after: {d['n_post']}   washout: {d['n_washout']}",
-            "",
-            "Effects",
-            self.to_frame().to_string(index=False, float_format=_fmt),
-            "",
-            "Coefficients (link scale)",
-            self._coef_table().to_string(float_format=_fmt),
-            "",
-            "Diagnostics",
+        quantile = "t quantile" if self.effect.df is not None else "normal quantile"
+        return [
+            ("family", self.spec.family),
+            ("seasonality", self._seasonality_text()),
+            ("slope change", "yes" if self.spec.slope_change else "no"),
+            ("covariance", self._covariance_text()),
+            ("intervals", f"{format_level(self.spec.level)}, {quantile}"),
+            ("intervention", f"{self.start:%Y-%m} (inclusive)"),
+            ("months before", d["n_pre"]),
+            ("after", d["n_post"]),
+            ("washout", d["n_washout"]),
         ]
+
+    def _sections(self) -> list[Section]:
+        d = self._diagnostics
         shown = (
             "dispersion",
             "ljung_box_stat",
@@ -216,27 +270,23 @@ class ITSResult:
             "alpha",
             "ar1_rho_hat",
         )
-        head += [
-            f"  {k}: {_fmt(d[k]) if isinstance(d[k], float) else d[k]}"
+        diagnostics = "\n".join(
+            f"  {k}: {format_number(d[k]) if isinstance(d[k], float) else d[k]}"
             for k in shown
             if d.get(k) is not None
-        ]
+        )
         cum = self.cumulative
-        head += [
-            "",
+        averted = (
             f"Over {cum.months} post months: observed {cum.observed:.1f}, counterfactual "
             f"{cum.counterfactual:.1f}; averted {cum.averted:.1f} "
-            f"({pct} CI {cum.averted_ci_low:.1f} to {cum.averted_ci_high:.1f}).",
-        ]
-        return "\n".join(head)
-
-    def _repr_html_(self) -> str:
-        cap = html.escape(
-            f"ITS {self.spec.family}, intervention {self.start:%Y-%m} (inclusive), "
-            f"{self.n_pre} months before, {self.n_post} after"
+            f"({format_level(self.spec.level)} CI {cum.averted_ci_low:.1f} to "
+            f"{cum.averted_ci_high:.1f})."
         )
-        table = self.to_frame().to_html(index=False, float_format=_fmt, na_rep="")
-        return f"<div><p><b>{cap}</b></p>{table}</div>"
+        return [
+            ("Coefficients (link scale)", self._coef_table().reset_index(names="term")),
+            ("Diagnostics", diagnostics),
+            ("", averted),
+        ]
 
     def __repr__(self) -> str:
         e = self.effect
@@ -345,12 +395,6 @@ class ITSResult:
         if self.spec.seasonality == "fourier":
             return f"fourier (K={self.spec.harmonics})"
         return self.spec.seasonality
-
-
-def _fmt(value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return ""
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.6g}"
 
 
 def _json_value(value: Any) -> Any:

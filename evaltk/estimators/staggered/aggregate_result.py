@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from evaltk.estimators.staggered.format import fmt, json_label, json_value, records
+from evaltk.estimators.effect import Effect
+from evaltk.estimators.render import Fact, Section, format_level, render_html, render_text
+from evaltk.estimators.result import tidy_frame
+from evaltk.estimators.staggered.format import json_label, json_value, records
 from evaltk.estimators.staggered.options import CSSpec
 
 if TYPE_CHECKING:
@@ -42,8 +44,8 @@ class AggregateResult:
     estimate, std_error, ci_low, ci_high, p_value : float
         The overall parameter (see ``OVERALL_TEXT``); its interval is pointwise, as R's.
         NaN for ``dynamic`` when no event time >= 0 is kept.
-    alpha : float
-        1 - confidence level.
+    level : float
+        Confidence level of the intervals.
     cband : bool
         Whether the per-level intervals are a simultaneous band (False when asked for but
         the band could not be formed; ``notes`` then says why).
@@ -67,7 +69,7 @@ class AggregateResult:
     ci_low: float
     ci_high: float
     p_value: float
-    alpha: float
+    level: float
     cband: bool
     crit_val: float
     bootstrap: bool
@@ -83,8 +85,25 @@ class AggregateResult:
     _unit_index: pd.Index = field(repr=False)
 
     @property
-    def level(self) -> float:
-        return 1 - self.alpha
+    def alpha(self) -> float:
+        """``1 - level`` (R ``did``'s name; kept for callers that read it)."""
+        return 1 - self.level
+
+    @property
+    def headline(self) -> Effect:
+        """The overall parameter: the simple ATT for ``simple``, else the average over the
+        levels (``OVERALL_TEXT``), with its pointwise normal interval."""
+        term = "att" if self.type == "simple" else f"att_{self.type}"
+        return Effect(
+            term=term,
+            estimate=self.estimate,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            p_value=self.p_value,
+            scale="difference",
+            std_error=self.std_error,
+            level=self.level,
+        )
 
     @property
     def label_column(self) -> str | None:
@@ -127,32 +146,46 @@ class AggregateResult:
             out[col] = out[col].astype("Int64")
         return out
 
+    def tidy(self) -> pd.DataFrame:
+        """Every result's tidy table (:data:`evaltk.estimators.result.TIDY_COLUMNS`): the
+        terms of :meth:`to_frame`, the overall row named as the headline (``att``,
+        ``att_dynamic``, ...), then ``e=0``, ``g=2004``, .... The per-level
+        intervals are a simultaneous band when :attr:`cband` is True."""
+        rows = [
+            {**row, "df": None, "level": self.level, "scale": "difference"}
+            for row in self.to_frame().to_dict("records")
+        ]
+        rows[0]["term"] = self.headline.term
+        return tidy_frame(rows)
+
     def summary(self) -> str:
         """Plain-text summary: the overall parameter and the table by level."""
-        pct = f"{self.level:.0%}"
-        band = "simultaneous" if self.cband else "pointwise"
-        se_kind = "multiplier bootstrap" if self.bootstrap else "analytical"
-        lines = [
-            TITLES[self.type],
-            f"  overall ({OVERALL_TEXT[self.type]}): {fmt(self.estimate)} "
-            f"(se {fmt(self.std_error)}), {pct} CI [{fmt(self.ci_low)}, {fmt(self.ci_high)}], "
-            f"p = {fmt(self.p_value)}",
-            f"  standard errors: {se_kind}; per-level intervals: {pct} {band} "
-            f"(critical value {self.crit_val:.3f})",
-        ]
-        if len(self._levels):
-            lines += ["", self._levels.to_string(index=False, float_format=fmt)]
-        if self.notes:
-            lines += ["", "Notes", *[f"  - {n}" for n in self.notes]]
-        return "\n".join(lines)
+        return render_text(
+            TITLES[self.type], self.headline, self.tidy(), self._facts(), self._sections()
+        )
 
     def _repr_html_(self) -> str:
-        cap = html.escape(
-            f"{TITLES[self.type]}: overall {fmt(self.estimate)} "
-            f"[{fmt(self.ci_low)}, {fmt(self.ci_high)}]"
+        return render_html(
+            TITLES[self.type], self.headline, self.tidy(), self._facts(), self._sections()
         )
-        table = self.to_frame().to_html(index=False, float_format=fmt, na_rep="")
-        return f"<div><p><b>{cap}</b></p>{table}</div>"
+
+    def _facts(self) -> list[Fact]:
+        band = "simultaneous" if self.cband else "pointwise"
+        se_kind = "multiplier bootstrap" if self.bootstrap else "analytical"
+        return [
+            ("overall", OVERALL_TEXT[self.type]),
+            ("standard errors", se_kind),
+            (
+                "per-level intervals",
+                f"{format_level(self.level)} {band} (critical value {self.crit_val:.3f})",
+            ),
+            ("ATT(g,t) averaged", self.n_cells),
+        ]
+
+    def _sections(self) -> list[Section]:
+        if not self.notes:
+            return []
+        return [("Notes", "\n".join(f"  - {n}" for n in self.notes))]
 
     def __repr__(self) -> str:
         return (

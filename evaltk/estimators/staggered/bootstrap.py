@@ -5,7 +5,7 @@ Draw :math:`b` perturbs each cluster's influence-function sum by an independent 
 :math:`\hat\theta^*_b - \hat\theta = n^{-1}\sum_c V_{c,b} S_c` (units are their own clusters
 by default). As R ``did`` (``mboot``), the standard error is the interquartile range of the
 draws over that of the standard normal (order statistics, R's quantile type 1), and the
-uniform critical value is the :math:`1-\alpha` quantile over draws of
+uniform (sup-t) critical value is the ``level`` quantile over draws of
 :math:`\max_j |\hat\theta^*_{b,j} - \hat\theta_j| / \mathrm{se}_j`. Columns whose draws are
 numerically zero (a cell fixed at 0) get no standard error and are left out of the maximum.
 
@@ -113,9 +113,12 @@ def bootstrap_se(draws: np.ndarray, n_units: int, n_clusters: int) -> np.ndarray
 
 
 def sup_t_critical(
-    draws: np.ndarray, se: np.ndarray, alpha: float, n_units: int, n_clusters: int
+    draws: np.ndarray, se: np.ndarray, level: float, n_units: int, n_clusters: int
 ) -> float:
     """Critical value of the simultaneous band over the columns (NaN if none is usable).
+
+    A bootstrap quantile of the largest t statistic, not a quantile of a reference
+    distribution, so it is not :func:`evaltk.estimators.effect.critical_value`.
 
     Parameters
     ----------
@@ -123,8 +126,8 @@ def sup_t_critical(
         ``(n_boot, p)`` from :func:`multiplier_draws`.
     se : numpy.ndarray
         Bootstrap standard errors of the columns (:func:`bootstrap_se`).
-    alpha : float
-        1 - the band's coverage.
+    level : float
+        The band's coverage.
     n_units, n_clusters : int
         For the degeneracy check.
     """
@@ -132,7 +135,7 @@ def sup_t_critical(
     if not ok.any():
         return float("nan")
     t_max = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
-    return float(quantile_type1(np.sort(t_max)[:, None], 1 - alpha)[0])
+    return float(quantile_type1(np.sort(t_max)[:, None], level)[0])
 
 
 def quantile_type1(ordered: np.ndarray, p: float) -> np.ndarray:

@@ -11,10 +11,7 @@ does: :math:`\widehat{V} = n^{-1}\sum_i \psi_i\psi_i'` and
 
 from __future__ import annotations
 
-from statistics import NormalDist
-
 import numpy as np
-from scipy.special import ndtr
 
 # R did reports a standard error at or below this as missing (a cell fixed at 0).
 ZERO_SE = float(np.sqrt(np.finfo(float).eps) * 10)
@@ -55,14 +52,3 @@ def vcov(inf: np.ndarray, cluster: np.ndarray | None, n_clusters: int) -> np.nda
     r""":math:`\widehat V = n^{-1} S'S` (the covariance of :math:`\sqrt n(\hat\theta-\theta)`)."""
     s = cluster_sums(inf, cluster, n_clusters)
     return s.T @ s / inf.shape[0]
-
-
-def z_critical(alpha: float) -> float:
-    """Two-sided normal critical value for level ``1 - alpha``."""
-    return NormalDist().inv_cdf(1 - alpha / 2)
-
-
-def p_values(estimate: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """Two-sided normal p-values of no effect (NaN where the standard error is missing)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 2 * ndtr(-np.abs(estimate / se))

@@ -7,12 +7,13 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.effect import critical_value, p_values
 from evaltk.estimators.staggered.attgt import estimate_cells
 from evaltk.estimators.staggered.bootstrap import bootstrap_se, multiplier_draws, sup_t_critical
 from evaltk.estimators.staggered.data import StaggeredPanel, build_panel
 from evaltk.estimators.staggered.format import label, whole_labels
-from evaltk.estimators.staggered.inference import analytical_se, p_values, z_critical
-from evaltk.estimators.staggered.options import CSInference, CSSpec
+from evaltk.estimators.staggered.inference import analytical_se
+from evaltk.estimators.staggered.options import CSInference, CSSpec, resolve_level
 from evaltk.estimators.staggered.pretest import wald_pretest
 from evaltk.estimators.staggered.results import LABELS, CSResult
 
@@ -119,8 +120,10 @@ class CallawaySantAnna:
         n_boot: int = 999,
         seed: int = 0,
         cband: bool = False,
-        alpha: float = 0.05,
+        *,
+        level: float | None = None,
         multiplier: str = "rademacher",
+        alpha: float | None = None,
     ) -> CSResult:
         """Estimate every ATT(g,t), their standard errors and the pre-trend test.
 
@@ -136,10 +139,13 @@ class CallawaySantAnna:
         cband : bool
             Simultaneous bands (sup-t, from the bootstrap draws) for the ATT(g,t) and, by
             default, for the levels of each aggregation.
-        alpha : float
-            1 - confidence level.
+        level : float, optional
+            Confidence level of the intervals; 0.95 by default.
         multiplier : {"rademacher", "mammen"}
             Bootstrap weights; R ``did`` uses Rademacher.
+        alpha : float, optional
+            ``1 - level``, R ``did``'s way of saying it; accepted instead of ``level`` so that
+            code written against R reads the same.
 
         Returns
         -------
@@ -155,7 +161,7 @@ class CallawaySantAnna:
             n_boot=n_boot,
             seed=seed,
             cband=cband,
-            alpha=alpha,
+            level=resolve_level(level, alpha, default=0.95),
             multiplier=multiplier,  # type: ignore[arg-type]
         )
         p = self._panel
@@ -172,7 +178,7 @@ class CallawaySantAnna:
 
         draws = None
         notes: list[str] = []
-        crit = z_critical(inf_opts.alpha)
+        crit = critical_value(inf_opts.level, like_r=True)
         if inf_opts.draws:
             draws = multiplier_draws(
                 np.hstack([est.inf, indicators]),
@@ -186,13 +192,13 @@ class CallawaySantAnna:
             if bootstrap:
                 se = np.where(np.isfinite(se), bse, np.nan)
             if cband:
-                crit = sup_t_critical(draws[:, :k], bse, inf_opts.alpha, n, p.n_clusters)
+                crit = sup_t_critical(draws[:, :k], bse, inf_opts.level, n, p.n_clusters)
                 if not np.isfinite(crit):
                     notes.append(
                         "No ATT(g,t) has bootstrap variation, so no simultaneous band could be "
                         "formed; intervals are pointwise."
                     )
-                    crit = z_critical(inf_opts.alpha)
+                    crit = critical_value(inf_opts.level, like_r=True)
 
         cells = est.cells.copy()
         cells["att"] = est.att

@@ -101,8 +101,8 @@ class CSInference:
         Simultaneous (uniform, sup-t) bands instead of pointwise intervals. The critical value
         always comes from the multiplier bootstrap, so ``cband=True`` draws even when
         ``bootstrap=False`` (the standard errors then stay analytical).
-    alpha : float
-        1 - confidence level.
+    level : float
+        Confidence level of the intervals (0.95 for 95 % intervals).
     multiplier : {"rademacher", "mammen"}
         Bootstrap weights: Rademacher (+1/-1 with equal probability, what R ``did`` draws
         through ``BMisc``) or Mammen's two-point weights.
@@ -112,7 +112,7 @@ class CSInference:
     n_boot: int = 999
     seed: int = 0
     cband: bool = False
-    alpha: float = 0.05
+    level: float = 0.95
     multiplier: Multiplier = "rademacher"
 
     def __post_init__(self) -> None:
@@ -130,13 +130,28 @@ class CSInference:
             raise EstimationError(
                 f"Callaway-Sant'Anna seed must be a non-negative integer, got {self.seed!r}."
             )
-        check_alpha(self.alpha)
+        check_level(self.level)
         _check_choice("multiplier", self.multiplier, MULTIPLIERS)
 
     @property
     def draws(self) -> bool:
         """Whether the fit needs multiplier-bootstrap draws."""
         return self.bootstrap or self.cband
+
+    @property
+    def alpha(self) -> float:
+        """``1 - level`` (the name R ``did`` uses; kept for callers that read it)."""
+        return 1 - self.level
+
+
+def check_level(level: object) -> float:
+    """Return ``level`` as a float, or raise if it is not strictly between 0 and 1."""
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
+        raise EstimationError(
+            f"Callaway-Sant'Anna level must be a number strictly between 0 and 1 (0.95 for 95 % "
+            f"intervals), got {level!r}."
+        )
+    return float(level)
 
 
 def check_alpha(alpha: object) -> float:
@@ -147,6 +162,24 @@ def check_alpha(alpha: object) -> float:
             f"intervals), got {alpha!r}."
         )
     return float(alpha)
+
+
+def resolve_level(level: float | None, alpha: float | None, default: float) -> float:
+    """The confidence level from ``level`` or, for callers written against R ``did``'s
+    ``alp``, from ``alpha`` (``1 - level``); ``default`` when neither is given.
+
+    Raises
+    ------
+    EstimationError
+        If both are given, or either is not strictly between 0 and 1.
+    """
+    if level is not None and alpha is not None:
+        raise EstimationError(
+            "Callaway-Sant'Anna takes level or alpha (= 1 - level), not both; use level."
+        )
+    if alpha is not None:
+        return 1 - check_alpha(alpha)
+    return default if level is None else check_level(level)
 
 
 def is_int(value: object) -> bool:

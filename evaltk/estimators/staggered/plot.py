@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.render import format_level
 from evaltk.estimators.staggered.format import label
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def plot_aggregate(
     """
     fig, ax = _axes(ax, (7.5, 4.2))
     band = "simultaneous" if agg.cband else "pointwise"
-    interval = f"{agg.level:.0%} {band} interval"
+    interval = f"{format_level(agg.level)} {band} interval"
     if agg.type == "simple":
         ax.errorbar(
             [0],
@@ -59,7 +60,7 @@ def plot_aggregate(
             fmt="o",
             color="C0",
             capsize=4,
-            label=f"simple ATT, {agg.level:.0%} interval",
+            label=f"simple ATT, {format_level(agg.level)} interval",
         )
         ax.set_xticks([0], ["overall"])
     else:

@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-import html
 import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from evaltk.errors import EstimationError
+from evaltk.estimators.effect import Effect, critical_value, p_values
+from evaltk.estimators.render import Fact, Section, format_level, render_html, render_text
+from evaltk.estimators.result import tidy_frame
 from evaltk.estimators.staggered.aggregate import aggregate_cells
 from evaltk.estimators.staggered.aggregate_result import LABEL_COLUMN, AggregateResult
 from evaltk.estimators.staggered.bootstrap import bootstrap_se, sup_t_critical
 from evaltk.estimators.staggered.format import (
-    fmt,
     json_label,
     json_value,
     label,
     records,
     whole_labels,
 )
-from evaltk.estimators.staggered.inference import analytical_se, p_values, z_critical
+from evaltk.estimators.staggered.inference import analytical_se
 from evaltk.estimators.staggered.options import (
     AGGREGATION_TYPES,
     CSInference,
     CSSpec,
-    check_alpha,
     is_int,
+    resolve_level,
 )
 from evaltk.estimators.staggered.pretest import PreTest
 
@@ -104,7 +106,13 @@ class CSResult:
 
     # -- tables --------------------------------------------------------------------------
     @property
+    def level(self) -> float:
+        """Confidence level of the intervals."""
+        return self.inference.level
+
+    @property
     def alpha(self) -> float:
+        """``1 - level`` (R ``did``'s name; kept for callers that read it)."""
         return self.inference.alpha
 
     @property
@@ -146,6 +154,7 @@ class CSResult:
         max_e: float | None = None,
         balance_e: int | None = None,
         cband: bool | None = None,
+        level: float | None = None,
         alpha: float | None = None,
     ) -> AggregateResult:
         """Aggregate the ATT(g,t) as R ``did::aggte``.
@@ -163,8 +172,10 @@ class CSResult:
         cband : bool, optional
             Simultaneous band over the levels; defaults to the fit's ``cband``. Needs the
             fit's bootstrap draws (``fit(bootstrap=True)`` or ``fit(cband=True)``).
+        level : float, optional
+            Confidence level; defaults to the fit's.
         alpha : float, optional
-            Defaults to the fit's ``alpha``.
+            ``1 - level``, accepted instead of ``level`` (R ``did``'s ``alp``).
 
         Returns
         -------
@@ -181,7 +192,7 @@ class CSResult:
                 f"aggregate type {type!r} is not supported; use one of "
                 f"{', '.join(AGGREGATION_TYPES)}."
             )
-        alpha = self.alpha if alpha is None else check_alpha(alpha)
+        level = resolve_level(level, alpha, default=self.level)
         cband = self.inference.cband if cband is None else cband
         if not isinstance(cband, bool):
             raise EstimationError(f"aggregate cband must be true or false, got {cband!r}.")
@@ -224,12 +235,12 @@ class CSResult:
         if self.inference.bootstrap and draws is not None:
             bse = bootstrap_se(draws, self.n_units, self.n_clusters)
             se = np.where(np.isfinite(se), bse, np.nan)
-        z = z_critical(alpha)
+        z = critical_value(level, like_r=True)
         crit, notes = z, []
         m = len(agg.estimates)
         if cband and m and draws is not None:
             bse_levels = bootstrap_se(draws[:, :m], self.n_units, self.n_clusters)
-            crit = sup_t_critical(draws[:, :m], bse_levels, alpha, self.n_units, self.n_clusters)
+            crit = sup_t_critical(draws[:, :m], bse_levels, level, self.n_units, self.n_clusters)
             if not np.isfinite(crit) or crit < z:
                 notes.append(
                     "The simultaneous band could not be formed or was narrower than pointwise "
@@ -260,7 +271,7 @@ class CSResult:
             ci_low=float(est[m] - z * overall_se),
             ci_high=float(est[m] + z * overall_se),
             p_value=float(p_values(est[m:], se[m:])[0]),
-            alpha=alpha,
+            level=level,
             cband=cband,
             crit_val=float(crit),
             bootstrap=self.inference.bootstrap,
@@ -276,59 +287,88 @@ class CSResult:
             _unit_index=self._unit_index(),
         )
 
-    @property
+    @cached_property
     def overall(self) -> AggregateResult:
-        """The simple aggregation (the headline ATT)."""
+        """The simple aggregation (the headline ATT), with the fit's inference settings."""
         return self.aggregate("simple")
 
+    @property
+    def headline(self) -> Effect:
+        """The simple ATT (:attr:`overall`); other aggregations' headlines are their own
+        :attr:`AggregateResult.headline`."""
+        return self.overall.headline
+
     # -- rendering -------------------------------------------------------------------------
+    def tidy(self) -> pd.DataFrame:
+        """Every result's tidy table (:data:`evaltk.estimators.result.TIDY_COLUMNS`): the
+        simple ATT (``att``), then one row per ATT(g,t) (``att(g=2004,t=2005)``), whose
+        intervals use :attr:`crit_val` (simultaneous with ``cband``)."""
+        rows = [{**asdict(self.headline), "df": None}]
+        for cell in self._cells.to_dict("records"):
+            rows.append(
+                {
+                    "term": f"att(g={label(cell['group'])},t={label(cell['time'])})",
+                    "estimate": cell["att"],
+                    "std_error": cell["std_error"],
+                    "ci_low": cell["ci_low"],
+                    "ci_high": cell["ci_high"],
+                    "p_value": cell["p_value"],
+                    "df": None,
+                    "level": self.level,
+                    "scale": "difference",
+                }
+            )
+        return tidy_frame(rows)
+
     def summary(self) -> str:
         """Plain-text summary: design, headline ATT, ATT(g,t) table, pre-test, notes."""
+        return render_text(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
+
+    def _repr_html_(self) -> str:
+        return render_html(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
+
+    def _title(self) -> str:
+        return "Callaway & Sant'Anna (2021) staggered difference-in-differences"
+
+    def _facts(self) -> list[Fact]:
         s, inf = self.spec, self.inference
-        pct = f"{1 - inf.alpha:.0%}"
-        overall = self.overall
         se_kind = (
             f"multiplier bootstrap ({inf.n_boot} {inf.multiplier} draws, seed {inf.seed})"
             if inf.bootstrap
             else "analytical (influence function)"
         )
         cluster = self.columns.get("cluster")
-        lines = [
-            "Callaway & Sant'Anna (2021) staggered difference-in-differences",
-            f"  outcome: {self.columns['outcome']}   units: {self.n_units}   periods: "
-            f"{label(self.periods[0])}-{label(self.periods[-1])} ({len(self.periods)})   "
-            f"cohorts: {', '.join(label(g) for g in self.groups)}",
-            f"  comparison: {s.control_group.replace('_', ' ')}   estimator: "
-            f"{METHOD_TEXT[s.est_method]}   base period: {s.base_period}   anticipation: "
-            f"{s.anticipation}",
-            f"  covariates: {', '.join(s.covariates) if s.covariates else 'none'}",
-            f"  standard errors: {se_kind}, clustered by "
-            f"{cluster + f' ({self.n_clusters} clusters)' if cluster else 'unit'}",
-            f"  intervals: {pct} {'simultaneous' if inf.cband else 'pointwise'} "
-            f"(critical value {self.crit_val:.3f})",
-            "",
-            f"Overall ATT (simple): {fmt(overall.estimate)} (se {fmt(overall.std_error)}), "
-            f"{pct} CI [{fmt(overall.ci_low)}, {fmt(overall.ci_high)}], "
-            f"p = {fmt(overall.p_value)}",
-            "",
-            "Group-time average treatment effects ATT(g,t)",
-            self.to_frame().to_string(index=False, float_format=fmt),
-            "",
-            self.pretest.text(),
+        by = cluster + f" ({self.n_clusters} clusters)" if cluster else "unit"
+        band = "simultaneous" if inf.cband else "pointwise"
+        return [
+            ("outcome", self.columns["outcome"]),
+            ("units", self.n_units),
+            (
+                "periods",
+                f"{label(self.periods[0])}-{label(self.periods[-1])} ({len(self.periods)})",
+            ),
+            ("cohorts", ", ".join(label(g) for g in self.groups)),
+            ("comparison", s.control_group.replace("_", " ")),
+            ("estimator", METHOD_TEXT[s.est_method]),
+            ("base period", s.base_period),
+            ("anticipation", s.anticipation),
+            ("covariates", ", ".join(s.covariates) if s.covariates else "none"),
+            ("standard errors", f"{se_kind}, clustered by {by}"),
+            (
+                "intervals",
+                f"{format_level(inf.level)} {band} (critical value {self.crit_val:.3f})",
+            ),
         ]
-        if self.notes:
-            lines += ["", "Notes", *[f"  - {n}" for n in self.notes]]
-        return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        o = self.overall
-        cap = html.escape(
-            f"Callaway & Sant'Anna, {METHOD_TEXT[self.spec.est_method]}, "
-            f"{self.spec.control_group.replace('_', ' ')} comparison: overall ATT "
-            f"{fmt(o.estimate)} [{fmt(o.ci_low)}, {fmt(o.ci_high)}]"
-        )
-        table = self.to_frame().to_html(index=False, float_format=fmt, na_rep="")
-        return f"<div><p><b>{cap}</b></p>{table}<p>{html.escape(self.pretest.text())}</p></div>"
+    def _sections(self) -> list[Section]:
+        sections: list[Section] = [("", self.pretest.text())]
+        if self.notes:
+            sections.append(("Notes", "\n".join(f"  - {n}" for n in self.notes)))
+        return sections
 
     def __repr__(self) -> str:
         o = self.overall
@@ -351,7 +391,7 @@ class CSResult:
             "spec": {
                 k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self.spec).items()
             },
-            "inference": asdict(self.inference),
+            "inference": {**asdict(self.inference), "alpha": self.alpha},
             "columns": dict(self.columns),
             "estimate": json_value(o.estimate),
             "std_error": json_value(o.std_error),
@@ -359,7 +399,7 @@ class CSResult:
             "ci_high": json_value(o.ci_high),
             "p_value": json_value(o.p_value),
             "scale": "difference",
-            "level": 1 - self.alpha,
+            "level": self.level,
             "n_units": self.n_units,
             "n_clusters": self.n_clusters,
             "n_periods": len(self.periods),

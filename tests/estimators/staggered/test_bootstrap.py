@@ -93,7 +93,7 @@ def test_sup_t_band_covers_jointly() -> None:
     from evaltk.estimators.staggered.bootstrap import sup_t_critical
 
     se = bootstrap_se(draws, 4000, 4000)
-    crit = sup_t_critical(draws, se, 0.05, 4000, 4000)
+    crit = sup_t_critical(draws, se, 0.95, 4000, 4000)
     assert 2.65 < crit < 2.95
 
 

@@ -266,14 +266,14 @@ class _Fitter:
                 )
             else:
                 method, reason = "cluster", f"{n_units} units, at least {FEW_CLUSTERS}"
-        alpha = 1 - self.protocol.decision.interval_level
+        level = self.protocol.decision.interval_level
         model = self._model(self.data, "value")
         if method == "wild_bootstrap":
             result = model.fit(
-                bootstrap=True, n_boot=self.inference.draws, seed=self.protocol.seed, alpha=alpha
+                bootstrap=True, n_boot=self.inference.draws, seed=self.protocol.seed, level=level
             )
         else:
-            result = model.fit(alpha=alpha)
+            result = model.fit(level=level)
         return result, method, reason
 
     def headline(self, result: CSResult) -> AggregateResult:
