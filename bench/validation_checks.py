@@ -1,54 +1,85 @@
-"""Regenerate the simulation checks of the book's validation chapter.
+"""Regenerate the records of the book's validation chapter.
 
     .venv/bin/python bench/validation_checks.py [--check NAME ...] [--out DIR]
 
-Runs each study of :mod:`evaltk.validation.simulation` (the same functions, with the same
-replicate counts, that the coverage and size tests in tests/estimators/ run) and writes one
-record per check to ``book/validation/NAME.json`` (see :mod:`evaltk.validation.record`).
-Checks: its_coverage (ITS interval coverage), staggered_coverage (Callaway & Sant'Anna
-coverage), few_forces_size (wild cluster bootstrap and randomisation inference size). A record
-is written whole (temporary file, then rename) or not at all. Takes minutes: set
-OPENBLAS_NUM_THREADS=1 on a shared machine.
+Simulation checks: runs each study of :mod:`evaltk.validation.simulation` (the same functions,
+with the same replicate counts, that the coverage and size tests in tests/estimators/ run) and
+writes one record per check to ``book/validation/NAME.json`` (see
+:mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
+(Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
+inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
+
+Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
+(mpdta) comparisons from the reference folder (``../shared/reference`` or
+$EVALTK_REFERENCE_DIR) and writes ``book/validation/reference-bernal2017.json`` and
+``reference-mpdta.json`` (see :mod:`evaltk.validation.reference_records`); seconds.
+
+A record is written whole (temporary file, then rename) or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from evaltk.validation.record import new_record
+from evaltk.validation.record import new_record, write_record
 from evaltk.validation.simulation import CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "bench/validation_checks.py"
+REFERENCE = "reference"
+
+
+def command(name: str) -> str:
+    """The command line that regenerates check ``name``, as stored in its record."""
+    return f"OPENBLAS_NUM_THREADS=1 .venv/bin/python {SCRIPT} --check {name}"
+
+
+def write_reference(out: Path) -> bool:
+    """Write the reference records; True when every figure is within its tolerance."""
+    from evaltk.validation.reference_records import write_reference_records
+
+    began = time.perf_counter()
+    records = write_reference_records(out, command(REFERENCE))
+    seconds = time.perf_counter() - began
+    for name, record in records.items():
+        n = len(record.figures)
+        status = "all within tolerance" if record.all_within else "FIGURE OUTSIDE TOLERANCE"
+        print(
+            f"{name}: {seconds:.0f} s, {record.n_within} of {n} {status} -> {out / name}.json",
+            flush=True,
+        )
+    return all(record.all_within for record in records.values())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="append", choices=sorted(CHECKS), default=None)
+    parser.add_argument(
+        "--check", action="append", choices=[*sorted(CHECKS), REFERENCE], default=None
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "book" / "validation")
     args = parser.parse_args(argv)
-    names = args.check or list(CHECKS)
+    names = args.check or [*CHECKS, REFERENCE]
     args.out.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
+        if name == REFERENCE:
+            if not write_reference(args.out):
+                failed.append(name)
+            continue
         began = time.perf_counter()
         result = CHECKS[name]()
         seconds = time.perf_counter() - began
         record = new_record(
             title=result.title,
-            command=f"OPENBLAS_NUM_THREADS=1 .venv/bin/python {SCRIPT} --check {name}",
+            command=command(name),
             description=result.description,
             tables=result.tables,
             requirements=result.requirements,
         )
-        target = args.out / f"{name}.json"
-        partial = target.with_suffix(".json.partial")
-        partial.write_text(record.to_json(), encoding="utf-8")
-        os.replace(partial, target)
+        target = write_record(record, args.out / f"{name}.json")
         status = "all requirements met" if record.all_met else "REQUIREMENT NOT MET"
         print(f"{name}: {seconds:.0f} s, {status} -> {target}", flush=True)
         if not record.all_met:

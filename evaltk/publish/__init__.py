@@ -3,7 +3,10 @@
 The flow, one module each: :mod:`~evaltk.publish.load` reads and checks every analysis's
 ``results/``; :mod:`~evaltk.publish.format` turns numbers into words; :mod:`~evaltk.publish.escape`
 makes user text safe in MyST; :mod:`~evaltk.publish.chapter` words one analysis's chapter;
-:mod:`~evaltk.publish.pages` renders the templates and writes the generated pages;
+:mod:`~evaltk.publish.render` renders a template (one Jinja environment);
+:mod:`~evaltk.publish.pages` writes the generated pages, never over a hand-written file
+(:mod:`~evaltk.publish.generated`); :mod:`~evaltk.publish.validation` prints the validation
+records, fitting nothing;
 :mod:`~evaltk.publish.build` runs Jupyter Book and swaps the HTML in on success.
 """
 

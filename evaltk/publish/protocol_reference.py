@@ -18,6 +18,8 @@ from typing import Any
 
 from evaltk.publish import format as fmt
 from evaltk.publish.escape import Markup, code, join
+from evaltk.publish.generated import MD_MARKER, check_replaceable
+from evaltk.publish.render import render
 
 PAGE = "protocol-reference"
 _REF = re.compile(r"^#/\$defs/(?P<name>\w+)$")
@@ -239,17 +241,14 @@ def schema_fields(schema: dict[str, Any]) -> set[tuple[str, str]]:
 def render_protocol_reference() -> str:
     """The page's Markdown, from the live protocol schema."""
     from evaltk.protocol.schema import protocol_schema
-    from evaltk.publish.pages import _render  # the book's one Jinja environment
 
     schema = protocol_schema()
-    return _render("protocol_reference.md.j2", title=schema.get("title", ""), blocks=blocks(schema))
+    return render("protocol_reference.md.j2", title=schema.get("title", ""), blocks=blocks(schema))
 
 
 def write_protocol_reference(book_dir: Path) -> Path:
     """Write ``book_dir/protocol-reference.md`` (never over a hand-written file)."""
-    from evaltk.publish.pages import MD_MARKER, _check_replaceable
-
     page = book_dir / f"{PAGE}.md"
-    _check_replaceable(page, MD_MARKER)
+    check_replaceable(page, MD_MARKER)
     page.write_text(render_protocol_reference(), encoding="utf-8")
     return page

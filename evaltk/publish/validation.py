@@ -1,14 +1,14 @@
 """The book's validation chapter and the methods page's verdict-calibration fragment.
 
-Generated at build time, never typed:
+Rendered from records only: building the book fits no model and reads no reference data.
 
-- **Published results reproduced.** :mod:`evaltk.validation.bernal2017` and
-  :mod:`evaltk.validation.mpdta` are run on the reference data (``../shared/reference`` beside
-  the project, or ``$EVALTK_REFERENCE_DIR``); the rows the reference tests assert on are the
-  rows printed here: evaltk | published | difference | tolerance. Without the reference folder
-  the page says so and shows no numbers.
-- **Simulation checks.** Every ``book_dir/validation/*.json`` record
-  (:mod:`evaltk.validation.record`, written by a script such as
+- **Published results reproduced.** Every ``book_dir/validation/reference-*.json`` record
+  (:class:`evaltk.validation.record.ReferenceRecord`, written by
+  ``bench/validation_checks.py --check reference`` from the rows the reference tests assert
+  on) is printed as evaltk | published | difference | tolerance | within, with its source,
+  its data files' SHA-256 and the command that regenerates it.
+- **Simulation checks.** Every other ``book_dir/validation/*.json`` record
+  (:class:`evaltk.validation.record.CheckRecord`, written by a script such as
   ``bench/validation_checks.py``) is rendered generically: its tables, its requirements met or
   not, the command that regenerates it and when it was generated.
 - ``_fragments/verdict-calibration.md``: the verdict-calibration record
@@ -19,7 +19,6 @@ Generated at build time, never typed:
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +26,15 @@ from typing import Any
 
 from evaltk.publish import format as fmt
 from evaltk.publish.escape import Markup, code
-from evaltk.validation.comparison import Comparison
-from evaltk.validation.record import CheckRecord, load_records
-from evaltk.validation.reference import ENV_VAR, ReferenceMissing, reference_dir
+from evaltk.publish.generated import MD_MARKER, check_replaceable
+from evaltk.publish.render import render
+from evaltk.validation.record import (
+    CheckRecord,
+    Figure,
+    ReferenceRecord,
+    load_records,
+    load_reference_records,
+)
 
 PAGE = "validation"
 RECORDS_DIR = "validation"
@@ -93,7 +98,7 @@ class Row:
     reference: str
     difference: str
     tolerance: str
-    within: str
+    within: Markup
 
 
 @dataclass(frozen=True)
@@ -112,87 +117,51 @@ class Study:
     sections: list[tuple[str, list[Group]]]
     n_rows: int
     n_within: int
+    data: list[tuple[str, Markup]]
+    command: Markup
+    generated: str
+    evaltk_version: str
 
 
-def _row(c: Comparison) -> Row:
+def row(f: Figure) -> Row:
+    """One checked figure with every number formatted for the page."""
     return Row(
-        quantity=c.quantity,
-        evaltk=ours(c.evaltk, c.decimals),
-        reference=figure(c.reference, c.decimals),
-        difference=difference(c.difference),
-        tolerance=tolerance(c.tolerance),
-        within="yes" if c.within else "**no**",
+        quantity=f.quantity,
+        evaltk=ours(f.evaltk, f.decimals),
+        reference=figure(f.reference, f.decimals),
+        difference=difference(f.difference),
+        tolerance=tolerance(f.tolerance),
+        within=Markup("yes" if f.within else "**no**"),
     )
 
 
-def _groups(rows: list[Comparison]) -> list[Group]:
-    by_group: dict[str, list[Row]] = defaultdict(list)
-    for c in rows:
-        by_group[c.group].append(_row(c))
-    return [Group(heading, group_rows) for heading, group_rows in by_group.items()]
+def sections(figures: list[Figure]) -> list[tuple[str, list[Group]]]:
+    """The figures by section heading, then by group heading, each in first-seen order."""
+    by_section: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for f in figures:
+        by_section[f.section][f.group].append(row(f))
+    return [
+        (heading, [Group(group, rows) for group, rows in groups.items()])
+        for heading, groups in by_section.items()
+    ]
 
 
-def reference_comparisons(folder: Path | None = None) -> tuple[list[Comparison], list[Comparison]]:
-    """The Bernal 2017 and the mpdta rows (raises ``ReferenceMissing`` without the data)."""
-    from evaltk.validation import bernal2017, mpdta  # statsmodels and the estimators
-
-    return bernal2017.comparisons(folder), mpdta.comparisons(folder)
-
-
-def reference_studies(folder: Path | None = None) -> tuple[list[Study], float]:
-    """The two reference studies for the page, and the seconds the computation took."""
-    from evaltk.validation import mpdta
-
-    began = time.perf_counter()
-    bernal_rows, mpdta_rows = reference_comparisons(folder)
-    seconds = time.perf_counter() - began
-    bernal = Study(
-        key="bernal",
-        title="Interrupted time series: Bernal, Cummins & Gasparrini (2017)",
-        source=(
-            "Lopez Bernal J, Cummins S, Gasparrini A. Interrupted time series regression for "
-            "the evaluation of public health interventions: a tutorial. Int J Epidemiol "
-            "2017;46(1):348-355. Monthly acute coronary events in Sicily, 2002-2006 (59 "
-            "months), smoking ban from January 2005, age-standardised population as offset. "
-            "Published figures: the authors' R code (Epi::ci.lin, normal-quantile 95 % "
-            "intervals)."
-        ),
-        reference_label="Published",
-        tolerance_text=(
-            "The paper prints rounded figures, so each must equal evaltk's rounded to the "
-            "same decimals: the tolerance is half a unit in the last published decimal."
-        ),
-        sections=[("", _groups(bernal_rows))],
-        n_rows=len(bernal_rows),
-        n_within=sum(c.within for c in bernal_rows),
+def study_view(name: str, record: ReferenceRecord) -> Study:
+    """A reference record with every number formatted for the page."""
+    return Study(
+        key=name,
+        title=record.title,
+        source=record.source,
+        reference_label=record.reference_label,
+        tolerance_text=record.tolerance_text,
+        sections=sections(record.figures),
+        n_rows=len(record.figures),
+        n_within=record.n_within,
+        data=[(d.name, code(d.sha256)) for d in record.data],
+        command=code(record.command),
+        generated=generated_text(record.generated),
+        evaltk_version=record.evaltk_version,
     )
-    sections = []
-    for scenario in mpdta.SCENARIOS:
-        rows = [c for c in mpdta_rows if c.study == scenario]
-        sections.append((f"{scenario}: {mpdta.SCENARIO_WORDS[scenario]}", _groups(rows)))
-    staggered = Study(
-        key="mpdta",
-        title="Staggered adoption: Callaway & Sant'Anna (2021), mpdta, against R did",
-        source=(
-            "Callaway B, Sant'Anna PHC. Difference-in-differences with multiple time periods. "
-            "J Econometrics 2021;225(2):200-230. County teen employment (log), 500 counties, "
-            "2003-2007, the mpdta panel of the R package did. Reference values: R did::att_gt "
-            "and did::aggte with analytical standard errors (bstrap = FALSE, cband = FALSE, "
-            "base_period = varying) in four scenarios; the pre-trend Wald test and the headline "
-            "figures as R prints them."
-        ),
-        reference_label="R did",
-        tolerance_text=(
-            "Every ATT(g,t) and aggregate within 1e-6 of R's, every standard error within "
-            "1e-4 of R's relative to its size; figures R prints rounded (the Wald test, the "
-            "headline figures) to half a unit in their last decimal. A cell or level that only "
-            "one side has would show a dash and fail."
-        ),
-        sections=sections,
-        n_rows=len(mpdta_rows),
-        n_within=sum(c.within for c in mpdta_rows),
-    )
-    return [bernal, staggered], seconds
 
 
 # -- simulation records ------------------------------------------------------------------------
@@ -241,63 +210,50 @@ def record_view(name: str, record: CheckRecord) -> RecordView:
             for r in record.requirements
         ],
         command=code(record.command),
-        generated=_generated(record.generated),
+        generated=generated_text(record.generated),
         evaltk_version=record.evaltk_version,
         all_met=record.all_met,
     )
 
 
-def _generated(stamp: str) -> str:
-    # "2026-01-31T12:00:00Z" -> "2026-01-31 12:00 UTC"
+def generated_text(stamp: str) -> str:
+    """A record's time stamp for people: ``2026-01-31T12:00:00Z`` -> ``2026-01-31 12:00 UTC``."""
     return stamp.replace("T", " ")[:16] + " UTC"
 
 
 # -- pages -------------------------------------------------------------------------------------
 def validation_context(book_dir: Path) -> dict[str, Any]:
-    """Everything the validation page shows (reference studies, or why there are none)."""
-    folder = reference_dir()
-    try:
-        studies, _ = reference_studies(folder)
-        missing = None
-    except ReferenceMissing as error:
-        studies, missing = [], str(error)
-    records = load_records(book_dir / RECORDS_DIR)
+    """Everything the validation page shows, from the records in ``book_dir/validation``."""
+    folder = book_dir / RECORDS_DIR
+    studies = load_reference_records(folder)
+    records = load_records(folder)
     return {
-        "studies": studies,
-        "missing": missing,
-        "folder": str(folder),
-        "env_var": ENV_VAR,
+        "studies": [study_view(name, record) for name, record in studies.items()],
         "records": [record_view(name, record) for name, record in records.items()],
         "records_dir": f"book/{RECORDS_DIR}",
     }
 
 
 def render_validation(book_dir: Path) -> str:
-    from evaltk.publish.pages import _render  # the book's one Jinja environment
-
-    return _render("validation.md.j2", v=validation_context(book_dir))
+    return render("validation.md.j2", v=validation_context(book_dir))
 
 
 def render_calibration_fragment(book_dir: Path) -> str:
     """The verdict-calibration record for the methods page, or a note that it was not run."""
-    from evaltk.publish.pages import _render
-
     path = book_dir / RECORDS_DIR / f"{CALIBRATION}.json"
     records = load_records(book_dir / RECORDS_DIR) if path.is_file() else {}
     view = record_view(CALIBRATION, records[CALIBRATION]) if CALIBRATION in records else None
-    return _render(
+    return render(
         "calibration_fragment.md.j2", r=view, path=code(f"{RECORDS_DIR}/{CALIBRATION}.json")
     )
 
 
 def write_validation_pages(book_dir: Path) -> list[Path]:
     """Write ``validation.md`` and the methods fragment (never over hand-written files)."""
-    from evaltk.publish.pages import MD_MARKER, _check_replaceable
-
     page = book_dir / f"{PAGE}.md"
     fragment = book_dir / CALIBRATION_FRAGMENT
     for path in (page, fragment):
-        _check_replaceable(path, MD_MARKER)
+        check_replaceable(path, MD_MARKER)
     fragment.parent.mkdir(exist_ok=True)
     fragment.write_text(render_calibration_fragment(book_dir), encoding="utf-8")
     page.write_text(render_validation(book_dir), encoding="utf-8")

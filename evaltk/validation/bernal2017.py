@@ -29,6 +29,22 @@ STUDY = "Bernal 2017"
 FILE = "sicily.csv"
 BAN = pd.Timestamp("2005-01-01")
 
+#: The study in words, for the book's validation chapter.
+TITLE = "Interrupted time series: Bernal, Cummins & Gasparrini (2017)"
+SOURCE = (
+    "Lopez Bernal J, Cummins S, Gasparrini A. Interrupted time series regression for "
+    "the evaluation of public health interventions: a tutorial. Int J Epidemiol "
+    "2017;46(1):348-355. Monthly acute coronary events in Sicily, 2002-2006 (59 "
+    "months), smoking ban from January 2005, age-standardised population as offset. "
+    "Published figures: the authors' R code (Epi::ci.lin, normal-quantile 95 % "
+    "intervals)."
+)
+REFERENCE_LABEL = "Published"
+TOLERANCE_TEXT = (
+    "The paper prints rounded figures, so each must equal evaltk's rounded to the "
+    "same decimals: the tolerance is half a unit in the last published decimal."
+)
+
 #: key -> (heading, spec, {figure: (published value, decimals)}).
 MODELS: dict[str, tuple[str, ITSSpec, dict[str, tuple[float, int]]]] = {
     "m1-poisson": (

@@ -35,6 +35,24 @@ ATT_TOL = 1e-6
 SE_RTOL = 1e-4
 DATA, ATTGT, AGGTE = "mpdta.csv", "mpdta_r_did_attgt.csv", "mpdta_r_did_aggte.csv"
 
+#: The study in words, for the book's validation chapter.
+TITLE = "Staggered adoption: Callaway & Sant'Anna (2021), mpdta, against R did"
+SOURCE = (
+    "Callaway B, Sant'Anna PHC. Difference-in-differences with multiple time periods. "
+    "J Econometrics 2021;225(2):200-230. County teen employment (log), 500 counties, "
+    "2003-2007, the mpdta panel of the R package did. Reference values: R did::att_gt "
+    "and did::aggte with analytical standard errors (bstrap = FALSE, cband = FALSE, "
+    "base_period = varying) in four scenarios; the pre-trend Wald test and the headline "
+    "figures as R prints them."
+)
+REFERENCE_LABEL = "R did"
+TOLERANCE_TEXT = (
+    "Every ATT(g,t) and aggregate within 1e-6 of R's, every standard error within "
+    "1e-4 of R's relative to its size; figures R prints rounded (the Wald test, the "
+    "headline figures) to half a unit in their last decimal. A cell or level that only "
+    "one side has would show a dash and fail."
+)
+
 #: Scenario (the reference files' name) -> estimator options.
 SCENARIOS: dict[str, dict[str, Any]] = {
     "mpdta_nev_dr": {"control_group": "never_treated", "est_method": "dr"},

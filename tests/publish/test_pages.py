@@ -10,8 +10,9 @@ import yaml
 
 from evaltk.errors import PublishError
 from evaltk.publish.chapter import cell, slug, with_code
+from evaltk.publish.generated import MARKER_FILE
 from evaltk.publish.load import load_analyses
-from evaltk.publish.pages import MARKER_FILE, chapters, write_pages
+from evaltk.publish.pages import chapters, write_pages
 from evaltk.results.schema import DataAccessStatement, Registration
 
 from .conftest import HEADLINE, VERDICT, make_result, write_analysis

@@ -1,8 +1,9 @@
 """The validation chapter, the methods page's calibration fragment and the protocol reference.
 
-The chapter's reference figures must be the values the reference computation returns (the
-rows the reference tests assert on), parsed back from the generated page; without the
-reference folder the page must say so and show no number.
+The chapter's reference figures must be the figures of the committed records
+(``book/validation/reference-*.json``; that they are the figures the reference computation
+returns is tests/validation/test_reference_records.py), parsed back from the generated page;
+without the records the page must say so, show no number and print no local path.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from evaltk.publish import build_book
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import write_pages
 from evaltk.publish.protocol_reference import render_protocol_reference, schema_fields
-from evaltk.publish.validation import CALIBRATION_FRAGMENT, ours, reference_comparisons
-from evaltk.validation import ENV_VAR, ReferenceMissing, reference_dir
-from evaltk.validation.record import load_record
+from evaltk.publish.validation import CALIBRATION_FRAGMENT, ours
+from evaltk.validation.record import load_record, load_reference_records
 
 from .conftest import BOOK_SOURCES, HANDWRITTEN, make_result, write_analysis
 
@@ -61,15 +61,6 @@ CONFUSION = {
 }
 
 
-def _reference_present() -> bool:
-    return (reference_dir() / "sicily.csv").is_file()
-
-
-needs_reference = pytest.mark.skipif(
-    not _reference_present(), reason=f"reference data absent ({reference_dir()})"
-)
-
-
 def _unescape(cell: str) -> str:
     return re.sub(r"\\(.)", r"\1", cell.strip())
 
@@ -101,62 +92,66 @@ def _book(root: Path, *, records: bool = True) -> tuple[Path, Path]:
 
 
 # -- reference comparisons -------------------------------------------------------------------
-@needs_reference
-def test_chapter_figures_equal_the_reference_computation(tmp_path: Path) -> None:
+def test_chapter_figures_equal_the_records(tmp_path: Path) -> None:
     analyses, book = _book(tmp_path)
     write_pages(load_analyses(analyses), book)
     rows = _comparison_rows((book / "validation.md").read_text(encoding="utf-8"))
-    bernal, mpdta = reference_comparisons()
-    expected = bernal + mpdta
+    records = load_reference_records(RECORDS)
+    assert list(records) == ["reference-bernal2017", "reference-mpdta"]
+    expected = [f for record in records.values() for f in record.figures]
     assert len(rows) == len(expected) == 19 + 248
-    for cells, c in zip(rows, expected, strict=True):
+    for cells, f in zip(rows, expected, strict=True):
         quantity, evaltk, published, difference, tolerance, within = cells
-        assert quantity == c.quantity
-        assert evaltk == ours(c.evaltk, c.decimals)
-        # The printed figure is the computed one, to the digits printed.
-        digits = c.decimals + 3 if c.decimals is not None else 10
-        assert c.evaltk is not None
-        assert float(evaltk) == pytest.approx(c.evaltk, rel=10.0 ** (1 - digits), abs=10.0**-digits)
-        assert float(published) == pytest.approx(c.reference, rel=1e-9, abs=1e-12)
-        assert float(difference) == pytest.approx(c.difference, rel=1e-2, abs=1e-20)
-        assert float(tolerance) == pytest.approx(c.tolerance, rel=1e-1)
+        assert quantity == f.quantity
+        assert evaltk == ours(f.evaltk, f.decimals)
+        # The printed figure is the recorded one, to the digits printed.
+        digits = f.decimals + 3 if f.decimals is not None else 10
+        assert f.evaltk is not None and f.reference is not None and f.difference is not None
+        assert float(evaltk) == pytest.approx(f.evaltk, rel=10.0 ** (1 - digits), abs=10.0**-digits)
+        assert float(published) == pytest.approx(f.reference, rel=1e-9, abs=1e-12)
+        assert float(difference) == pytest.approx(f.difference, rel=1e-2, abs=1e-20)
+        assert float(tolerance) == pytest.approx(f.tolerance, rel=1e-1)
         assert within == "yes"
-    # Spot checks against the published figures themselves.
+    # Bernal 2017 against the published figures themselves (Int J Epidemiol 2017, model 1-4).
+    bernal = {(r[0], r[2]) for r in rows[:19]}
     assert rows[0][:3] == ["rate ratio of the ban", "0.894377", "0.894"]
+    assert {("rate ratio of the ban", "0.885"), ("rate ratio of the ban", "0.876")} <= bernal
+    assert ("dispersion (Pearson χ² / df)", "3.559") in bernal
+    assert ("slope change, rate ratio per month", "1.0015") in bernal
     wald = next(r for r in rows if r[0] == "Wald statistic W")
     assert wald[2] == "7.791" and wald[1].startswith("7.791")
     page = (book / "validation.md").read_text(encoding="utf-8")
+    assert "### Interrupted time series: Bernal, Cummins & Gasparrini (2017)" in page
+    assert "Int J Epidemiol 2017;46(1):348-355" in page
     assert "**19 of 19 figures are within tolerance.**" in page
     assert "**248 of 248 figures are within tolerance.**" in page
+    sicily = records["reference-bernal2017"].data[0]
+    assert f"sicily.csv (SHA-256 `{sicily.sha256}`)" in page
+    assert "regenerate with `OPENBLAS_NUM_THREADS=1 .venv/bin/python " in page
+    assert "bench/validation_checks.py --check reference`" in page
 
 
-def test_missing_reference_is_said_plainly_with_no_numbers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    empty = tmp_path / "no-reference"
-    empty.mkdir()
-    monkeypatch.setenv(ENV_VAR, str(empty))
+def test_missing_records_are_said_plainly_with_no_numbers_or_paths(tmp_path: Path) -> None:
     analyses, book = _book(tmp_path, records=False)
     write_pages(load_analyses(analyses), book)
     page = (book / "validation.md").read_text(encoding="utf-8")
     section = page.split("## Published results reproduced")[1].split("## Simulation checks")[0]
-    assert "**Not shown in this build: the reference data were not found.**" in section
-    assert str(empty / "sicily.csv") in html.unescape(section.replace("\\", ""))
-    assert ENV_VAR.replace("_", "\\_") in section or ENV_VAR in section
+    assert "**Not shown in this build: no reference-comparison records were found**" in section
+    assert "bench/validation_checks.py --check reference" in section
     assert "| Figure |" not in section
-    assert not re.search(r"\d\.\d", section), "a number appeared without the reference data"
+    assert not re.search(r"\d\.\d", section), "a number appeared without the records"
     assert "No simulation-check records were found" in page
+    assert str(tmp_path) not in page and "/work/" not in page
 
 
-@needs_reference
-def test_reference_folder_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    copy = tmp_path / "ref"
-    shutil.copytree(reference_dir(), copy)
-    monkeypatch.setenv(ENV_VAR, str(copy))
-    assert reference_dir() == copy.resolve()
-    (copy / "mpdta_r_did_aggte.csv").unlink()
-    with pytest.raises(ReferenceMissing, match=r"mpdta_r_did_aggte\.csv"):
-        reference_comparisons()
+def test_no_generated_page_prints_a_local_path(tmp_path: Path) -> None:
+    analyses, book = _book(tmp_path)
+    written = write_pages(load_analyses(analyses), book)
+    project = str(Path(__file__).resolve().parents[2])
+    for page in written:
+        text = page.read_text(encoding="utf-8")
+        for local in (str(tmp_path), project):
+            assert local not in text, (page.name, local)
 
 
 # -- simulation records ------------------------------------------------------------------------
@@ -265,8 +260,7 @@ def test_strict_build_has_validation_methods_and_protocol_pages(built: Path) -> 
     assert "<td><p>displaces</p></td> <td><p>0.02</p></td> <td><p>0.917</p></td>" in methods
     validation = _text(root / "validation.html")
     assert "Difference-in-differences with few forces: false positives at 5 %" in validation
-    if _reference_present():
-        assert "<td><p>rate ratio of the ban</p></td> <td><p>0.894377</p></td>" in validation
+    assert "<td><p>rate ratio of the ban</p></td> <td><p>0.894377</p></td>" in validation
     reference = _text(root / "protocol-reference.html")
     assert "minimum_important_change" in reference
     assert 'href="#protocol-decision"' in reference

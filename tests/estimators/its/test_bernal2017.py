@@ -3,8 +3,10 @@
 The figures and their tolerances live in :mod:`evaltk.validation.bernal2017` (the models, the
 published values from ``../shared/reference/README.md``, and the rule: half a unit in the last
 published decimal, i.e. each published figure equals ours rounded to its decimals). These tests
-assert on its rows, which are the rows the book's validation chapter prints, so the chapter's
-figure and the tested figure are one computation.
+assert on its rows, which are the rows written to ``book/validation/reference-*.json`` for the
+book's validation chapter to print (tests/validation/test_reference_records.py checks that the
+committed records are current), so the chapter's figure and the tested figure are one
+computation.
 """
 
 from __future__ import annotations

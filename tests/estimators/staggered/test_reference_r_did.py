@@ -3,8 +3,10 @@
 Scenarios, reference files and tolerances live in :mod:`evaltk.validation.mpdta` (every
 ATT(g,t) and aggregate within 1e-6 absolute, every standard error within 1e-4 relative; the
 pre-trend Wald test W = 7.791, p = 0.168 and the README's headline figures to half a unit in
-their last printed decimal). These tests assert on its rows, which are the rows the book's
-validation chapter prints, so the chapter's figure and the tested figure are one computation.
+their last printed decimal). These tests assert on its rows, which are the rows written to
+``book/validation/reference-*.json`` for the book's validation chapter to print
+(tests/validation/test_reference_records.py checks that the committed records are current), so
+the chapter's figure and the tested figure are one computation.
 """
 
 from __future__ import annotations
