@@ -33,6 +33,7 @@ from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
 from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
 from evaltk.estimators.did.randomization import RandomizationTest
 from evaltk.estimators.effect import std_error_from_interval
+from evaltk.estimators.render import format_level
 from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSResult
 from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES
 from evaltk.estimators.staggered.randomization import (
@@ -254,14 +255,14 @@ class _Fitter:
     def observed(self) -> tuple[CSResult, str, str]:
         n_units = self.data["unit"].nunique()
         method, reason = auto_method(self.inference.method, n_units, rule=STAGGERED_AUTO)
-        alpha = 1 - self.protocol.decision.interval_level
+        level = self.protocol.decision.interval_level
         model = self._model(self.data, "value")
         if method == "wild_bootstrap":
             result = model.fit(
-                bootstrap=True, n_boot=self.inference.draws, seed=self.protocol.seed, alpha=alpha
+                bootstrap=True, n_boot=self.inference.draws, seed=self.protocol.seed, level=level
             )
         else:
-            result = model.fit(alpha=alpha)
+            result = model.fit(level=level)
         return result, method, reason
 
     def aggregate(self, result: CSResult) -> AggregateResult:
@@ -403,8 +404,8 @@ def _event_study_figure(result: CSResult, protocol: Protocol) -> tuple[Figure, A
     for line in ax.collections:
         if str(line.get_label()).startswith("overall"):
             line.set_label("average from the start")
-    level = round(protocol.decision.interval_level * 100, 6)
-    ax.set_ylabel(f"difference (bars: {level:g} % analytical pointwise interval)")
+    level = format_level(protocol.decision.interval_level)
+    ax.set_ylabel(f"difference (bars: {level} analytical pointwise interval)")
     ax.legend(loc="best", fontsize="small", frameon=False)
     return fig, ax
 

@@ -10,7 +10,6 @@ from the reference folder and checks that the committed files hold the same figu
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from evaltk import __version__
+from evaltk.digest import file_sha256
 from evaltk.validation import bernal2017, mpdta
 from evaltk.validation.comparison import Comparison
 from evaltk.validation.record import (
@@ -65,7 +65,7 @@ def data_files(names: list[str], folder: Path | None = None) -> list[DataFile]:
     """
     paths = [reference_file(name, folder) for name in names]
     return [
-        DataFile(name=name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+        DataFile(name=name, sha256=file_sha256(path))
         for name, path in zip(names, paths, strict=True)
     ]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from evaltk.validation import ReferenceMissing, reference_dir
+from evaltk.errors import ReferenceMissing
+from evaltk.validation import reference_dir
 from evaltk.validation.record import (
     ReferenceRecord,
     load_records,

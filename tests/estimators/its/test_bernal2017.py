@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from evaltk.errors import ReferenceMissing
 from evaltk.estimators.its import ITSModel, ITSSpec
-from evaltk.validation import ReferenceMissing, bernal2017
+from evaltk.validation import bernal2017
 from evaltk.validation.comparison import Comparison
 
 pytestmark = pytest.mark.reference

@@ -14,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaltk.validation import ReferenceMissing, mpdta
+from evaltk.errors import ReferenceMissing
+from evaltk.validation import mpdta
 from evaltk.validation.comparison import Comparison
 
 pytestmark = pytest.mark.reference
