@@ -24,8 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from evaltk.validation.checks import CHECKS
 from evaltk.validation.record import new_record, write_record
-from evaltk.validation.simulation import CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "bench/validation_checks.py"

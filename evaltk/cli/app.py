@@ -39,11 +39,3 @@ def user_errors(func: F) -> F:
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from evaltk.cli import commands  # noqa: F401
-
-
-_register_commands()

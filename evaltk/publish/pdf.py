@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from evaltk.errors import PublishError
-from evaltk.publish.build import first_problem, jupyter_book_command, run_build_command
+from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path
 
 #: The Debian packages that provide pdflatex, its fonts and classes, and latexmk (DESIGN.md).

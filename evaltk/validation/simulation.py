@@ -541,18 +541,3 @@ def few_forces_size() -> CheckResult:
         ],
         requirements=requirements,
     )
-
-
-def verdict_calibration() -> CheckResult:
-    """Confusion matrix of true scenario x verdict (see :mod:`evaltk.validation.calibration`)."""
-    from evaltk.validation.calibration import verdict_calibration as run
-
-    return run()
-
-
-CHECKS = {
-    "verdict_calibration": verdict_calibration,
-    "its_coverage": its_coverage,
-    "staggered_coverage": cs_coverage,
-    "few_forces_size": few_forces_size,
-}

@@ -14,7 +14,7 @@ import pytest
 
 from evaltk.errors import PublishError
 from evaltk.publish import build_book
-from evaltk.publish.build import first_problem
+from evaltk.publish.jupyter_book import first_problem
 
 from .conftest import BOOK_SOURCES, HANDWRITTEN, TITLE, VERDICT, make_result, write_analysis
 

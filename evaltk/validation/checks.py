@@ -1,0 +1,20 @@
+"""Every simulation check by name, for ``bench/validation_checks.py --check NAME``.
+
+Its own module so that the studies (:mod:`evaltk.validation.simulation`) and the verdict
+calibration (:mod:`evaltk.validation.calibration`, which builds on the studies' result type)
+need not know of each other's registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from evaltk.validation.calibration import verdict_calibration
+from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+
+CHECKS: dict[str, Callable[[], CheckResult]] = {
+    "verdict_calibration": verdict_calibration,
+    "its_coverage": its_coverage,
+    "staggered_coverage": cs_coverage,
+    "few_forces_size": few_forces_size,
+}
