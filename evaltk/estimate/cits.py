@@ -146,7 +146,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     )
     # A Gaussian model of a rate, share or mean models the measure itself, not a count: its
     # months do not add up to a total.
-    additive = scale != "difference" or frame.aggregate in ("count", "sum")
+    additive = scale != "difference" or frame.kind.additive
     return OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
@@ -182,7 +182,7 @@ def _measure_name(frame: OutcomeFrame, family: str) -> str:
     """The modelled column's name, which the figure shows as its axis label."""
     if family == "gaussian":
         return frame.outcome.label
-    what = "sum of the field" if frame.aggregate in ("mean", "sum") else "count"
+    what = "sum of the field" if frame.kind.sums_a_field else "count"
     return f"{what} per month (units of each series added up)"
 
 

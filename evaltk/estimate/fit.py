@@ -20,6 +20,7 @@ import pandas as pd
 
 from evaltk.estimate.its_totals import its_post_totals
 from evaltk.estimators.effect import Effect
+from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.protocol.spec import Outcome
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def total_unit(outcome: Outcome, aggregate: str, additive: bool) -> str:
     over months."""
     if not additive:
         return "not additive"
-    if aggregate in ("mean", "sum"):
+    if aggregate_kind(aggregate).sums_a_field:
         # A ready series has no measure; its outcome id then names what it sums.
         name = outcome.measure.field if outcome.measure else outcome.id
         return "minutes" if name and name.endswith("minutes") else "units of the field"

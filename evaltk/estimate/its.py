@@ -22,6 +22,7 @@ from evaltk.errors import EstimationError
 from evaltk.estimate.fit import OutcomeFit, failed, total_unit
 from evaltk.estimators.its import ITSModel, ITSSpec
 from evaltk.measures.panel import Panel
+from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.protocol.spec import Outcome, Protocol
 
 
@@ -52,7 +53,7 @@ def model_series(panel: Panel, protocol: Protocol, outcome: Outcome, family: str
         frame["y"] = summed["value"].to_numpy(dtype=float)
     else:
         frame["y"] = summed["numerator"].to_numpy(dtype=float)
-        if uses_offset and aggregate in ("rate", "share", "mean"):
+        if uses_offset and aggregate_kind(aggregate).has_denominator:
             frame["exposure"] = summed["denominator"].to_numpy(dtype=float)
     return frame
 

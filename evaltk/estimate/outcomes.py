@@ -56,7 +56,7 @@ def _covariate_frames(
     out: dict[str, pd.DataFrame] = {}
     for name in options.covariates:
         if name == "population":
-            rate = next(f for f in frames.values() if f.aggregate == "rate")
+            rate = next(f for f in frames.values() if f.kind.per_population)
             binned = bin_periods(rate, options.period_bin)
             out[name] = binned.assign(value=binned["denominator"] / binned["months"])
         else:

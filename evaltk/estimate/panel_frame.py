@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.measures.panel import Panel
+from evaltk.protocol.aggregates import Aggregate, aggregate_kind
 from evaltk.protocol.spec import Outcome, Protocol
 
 #: Months per bin of ``design.staggered.period_bin``.
@@ -50,8 +51,13 @@ class OutcomeFrame:
     note: str = ""
 
     @property
+    def kind(self) -> Aggregate:
+        """What the outcome's aggregate means (protocol/aggregates.py)."""
+        return aggregate_kind(self.aggregate)
+
+    @property
     def has_exposure(self) -> bool:
-        return self.aggregate in ("rate", "share", "mean")
+        return self.kind.has_denominator
 
     @property
     def units(self) -> list[str]:
@@ -77,7 +83,7 @@ def outcome_frame(panel: Panel, protocol: Protocol, outcome: Outcome) -> Outcome
     frame["period"] = pd.to_datetime(frame["period"])
     frame = frame.sort_values(["unit", "period"]).reset_index(drop=True)
     frame["y"] = frame["numerator"].astype(float)
-    has_exposure = aggregate in ("rate", "share", "mean")
+    has_exposure = aggregate_kind(aggregate).has_denominator
     frame["exposure"] = frame["denominator"].astype(float) if has_exposure else np.nan
     note = ""
     if has_exposure:
@@ -117,9 +123,9 @@ def bin_periods(frame: OutcomeFrame, period_bin: str) -> pd.DataFrame:
     grouped = data.groupby(["unit", "period"], sort=True)
     out = grouped[["numerator", "denominator", "y", "exposure"]].sum(min_count=1).reset_index()
     out["months"] = grouped.size().to_numpy()
-    if frame.aggregate == "rate":
+    if frame.kind.per_population:
         out["value"] = out["numerator"] / out["denominator"] * frame.per
-    elif frame.aggregate in ("share", "mean"):
+    elif frame.kind.per_incident:
         out["value"] = out["numerator"] / out["denominator"]
     else:
         out["value"] = out["numerator"] / out["months"]
@@ -142,9 +148,9 @@ def summed_series(frame: OutcomeFrame, units: list[str]) -> pd.DataFrame:
     rows = rows[rows["period"].isin(complete[complete].index)]
     out = rows.groupby("period", sort=True)[["numerator", "denominator"]].sum(min_count=1)
     out = out.reset_index()
-    if frame.aggregate == "rate":
+    if frame.kind.per_population:
         out["value"] = out["numerator"] / out["denominator"] * frame.per
-    elif frame.aggregate in ("share", "mean"):
+    elif frame.kind.per_incident:
         out["value"] = out["numerator"] / out["denominator"]
     else:
         out["value"] = out["numerator"]

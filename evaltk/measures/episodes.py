@@ -221,7 +221,7 @@ def compute_panel(
     used = groups[groups["excluded"].isna()].copy()
     used["period"] = pd.to_datetime(used["period"]).astype("datetime64[ns]")
 
-    rate_ids = [o.id for o in protocol.outcomes if o.measure and o.measure.aggregate == "rate"]
+    rate_ids = [o.id for o in protocol.outcomes if o.measure and o.measure.kind.per_population]
     population = None
     if rate_ids:
         assert source.population is not None  # the protocol validator requires it for rates
@@ -238,9 +238,9 @@ def compute_panel(
         measure = outcome.measure
         assert measure is not None
         numerators[outcome.id] = _grid_arrays(used, units, months, f"num__{outcome.id}")
-        if measure.aggregate in ("share", "mean"):
+        if measure.kind.per_incident:
             denominators[outcome.id] = _grid_arrays(used, units, months, f"den__{outcome.id}")
-        elif measure.aggregate == "rate":
+        elif measure.kind.per_population:
             denominators[outcome.id] = population
         else:
             denominators[outcome.id] = None

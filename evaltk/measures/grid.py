@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.measures.panel import PANEL_COLUMNS
+from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.protocol.spec import Window
 
 
@@ -32,11 +33,11 @@ def measure_value(
 
     Share and mean with a zero denominator are NaN (undefined), never 0.
     """
-    if aggregate in ("count", "sum"):
+    if aggregate_kind(aggregate).additive:
         return numerator.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = numerator / np.where(denominator == 0, np.nan, denominator)
-    return ratio * per if aggregate == "rate" else ratio
+    return ratio * per if aggregate_kind(aggregate).per_population else ratio
 
 
 def long_frame(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evaltk.protocol.aggregates import aggregate_kind
+
 PANEL_COLUMNS = ("unit", "period", "outcome", "numerator", "denominator", "value")
 
 
@@ -72,9 +74,9 @@ class Panel:
             .reset_index()
         )
         aggregate = self.aggregates[outcome]
-        if aggregate == "rate":
+        if aggregate_kind(aggregate).per_population:
             summed["value"] = summed["numerator"] / summed["denominator"] * self.per[outcome]
-        elif aggregate in ("share", "mean"):
+        elif aggregate_kind(aggregate).per_incident:
             with np.errstate(divide="ignore", invalid="ignore"):
                 summed["value"] = summed["numerator"] / summed["denominator"]
         else:

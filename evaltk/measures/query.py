@@ -146,7 +146,7 @@ def _outcome_aggregates(
         flag = flags[(measure.repeat.within_days, filter_key(measure.repeat.among))]
         match = f"{match} AND {flag.name}"
     num, den = quote_ident(f"num__{outcome_id}"), quote_ident(f"den__{outcome_id}")
-    if measure.aggregate in ("count", "rate", "share"):
+    if measure.kind.counts_events:
         parts = [f"count(*) FILTER (WHERE {match}) AS {num}"]
         if measure.aggregate == "share":
             denominator = predicates.test(measure.denominator or {})

@@ -195,7 +195,7 @@ def reference_panel(
             if key not in repeat_cache:
                 repeat_cache[key] = repeats(frame, measure.repeat)
             match = match & repeat_cache[key]
-        if measure.aggregate in ("count", "rate", "share"):
+        if measure.kind.counts_events:
             columns[f"num {outcome.id}"] = match.astype(float)
         else:
             assert measure.field is not None
@@ -222,18 +222,18 @@ def reference_panel(
         assert measure is not None
         piece = pd.DataFrame(index=grid)
         piece["numerator"] = sums[f"num {outcome.id}"]
-        if measure.aggregate in ("share", "mean"):
+        if measure.kind.per_incident:
             piece["denominator"] = sums[f"den {outcome.id}"]
-        elif measure.aggregate == "rate":
+        elif measure.kind.per_population:
             assert population is not None
             piece["denominator"] = [population[(u, p.year)] for u, p in grid]
         else:
             piece["denominator"] = np.nan
-        if measure.aggregate in ("count", "sum"):
+        if measure.kind.additive:
             piece["value"] = piece["numerator"]
         else:
             piece["value"] = piece["numerator"] / piece["denominator"].replace(0.0, np.nan)
-            if measure.aggregate == "rate":
+            if measure.kind.per_population:
                 piece["value"] *= measure.per
         piece["outcome"] = outcome.id
         piece["outcome_order"] = len(pieces)

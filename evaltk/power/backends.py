@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from evaltk.errors import PowerError
-from evaltk.power.cell import CellResult, simulate_cell
+from evaltk.power.cell import simulate_cell
 from evaltk.power.did import DiDPowerSettings, simulate_did_cell
+from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
 Progress = Callable[[int, int], None]

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from evaltk.estimators.effect import p_values
 from evaltk.estimators.its.covariance import MAX_RHO
 
 MAX_ITERATIONS = 100
@@ -35,9 +35,7 @@ class BatchFit:
         """Estimate, standard error and two-sided normal p-value of one coefficient."""
         estimate = self.params[:, column]
         se = np.sqrt(np.clip(self.cov[:, column, column], 0, None))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = estimate / se
-        p = 2 * stats.norm.sf(np.abs(z))
+        p = p_values(estimate, se)
         p = np.where(self.converged & np.isfinite(p), p, np.nan)
         return estimate, se, p
 

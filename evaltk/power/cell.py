@@ -8,43 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.its import ITSModel, ITSSpec, default_hac_lags, design_matrix
 from evaltk.power.batch_glm import BatchFit, fit_ols, fit_poisson
 from evaltk.power.generate import calendar, draw_counts, exposure
+from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
 # Part of every random-stream key (never renumber): the latent noise and the Poisson draws.
 _NOISE, _COUNTS = 1, 2
-
-
-class CellResult(BaseModel):
-    """Rejections of the level-change test among the replicates of one cell."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    effect: float
-    months_before: int
-    months_after: int
-    treated_units: int | None = None
-    comparison_units: int | None = None
-    replicates: int
-    rejections: int
-    failed: int
-    mean_estimate: float | None
-
-    @property
-    def power(self) -> float:
-        # A failed fit cannot detect anything: it counts as a miss, not as a missing replicate.
-        return self.rejections / self.replicates
-
-    @property
-    def mc_se(self) -> float:
-        """Monte Carlo standard error of the power, sqrt(p (1 - p) / R)."""
-        p = self.power
-        return float(np.sqrt(p * (1 - p) / self.replicates))
 
 
 def its_spec(settings: ITSPowerSettings) -> ITSSpec:

@@ -33,8 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats
 
 from evaltk.errors import PowerError
-from evaltk.power.cell import CellResult
 from evaltk.power.generate import expected_counts, latent_noise
+from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
 PER = 100_000.0

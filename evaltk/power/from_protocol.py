@@ -33,7 +33,7 @@ def _months_between(first: Any, later: Any) -> int:
 def simulator_key(outcome: Outcome) -> str | None:
     """The simulator's outcome that a measure counts, when it is a plain count or rate."""
     measure = outcome.measure
-    if measure is None or measure.aggregate not in ("count", "rate") or measure.repeat:
+    if measure is None or not measure.kind.event_total or measure.repeat:
         return None
     where = measure.where
     if not where:
@@ -161,7 +161,7 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         "overdispersion_cv": simulated.overdispersion_cv,
         "population_growth": simulated.population_growth,
     }
-    is_rate = outcome.measure is not None and outcome.measure.aggregate == "rate"
+    is_rate = outcome.measure is not None and outcome.measure.kind.per_population
     if is_rate and options.offset == "denominator" and values["family"] != "gaussian":
         values["exposure"] = "population"
     if "baseline" in overrides:

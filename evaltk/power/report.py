@@ -13,7 +13,33 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from evaltk.power.cell import CellResult
+
+class CellResult(BaseModel):
+    """Rejections of the level-change test among the replicates of one cell."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effect: float
+    months_before: int
+    months_after: int
+    treated_units: int | None = None
+    comparison_units: int | None = None
+    replicates: int
+    rejections: int
+    failed: int
+    mean_estimate: float | None
+
+    @property
+    def power(self) -> float:
+        # A failed fit cannot detect anything: it counts as a miss, not as a missing replicate.
+        return self.rejections / self.replicates
+
+    @property
+    def mc_se(self) -> float:
+        """Monte Carlo standard error of the power, sqrt(p (1 - p) / R)."""
+        p = self.power
+        return float(np.sqrt(p * (1 - p) / self.replicates))
+
 
 POWER_FORMAT = 1
 

@@ -318,7 +318,7 @@ def _check_staggered(protocol: Protocol, comparisons: list[str]) -> None:
             raise ValueError(
                 "design.staggered.covariates names 'population', which needs data.exposure"
             )
-        rates = [o for o in protocol.outcomes if o.measure and o.measure.aggregate == "rate"]
+        rates = [o for o in protocol.outcomes if o.measure and o.measure.kind.per_population]
         if data.kind == "episodes" and not rates:
             raise ValueError(
                 "design.staggered.covariates names 'population', which is read from a rate "

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.protocol.aggregates import Aggregate, AggregateName, aggregate_kind
 from evaltk.protocol.designs import (
     CITSOptions,
     DesignKind,
@@ -137,7 +138,7 @@ class Measure(_Frozen):
     With ``repeat``, an episode matches only if the person has another episode within the window.
     """
 
-    aggregate: Literal["count", "rate", "share", "mean", "sum"]
+    aggregate: AggregateName
     where: Filter = Field(default_factory=dict)
     field: str | None = None
     denominator: Filter | None = None
@@ -154,9 +155,14 @@ class Measure(_Frozen):
     def _denominator_fields(cls, value: Filter | None) -> Filter | None:
         return None if value is None else _check_filter(value, "denominator")
 
+    @property
+    def kind(self) -> Aggregate:
+        """What the aggregate means: its numerator and denominator (protocol/aggregates.py)."""
+        return aggregate_kind(self.aggregate)
+
     @model_validator(mode="after")
     def _consistent(self) -> Measure:
-        if self.aggregate in ("mean", "sum"):
+        if self.kind.sums_a_field:
             if self.field is None:
                 raise ValueError(f"aggregate '{self.aggregate}' needs 'field' (a number field)")
             spec = FIELDS_BY_NAME.get(self.field)
@@ -716,7 +722,7 @@ class Protocol(_Frozen):
                     f"outcomes need a 'measure' for episode data: {', '.join(missing)}"
                 )
             needs_population = [
-                o.id for o in self.outcomes if o.measure and o.measure.aggregate == "rate"
+                o.id for o in self.outcomes if o.measure and o.measure.kind.per_population
             ]
             if needs_population and self.data.population is None:
                 raise ValueError(

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.disclosure import observed
@@ -130,7 +131,7 @@ def _design_text(result: AnalysisResult) -> str:
 
 
 def _ci_note(level: float) -> str:
-    return f"{fmt.ci_label(level)} is the {fmt.level_percent(level)} confidence interval."
+    return f"{fmt.ci_label(level)} is the {format_level(level)} confidence interval."
 
 
 def _tests_text(result: AnalysisResult) -> str:
@@ -142,7 +143,7 @@ def _tests_text(result: AnalysisResult) -> str:
         else "no correction across secondary outcomes"
     )
     return (
-        f"Two-sided, at α = {result.alpha:g}; {fmt.level_percent(result.interval_level)} "
+        f"Two-sided, at α = {result.alpha:g}; {format_level(result.interval_level)} "
         f"confidence intervals; {secondary}"
     )
 

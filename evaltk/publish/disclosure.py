@@ -60,13 +60,15 @@ from typing import Any
 import pandas as pd
 
 from evaltk.errors import PublishError
+from evaltk.protocol.aggregates import AGGREGATES
 from evaltk.publish.linkage import linkage_counts, protect_linkage
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, DisclosureSettings
 
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
-COUNT_AGGREGATES = ("count", "rate", "share")
+#: Aggregates whose numerator counts people's incidents (protocol/aggregates.py).
+COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.counts_events)
 UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
 QUALITY_REASONS_EXCLUDED = ("unit not in protocol", "outside analysis window")
 

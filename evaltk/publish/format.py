@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from evaltk.episodes.forces import force_name
+from evaltk.estimators.render import format_level
 from evaltk.results.schema import Cumulative, OutcomeResult
 
 MISSING = "–"
@@ -172,14 +173,15 @@ def change_with_interval(result: OutcomeResult, level: float) -> str:
     return f"{words} ({ci_label(level)} {span})"
 
 
-def level_percent(level: float) -> str:
-    """A confidence level as a percentage: ``0.95`` -> ``95 %``, ``0.995`` -> ``99.5 %``."""
-    return f"{round(level * 100, 6):g} %"
+def share_percent(share: float) -> str:
+    """A proportion as a percentage to at most six decimals, never rounded to whole percents:
+    ``0.8`` -> ``80 %`` (a target power), ``0.975`` -> ``97.5 %``."""
+    return format_level(share)
 
 
 def ci_label(level: float) -> str:
     """``95 % CI`` for ``interval_level`` 0.95."""
-    return f"{level_percent(level)} CI"
+    return f"{format_level(level)} CI"
 
 
 def p_value(p: float | None, *, prose: bool = False) -> str:

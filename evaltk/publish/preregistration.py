@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from evaltk.digest import file_sha256
+from evaltk.estimators.render import format_level
 from evaltk.power.report import PowerReport
 from evaltk.protocol.spec import Measure, Outcome, Protocol
 from evaltk.publish import comparison
@@ -151,7 +152,7 @@ def _decision_rules(protocol: Protocol) -> list[str]:
     correction = fmt.multiplicity(d.multiplicity) or "no correction"
     return [
         f"Tests are two-sided at α = {d.alpha:g}; intervals are "
-        f"{fmt.level_percent(d.interval_level)} confidence intervals.",
+        f"{format_level(d.interval_level)} confidence intervals.",
         f"Secondary outcomes are corrected for multiple testing by {correction}.",
         "Primary not significant: No detectable change if its interval excludes a change of "
         f"{margin} either way, otherwise Inconclusive; significant in the harmful direction: "
@@ -230,7 +231,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
         "headers": headers,
         "rows": rows,
         "mde": mde,
-        "target": fmt.level_percent(float(settings.get("target_power", 0.8))),
+        "target": fmt.share_percent(float(settings.get("target_power", 0.8))),
         "replicates": f"{int(settings.get('replicates', 0)):,}",
         "estimator": report.estimator,
         "assumptions": (
