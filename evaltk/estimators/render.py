@@ -157,3 +157,36 @@ def _capital(text: str) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(str(text), quote=True)
+
+
+class RendersItself:
+    """``summary()`` and ``_repr_html_()`` of a result, from what it says of itself: a title,
+    its headline :class:`Effect`, its tidy frame, labelled facts and further sections. Every
+    design's result inherits them, so a terminal, a notebook and the book show one layout."""
+
+    @property
+    def headline(self) -> Effect:
+        raise NotImplementedError
+
+    def tidy(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        raise NotImplementedError
+
+    def _facts(self) -> Sequence[Fact]:
+        return ()
+
+    def _sections(self) -> Sequence[Section]:
+        return ()
+
+    def summary(self) -> str:
+        """Plain text: the title, facts, headline, the tidy table and further sections."""
+        return render_text(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )
+
+    def _repr_html_(self) -> str:
+        return render_html(
+            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
+        )

@@ -10,14 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.estimators.effect import Effect
-from evaltk.estimators.render import (
-    Fact,
-    Section,
-    format_level,
-    format_number,
-    render_html,
-    render_text,
-)
+from evaltk.estimators.render import Fact, RendersItself, Section, format_level, format_number
 from evaltk.estimators.result import optional_df, tidy_frame
 
 if TYPE_CHECKING:
@@ -63,7 +56,7 @@ class PostTotals:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class DiDResult:
+class DiDResult(RendersItself):
     """Result of a 2 × 2, two-way fixed effects or comparative ITS fit. Never changes.
 
     Attributes
@@ -171,18 +164,6 @@ class DiDResult:
             for row in self._table.to_dict("records")
         ]
         return tidy_frame(rows)
-
-    def summary(self) -> str:
-        """Plain-text summary: design, inference in words, effects, and the comparison with
-        cluster-robust errors when another inference was used."""
-        return render_text(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
-
-    def _repr_html_(self) -> str:
-        return render_html(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
 
     def _title(self) -> str:
         return f"{DESIGN_NAMES.get(self.design, self.design)} ({self.family})"

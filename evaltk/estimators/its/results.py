@@ -12,14 +12,7 @@ import pandas as pd
 from evaltk.estimators.effect import Effect, critical_value, json_float
 from evaltk.estimators.its.effects import CumulativeEffect
 from evaltk.estimators.its.options import ITSSpec
-from evaltk.estimators.render import (
-    Fact,
-    Section,
-    format_level,
-    format_number,
-    render_html,
-    render_text,
-)
+from evaltk.estimators.render import Fact, RendersItself, Section, format_level, format_number
 from evaltk.estimators.result import effect_row, tidy_frame
 
 if TYPE_CHECKING:
@@ -32,7 +25,7 @@ TIDY_COLUMNS = ("term", "estimate", "ci_low", "ci_high", "p_value", "scale")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ITSResult:
+class ITSResult(RendersItself):
     """Result of :meth:`ITSModel.fit`. Nothing in it changes after it is made.
 
     Labelled pandas objects (``params``, ``bse``, ``pvalues``, ``cov_params``,
@@ -227,17 +220,6 @@ class ITSResult:
                 }
             )
         return tidy_frame(rows)
-
-    def summary(self) -> str:
-        """Plain-text summary: model, effects, coefficients and diagnostics."""
-        return render_text(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
-
-    def _repr_html_(self) -> str:
-        return render_html(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
 
     def _title(self) -> str:
         model = "regression by GLS" if self.spec.model == "gls" else "GLM"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.estimators.effect import Effect
-from evaltk.estimators.render import Fact, Section, format_level, render_html, render_text
+from evaltk.estimators.render import Fact, RendersItself, Section, format_level
 from evaltk.estimators.result import tidy_frame
 from evaltk.estimators.staggered.format import json_label, json_value, records
 from evaltk.estimators.staggered.options import CSSpec
@@ -35,7 +35,7 @@ LEVEL_COLUMNS = ("estimate", "std_error", "ci_low", "ci_high", "p_value", "n_cel
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class AggregateResult:
+class AggregateResult(RendersItself):
     """Result of :meth:`CSResult.aggregate`. Nothing in it changes after it is made.
 
     Attributes
@@ -158,16 +158,8 @@ class AggregateResult:
         rows[0]["term"] = self.headline.term
         return tidy_frame(rows)
 
-    def summary(self) -> str:
-        """Plain-text summary: the overall parameter and the table by level."""
-        return render_text(
-            TITLES[self.type], self.headline, self.tidy(), self._facts(), self._sections()
-        )
-
-    def _repr_html_(self) -> str:
-        return render_html(
-            TITLES[self.type], self.headline, self.tidy(), self._facts(), self._sections()
-        )
+    def _title(self) -> str:
+        return TITLES[self.type]
 
     def _facts(self) -> list[Fact]:
         band = "simultaneous" if self.cband else "pointwise"

@@ -13,7 +13,7 @@ import pandas as pd
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.effect import Effect, critical_value, p_values
-from evaltk.estimators.render import Fact, Section, format_level, render_html, render_text
+from evaltk.estimators.render import Fact, RendersItself, Section, format_level
 from evaltk.estimators.result import tidy_frame
 from evaltk.estimators.staggered.aggregate import aggregate_cells
 from evaltk.estimators.staggered.aggregate_result import LABEL_COLUMN, AggregateResult
@@ -60,7 +60,7 @@ METHOD_TEXT = {
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class CSResult:
+class CSResult(RendersItself):
     """Result of :meth:`CallawaySantAnna.fit`. Nothing in it changes after it is made.
 
     Attributes
@@ -319,17 +319,6 @@ class CSResult:
                 }
             )
         return tidy_frame(rows)
-
-    def summary(self) -> str:
-        """Plain-text summary: design, headline ATT, ATT(g,t) table, pre-test, notes."""
-        return render_text(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
-
-    def _repr_html_(self) -> str:
-        return render_html(
-            self._title(), self.headline, self.tidy(), self._facts(), self._sections()
-        )
 
     def _title(self) -> str:
         return "Callaway & Sant'Anna (2021) staggered difference-in-differences"
