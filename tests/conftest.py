@@ -23,27 +23,16 @@ def reference_dir() -> Path:
 
 
 # -- notebooks ---------------------------------------------------------------------------------
-#: Run first in every test kernel: ``import ipywidgets`` then fails, as in a kernel where it is
-#: not installed (most force and NHS notebook servers), whatever this environment holds.
-WITHOUT_IPYWIDGETS = "import sys; sys.modules['ipywidgets'] = None"
-
-
 @pytest.fixture(scope="session")
 def execute_notebook():
-    """Execute a notebook (nbformat) in a fresh IPython kernel of this interpreter, without
-    ipywidgets, in folder ``cwd``; return it with its outputs. A cell's error fails the test
-    with the cell and its traceback."""
-    import nbclient
+    """``execute(notebook, cwd)``: run a notebook (nbformat) in a fresh IPython kernel of this
+    interpreter without ipywidgets, as scripts/execute_notebook.py does for the book."""
+    import importlib.util
 
-    def execute(notebook, cwd: Path, timeout: int = 120):
-        client = nbclient.NotebookClient(
-            notebook,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(cwd)}},
-            extra_arguments=[f"--IPKernelApp.exec_lines={WITHOUT_IPYWIDGETS}"],
-        )
-        client.execute()
-        return notebook
-
-    return execute
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebook", ROOT / "scripts" / "execute_notebook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.execute
