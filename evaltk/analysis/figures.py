@@ -7,11 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # a run draws figures to files; never needs a screen
-import matplotlib.pyplot as plt
-
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.registration.stamp import (
     EXPLORATORY_OUTCOME,
@@ -33,18 +28,51 @@ def draw_figures(fits: Sequence[OutcomeFit], folder: Path, result: AnalysisResul
     if result.ledger is not None:
         fig, _ = plot_waterfall(result.ledger)
         mark = EXPLORATORY_RUN if registration.status != "registered" else None
+        if mark:
+            stamp_figure(fig, mark)
         _save(fig, folder / "ledger.png", registration, mark)
     for fit in fits:
         outcome = result.outcome(fit.outcome.id)
         mark = _figure_mark(fit.outcome.id, registration)
         if fit.figure is not None and outcome.figure is not None:
-            fig, ax = fit.figure()
-            ax.set_title(fit.outcome.label)
+            fig = outcome_figure(fit, result)
             _save(fig, folder / Path(outcome.figure).name, registration, mark)
         for extra in outcome.figures:
-            fig, ax = fit.figures[extra.kind]()
-            ax.set_title(fit.outcome.label)
+            fig = outcome_figure(fit, result, extra.kind)
             _save(fig, folder / Path(extra.path).name, registration, mark)
+
+
+def outcome_figure(fit: OutcomeFit, result: AnalysisResult, kind: str = "main") -> Figure:
+    """One outcome's figure as the run writes it: titled, and stamped when exploratory.
+
+    Parameters
+    ----------
+    fit : OutcomeFit
+        The outcome's fit; ``fit.figure`` (``kind="main"``) or ``fit.figures[kind]`` draws it.
+    result : AnalysisResult
+        The run's result, whose registration decides the exploratory mark.
+    kind : str, default "main"
+        ``main`` or an extra figure's kind (:data:`evaltk.estimate.fit.FIGURE_KINDS`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A bare Figure (no pyplot), so drawing one never changes the session's backend.
+
+    Raises
+    ------
+    KeyError
+        If the outcome has no figure of that kind.
+    """
+    draw = fit.figure if kind == "main" else fit.figures.get(kind)
+    if draw is None:
+        raise KeyError(f"{fit.outcome.id}: no {kind} figure")
+    fig, ax = draw()
+    ax.set_title(fit.outcome.label)
+    mark = _figure_mark(fit.outcome.id, result.registration)
+    if mark:
+        stamp_figure(fig, mark)
+    return fig
 
 
 def _figure_mark(outcome_id: str, registration: Registration) -> str | None:
@@ -57,9 +85,7 @@ def _figure_mark(outcome_id: str, registration: Registration) -> str | None:
 
 
 def _save(fig: Figure, path: Path, registration: Registration, mark: str | None) -> None:
-    if mark:
-        stamp_figure(fig, mark)
+    """Write ``fig``, already stamped with ``mark``, with the mark in its PNG metadata."""
     fig.savefig(
         path, dpi=110, bbox_inches="tight", metadata=png_metadata(registration.status, mark)
     )
-    plt.close(fig)

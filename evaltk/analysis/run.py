@@ -230,6 +230,24 @@ def run_analysis(
 ) -> AnalysisResult:
     """Run one analysis folder end to end and write its ``results/``.
 
+    :func:`run_with_fits` without the fits (``evaltk run``); see it for the parameters.
+
+    Returns
+    -------
+    AnalysisResult
+        What was written to ``results/results.json``.
+    """
+    return run_with_fits(path, progress, exploratory=exploratory)[0]
+
+
+def run_with_fits(
+    path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
+) -> tuple[AnalysisResult, list[OutcomeFit]]:
+    """Run one analysis folder end to end, write its ``results/``, and keep the fits.
+
+    The one run of ``evaltk run`` and of the notebook API (:func:`evaltk.api.run`), which
+    keeps each outcome's fit to show and plot.
+
     Parameters
     ----------
     path : str or Path
@@ -242,8 +260,10 @@ def run_analysis(
 
     Returns
     -------
-    AnalysisResult
+    result : AnalysisResult
         What was written to ``results/results.json``.
+    fits : list of OutcomeFit
+        One per outcome, in the protocol's order, as the results were built from.
 
     Raises
     ------
@@ -290,4 +310,4 @@ def run_analysis(
             )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
         draw_figures(fits, staging / "figures", result)
-    return result
+    return result, fits

@@ -75,6 +75,19 @@ def connect(settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection
     # Row order never matters here (rows are grouped, then laid on the grid in Python), so
     # the scan need not keep the file's order.
     con.execute("SET preserve_insertion_order = false")
-    # The CLI draws its own progress (rich); DuckDB's bar would write over it.
-    con.execute("SET enable_progress_bar = false")
+    _without_progress_bar(con)
     return con
+
+
+def _without_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn DuckDB's own progress bar off, where it is on.
+
+    The CLI draws its own progress (rich) and the notebook API prints step lines; DuckDB's bar
+    would write over them. In a Jupyter kernel without ``ipywidgets`` DuckDB leaves its bar
+    off and refuses any change to the setting, even to off, with "Could not change the
+    progress bar setting" (duckdb/duckdb#6831, #7590); so it is changed only when it is on.
+    """
+    # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished.
+    [(on,)] = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()
+    if on:
+        con.execute("SET enable_progress_bar = false")

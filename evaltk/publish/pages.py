@@ -49,11 +49,23 @@ from evaltk.verdict.headline import lower_first
 
 GENERATED_DIR = "analyses"
 
-#: Hand-written pages linked from the generated ones, in book order, when present.
+#: Hand-written pages linked from the generated ones, in book order, when present: Markdown,
+#: or a notebook committed with its outputs (``api.ipynb``; the book does not execute it).
 HANDWRITTEN: tuple[tuple[str, str], ...] = (
     ("methods", "Methods"),
     ("about-results", "About results.json"),
+    ("api", "Python API"),
 )
+HANDWRITTEN_SUFFIXES = (".md", ".ipynb")
+
+
+def handwritten_source(book_dir: Path, name: str) -> str | None:
+    """The file of hand-written page ``name`` in ``book_dir`` (``methods.md``), if present."""
+    for suffix in HANDWRITTEN_SUFFIXES:
+        if (book_dir / f"{name}{suffix}").is_file():
+            return f"{name}{suffix}"
+    return None
+
 
 #: Reference pages generated from code on every build (evaltk/publish/validation.py,
 #: evaltk/publish/protocol_reference.py), in book order.
@@ -140,11 +152,8 @@ def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
                 "evidence": evidence_text(result),
             }
         )
-    pages = [
-        {"title": title, "link": Markup(f"{name}.md")}
-        for name, title in HANDWRITTEN
-        if (book_dir / f"{name}.md").is_file()
-    ]
+    sources = [(handwritten_source(book_dir, name), title) for name, title in HANDWRITTEN]
+    pages = [{"title": title, "link": Markup(source)} for source, title in sources if source]
     return render("index.md.j2", rows=rows, pages=pages)
 
 
@@ -174,7 +183,9 @@ def render_toc(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
             ],
         }
     ]
-    handwritten = [{"file": name} for name, _ in HANDWRITTEN if (book_dir / f"{name}.md").is_file()]
+    handwritten = [
+        {"file": name} for name, _ in HANDWRITTEN if handwritten_source(book_dir, name) is not None
+    ]
     if handwritten:
         parts.append({"caption": "How to read the results", "chapters": handwritten})
     parts.append(

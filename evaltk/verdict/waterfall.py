@@ -21,13 +21,16 @@ def plot_waterfall(ledger: Ledger) -> tuple[Figure, Axes]:
     Lines kept out of the net (``in_net: false``) are not drawn as steps; the net bar carries
     its interval, which allows for the correlation between outcomes.
     """
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: drawing must not touch the session's backend or its list of
+    # open figures (a notebook would show every figure a run draws for its files).
+    from matplotlib.figure import Figure
 
     lines = [line for line in ledger.lines if line.in_net]
     values = np.array([line.pounds.estimate or 0.0 for line in lines]) / 1000
     labels = [line.label for line in lines] + ["Net change"]
     starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(labels) + 1.5))
+    fig = Figure(figsize=(8, 0.55 * len(labels) + 1.5))
+    ax = fig.add_subplot()
     positions = np.arange(len(labels))[::-1]
     for position, start, value in zip(positions[:-1], starts, values, strict=True):
         ax.barh(position, value, left=start, color=SAVED if value >= 0 else ADDED, height=0.6)
