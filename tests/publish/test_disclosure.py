@@ -286,3 +286,26 @@ def test_small_count_on_a_comparison_page_fails_the_scan(tmp_path):
     (tmp_path / "index.html").write_text(page)
     with pytest.raises(PublishError, match=r"observed count of 2"):
         scan_book(tmp_path)
+
+
+def test_a_month_the_exact_post_total_would_give_away_is_withheld_with_another():
+    # Post months 4 and 7: the total (11) is published exactly through the counterfactual
+    # minus the events averted; 7 publishes as 5 (5 to 7), so 11 - 7 = 4 would give the
+    # suppressed month back: the 7 is withheld too.
+    result = make_result()
+    series = pd.DataFrame(
+        {
+            "outcome": "s136_rate",
+            "period": pd.date_range("2016-01-01", periods=4, freq="MS"),
+            "observed": [40, 38, 4, 7],
+            "post": [False, False, True, True],
+            "in_fit": True,
+        }
+    )
+    safe = protect_series(series, result)
+    assert safe["observed"].isna().tolist() == [False, False, True, True]
+    # Both months' range given everything published is now wide, not a single value.
+    table = Table(
+        "t", {"a": (1, 4), "b": (5, None), "total": (11, 11)}, (("total", ("a", "b")),), 5
+    )
+    assert disclosed(table) == []
