@@ -16,6 +16,7 @@ from typing import Any
 from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
+from evaltk.publish.count_rule import rule_of
 from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
@@ -337,16 +338,12 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
     excluded = sorted(data.excluded.items(), key=lambda item: (-(item[1] or 0), item[0]))
     cells = [data.rows_used, *data.excluded.values()]
     if data.suppressed or any(v is None for v in [data.rows_in, *cells]):
+        threshold, base = rule_of(result.disclosure)
         balance: Markup | str = (
-            "Rows read = rows used + rows excluded. Counts from 1 to "
-            f"{(result.disclosure.threshold if result.disclosure else 5) - 1} are suppressed, "
-            "with another cell wherever a total would reveal one"
-            + (
-                f", and counts are rounded to the nearest {result.disclosure.round_to}"
-                if result.disclosure and result.disclosure.round_to
-                else ""
-            )
-            + " (disclosure control)."
+            f"Rows read = rows used + rows excluded. Counts from 1 to {threshold - 1} are "
+            f"suppressed and the rest rounded to the nearest {base} (NHS England's disclosure "
+            "rule; see Methods), so the rounded parts may not add up exactly to the rounded "
+            "total."
         )
     elif (data.rows_used or 0) + sum(v or 0 for v in data.excluded.values()) == data.rows_in:
         balance = (

@@ -4,14 +4,17 @@ The book is about people in mental-health crisis: no page, figure or download ma
 be identified. The rules (NHS practice; the protocol's ``disclosure`` block, recorded in
 results.json):
 
-* **Primary suppression**: an observed count from 1 to ``threshold - 1`` (default 1-4) is not
-  published (``null`` in JSON, empty in CSV, "suppressed" on a page). Zero is published.
-* **Secondary suppression**: where a published total covers a set of cells (rows read = rows
-  used + rows excluded; the post-period observed total of an outcome), a margin with exactly one
-  suppressed cell would give it away by subtraction, so the smallest other non-zero cell of that
-  margin is suppressed too (or, if there is none, the total). Repeated until no margin has
-  exactly one.
-* **Rounding** (``round_to``, e.g. 5): the published observed counts are rounded to that base.
+* **One rule** (:mod:`evaltk.publish.count_rule`, NHS England's): an observed count from 1 to
+  ``threshold - 1`` (default 1-4) is not published (``null`` in JSON, empty in CSV,
+  "suppressed" on a page), 0 is published as 0, and every other count is rounded to the
+  nearest ``round_to`` (5 when the protocol names none). Shares are computed from the rounded
+  counts.
+* **No recovery by differences** (:mod:`evaltk.publish.differencing`): every additive table
+  published (rows read = rows used + each exclusion; rows in scope; each linkage table; the
+  post-period months of an outcome against their total, which the counterfactual minus the
+  events averted gives exactly) is solved for the range of each suppressed count; where one
+  could be worked out exactly, another rounded count is withheld, and if none can be the build
+  stops, naming the table.
 * **Modelled quantities** (fitted values, counterfactuals, their intervals, estimates, p-values)
   are not suppressed: they are smooth functions of all the data, not counts of people.
 
@@ -49,9 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import math
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -61,16 +62,29 @@ import pandas as pd
 
 from evaltk.errors import PublishError
 from evaltk.protocol.aggregates import AGGREGATES
+from evaltk.publish.count_rule import publish_count, published_share, rule_of
+from evaltk.publish.differencing import (
+    IN_SCOPE,
+    POST_TOTAL,
+    QUALITY,
+    ROWS_IN,
+    ROWS_USED,
+    SCOPE_REASONS,
+    check_published,
+    data_shape,
+    excluded_name,
+    publish_shape,
+    series_shape,
+)
 from evaltk.publish.linkage import linkage_counts, protect_linkage
 from evaltk.publish.load import LoadedAnalysis
-from evaltk.results.schema import AnalysisResult, DisclosureSettings
+from evaltk.results.schema import AnalysisResult, DataSummary, DisclosureSettings
 
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
 #: Aggregates whose numerator counts people's incidents (protocol/aggregates.py).
 COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.counts_events)
 UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
-QUALITY_REASONS_EXCLUDED = ("unit not in protocol", "outside analysis window")
 
 
 def settings_of(result: AnalysisResult) -> DisclosureSettings:
@@ -78,92 +92,52 @@ def settings_of(result: AnalysisResult) -> DisclosureSettings:
     return result.disclosure or DisclosureSettings()
 
 
-# --------------------------------------------------------------------------- the rules
-
-
-def suppress_cells(
-    cells: Mapping[str, float],
-    margins: Sequence[Sequence[str]],
-    threshold: int,
-) -> tuple[set[str], set[int]]:
-    """Which cells (by name) and which margin totals (by index) to suppress.
-
-    ``margins`` are groups of cell names whose total is published.
-    """
-    hidden = {name for name, v in cells.items() if v is not None and 0 < v < threshold}
-    hidden_totals: set[int] = set()
-    for i, margin in enumerate(margins):
-        total = sum(cells[name] for name in margin)
-        if 0 < total < threshold:
-            hidden_totals.add(i)
-    changed = True
-    while changed:
-        changed = False
-        for i, margin in enumerate(margins):
-            if i in hidden_totals:
-                continue
-            if sum(1 for name in margin if name in hidden) != 1:
-                continue
-            others = sorted(
-                (cells[name], name) for name in margin if name not in hidden and cells[name] > 0
-            )
-            if others:
-                hidden.add(others[0][1])
-            else:
-                hidden_totals.add(i)
-            changed = True
-    return hidden, hidden_totals
-
-
-def rounded(value: float | None, base: int | None) -> float | None:
-    """``value`` rounded to the nearest ``base`` (halves up), or unchanged without a base."""
-    if value is None or base is None:
-        return value
-    return float(math.floor(value / base + 0.5) * base)
-
-
-def _int_or_none(value: float | None) -> int | None:
-    return None if value is None else int(value)
+# --------------------------------------------------------------------------- the rule
 
 
 # --------------------------------------------------------------------------- the data report
 
 
-def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -> AnalysisResult:
-    """A copy of ``result`` with its observed counts suppressed and rounded for publication.
+def protect_data(name: str, data: DataSummary, settings: DisclosureSettings) -> DataSummary:
+    """The data report as published: every count by the rule, the excluded share from the
+    published counts, with secondary suppression where a difference would give one back."""
+    has_scope = data.in_scope is not None
+    quality = sum((n or 0) for r, n in data.excluded.items() if r not in SCOPE_REASONS)
+    shape = data_shape(
+        data.rows_in,
+        data.rows_used,
+        data.excluded,
+        data.in_scope,
+        quality if has_scope else None,
+        has_scope=has_scope,
+    )
+    shown = publish_shape(f"{name}: data report (rows read, used and excluded)", shape, settings)
+    share = data.excluded_share
+    if share is not None:
+        share = published_share(shown.get(QUALITY), shown.get(IN_SCOPE))
+    linkage = protect_linkage(data.linkage, settings, name)
+    update: dict[str, Any] = {
+        "rows_in": shown[ROWS_IN],
+        "rows_used": shown[ROWS_USED],
+        "excluded": {r: shown[excluded_name(r)] for r in data.excluded},
+        "in_scope": shown.get(IN_SCOPE) if has_scope else None,
+        "excluded_share": share,
+        "linkage": linkage,
+    }
+    changed = any(getattr(data, k) != v for k, v in update.items())
+    return data.model_copy(update={**update, "suppressed": changed})
 
-    ``series`` (series.csv) lets the post-period observed total of each outcome be suppressed
-    where its months were (see :func:`protect_series`).
+
+def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -> AnalysisResult:
+    """A copy of ``result`` with every observed count published by the rule
+    (:mod:`evaltk.publish.count_rule`) and no small count recoverable by differences.
+
+    ``series`` (series.csv) decides whether an outcome's post-period observed total is small;
+    without it, the total's own value does.
     """
     settings = settings_of(result)
-    data = result.data
-    cells: dict[str, float] = {"__used__": float(data.rows_used or 0)}
-    cells.update({f"x:{r}": float(n or 0) for r, n in data.excluded.items()})
-    quality = [f"x:{r}" for r in data.excluded if r not in QUALITY_REASONS_EXCLUDED]
-    margins = [list(cells), ["__used__", *quality], quality]
-    hidden, hidden_totals = suppress_cells(cells, margins, settings.threshold)
-    base = settings.round_to
-
-    def shown(name: str) -> int | None:
-        return None if name in hidden else _int_or_none(rounded(cells[name], base))
-
-    changed = bool(hidden or hidden_totals or base)
-    linkage = protect_linkage(data.linkage, settings)
-    new_data = data.model_copy(
-        update={
-            "rows_in": None if 0 in hidden_totals else _int_or_none(rounded(data.rows_in, base)),
-            "rows_used": shown("__used__"),
-            "excluded": {r: shown(f"x:{r}") for r in data.excluded},
-            "in_scope": None
-            if 1 in hidden_totals or data.in_scope is None
-            else _int_or_none(rounded(data.in_scope, base)),
-            "excluded_share": None
-            if (2 in hidden_totals or hidden & set(quality)) and data.excluded_share is not None
-            else data.excluded_share,
-            "suppressed": changed or linkage != data.linkage,
-            "linkage": linkage,
-        }
-    )
+    threshold, _ = rule_of(settings)
+    new_data = protect_data(result.analysis, result.data, settings)
     outcomes = []
     for outcome in result.outcomes:
         cumulative = outcome.cumulative
@@ -172,16 +146,17 @@ def protect_result(result: AnalysisResult, series: pd.DataFrame | None = None) -
             and cumulative.observed is not None
             and (outcome.aggregate in COUNT_AGGREGATES)
         ):
-            hide = _total_hidden(series, outcome.outcome, settings) or (
-                0 < cumulative.observed < settings.threshold
-            )
-            if hide:
+            in_series = _post_total(series, outcome.outcome)
+            total = cumulative.observed if in_series is None else in_series
+            if 0 < total < threshold:
+                # The events averted are the counterfactual minus this total: they go with it.
                 cumulative = cumulative.model_copy(
                     update={"observed": None, "averted": None, "ci_low": None, "ci_high": None}
                 )
-            elif base:
+            else:
+                shown = publish_count(cumulative.observed, settings)
                 cumulative = cumulative.model_copy(
-                    update={"observed": rounded(cumulative.observed, base)}
+                    update={"observed": None if shown is None else float(shown)}
                 )
         outcomes.append(outcome.model_copy(update={"cumulative": cumulative}))
     return result.model_copy(update={"data": new_data, "outcomes": outcomes})
@@ -202,54 +177,65 @@ def _post_margin(part: pd.DataFrame) -> list[int]:
     return list(part.index[post])
 
 
-def series_suppression(
-    series: pd.DataFrame, aggregates: Mapping[str, str], settings: DisclosureSettings
-) -> tuple[pd.Index, dict[str, bool]]:
-    """Rows of ``series`` whose observed value is suppressed, and per outcome whether its
-    post-period total is."""
-    hidden_rows: list[int] = []
-    totals: dict[str, bool] = {}
-    for outcome, part in series.groupby("outcome", sort=False):
-        if aggregates.get(str(outcome)) not in COUNT_AGGREGATES:
-            continue
-        part = part[_count_like(part)]
-        cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
-        margin = [str(i) for i in _post_margin(part)]
-        hidden, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
-        hidden_rows += [int(i) for i in hidden]
-        totals[str(outcome)] = bool(hidden_totals) or any(m in hidden for m in margin)
-    return pd.Index(sorted(hidden_rows)), totals
-
-
-def _total_hidden(series: pd.DataFrame | None, outcome: str, settings: DisclosureSettings) -> bool:
-    """Whether an outcome's post-period observed total must go: only when secondary suppression
-    of its months could not protect a suppressed month (no other non-zero month)."""
+def _post_total(series: pd.DataFrame | None, outcome: str) -> int | None:
+    """The true post-period observed total of ``outcome`` in series.csv (its post months)."""
     if series is None or series.empty or "observed" not in series:
-        return False
+        return None
     part = series[series["outcome"] == outcome]
     part = part[_count_like(part)]
-    cells = {str(i): float(part.at[i, "observed"]) for i in part.index}  # type: ignore[arg-type]
-    margin = [str(i) for i in _post_margin(part)]
-    _, hidden_totals = suppress_cells(cells, [margin], settings.threshold)
-    return bool(hidden_totals)
+    margin = _post_margin(part)
+    if not margin:
+        return None
+    return int(pd.to_numeric(part.loc[margin, "observed"]).sum())
+
+
+def _total_known_exactly(result: AnalysisResult, outcome: str, total: int) -> bool:
+    """Whether a reader can work out the post-period total exactly: from the counterfactual
+    minus the events averted (published unless the total is small) or from a ledger line."""
+    threshold, _ = rule_of(settings_of(result))
+    in_ledger = result.ledger is not None and any(
+        line.outcome == outcome for line in result.ledger.lines
+    )
+    match = next((o for o in result.outcomes if o.outcome == outcome), None)
+    cumulative = match.cumulative if match is not None else None
+    published = cumulative is not None and cumulative.unit != "not additive"
+    return in_ledger or (published and not 0 < total < threshold)
 
 
 def protect_series(series: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
-    """series.csv with its small observed counts suppressed (empty) and the rest rounded."""
+    """series.csv with every observed count by the rule (small months empty, the rest rounded),
+    and post months withheld where the post-period total would give a small one back."""
     settings = settings_of(result)
     aggregates = {o.outcome: o.aggregate for o in result.outcomes}
     out = series.copy()
     if out.empty or "observed" not in out:
         return out
-    hidden, _ = series_suppression(out, aggregates, settings)
-    out["observed"] = pd.to_numeric(out["observed"], errors="coerce").astype(float)
-    if settings.round_to:
-        counted = out["outcome"].map(aggregates).isin(COUNT_AGGREGATES) & _count_like(out)
-        out.loc[counted, "observed"] = out.loc[counted, "observed"].map(
-            lambda v: rounded(v, settings.round_to)
+    values = pd.to_numeric(out["observed"], errors="coerce").astype(float)
+    out["observed"] = values
+    counted = out["outcome"].map(aggregates).isin(COUNT_AGGREGATES) & _count_like(out)
+    shown = values.copy()
+    shown[counted] = values[counted].map(lambda v: _as_float(publish_count(v, settings)))
+    for outcome, part in out[counted].groupby("outcome", sort=False):
+        margin = _post_margin(part)
+        total = _post_total(series, str(outcome))
+        if not margin or total is None or not _total_known_exactly(result, str(outcome), total):
+            continue
+        months = {str(i): int(values[i]) for i in margin}
+        published = publish_shape(
+            f"{result.analysis}: series.csv, post-period months of {outcome}",
+            series_shape(months, total),
+            settings,
+            exact={POST_TOTAL: total},
         )
-    out.loc[hidden, "observed"] = float("nan")
+        for i in margin:
+            if published[str(i)] is None:
+                shown[i] = float("nan")
+    out["observed"] = shown
     return out
+
+
+def _as_float(value: int | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def series_csv(frame: pd.DataFrame) -> str:
@@ -301,11 +287,10 @@ def protect_figure_data(frame: pd.DataFrame, result: AnalysisResult) -> pd.DataF
     count = count.where(count.notna(), out["observed"].where(_count_like(out)))
     counted = out["outcome"].astype(str).map(aggregates).isin(COUNT_AGGREGATES)
     small = counted & (count > 0) & (count < settings.threshold)
-    if settings.round_to:
-        whole = counted & ~small & _count_like(out) & (out["observed"] == count)
-        out.loc[whole, "observed"] = out.loc[whole, "observed"].map(
-            lambda v: rounded(v, settings.round_to)
-        )
+    whole = counted & ~small & _count_like(out) & (out["observed"] == count)
+    out.loc[whole, "observed"] = out.loc[whole, "observed"].map(
+        lambda v: _as_float(publish_count(v, settings))
+    )
     out.loc[small, "observed"] = float("nan")
     return out.drop(columns=["count"], errors="ignore")
 
@@ -559,13 +544,22 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
             continue
         data = result.data
         for name, value in [
-            ("rows_in", data.rows_in),
-            ("rows_used", data.rows_used),
-            *((f"excluded[{r}]", n) for r, n in data.excluded.items()),
-            *linkage_counts(data.linkage),
+            ("data.rows_in", data.rows_in),
+            ("data.rows_used", data.rows_used),
+            ("data.in_scope", data.in_scope),
+            *((f"data.excluded[{r}]", n) for r, n in data.excluded.items()),
+            *((f"data.{name}", n) for name, n in linkage_counts(data.linkage)),
+            *(
+                (f"outcomes[{o.outcome}].cumulative.observed", o.cumulative.observed)
+                for o in result.outcomes
+                if o.cumulative is not None and o.aggregate in COUNT_AGGREGATES
+            ),
         ]:
             if value is not None and 0 < value < threshold:
-                problems.append(f"{path}: data.{name} = {value}")
+                problems.append(f"{path}: {name} = {value}")
+            elif value and value % rule_of(result.disclosure)[1]:
+                base = rule_of(result.disclosure)[1]
+                problems.append(f"{path}: {name} = {value:g} is not rounded to {base}")
     for path in sorted(folder.rglob("series.csv")):
         result_path = path.parent / "results.json"
         if not result_path.is_file():
@@ -603,7 +597,9 @@ def scan_book(html_dir: Path, threshold: int = 5) -> None:
 
     Reads every HTML page (cells marked ``evaltk-observed``) and every published
     ``results.json``, ``series.csv`` and ``effects.csv`` under ``html_dir``, and fails if a
-    ``panel.csv`` or ``figure_data.csv`` (never published) is there.
+    ``panel.csv`` or ``figure_data.csv`` (never published) is there, if a published count is
+    not rounded by the rule, or if a small count can be worked out by differences of the
+    published totals (:func:`evaltk.publish.differencing.check_published`).
 
     Raises
     ------
@@ -622,5 +618,6 @@ def scan_book(html_dir: Path, threshold: int = 5) -> None:
     if problems:
         raise PublishError(
             f"disclosure check failed: {problems[0]} (counts from 1 to {threshold - 1} must be "
-            "suppressed); do not publish this build"
+            "suppressed, the rest rounded); do not publish this build"
         )
+    check_published(html_dir)

@@ -1,15 +1,19 @@
 """Linkage rates in the book: disclosure control of their counts, and the rows of their table.
 
 The counts of a :class:`~evaltk.results.schema.LinkRate` are observed counts of records about
-people: a count from 1 to ``threshold - 1`` is suppressed, and so is a linked count whose
-complement (the records *not* linked, which the total and the linked count reveal) is that
-small; a share is suppressed with its linked count. Counts are rounded when the protocol asks.
+people, published by the book's one rule (:mod:`evaltk.publish.count_rule`: 1 to 4
+suppressed, the rest rounded to the nearest 5). Each side (incidents, records) is an additive
+table, total = linked + unlinkable + the rest, so the records *not* linked (which a total and
+a linked count reveal) are checked as well (:mod:`evaltk.publish.differencing`); a share is
+computed from the published counts and is suppressed with its linked count.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from evaltk.publish.count_rule import published_share
+from evaltk.publish.differencing import Shape, linkage_shape, publish_shape
 from evaltk.results.schema import DisclosureSettings, LinkRate
 
 AGENCY_LABELS = {
@@ -18,38 +22,46 @@ AGENCY_LABELS = {
     "admission": "Mental-health admissions",
 }
 
+#: The two sides of a LinkRate: (total, linked, unlinkable, share) field names.
+SIDES = (
+    ("incidents", "incidents_linked", "incidents_unlinkable", "incidents_linked_share"),
+    ("records", "records_linked", "records_unlinkable", "records_linked_share"),
+)
 
-def _small(value: int | None, threshold: int) -> bool:
-    return value is not None and 0 < value < threshold
 
-
-def _round(value: int | None, base: int | None) -> int | None:
-    if value is None or not base:
-        return value
-    return int(base * round(value / base))
+def side_shape(rate: LinkRate, side: int, *, true: bool) -> Shape:
+    """One side of ``rate`` as an additive table (values as stored in ``rate``; ``true`` when
+    they are the unprotected ones)."""
+    total, linked, unlinkable, _ = SIDES[side]
+    return linkage_shape(
+        f"{rate.agency} {total}",
+        getattr(rate, total),
+        getattr(rate, linked),
+        getattr(rate, unlinkable),
+        true=true,
+    )
 
 
 def protect_linkage(
-    rates: list[LinkRate] | None, settings: DisclosureSettings
+    rates: list[LinkRate] | None, settings: DisclosureSettings, name: str = "linkage"
 ) -> list[LinkRate] | None:
     """``rates`` as they may be published (see the module docstring)."""
     if rates is None:
         return None
-    t, base = settings.threshold, settings.round_to
     out = []
     for rate in rates:
         update: dict[str, Any] = {}
-        for total, linked, unlinkable, share in (
-            ("incidents", "incidents_linked", "incidents_unlinkable", "incidents_linked_share"),
-            ("records", "records_linked", "records_unlinkable", "records_linked_share"),
-        ):
-            n, k, u = getattr(rate, total), getattr(rate, linked), getattr(rate, unlinkable)
-            hide_k = _small(k, t) or (n is not None and k is not None and _small(n - k, t))
-            hide_u = _small(u, t) or (n is not None and u is not None and _small(n - u, t))
-            update[total] = None if _small(n, t) else _round(n, base)
-            update[linked] = None if hide_k else _round(k, base)
-            update[unlinkable] = None if hide_u else _round(u, base)
-            update[share] = None if hide_k else getattr(rate, share)
+        for side, (total, linked, unlinkable, share) in enumerate(SIDES):
+            shape = side_shape(rate, side, true=True)
+            shown = publish_shape(f"{name}: linkage of {rate.agency} ({total})", shape, settings)
+            keys = [k for k in shape.values if k not in shape.unpublished]
+            for field, key in zip((total, linked, unlinkable), keys, strict=True):
+                update[field] = shown[key]
+            update[share] = (
+                None
+                if getattr(rate, share) is None
+                else published_share(update[linked], update[total])
+            )
         out.append(rate.model_copy(update=update))
     return out
 

@@ -30,6 +30,7 @@ from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
 from evaltk.publish.commissioners import commissioners_context
+from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
     protect,
     redraw_comparison_figure,
@@ -267,6 +268,8 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         )
         if safe.series is not None:
             (folder / "files" / "series.csv").write_text(series_csv(safe.series), encoding="utf-8")
+        # The downloads as written: no small count may be worked out from their totals.
+        check_published(folder / "files")
         if chapter.analysis.ledger_figure is not None:
             shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
         # Comparison designs: event-study plots, heat maps and effects.csv hold model

@@ -7,25 +7,48 @@ import pandas as pd
 import pytest
 
 from evaltk.errors import PublishError
+from evaltk.publish.count_rule import known_range, publish_count
+from evaltk.publish.differencing import Table, check_tables, disclosed
 from evaltk.publish.disclosure import (
     protect_result,
     protect_series,
     scan_book,
     small_counts_in_html,
-    suppress_cells,
 )
 from evaltk.results.schema import DisclosureSettings
 
 from .conftest import make_result
 
 
-def test_primary_and_secondary_suppression():
-    cells = {"used": 950, "a": 3, "b": 40, "c": 0, "d": 7}
-    hidden, totals = suppress_cells(cells, [list(cells)], 5)
-    assert hidden == {"a", "d"}  # 3 is small; 7 is the smallest other non-zero cell
-    assert not totals
-    hidden, totals = suppress_cells({"x": 2, "y": 0}, [["x", "y"]], 5)
-    assert hidden == {"x"} and totals == {0}  # the total (2) would give it away
+def test_the_rule_suppresses_1_to_4_and_rounds_the_rest_to_5():
+    nhs = DisclosureSettings()  # threshold 5, round_to unset: NHS England's 5
+    shown = {v: publish_count(v, nhs) for v in (0, 1, 2, 3, 4, 5, 7, 8, 12, 13, 145_149)}
+    assert shown == {
+        0: 0, 1: None, 2: None, 3: None, 4: None, 5: 5, 7: 5, 8: 10, 12: 10, 13: 15,
+        145_149: 145_150,
+    }  # fmt: skip
+    # The inverse a reader can apply holds every value that publishes as it does, and no other.
+    for value in range(0, 300):
+        low, high = known_range(publish_count(value, nhs), nhs)
+        assert low <= value <= (high if high is not None else value)
+    assert known_range(5, nhs) == (5, 7) and known_range(10, nhs) == (8, 12)
+    assert known_range(None, nhs) == (1, 4) and known_range(0, nhs) == (0, 0)
+    # The protocol's own threshold and base: HES's 1-7 and rounding to 10.
+    hes = DisclosureSettings(threshold=8, round_to=10)
+    assert [publish_count(v, hes) for v in (7, 8, 14, 15)] == [None, 10, 10, 20]
+
+
+def test_the_probe_difference_pins_an_unrounded_table_but_not_a_rounded_one():
+    # The probe: rows_in - the other reasons - rows used gave a suppressed reason (1) back.
+    relations = (("rows read", ("rows used", "reason a", "reason b")),)
+    unrounded = {"rows read": (1001, 1001), "rows used": (990, 990), "reason b": (10, 10)}
+    table = Table("probe: data report", {**unrounded, "reason a": (1, 4)}, relations, 5)
+    assert disclosed(table) == [("reason a", 1)]
+    with pytest.raises(PublishError, match=r"^probe: data report: .*reason a = 1"):
+        check_tables([table])
+    nhs = DisclosureSettings()
+    rounded = {n: known_range(publish_count(lo, nhs), nhs) for n, (lo, _) in unrounded.items()}
+    assert disclosed(Table("probe", {**rounded, "reason a": (1, 4)}, relations, 5)) == []
 
 
 def test_data_report_is_protected():
@@ -44,15 +67,17 @@ def test_data_report_is_protected():
     )
     safe = protect_result(result.model_copy(update={"data": data}))
     assert safe.data.excluded["duplicate episode id"] is None
-    assert safe.data.excluded["negative duration"] is None  # secondary
+    # Rounded, not withheld: with every count rounded to 5, 10,000 - 9,840 - 150 - 5 leaves
+    # the suppressed 3 anywhere from 1 to 4 (the old rule withheld the 7 as well).
+    assert safe.data.excluded["negative duration"] == 5
     assert safe.data.excluded["code not allowed"] == 0
-    assert safe.data.rows_in == 10_000 and safe.data.suppressed
-    # Modelled quantities are left alone.
+    assert safe.data.rows_in == 10_000 and safe.data.rows_used == 9_840 and safe.data.suppressed
+    # Modelled quantities are left alone; the observed post-period total is rounded.
     assert safe.outcomes[0].estimate == result.outcomes[0].estimate
-    rounded = protect_result(
-        result.model_copy(update={"data": data, "disclosure": DisclosureSettings(round_to=5)})
-    )
-    assert rounded.data.excluded["outside window"] == 150 and rounded.data.rows_used == 9_840
+    assert safe.outcomes[0].cumulative.observed == 1050
+    odd = data.model_copy(update={"rows_in": 10_003, "rows_used": 9_843})
+    rounded = protect_result(result.model_copy(update={"data": odd}))
+    assert rounded.data.rows_in == 10_005 and rounded.data.rows_used == 9_845
 
 
 def test_series_small_months_suppressed_model_columns_kept():
@@ -72,7 +97,11 @@ def test_series_small_months_suppressed_model_columns_kept():
         }
     )
     safe = protect_series(series, result)
-    assert safe["observed"].isna().tolist() == [False, True, False, True, False, True]
+    # The post-period total (40) is published exactly through the counterfactual minus the
+    # events averted, but 40 - [28, 32] - [8, 12] leaves the suppressed 2 anywhere from 1 to 4,
+    # so the 8 is rounded, not withheld as the old secondary suppression did.
+    assert safe["observed"].isna().tolist() == [False, True, False, True, False, False]
+    assert safe["observed"].dropna().tolist() == [10, 10, 30, 10]
     pd.testing.assert_series_equal(safe["fitted"], series["fitted"])
 
 
@@ -257,3 +286,26 @@ def test_small_count_on_a_comparison_page_fails_the_scan(tmp_path):
     (tmp_path / "index.html").write_text(page)
     with pytest.raises(PublishError, match=r"observed count of 2"):
         scan_book(tmp_path)
+
+
+def test_a_month_the_exact_post_total_would_give_away_is_withheld_with_another():
+    # Post months 4 and 7: the total (11) is published exactly through the counterfactual
+    # minus the events averted; 7 publishes as 5 (5 to 7), so 11 - 7 = 4 would give the
+    # suppressed month back: the 7 is withheld too.
+    result = make_result()
+    series = pd.DataFrame(
+        {
+            "outcome": "s136_rate",
+            "period": pd.date_range("2016-01-01", periods=4, freq="MS"),
+            "observed": [40, 38, 4, 7],
+            "post": [False, False, True, True],
+            "in_fit": True,
+        }
+    )
+    safe = protect_series(series, result)
+    assert safe["observed"].isna().tolist() == [False, False, True, True]
+    # Both months' range given everything published is now wide, not a single value.
+    table = Table(
+        "t", {"a": (1, 4), "b": (5, None), "total": (11, 11)}, (("total", ("a", "b")),), 5
+    )
+    assert disclosed(table) == []
