@@ -1,1 +1,0 @@
-"""Episode-level data: one row per mental-health incident, in canonical field names."""

@@ -1,1 +1,0 @@
-"""Results: the versioned results.json contract."""
