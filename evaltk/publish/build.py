@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltk.errors import PublishError
+from evaltk.project import book_sources
 from evaltk.publish.disclosure import scan_book, settings_of
 from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path, load_analyses
@@ -75,7 +76,13 @@ def build_book(
         require_latex()  # before minutes of work, not after
     say = progress or (lambda message: None)
     say(f"Reading analyses in {display_path(analyses_dir)}")
-    analyses = load_analyses(analyses_dir)
+    analyses = load_analyses(analyses_dir, skipped=say)
+    scaffolded = book_sources(book_dir)
+    if scaffolded is not None and scaffolded.written:
+        say(
+            f"{display_path(book_dir)} had no _config.yml: wrote evaltk's book sources into it "
+            f"({len(scaffolded.written)} files: _config.yml, methods, validation records)"
+        )
     say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
     write_pages(analyses, book_dir)
     say("Building HTML with Jupyter Book")
