@@ -170,3 +170,18 @@ def init_project(folder: Path) -> Copied:
         written.append("README.md")
     (written if write_marker(folder) else kept).append(MARKER)
     return Copied(tuple(written), tuple(kept))
+
+
+def in_project(path: Path) -> Path:
+    """``path`` as given if it exists; else the same name in the current project (``PROJECT/path``
+    or ``PROJECT/analyses/path``) if there is one, so that ``evaltk run my-force`` works from
+    any folder inside the project; else ``path`` (the command then says it is missing)."""
+    if path.exists() or path.is_absolute():
+        return path
+    project = find_project()
+    if project is None:
+        return path
+    for candidate in (project / path, project / "analyses" / path):
+        if candidate.exists():
+            return candidate
+    return path

@@ -41,11 +41,14 @@ def build_book(
     Parameters
     ----------
     analyses_dir : pathlib.Path
-        Folder of analyses, one sub-folder each, with ``results/`` written by ``evaltk run``.
+        Folder of analyses, one sub-folder each, with ``results/`` written by ``evaltk run``;
+        a sub-folder not run yet is left out, with a line to ``progress``.
     book_dir : pathlib.Path
         The book source folder, holding the hand-written ``_config.yml``, ``methods.md`` and
-        ``about-results.md``. Generated files (``index.md``, ``_toc.yml``, ``analyses/``) are
-        written into it; the HTML goes to ``book_dir/_build/html``.
+        ``about-results.md``; without a ``_config.yml`` it first gets evaltk's own book
+        sources and validation records (:func:`evaltk.project.book_sources`). Generated
+        files (``index.md``, ``_toc.yml``, ``analyses/``) are written into it; the HTML goes
+        to ``book_dir/_build/html``.
     strict : bool, default True
         Treat every Sphinx warning, and every broken cross-reference (nit-picky mode), as an
         error. The build still runs to the end so that the error names the first problem.

@@ -170,12 +170,20 @@ def test_a_force_runs_its_own_evaluation_in_its_own_folder(
     assert "following ../../protocols/street-triage-its.yaml" in output
     _run([evaltk, "simulate", "my-force/data", "--preset", "demo"], analyses, env)
     assert "is a valid protocol" in _run([evaltk, "validate", "my-force"], analyses, env)
+    # From another folder of the project, a name is found in the project's analyses/.
+    elsewhere = project / "book"
+    power = _run(
+        [evaltk, "power", "my-force", "--replicates", "10", "--workers", "1"], elsewhere, env
+    )
+    assert "minimum detectable effect" in power
+    assert (analyses / "my-force" / "power" / "power.json").is_file()
     _run(
         [evaltk, "register", "my-force", "--data-access", "not_collected", "--by", "test"],
         analyses,
         env,
     )
-    _run([evaltk, "run", "my-force"], analyses, env)
+    _run([evaltk, "run", "my-force"], elsewhere, env)
+    assert (analyses / "my-force" / "results" / "results.json").is_file()
     # A second analysis not run yet is left out of the book with one line, not a failure.
     _run([evaltk, "init", "--template", "right-care-right-person-cits", "later"], analyses, env)
     completed = subprocess.run(
