@@ -10,6 +10,7 @@ from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
 from evaltk.cli.progress import steps
+from evaltk.project import project_or_cwd
 
 # Paragraphs as single strings: typer's rich help keeps a docstring's line breaks as they are.
 HELP = (
@@ -17,7 +18,11 @@ HELP = (
     "analysis (headline, figures, outcome table, diagnostics, data accounting, "
     "reproducibility), and the methods.\n\n"
     "Reads ANALYSES/*/results/ (results.json, figures/, series.csv) and never re-runs an "
-    "analysis: run `evaltk run ANALYSES/NAME` first. Pages from an earlier build are "
+    "analysis: run `evaltk run ANALYSES/NAME` first; an analysis not yet run is left out, "
+    "with a line naming it. Inside an evaltk project (a folder with evaltk-project.toml, "
+    "made by `evaltk init PROJECT`) ANALYSES and BOOK_DIR default to the project's analyses/ "
+    "and book/, from any folder in it; elsewhere to ./analyses and ./book. A BOOK_DIR "
+    "without _config.yml first gets evaltk's book sources. Pages from an earlier build are "
     "replaced, so an analysis removed from ANALYSES also leaves the book.\n\n"
     "The HTML is built offline with Jupyter Book into a staging folder, and replaces "
     "BOOK_DIR/_build/html only if the build succeeds. Prints the path of the built index.html.\n\n"
@@ -31,16 +36,21 @@ HELP = (
 @app.command(help=HELP)
 @user_errors
 def book(
-    analyses: Path = typer.Option(
-        Path("analyses"),
+    analyses: Path | None = typer.Option(
+        None,
         "--analyses",
-        help="Folder of analyses: one sub-folder each, already run with `evaltk run`.",
+        help="Folder of analyses: one sub-folder each, run with `evaltk run`. Default: the "
+        "project's analyses/ (./analyses outside a project).",
+        show_default=False,
     ),
-    book_dir: Path = typer.Option(
-        Path("book"),
+    book_dir: Path | None = typer.Option(
+        None,
         "--book-dir",
         help="Book source folder holding the hand-written _config.yml, methods.md and "
-        "about-results.md. Generated pages go into it; HTML into BOOK_DIR/_build/html.",
+        "about-results.md (written from evaltk's own if it has no _config.yml). Generated "
+        "pages go into it; HTML into BOOK_DIR/_build/html. Default: the project's book/ "
+        "(./book outside a project).",
+        show_default=False,
     ),
     strict: bool = typer.Option(
         True,
@@ -60,6 +70,9 @@ def book(
     from evaltk.publish import build_book  # Jinja and the book's modules only when building
     from evaltk.publish.pdf import pdf_path
 
+    project = project_or_cwd()
+    analyses = analyses if analyses is not None else project / "analyses"
+    book_dir = book_dir if book_dir is not None else project / "book"
     console = Console(highlight=False)
     started = time.monotonic()
     with steps(console) as say:

@@ -10,7 +10,6 @@ written once into the first.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from rich.console import Console
 from evaltk.cli.app import app, user_errors
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
+from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
+from evaltk.scaffold import scaffold_files
 
 EXAMPLE = Path("analyses") / "example-street-triage"
 STAGGERED = Path("analyses") / "example-control-room-staggered"
@@ -29,38 +30,25 @@ EXAMPLES = (EXAMPLE, STAGGERED, COMPARATIVE)
 STEPS = 1 + len(EXAMPLES) + 1
 
 
-def project_root() -> Path:
-    """The checkout that holds protocols/, analyses/ and book/ (this package's parent)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "protocols").is_dir() or not (root / EXAMPLE).is_dir():
-        raise EvaltkError(
-            f"{root}: the demo needs the project checkout (protocols/, {EXAMPLE}/); "
-            "install evaltk from a clone with `make demo`"
-        )
-    return root
+def _prepare_workdir(workdir: Path) -> None:
+    """Make ``workdir`` a project holding the example analyses, from evaltk's scaffold.
 
-
-def _prepare_workdir(workdir: Path, root: Path) -> None:
-    """Copy the templates, the example analysis and the book sources into another folder."""
-    if workdir.resolve() == root:
-        return
-    for folder in ("protocols", "book"):
-        shutil.copytree(
-            root / folder,
-            workdir / folder,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("_build", "analyses"),
-        )
-    # The registration (and the power analysis it recorded) travel with the analysis, so the
-    # demo runs the registered analysis, not an exploratory one.
-    for example in EXAMPLES:
-        (workdir / example).mkdir(parents=True, exist_ok=True)
-        for name in ("analysis.yaml", "registration.json"):
-            if (root / example / name).is_file():
-                shutil.copy2(root / example / name, workdir / example / name)
-        if (root / example / "power").is_dir():
-            shutil.copytree(
-                root / example / "power", workdir / example / "power", dirs_exist_ok=True
+    The templates and the book's sources are added where missing (a project's own edits are
+    kept), and the example analyses' analysis.yaml, registration.json and power/ are always
+    evaltk's: the demo runs the registered examples. Their registrations cover the templates'
+    content, so a project whose template differs from evaltk's stops here, before any work.
+    """
+    init_project(workdir)
+    copy_scaffold(workdir, ("examples",), replace=tuple(f"{e.as_posix()}/" for e in EXAMPLES))
+    source = scaffold_root()
+    for relative in scaffold_files(source, ("protocols",)):
+        if not relative.endswith(".yaml"):
+            continue
+        if (workdir / relative).read_bytes() != (source / relative).read_bytes():
+            raise EvaltkError(
+                f"{workdir / relative}: differs from evaltk's template, which the example "
+                "analyses are registered against; run the demo in a new folder "
+                "(evaltk demo --workdir FOLDER)"
             )
 
 
@@ -80,8 +68,10 @@ def _simulated(folder: Path) -> bool:
 def demo(
     workdir: Path = typer.Option(
         None,
-        help="Folder to work in (default: the project checkout). Another folder gets a copy "
-        "of protocols/, book/ and the example analyses.",
+        help="Folder to work in (default: the evaltk project the current folder is in, else "
+        "the current folder). It becomes a project if it is not one (evaltk init), and gets "
+        "the example analyses (analyses/example-*); files of its own are kept.",
+        show_default=False,
     ),
     seed: int = typer.Option(
         None,
@@ -104,9 +94,8 @@ def demo(
     from evaltk.simulate import SimulationConfig, write_dataset
 
     console = Console(highlight=False, soft_wrap=True)
-    root = project_root()
-    workdir = (workdir or root).resolve()
-    _prepare_workdir(workdir, root)
+    workdir = (workdir or project_or_cwd()).resolve()
+    _prepare_workdir(workdir)
     analysis = workdir / EXAMPLE
     began = time.perf_counter()
 

@@ -1,6 +1,9 @@
-"""``evaltk init --template NAME DIR``: scaffold a new analysis from a protocol template.
+"""``evaltk init PROJECT``: a new project folder; ``evaltk init --template NAME DIR``: a new
+analysis in it, from a protocol template.
 
-Writes DIR/analysis.yaml that names the template by a path relative to DIR and repeats only the
+A project (:mod:`evaltk.project`) holds the templates (``protocols/``), the book's sources
+(``book/``) and ``analyses/``, and is found from any folder inside it. For an analysis, init
+writes DIR/analysis.yaml that names the template by a path relative to DIR and repeats only the
 values an analyst must make their own (title, forces, start dates, window, data paths), each
 marked ``CHANGE``; everything else (outcomes, design, decision rules) is inherited from the
 template. The values written are the template's own, so the scaffold validates and runs as it
@@ -24,10 +27,9 @@ from rich.markup import escape
 from evaltk.cli.app import app, user_errors
 from evaltk.episodes.forces import force_name
 from evaltk.errors import EvaltkError
+from evaltk.project import find_project, init_project, scaffold_root
 from evaltk.protocol.yaml_text import load_mapping
-
-#: The templates' folder in the project checkout (``protocols/`` beside the package).
-PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
+from evaltk.scaffold import MARKER
 
 
 class TemplateName(StrEnum):
@@ -68,10 +70,17 @@ _FORCE_HINT = {
 }
 
 HELP = (
-    "Scaffold a new analysis from a protocol template.\n\n"
-    "Writes DIR/analysis.yaml (DIR is created if needed) that follows protocols/NAME.yaml "
-    "through a relative path and repeats only the values you must make your own: the title, "
-    "the forces (units), their start dates, the analysis window and the data paths, each "
+    "Make a new project folder, or a new analysis from a protocol template.\n\n"
+    "evaltk init PROJECT (no --template) makes the folder PROJECT (or fills an existing one, "
+    "never overwriting a file) with analyses/, protocols/ (the templates and the protocol's "
+    "JSON Schema), book/ (the results book's sources and evaltk's validation records), "
+    f"{MARKER} and a README.md listing the next commands. Every command then works from "
+    "any folder inside it.\n\n"
+    "evaltk init --template NAME DIR writes DIR/analysis.yaml (DIR is created if needed), "
+    "which follows protocols/NAME.yaml of the project DIR is in (outside a project: "
+    "evaltk's own copy of the template) through a relative path and repeats only the values "
+    "you must make your own: the title, the forces (units), their start dates, the analysis "
+    "window and the data paths, each "
     "marked CHANGE. Outcomes, design and decision rules come from the template, whose comments "
     "explain every field; copy a block into analysis.yaml to override it. As written, the "
     "scaffold holds the template's illustrative forces and dates, which match the built-in "
@@ -81,7 +90,7 @@ HELP = (
     + ". See protocols/README.md for which to use.\n\n"
     "Prints the next steps: data -> validate -> power -> register -> run -> book. Refuses to "
     "overwrite an existing DIR/analysis.yaml (exit code 2).\n\n"
-    "Examples: evaltk init --list; "
+    "Examples: evaltk init my-evaluation; evaltk init --list; "
     "evaltk init --template right-care-right-person-cits analyses/my-force"
 )
 
@@ -92,15 +101,15 @@ def init(
     directory: Path | None = typer.Argument(
         None,
         metavar="DIR",
-        help="The new analysis folder, e.g. analyses/my-force (created if missing; must not "
-        "already hold an analysis.yaml).",
+        help="With --template: the new analysis folder, e.g. analyses/my-force (created if "
+        "missing; must not already hold an analysis.yaml). Without: the new project folder.",
         show_default=False,
     ),
     template: TemplateName | None = typer.Option(
         None,
         "--template",
         "-t",
-        help="The protocol template to follow (protocols/NAME.yaml).",
+        help="The protocol template a new analysis follows (protocols/NAME.yaml).",
         case_sensitive=False,
         show_default=False,
     ),
@@ -108,25 +117,25 @@ def init(
         False, "--list", help="List the templates with their designs and exit."
     ),
 ) -> None:
-    """Scaffold DIR/analysis.yaml from a template (see :data:`HELP`)."""
+    """A new project, or DIR/analysis.yaml from a template (see :data:`HELP`)."""
     console = Console(highlight=False, soft_wrap=True)
     if list_templates:
         for name, info in TEMPLATES.items():
-            title = _read_template(name).get("title", "")
+            path = _template_path(name, Path.cwd())
+            title = _read_template(path).get("title", "")
             console.print(f"[bold]{name}[/]  design {info.design}: {escape(str(title))}")
             console.print(f"    {escape(info.summary)}")
-            console.print(f"    {_template_path(name)}")
+            console.print(f"    {path}")
         return
-    if template is None:
-        raise EvaltkError(
-            "--template: give the template to follow (--list shows them), e.g. "
-            "evaltk init --template street-triage-its analyses/my-force"
-        )
     if directory is None:
         raise EvaltkError(
-            f"DIR: give the folder of the new analysis, e.g. evaltk init --template "
-            f"{template.value} analyses/my-force"
+            "DIR: give the folder of a new project (evaltk init my-evaluation) or, with "
+            "--template, of a new analysis (evaltk init --template street-triage-its "
+            "analyses/my-force)"
         )
+    if template is None:
+        _new_project(directory, console)
+        return
     target = directory / "analysis.yaml"
     if target.exists():
         raise EvaltkError(
@@ -136,35 +145,87 @@ def init(
     if directory.exists() and not directory.is_dir():
         raise EvaltkError(f"{directory} is a file, not a folder: choose a new DIR")
     name = template.value
-    document = _read_template(name)
+    followed_path = _template_path(name, directory)
+    document = _read_template(followed_path)
     directory.mkdir(parents=True, exist_ok=True)
-    text = scaffold_text(name, document, directory)
+    text = scaffold_text(name, document, directory, followed_path)
     try:
         with target.open("x", encoding="utf-8") as handle:  # never overwrite, even in a race
             handle.write(text)
     except FileExistsError:
         raise EvaltkError(f"{target} already exists: init never overwrites an analysis") from None
-    followed = _relative(_template_path(name), directory)
+    followed = _relative(followed_path, directory)
     console.print(
         f"wrote {escape(str(target))}, following {escape(followed)} "
         f"(design {TEMPLATES[name].design})"
     )
+    if find_project(directory) is None:
+        console.print(
+            f"note: {escape(str(directory))} is in no evaltk project, so it follows evaltk's own "
+            "template; `evaltk init PROJECT` makes a folder with its own copy of the templates"
+        )
     console.print(escape(next_steps(name, document, directory)))
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _template_path(name: str) -> Path:
-    return PROTOCOLS / f"{name}.yaml"
+def _new_project(folder: Path, console: Console) -> None:
+    """``evaltk init PROJECT``: refuse a project inside a project, else make or fill one."""
+    if folder.exists() and not folder.is_dir():
+        raise EvaltkError(f"{folder} is a file, not a folder: choose a new PROJECT")
+    if (folder / MARKER).is_file():
+        raise EvaltkError(
+            f"{folder / MARKER} exists: {folder} is already an evaltk project; add an "
+            f"analysis with evaltk init --template NAME {folder / 'analyses' / 'my-force'}"
+        )
+    outer = find_project(folder.parent) if folder.parent.exists() else None
+    if outer is not None:
+        raise EvaltkError(
+            f"{folder} is inside the evaltk project {outer}: to add an analysis there give a "
+            f"template, e.g. evaltk init --template street-triage-its {folder} (--list shows them)"
+        )
+    copied = init_project(folder)
+    console.print(
+        f"made the evaltk project {escape(str(folder))}: {len(copied.written)} files written"
+        + (f", {len(copied.kept)} already there kept as they were" if copied.kept else "")
+    )
+    d = shlex.quote(str(folder))
+    console.print(
+        escape(
+            "\n".join(
+                [
+                    "Next steps (README.md in the folder says more):",
+                    f"  cd {d}",
+                    "  evaltk demo                          # try it on simulated data",
+                    "  evaltk init --template street-triage-its analyses/my-force",
+                    "        # your own analysis (evaltk init --list: the templates)",
+                ]
+            )
+        )
+    )
 
 
-def _read_template(name: str) -> dict[str, Any]:
-    path = _template_path(name)
+def _template_path(name: str, directory: Path) -> Path:
+    """``protocols/NAME.yaml`` of the project ``directory`` is in, else evaltk's own copy."""
+    project = find_project(directory if directory.exists() else _existing_parent(directory))
+    if project is not None and (project / "protocols" / f"{name}.yaml").is_file():
+        return project / "protocols" / f"{name}.yaml"
+    return scaffold_root() / "protocols" / f"{name}.yaml"
+
+
+def _existing_parent(path: Path) -> Path:
+    for parent in path.absolute().parents:
+        if parent.exists():
+            return parent
+    return Path.cwd()
+
+
+def _read_template(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise EvaltkError(
-            f"{path}: template not found; evaltk init needs the project checkout's protocols/ "
-            "folder (install evaltk from a clone)"
+            f"{path}: template not found; restore it from evaltk's own copy "
+            f"({scaffold_root() / 'protocols'}) or reinstall evaltk"
         )
     return load_mapping(path)
 
@@ -185,11 +246,12 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def scaffold_text(name: str, document: dict[str, Any], directory: Path) -> str:
-    """The text of DIR/analysis.yaml for template ``name`` (its parsed YAML ``document``)."""
+def scaffold_text(name: str, document: dict[str, Any], directory: Path, template: Path) -> str:
+    """The text of DIR/analysis.yaml for template ``name`` (its parsed YAML ``document``, read
+    from the file ``template``)."""
     design = TEMPLATES[name].design
-    template_ref = _relative(_template_path(name), directory)
-    schema_ref = _relative(PROTOCOLS / "protocol.schema.json", directory)
+    template_ref = _relative(template, directory)
+    schema_ref = _relative(template.parent / "protocol.schema.json", directory)
     starts: dict[str, Any] = document["intervention"]["start"]
     units: list[str] = list(document["units"])
     data: dict[str, Any] = document["data"]

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evaltk.cli.app import app, err_console, user_errors
+from evaltk.project import in_project
 
 HELP = (
     "Simulation-based power and minimum detectable effect (MDE) for the registered design of "
@@ -112,6 +113,7 @@ def power(
     from evaltk.protocol import load_protocol
     from evaltk.protocol.canonical import protocol_sha256
 
+    target = in_project(target)  # a name in the project works from any folder in it
     loaded = load_protocol(target)
     months = _floats(months_after, "--months-after")
     if design not in ("its", "did"):

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
 from evaltk.cli.progress import steps
+from evaltk.project import in_project
 
 
 @app.command()
@@ -49,6 +50,8 @@ def run(
     for staggered_did, below 50 units), and results.json says which was used and why.
     """
     from evaltk.analysis.run import run_analysis  # heavy imports only when running
+
+    analysis = in_project(analysis)  # a name in the project works from any folder in it
 
     if key_file is not None:
         import os

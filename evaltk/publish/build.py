@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltk.errors import PublishError
+from evaltk.project import book_sources
 from evaltk.publish.disclosure import scan_book, settings_of
 from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path, load_analyses
@@ -40,11 +41,14 @@ def build_book(
     Parameters
     ----------
     analyses_dir : pathlib.Path
-        Folder of analyses, one sub-folder each, with ``results/`` written by ``evaltk run``.
+        Folder of analyses, one sub-folder each, with ``results/`` written by ``evaltk run``;
+        a sub-folder not run yet is left out, with a line to ``progress``.
     book_dir : pathlib.Path
         The book source folder, holding the hand-written ``_config.yml``, ``methods.md`` and
-        ``about-results.md``. Generated files (``index.md``, ``_toc.yml``, ``analyses/``) are
-        written into it; the HTML goes to ``book_dir/_build/html``.
+        ``about-results.md``; without a ``_config.yml`` it first gets evaltk's own book
+        sources and validation records (:func:`evaltk.project.book_sources`). Generated
+        files (``index.md``, ``_toc.yml``, ``analyses/``) are written into it; the HTML goes
+        to ``book_dir/_build/html``.
     strict : bool, default True
         Treat every Sphinx warning, and every broken cross-reference (nit-picky mode), as an
         error. The build still runs to the end so that the error names the first problem.
@@ -75,7 +79,13 @@ def build_book(
         require_latex()  # before minutes of work, not after
     say = progress or (lambda message: None)
     say(f"Reading analyses in {display_path(analyses_dir)}")
-    analyses = load_analyses(analyses_dir)
+    analyses = load_analyses(analyses_dir, skipped=say)
+    scaffolded = book_sources(book_dir)
+    if scaffolded is not None and scaffolded.written:
+        say(
+            f"{display_path(book_dir)} had no _config.yml: wrote evaltk's book sources into it "
+            f"({len(scaffolded.written)} files: _config.yml, methods, validation records)"
+        )
     say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
     write_pages(analyses, book_dir)
     say("Building HTML with Jupyter Book")

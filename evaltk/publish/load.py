@@ -9,7 +9,7 @@ problem is reported as one line naming the file and what to do, not as a Sphinx 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,9 +212,32 @@ def _power(folder: Path) -> PowerReport | None:
         ) from None
 
 
-def load_analyses(analyses_dir: Path) -> list[LoadedAnalysis]:
-    """Every analysis under ``analyses_dir``, loaded and checked (see :func:`load_analysis`)."""
-    return [load_analysis(folder) for folder in find_analyses(analyses_dir)]
+def load_analyses(
+    analyses_dir: Path, *, skipped: Callable[[str], None] | None = None
+) -> list[LoadedAnalysis]:
+    """Every analysis under ``analyses_dir`` that has been run, loaded and checked.
+
+    A folder with ``analysis.yaml`` but no ``results/`` yet (not run) is left out, and
+    ``skipped`` is called with one line naming it; a folder whose results are there but
+    broken stops the book (see :func:`load_analysis`).
+
+    Raises
+    ------
+    PublishError
+        As :func:`find_analyses`, as :func:`load_analysis`, or if no analysis has been run
+        (the message names the first one's missing results).
+    """
+    folders = find_analyses(analyses_dir)
+    ran = [folder for folder in folders if (folder / "results").exists()]
+    if not ran:
+        return [load_analysis(folders[0])]  # raises: results.json not found; run ... first
+    for folder in folders:
+        if folder not in ran and skipped is not None:
+            skipped(
+                f"{display_path(folder)}: not run yet, left out of the book "
+                f"(`evaltk run {display_path(folder)}` adds it)"
+            )
+    return [load_analysis(folder) for folder in ran]
 
 
 def _check_version(text: str, shown: str, run: str) -> None:

@@ -24,11 +24,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     # One BLAS thread, as `make test` sets: the REML fits' last digits depend on the thread
     # count, and the golden files below were written with one.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    # In the current folder, with no --workdir: as a user in their own folder runs it.
     done = subprocess.run(
-        [str(EVALTK), "demo", "--workdir", str(tmp_path)], capture_output=True, text=True, env=env
+        [str(EVALTK), "demo"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
     return tmp_path, done.stdout
+
+
+def test_demo_makes_its_folder_a_project_with_the_reference_comparisons(
+    demo: tuple[Path, str],
+) -> None:
+    tmp_path, _ = demo
+    assert (tmp_path / "evaltk-project.toml").is_file()
+    assert (tmp_path / "protocols" / "street-triage-its.yaml").is_file()
+    validation = (tmp_path / "book" / "_build" / "html" / "validation.html").read_text()
+    assert "Bernal" in validation and "0.894" in validation
+    for page in (tmp_path / "book" / "_build" / "html").rglob("*.html"):
+        assert str(tmp_path) not in page.read_text(encoding="utf-8"), page.name
 
 
 def test_demo_builds_a_book_with_headline_and_figure(demo: tuple[Path, str]) -> None:

@@ -1,4 +1,6 @@
-"""``evaltk init``: each template scaffolds an analysis that validates, registers and runs."""
+"""``evaltk init``: each template scaffolds an analysis that validates, registers and runs;
+without a template, init makes a project folder (tests/cli/test_wheel_install.py runs one from
+the installed wheel)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ import yaml
 from typer.testing import CliRunner
 
 from evaltk.cli.app import app
-from evaltk.cli.init import PROTOCOLS, TEMPLATES
+from evaltk.cli.init import TEMPLATES
+from evaltk.project import find_project, scaffold_root
+from evaltk.scaffold import MARKER, scaffold_files
 from evaltk.simulate import SimulationConfig, write_dataset
 
 runner = CliRunner()
+PROTOCOLS = scaffold_root() / "protocols"
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +79,55 @@ def test_refuses_to_overwrite(tmp_path: Path) -> None:
     assert existing.read_text() == "protocol: mine.yaml\n"
 
 
-def test_needs_a_template_and_a_folder(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["init", str(tmp_path / "new")])
-    assert result.exit_code != 0 and "--template" in result.output
+def test_needs_a_folder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", "--template", "street-triage-its"])
     assert result.exit_code != 0 and "DIR" in result.output
-    assert not (tmp_path / "new").exists()
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code != 0 and "DIR" in result.output and "--template" in result.output
+
+
+def test_init_without_template_makes_a_project(tmp_path: Path) -> None:
+    project = tmp_path / "my-evaluation"
+    output = invoke("init", str(project))
+    assert "made the evaltk project" in output and "evaltk demo" in output
+    assert find_project(project / "analyses") == project.resolve()
+    assert (project / MARKER).is_file() and (project / "analyses").is_dir()
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    for command in ("evaltk demo", "evaltk run", "evaltk book", "evaltk init -t"):
+        assert command in readme
+    # The templates and the book's sources, as evaltk's own, validation records included.
+    expected = scaffold_files(scaffold_root(), ("protocols", "book"))
+    assert "book/validation/reference-bernal2017.json" in expected
+    assert scaffold_files(project, ("protocols", "book")) == expected
+    for name in expected:
+        assert (project / name).read_bytes() == (scaffold_root() / name).read_bytes(), name
+
+    # An analysis made inside follows the project's own copy of the template.
+    analysis = project / "analyses" / "mine"
+    invoke("init", "--template", "street-triage-its", str(analysis))
+    document = yaml.safe_load((analysis / "analysis.yaml").read_text(encoding="utf-8"))
+    assert document["protocol"] == "../../protocols/street-triage-its.yaml"
+
+    # A project is never made twice, nor inside another one; nothing is overwritten.
+    (project / "book" / "_config.yml").write_text("title: ours\n", encoding="utf-8")
+    for target in (project, analysis / "nested"):
+        result = runner.invoke(app, ["init", str(target)], env={"COLUMNS": "200"})
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert "project" in result.output and "--template" in result.output
+    assert not (analysis / "nested").exists()
+    assert (project / "book" / "_config.yml").read_text(encoding="utf-8") == "title: ours\n"
+
+
+def test_init_fills_an_existing_folder_keeping_its_files(tmp_path: Path) -> None:
+    (tmp_path / "protocols").mkdir()
+    (tmp_path / "protocols" / "street-triage-its.yaml").write_text("# mine\n")
+    (tmp_path / "README.md").write_text("ours\n")
+    output = invoke("init", str(tmp_path))
+    assert "already there kept as they were" in output
+    assert (tmp_path / "protocols" / "street-triage-its.yaml").read_text() == "# mine\n"
+    assert (tmp_path / "README.md").read_text() == "ours\n"
+    assert (tmp_path / "book" / "_config.yml").is_file() and (tmp_path / MARKER).is_file()
 
 
 def test_list_names_every_template() -> None:
@@ -91,5 +139,5 @@ def test_list_names_every_template() -> None:
 
 def test_help_is_complete() -> None:
     output = invoke("init", "--help")
-    for word in ("--template", "--list", "DIR", "CHANGE", "overwrite", *TEMPLATES):
+    for word in ("--template", "--list", "DIR", "CHANGE", "overwrite", "project", *TEMPLATES):
         assert word in output

@@ -25,6 +25,8 @@ ALLOWED = (
     "evaltk.verdict",
     "evaltk.power.report",
     "evaltk.validation.record",
+    "evaltk.project",  # where a new book's sources are copied from (evaltk/_scaffold)
+    "evaltk.digest",  # hashing only (the bottom layer)
     "evaltk.publish",
 )
 

@@ -22,12 +22,24 @@ def test_loads_results_figures_and_series(analyses_dir: Path, result: AnalysisRe
     assert loaded.run_command == "evaltk run analyses/example-street-triage"
 
 
-def test_missing_results_names_the_file_and_the_command(analyses_dir: Path) -> None:
+def test_an_analysis_not_run_yet_is_left_out_with_one_line(analyses_dir: Path) -> None:
     folder = analyses_dir / "not-run-yet"
     folder.mkdir()
     (folder / "analysis.yaml").write_text("protocol: x.yaml\n")
+    said: list[str] = []
+    loaded = load_analyses(analyses_dir, skipped=said.append)
+    assert [a.name for a in loaded] == ["example-street-triage"]
+    (line,) = said
+    assert "not-run-yet: not run yet, left out of the book" in line
+    assert "`evaltk run " in line and "not-run-yet` adds it" in line
+
+
+def test_missing_results_names_the_file_and_the_command(tmp_path: Path) -> None:
+    folder = tmp_path / "not-run-yet"
+    folder.mkdir()
+    (folder / "analysis.yaml").write_text("protocol: x.yaml\n")
     with pytest.raises(PublishError) as caught:
-        load_analyses(analyses_dir)
+        load_analyses(tmp_path)
     message = str(caught.value)
     assert "not-run-yet/results/results.json: not found" in message
     assert "run `evaltk run " in message and "not-run-yet` first" in message
