@@ -18,8 +18,8 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
 
 Every design is fitted by :func:`evaltk.estimate.fit_outcomes` (one fit per outcome); the
-whole-system ledger needs a month-by-month counterfactual in events, which the ITS and the
-comparative ITS give; it is left out for the other designs (``ledger_note`` says so).
+whole-system ledger turns every design's headline into events, hours and pounds over the
+treated force-months (:mod:`evaltk.verdict.ledger`).
 
 Before anything is read, the protocol is checked against its registration
 (``ANALYSIS/registration.json``): an unregistered or changed protocol is refused with a
@@ -67,16 +67,6 @@ from evaltk.verdict.rules import decide
 
 Progress = Callable[[str], None]
 
-#: Designs whose fits give a month-by-month counterfactual in events for the ledger.
-LEDGER_DESIGNS = ("its", "cits")
-
-#: What the other comparison designs say instead of the ledger.
-LEDGER_NOTE = (
-    "The whole-system ledger (hours and pounds) is computed from a month-by-month "
-    "counterfactual in events, which an interrupted time series or a comparative ITS gives; "
-    "it is not computed for the {design} design, whose effect is an average over units and "
-    "periods with no counterfactual count for each month."
-)
 
 _PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb", "pyarrow", "matplotlib")
 _SCHEME = {
@@ -173,8 +163,7 @@ def assemble(
     outcomes = outcome_results(fits, protocol)
     start = protocol.first_start().replace(day=1)
     scheme = _SCHEME[protocol.intervention.kind]
-    its = protocol.design.kind in LEDGER_DESIGNS
-    ledger = build_ledger(fits, protocol) if its else None
+    ledger = build_ledger(fits, protocol)
     treated = protocol.treated_units
     return AnalysisResult(
         evaltk_version=__version__,
@@ -205,7 +194,7 @@ def assemble(
             registration,
         ),
         ledger=ledger,
-        ledger_note="" if its else LEDGER_NOTE.format(design=protocol.design.kind),
+        ledger_note="" if ledger is not None else "No outcome carries a unit cost.",
         starts={
             unit: (
                 protocol.intervention.start[unit].replace(day=1).isoformat()

@@ -18,6 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from evaltk.errors import EstimationError
+from evaltk.estimate.comparison_totals import with_cits_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number, total_unit
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
@@ -144,10 +145,9 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         protocol.decision.interval_level,
         result.df,
     )
-    # A Gaussian model of a rate, share or mean models the measure itself, not a count: its
-    # months do not add up to a total.
-    additive = scale != "difference" or frame.kind.additive
-    return OutcomeFit(
+    # A Gaussian model's difference in the measure times the treated series' exposure is a
+    # total too (evaltk.estimate.comparison_totals), so every family adds up.
+    fit = OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design="cits",
@@ -157,7 +157,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         n_periods=n_periods,
         effect=effect,
         result=result,
-        total_unit=total_unit(frame.outcome, frame.aggregate, additive),
+        total_unit=total_unit(frame.outcome, frame.aggregate, True),
         totals=result.totals if effect is not None else None,
         n_clusters=result.n_clusters,
         inference=result.inference,
@@ -169,6 +169,7 @@ def fit_cits(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         effects=_effects(result),
         note=frame.note,
     )
+    return with_cits_change(fit, frame, protocol.treated_units, protocol.window.washout_months)
 
 
 def _figure_data(result: DiDResult) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from evaltk.errors import EstimationError
+from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline
 from evaltk.estimators.did import (
@@ -215,7 +216,7 @@ def _outcome_fit(
         if kind == "did":
             figures["groups"] = result.plot
     width = protocol.design.event_study.width
-    return OutcomeFit(
+    fit = OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design=kind,
@@ -250,6 +251,7 @@ def _outcome_fit(
         effects=_effects(result, study),
         note=" ".join(n for n in notes if n),
     )
+    return with_total_change(fit, frame)
 
 
 def _figure_data(result: DiDResult, figure: str) -> dict[str, pd.DataFrame]:

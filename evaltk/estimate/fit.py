@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evaltk.estimate.its_totals import its_post_totals
+from evaltk.estimate.its_totals import its_post_totals, its_total_change
+from evaltk.estimate.total_change import TotalChange
 from evaltk.estimators.effect import Effect
 from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.protocol.spec import Outcome
@@ -88,6 +89,9 @@ class OutcomeFit:
     totals : PostTotals or None
         The treated series' post-period totals for the ledger, where the estimator gives them
         (comparative ITS); an ITS builds them from ``model`` (:meth:`post_totals`).
+    change : TotalChange or None
+        The change over the treated force-months that the headline implies (comparison
+        designs set it; an ITS builds it from its cumulative effect, :meth:`total_change`).
     model : ITSModel or None
         ITS only: the model, whose month-level estimating functions the ledger correlates.
     n_clusters, inference, inference_text : optional
@@ -130,6 +134,7 @@ class OutcomeFit:
     series: pd.DataFrame | None = None
     total_unit: str = "events"
     totals: PostTotals | None = None
+    change: TotalChange | None = None
     model: ITSModel | None = None
     n_clusters: int | None = None
     inference: str | None = None
@@ -161,6 +166,16 @@ class OutcomeFit:
         if self.totals is not None or self.model is None or self.effect is None:
             return self.totals
         return its_post_totals(self.model, self.result)
+
+    def total_change(self) -> TotalChange | None:
+        """The change over the treated force-months implied by the headline, for the events
+        averted and the ledger; None when the outcome was not estimated or its values do not
+        add up over months."""
+        if self.effect is None or self.total_unit == "not additive":
+            return None
+        if self.change is not None or self.model is None:
+            return self.change
+        return its_total_change(self.model, self.result)
 
 
 def failed(

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaltk.estimate.total_change import TotalChange, effect_total
 from evaltk.estimators.did.results import PostTotals
-from evaltk.estimators.effect import critical_value
+from evaltk.estimators.effect import Effect, critical_value
 from evaltk.estimators.its import ITSModel, ITSResult
 
 
@@ -92,3 +93,39 @@ def _whitened_month_influence(
     bread = np.linalg.pinv(x_white.T @ x_white)
     influence = (x_white * resid_white[:, None]) @ bread @ gradient
     return pd.Series(influence, index=design.periods[design.in_fit])
+
+
+def its_total_change(model: ITSModel, result: ITSResult) -> TotalChange | None:
+    """The ITS's change over the post months as implied by its effect: for a log link the
+    ratio of post-period totals (fitted over counterfactual, the relative effect, equal to the
+    level change when there is no slope change) on the counterfactual total; for the identity
+    link the difference of the totals itself (``amount`` 1)."""
+    cumulative = result.cumulative
+    if result.spec.family != "gaussian":
+        relative = result.relative_effect
+        ratio = Effect(
+            term="post_period_ratio",
+            estimate=1.0 + relative.estimate,
+            ci_low=1.0 + relative.ci_low,
+            ci_high=1.0 + relative.ci_high,
+            p_value=relative.p_value,
+            scale="ratio",
+            std_error=relative.std_error,
+            level=relative.level,
+            df=relative.df,
+        )
+        return effect_total(
+            ratio, cumulative.counterfactual, cumulative.months, month_influence(model, result)
+        )
+    difference = Effect(
+        term="post_period_difference",
+        estimate=-cumulative.averted_model,
+        ci_low=-cumulative.averted_model_ci_high,
+        ci_high=-cumulative.averted_model_ci_low,
+        p_value=cumulative.averted_model_p_value,
+        scale="difference",
+        std_error=float("nan"),
+        level=cumulative.level,
+        df=result.effect.df,
+    )
+    return effect_total(difference, 1.0, cumulative.months, month_influence(model, result))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.errors import EstimationError
+from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
 from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
@@ -179,7 +180,7 @@ def fit_staggered(
             std_error = number(std_error_from_interval(low, high, level, "difference"))
     notes += [_readable(n, protocol) for n in result.notes]
     dynamic = result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
-    return OutcomeFit(
+    outcome_fit = OutcomeFit(
         outcome=frame.outcome,
         aggregate=frame.aggregate,
         design="staggered_did",
@@ -203,6 +204,7 @@ def fit_staggered(
         effects=_effects(result, overall, dynamic),
         note=" ".join(n for n in notes if n),
     )
+    return with_total_change(outcome_fit, frame, sorted(data["unit"].unique()))
 
 
 def _readable(note: str, protocol: Protocol) -> str:

@@ -183,9 +183,11 @@ class UnitCost(_Frozen):
 
     ``per: event`` — ``amount_gbp`` per event (an A&E attendance, a conveyance), and
     ``hours_per_event`` of staff time if it uses any; ``per: hour`` — for outcomes measured in
-    minutes (officer time), ``amount_gbp`` per hour. ``in_net: false`` shows the line in the
-    ledger but leaves it out of the net total (use it where an outcome is already counted
-    inside another, e.g. hospital waiting inside officer time).
+    minutes (officer time), ``amount_gbp`` per hour. ``part_of: OTHER`` declares that this
+    outcome's time is already inside outcome OTHER's (police minutes waiting at hospital are
+    part of officer minutes): the ledger shows it under OTHER and leaves it out of every total,
+    so that time is counted once (``in_net`` is then false). ``in_net: false`` alone shows a
+    line but leaves it out of the net total for another reason.
     """
 
     amount_gbp: float = Field(ge=0)
@@ -196,6 +198,26 @@ class UnitCost(_Frozen):
         Field(description="Whose time and money this is (police hours released vs elsewhere).")
     )
     in_net: bool = True
+    part_of: Identifier | None = Field(
+        default=None,
+        description="Id of the costed outcome whose time this outcome's is part of (e.g. "
+        "hospital_wait_minutes part_of officer_minutes); it is then left out of every total.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _part_is_not_in_net(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("part_of") is not None:
+            if data.get("in_net") is True:
+                raise ValueError(
+                    "a cost with 'part_of' is already inside that outcome's: drop 'in_net: true'"
+                )
+            data = {**data, "in_net": False}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _default_part_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return later_defaults_left_out(handler(self), {"part_of": None})
 
 
 class Outcome(_Frozen):
@@ -738,11 +760,35 @@ class Protocol(_Frozen):
             unmapped = [i for i in ids if i not in self.data.outcomes]
             if unmapped:
                 raise ValueError("data.outcomes has no column for: " + ", ".join(unmapped))
+        self._check_parts()
         if self.design.kind == "its":
             self._check_its()
         else:
             check_comparison_design(self)
         return self
+
+    def _check_parts(self) -> None:
+        """``cost.part_of`` names another costed outcome of the same agency and kind of cost,
+        which is not itself part of a third (one level: a part and its whole)."""
+        costed = {o.id: o.cost for o in self.outcomes if o.cost is not None}
+        for outcome in self.outcomes:
+            whole_id = outcome.cost.part_of if outcome.cost is not None else None
+            if outcome.cost is None or whole_id is None:
+                continue
+            where = f"outcome '{outcome.id}': cost.part_of '{whole_id}'"
+            whole = costed.get(whole_id)
+            if whole_id == outcome.id or whole is None:
+                raise ValueError(
+                    f"{where} must name another outcome with a cost (one of: "
+                    f"{', '.join(sorted(set(costed) - {outcome.id})) or 'none'})"
+                )
+            if whole.part_of is not None:
+                raise ValueError(f"{where} is itself part of '{whole.part_of}'; name the whole")
+            if (whole.agency, whole.per) != (outcome.cost.agency, outcome.cost.per):
+                raise ValueError(
+                    f"{where} must be the same agency and 'per' as its whole "
+                    f"({whole.agency}, per {whole.per}), since its time is inside it"
+                )
 
     def _check_its(self) -> None:
         starts = {self.intervention.start.get(u) for u in self.units}

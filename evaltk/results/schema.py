@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = "1.5"
+RESULTS_SCHEMA_VERSION = "1.6"
 
 
 class _Frozen(BaseModel):
@@ -27,14 +27,22 @@ class Interval(_Frozen):
 
 
 class Cumulative(_Frozen):
-    """Events over the post period: counterfactual minus observed (positive = averted)."""
+    """Events over the post period (positive = averted), implied by the headline effect: its
+    estimate and interval ends mapped onto the treated force-months, so that they agree with
+    the effect in sign and significance."""
 
-    averted: float | None = Field(description="Sum of counterfactual - observed.")
+    averted: float | None = Field(
+        description="Counterfactual minus fitted total over the treated force-months (the "
+        "effect's estimate mapped to events)."
+    )
     ci_low: float | None
     ci_high: float | None
     observed: float | None = Field(description="Observed total over the post period.")
     counterfactual: float | None = Field(description="Counterfactual total (model).")
     unit: str = Field(description="What is summed: 'events', 'minutes', or 'not additive'.")
+    force_months: int | None = Field(
+        default=None, description="Treated force-months (ITS: post months) summed over."
+    )
 
 
 class Diagnostics(_Frozen):
@@ -164,7 +172,17 @@ class LedgerLine(_Frozen):
     unit_cost_gbp: float
     cost_per: Literal["event", "hour"]
     source: str = Field(description="Citation of the unit cost.")
-    in_net: bool
+    in_net: bool = Field(description="Counted in the totals (false when part_of is set).")
+    part_of: str | None = Field(
+        default=None,
+        description="The outcome whose time this is part of (hospital waiting inside officer "
+        "minutes): shown under it and left out of every total, so time is counted once.",
+    )
+    force_months: int | None = Field(
+        default=None,
+        description="Treated force-months (post months of the treated series for an ITS) the "
+        "change is summed over.",
+    )
 
 
 class Ledger(_Frozen):

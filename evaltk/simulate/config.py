@@ -221,6 +221,11 @@ class SimulationConfig(BaseModel):
                 )
             if not math.isfinite(ratio) or ratio < 0:
                 raise SimulationError(f"effect {key}={ratio} must be a ratio >= 0")
+        if {"officer_minutes", "scene_minutes"} <= set(self.effects):
+            raise SimulationError(
+                "effects: set scene_minutes (officer time other than hospital waits; officer "
+                "minutes then follow) or officer_minutes (the total), not both"
+            )
         # Imported here because the rate solver itself reads this config.
         from evaltk.simulate.rates import solve_rates
 

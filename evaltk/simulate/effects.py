@@ -54,11 +54,22 @@ EFFECT_KEYS: tuple[EffectKey, ...] = (
         "officer minutes per incident (dispatch to clear, including any wait at hospital)",
     ),
     EffectKey(
+        "scene_minutes",
+        "mean",
+        "officer minutes per incident other than waiting at hospital (travel and time at the "
+        "scene)",
+    ),
+    EffectKey(
         "hospital_wait_minutes",
         "mean",
         "police minutes waiting at hospital per incident (zero when there was no wait)",
     ),
 )
+
+#: Officer minutes are travel and scene time plus the wait at hospital. Unless
+#: ``officer_minutes`` itself is configured, its true ratio follows from the other two (a
+#: shorter wait shortens officer time by as much): the world stays one set of accounts.
+DERIVED_KEYS: frozenset[str] = frozenset({"officer_minutes"})
 
 EFFECTS_BY_KEY: dict[str, EffectKey] = {e.key: e for e in EFFECT_KEYS}
 EFFECT_NAMES: tuple[str, ...] = tuple(e.key for e in EFFECT_KEYS)

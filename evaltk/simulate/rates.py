@@ -161,10 +161,18 @@ def solve_rates(config: SimulationConfig) -> Rates:
     denom = at_hospital_a * p_wait
     wait_mean_a = np.divide(wait_a, denom, out=wait_mean.copy(), where=denom > 0)
 
-    # Officer minutes include the wait; the time at the scene takes up the rest.
+    # Officer minutes are travel and scene time plus the wait. By default the scheme changes
+    # scene time by the scene_minutes ratio and the wait by its own, and officer minutes are
+    # their sum (so waiting less means less officer time); an explicit officer_minutes ratio
+    # instead fixes the total, and scene time takes up the rest.
     officer = config.officer_minutes_mean * h["officer_minutes"]
-    officer_a = officer * m["officer_minutes"]
-    scene, scene_a = officer - wait, officer_a - wait_a
+    scene = officer - wait
+    if "officer_minutes" in config.effects:
+        officer_a = officer * m["officer_minutes"]
+        scene_a = officer_a - wait_a
+    else:
+        scene_a = scene * m["scene_minutes"]
+        officer_a = scene_a + wait_a
     check.positive_scene(scene, scene_a, wait, wait_a)
 
     return Rates(
@@ -192,6 +200,7 @@ def solve_rates(config: SimulationConfig) -> Rates:
             "admitted_72h": pair(admitted, admitted_a),
             "officer_minutes": pair(officer, officer_a),
             "hospital_wait_minutes": pair(wait, wait_a),
+            "scene_minutes": pair(scene, scene_a),
         },
     )
 

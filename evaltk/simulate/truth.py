@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from evaltk import __version__
 from evaltk.simulate.config import SimulationConfig
-from evaltk.simulate.effects import EFFECT_KEYS
+from evaltk.simulate.effects import DERIVED_KEYS, EFFECT_KEYS
 from evaltk.simulate.forces import FORCES_BY_CODE
 from evaltk.simulate.intervention import start_months
 from evaltk.simulate.series import expected_outcomes
@@ -22,8 +23,18 @@ CONVENTIONS = {
         "conditional on the latent monthly incident rate"
     ),
     "minutes": (
-        "officer_minutes and hospital_wait_minutes effects are ratios of means per incident; "
-        "their monthly totals change by that ratio times the incidents ratio"
+        "officer_minutes, scene_minutes and hospital_wait_minutes effects are ratios of means "
+        "per incident; their monthly totals change by that ratio times the incidents ratio"
+    ),
+    "officer_time": (
+        "officer minutes = travel and scene minutes + minutes waiting at hospital, incident by "
+        "incident; unless officer_minutes is configured, its ratio is derived from the other "
+        "two (ratio below: the realised ratio of expected means over treated force-months)"
+    ),
+    "true_ledger": (
+        "effects.KEY.by_force.FORCE gives the expected totals over that force's treated months "
+        "with and without triage (counterfactual - treated = events or minutes averted); sum "
+        "over an analysis's units and multiply by its unit costs for the true ledger"
     ),
 }
 
@@ -62,6 +73,9 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
         ratio = config.effect(effect.key)
         with_triage = float(expected.loc[treated, effect.key].sum())
         without = float(expected.loc[treated, f"{effect.key}_counterfactual"].sum())
+        if effect.key in DERIVED_KEYS and effect.key not in config.effects and without > 0:
+            ratio = with_triage / without  # totals' ratio; / incidents ratio for the mean
+            ratio = ratio / volume
         per_incident = ratio / volume if effect.scale == "count" else ratio
         effects[effect.key] = {
             "ratio": ratio,
@@ -71,6 +85,7 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
             "attended_ratio": round((per_incident - (1 - config.coverage)) / config.coverage, 12),
             "expected_treated": round(with_triage, 3),
             "expected_counterfactual": round(without, 3),
+            "by_force": _by_force(expected, effect.key),
         }
     starts = start_months(config)
     return {
@@ -96,4 +111,17 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
         "conventions": CONVENTIONS,
         "not_controlled": NOT_CONTROLLED,
         "config": config.model_dump(mode="json"),
+    }
+
+
+def _by_force(expected: pd.DataFrame, key: str) -> dict[str, dict[str, float]]:
+    """Expected totals over each treated force's treated months, with and without triage."""
+    treated = expected[expected["treated"].to_numpy()]
+    sums = treated.groupby("force")[[key, f"{key}_counterfactual"]].sum()
+    return {
+        str(force): {
+            "expected_treated": round(float(row[key]), 3),
+            "expected_counterfactual": round(float(row[f"{key}_counterfactual"]), 3),
+        }
+        for force, row in sums.iterrows()
     }

@@ -1,30 +1,33 @@
 """The whole-system ledger: where demand went, in events, hours and pounds, with one interval.
 
-For each costed outcome the ledger takes the change over the post period from its model,
-``averted = counterfactual - observed`` (positive: demand that did not happen), and converts
-it with the protocol's unit cost into staff hours and pounds.
+For each costed outcome the ledger reads the change over the treated force-months that its
+headline effect implies (:class:`~evaltk.estimate.total_change.TotalChange`): for a ratio,
+the counterfactual total times one minus the ratio; for a difference (the DiD-type designs'
+ATT on the measure's scale), minus the difference times the treated force-months' exposure.
+Each line's events, hours and pounds are that map applied to the effect's estimate and to the
+ends of its interval, so they agree in sign and significance with the effect (same model,
+same reference distribution). The unit cost converts events or minutes into staff hours and
+pounds.
 
-The net total needs the *joint* uncertainty of the outcomes: months that were busy for s136
-were busy for A&E too, so the outcomes' errors are correlated and a sum of independent
-intervals would be wrong. The correlation between two outcomes' counterfactual totals is
-estimated from their models' month-level estimating functions, stacked as in seemingly
+One accounting of time: an outcome whose cost says ``part_of: OTHER`` (police minutes waiting
+at hospital are part of officer minutes) is shown under OTHER and kept out of every total, so
+that police time is counted once. The summary lines (police hours released, hours added for
+other agencies, net hours, net pounds) are sums over the same lines, of the same draws.
+
+The totals need the *joint* uncertainty of the outcomes: months that were busy for s136 were
+busy for A&E too. Where the design gives month-level estimating functions (ITS, comparative
+ITS), the correlation between two outcomes' totals comes from them, stacked as in seemingly
 unrelated estimating equations: with ``u_it`` the influence of month ``t`` on outcome ``i``'s
-post-period counterfactual total (its score times its bread times the gradient of the total;
-:mod:`evaltk.estimate.its_totals`),
+post-period total (:mod:`evaltk.estimate.its_totals`),
 
     corr(i, j) = sum_t u_it u_jt / sqrt(sum_t u_it^2 * sum_t u_jt^2).
 
-Each outcome keeps its own model's standard error; only the correlation comes from the stack.
-Totals and ratios (net pounds, cost per averted detention) are then read off 20,000 draws
-from the joint normal distribution of the outcomes' averted totals (seeded by the protocol).
-
-The ledger itself does not depend on the design: it reads one :class:`LedgerInput` per
-outcome, from the post-period totals of its :class:`~evaltk.estimate.fit.OutcomeFit`
-(:meth:`~evaltk.estimate.fit.OutcomeFit.post_totals`): an ITS's from its model's cumulative
-effect and influence functions; a comparative ITS's from the treated series'
-:class:`~evaltk.estimators.did.results.PostTotals`, which :mod:`evaltk.estimators.did.cits`
-computes the same way (delta method through the effect, scores of the whitened difference
-series for ``gls`` or of the joint GLM for ``glm``).
+The other designs give no such functions and their outcomes are drawn independently (the
+method text says so). Totals and ratios are read off 20,000 draws (seeded by the protocol):
+a Gaussian copula with that correlation, each outcome's effect drawn from its own reference
+distribution (normal, or Student t with its degrees of freedom) scaled separately below and
+above the estimate so that its draws reproduce the effect's interval exactly, then mapped to
+events.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ import pandas as pd
 from scipy import stats
 
 from evaltk.estimate.fit import OutcomeFit
-from evaltk.protocol.spec import Outcome, Protocol
+from evaltk.estimate.total_change import TotalChange
+from evaltk.estimators.effect import critical_value
+from evaltk.protocol.spec import Outcome, Protocol, UnitCost
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
 DRAWS = 20_000
@@ -45,21 +50,21 @@ DRAWS = 20_000
 
 @dataclass(frozen=True)
 class LedgerInput:
-    """What the ledger needs of one outcome's model, whatever the design.
-
-    ``averted`` is counterfactual minus observed summed over the ``months`` post months, ``sd``
-    its standard error, ``df`` the t degrees of freedom of its interval (None: normal),
-    ``unit`` "events", "minutes", "units of the field" or "not additive" (left out), and
-    ``month_influence`` each fitted month's influence on the counterfactual total.
-    """
+    """What the ledger needs of one outcome's model, whatever the design: the outcome, what its
+    total counts (``events``, ``minutes`` or ``units of the field``) and the change over the
+    treated force-months that its effect implies."""
 
     outcome: Outcome
     unit: str
-    averted: float
-    sd: float
-    df: float | None
-    months: int
-    month_influence: pd.Series
+    change: TotalChange
+
+    @property
+    def averted(self) -> float:
+        return self.change.interval[0]
+
+    @property
+    def months(self) -> int:
+        return self.change.force_months
 
 
 @dataclass(frozen=True)
@@ -73,46 +78,43 @@ class _Line:
         return self.input.outcome
 
     @property
-    def averted(self) -> float:
-        return self.input.averted
+    def cost(self) -> UnitCost:
+        cost = self.input.outcome.cost
+        assert cost is not None
+        return cost
 
     @property
-    def sd(self) -> float:
-        return self.input.sd
-
-    @property
-    def df(self) -> float | None:
-        return self.input.df
+    def in_net(self) -> bool:
+        """Counted in the totals: not part of another line, and not kept out by ``in_net``."""
+        return self.cost.in_net and self.cost.part_of is None
 
 
 def correlation(inputs: Sequence[LedgerInput]) -> np.ndarray:
-    """Correlation of the outcomes' post-period counterfactual totals (stacked sandwich)."""
-    series = [item.month_influence for item in inputs]
-    influence = pd.concat(series, axis=1).fillna(0.0).to_numpy()
-    cross = influence.T @ influence
-    scale = np.sqrt(np.clip(np.diag(cross), 1e-300, None))
-    corr = cross / np.outer(scale, scale)
-    np.fill_diagonal(corr, 1.0)
-    return np.clip(corr, -1.0, 1.0)
+    """Correlation of the outcomes' totals from their stacked month influences; zero between
+    outcomes where either has none (designs without month-level estimating functions)."""
+    n = len(inputs)
+    corr = np.eye(n)
+    known = [i for i, item in enumerate(inputs) if item.change.month_influence is not None]
+    if len(known) > 1:
+        series = [inputs[i].change.month_influence for i in known]
+        influence = pd.concat(series, axis=1).fillna(0.0).to_numpy()
+        cross = influence.T @ influence
+        scale = np.sqrt(np.clip(np.diag(cross), 1e-300, None))
+        block = np.clip(cross / np.outer(scale, scale), -1.0, 1.0)
+        np.fill_diagonal(block, 1.0)
+        corr[np.ix_(known, known)] = block
+    return corr
 
 
 def ledger_input(fit: OutcomeFit) -> LedgerInput | None:
-    """An outcome's ledger input: None when it has no unit cost, no estimate, no post-period
-    totals (designs without a month-by-month counterfactual) or totals that do not add up."""
+    """An outcome's ledger input: None when it has no unit cost, no estimate, or a total that
+    does not add up over months."""
     if fit.outcome.cost is None or not fit.estimated or fit.total_unit == "not additive":
         return None
-    totals = fit.post_totals()
-    if totals is None or not np.isfinite(totals.sd):
+    change = fit.total_change()
+    if change is None or not change.finite:
         return None
-    return LedgerInput(
-        outcome=fit.outcome,
-        unit=fit.total_unit,
-        averted=totals.averted,
-        sd=totals.sd,
-        df=totals.df,
-        months=totals.months,
-        month_influence=totals.month_influence,
-    )
+    return LedgerInput(outcome=fit.outcome, unit=fit.total_unit, change=change)
 
 
 def _line(item: LedgerInput) -> _Line:
@@ -133,80 +135,75 @@ def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
     return Interval(estimate=float(point), ci_low=float(low), ci_high=float(high))
 
 
+def _scaled(change: TotalChange, factor: float) -> Interval:
+    """The line's exact interval (the effect's interval mapped to events) times ``factor``."""
+    point, low, high = change.interval
+    ends = sorted((low * factor, high * factor))
+    return Interval(estimate=point * factor, ci_low=ends[0] + 0.0, ci_high=ends[1] + 0.0)
+
+
+def effect_draws(change: TotalChange, scores: np.ndarray) -> np.ndarray:
+    """Draws of the effect ``theta`` from standard normal ``scores``: mapped to the effect's
+    reference distribution (Student t with its df, or normal) and scaled separately above and
+    below the estimate, so that the draws' ``level`` quantiles are the effect's interval ends."""
+    t = _t_scores(scores, change.df)
+    crit = critical_value(change.level, change.df)
+    upper = (change.theta_high - change.theta) / crit
+    lower = (change.theta - change.theta_low) / crit
+    return change.theta + np.where(t > 0, t * upper, t * lower)
+
+
 def build_ledger(fits: Sequence[OutcomeFit], protocol: Protocol) -> Ledger | None:
     """The ledger of every costed outcome, or None when no outcome carries a unit cost."""
     inputs = [item for fit in fits if (item := ledger_input(fit)) is not None]
-    # The comparative ITS's outcomes have Satterthwaite df far apart (see ledger_from_inputs).
-    own = any(fit.design == "cits" for fit in fits)
-    return ledger_from_inputs(inputs, protocol, own_marginals=own)
+    return ledger_from_inputs(inputs, protocol)
 
 
-def ledger_from_inputs(
-    inputs: Sequence[LedgerInput], protocol: Protocol, own_marginals: bool = False
-) -> Ledger | None:
-    """The ledger of the given outcome inputs (each with a unit cost), or None if there are none.
-
-    ``own_marginals`` (the comparative ITS): each outcome's draws follow its own Student t
-    (Gaussian copula with the stacked correlation) instead of the common multivariate t with
-    the smallest degrees of freedom. The GLS difference series of a comparative ITS give
-    Satterthwaite df from about 2 to 70 across the outcomes of one analysis (the Right Care,
-    Right Person demo: 2.5 to 66), and the smallest would widen every line far beyond its
-    model's own interval (the primary's ledger line would include zero where its rate ratio's
-    interval excludes 1). The ITS keeps the common multivariate t, whose numbers are fixed.
-    """
+def ledger_from_inputs(inputs: Sequence[LedgerInput], protocol: Protocol) -> Ledger | None:
+    """The ledger of the given outcome inputs (each with a unit cost), or None if there are
+    none. Lines whose ``part_of`` names an outcome that is not in the ledger are kept out of
+    the totals all the same (they are already inside that outcome)."""
     level = protocol.decision.interval_level
     lines = [_line(item) for item in inputs]
     if not lines:
         return None
     corr = correlation([line.input for line in lines])
-    sd = np.array([line.sd for line in lines])
-    mean = np.array([line.averted for line in lines])
     rng = np.random.default_rng(protocol.seed)
-    finite_df = [line.df for line in lines if line.df is not None and np.isfinite(line.df)]
-    if own_marginals:
-        normal = rng.multivariate_normal(np.zeros(len(lines)), corr, size=DRAWS, method="eigh")
-        draws = (
-            np.column_stack([_t_scores(normal[:, i], line.df) for i, line in enumerate(lines)]) * sd
-        )
-    else:
-        draws = rng.multivariate_normal(
-            np.zeros(len(lines)), corr * np.outer(sd, sd), size=DRAWS, method="eigh"
-        )
-    if finite_df and not own_marginals:
-        # GLS models test with Student's t: draw from the multivariate t with the smallest
-        # of their degrees of freedom (conservative for the others).
-        df = min(finite_df)
-        draws = draws / np.sqrt(rng.chisquare(df, size=DRAWS) / df)[:, None]
-    draws = draws + mean
+    normal = rng.multivariate_normal(np.zeros(len(lines)), corr, size=DRAWS, method="eigh")
+    draws = np.column_stack(
+        [
+            np.asarray(line.input.change.averted(effect_draws(line.input.change, normal[:, i])))
+            for i, line in enumerate(lines)
+        ]
+    )
     hours = draws * np.array([line.hours_per_unit for line in lines])
     pounds = draws * np.array([line.pounds_per_unit for line in lines])
-    in_net = np.array([line.outcome.cost.in_net for line in lines])  # type: ignore[union-attr]
-    agencies = [line.outcome.cost.agency for line in lines]  # type: ignore[union-attr]
-    police = np.array([a == "police" for a in agencies]) & in_net
-    others = ~np.array([a == "police" for a in agencies]) & in_net
+    in_net = np.array([line.in_net for line in lines])
+    police = np.array([line.cost.agency == "police" for line in lines]) & in_net
+    others = ~np.array([line.cost.agency == "police" for line in lines]) & in_net
 
-    ledger_lines = []
-    for index, line in enumerate(lines):
-        cost = line.outcome.cost
-        assert cost is not None
-        ledger_lines.append(
-            LedgerLine(
-                outcome=line.outcome.id,
-                label=line.outcome.label,
-                outcome_class=line.outcome.outcome_class,
-                agency=cost.agency,
-                unit=line.input.unit,
-                averted=_interval(draws[:, index], line.averted, level),
-                hours=_interval(hours[:, index], line.averted * line.hours_per_unit, level),
-                pounds=_interval(pounds[:, index], line.averted * line.pounds_per_unit, level),
-                unit_cost_gbp=cost.amount_gbp,
-                cost_per=cost.per,
-                source=cost.source,
-                in_net=cost.in_net,
-            )
+    ledger_lines = [
+        LedgerLine(
+            outcome=line.outcome.id,
+            label=line.outcome.label,
+            outcome_class=line.outcome.outcome_class,
+            agency=line.cost.agency,
+            unit=line.input.unit,
+            averted=_scaled(line.input.change, 1.0),
+            hours=_scaled(line.input.change, line.hours_per_unit),
+            pounds=_scaled(line.input.change, line.pounds_per_unit),
+            unit_cost_gbp=line.cost.amount_gbp,
+            cost_per=line.cost.per,
+            source=line.cost.source,
+            in_net=bool(line.in_net),
+            part_of=line.cost.part_of,
+            force_months=line.input.months,
         )
-    point_pounds = mean * np.array([line.pounds_per_unit for line in lines])
-    point_hours = mean * np.array([line.hours_per_unit for line in lines])
+        for line in lines
+    ]
+    point = np.array([line.input.averted for line in lines])
+    point_pounds = point * np.array([line.pounds_per_unit for line in lines])
+    point_hours = point * np.array([line.hours_per_unit for line in lines])
     return Ledger(
         lines=ledger_lines,
         net_pounds=_interval(pounds[:, in_net].sum(axis=1), point_pounds[in_net].sum(), level),
@@ -224,7 +221,7 @@ def ledger_from_inputs(
             }
             for i in range(len(lines))
         },
-        method=_method(own_marginals),
+        method=_method(all(line.input.change.month_influence is not None for line in lines)),
     )
 
 
@@ -238,22 +235,21 @@ def _t_scores(normal: np.ndarray, df: float | None) -> np.ndarray:
     return np.where(normal > 0, upper, lower)
 
 
-def _method(own_marginals: bool) -> str:
-    if own_marginals:
-        return (
-            "Changes over the post period from each outcome's comparative ITS (counterfactual "
-            "minus observed in the treated series, delta method through the effect); net "
-            f"totals from {DRAWS:,} joint draws, each outcome with its own Student t "
-            "(Satterthwaite degrees of freedom where GLS models are used) joined by a Gaussian "
-            "copula whose correlation comes from the stacked month-level estimating functions "
-            "of the outcome models (not a sum of independent intervals)."
-        )
+def _method(correlated: bool) -> str:
+    joint = (
+        "joined by a Gaussian copula whose correlation comes from the stacked month-level "
+        "estimating functions of the outcome models (not a sum of independent intervals)"
+        if correlated
+        else "drawn independently of one another (this design gives no month-level estimating "
+        "functions to correlate them)"
+    )
     return (
-        "Changes over the post period from each outcome's model; net totals from "
-        f"{DRAWS:,} joint normal draws (multivariate t with the smallest Satterthwaite degrees "
-        "of freedom where GLS models are used) whose correlation comes from the stacked "
-        "month-level estimating functions of the outcome models (not a sum of independent "
-        "intervals)."
+        "Each line is its outcome's headline effect turned into a change over the treated "
+        "force-months (ratio: the counterfactual total times one minus the ratio; difference: "
+        "the difference times the treated force-months' exposure), at the effect's estimate "
+        "and interval ends, so events, hours and pounds agree with the effect. Lines that are "
+        "part of another (part_of) are shown but not added. Totals from "
+        f"{DRAWS:,} draws, each outcome's effect from its own reference distribution, {joint}."
     )
 
 
@@ -276,18 +272,19 @@ def _cost_per_averted(
     index = _detention_line(lines, protocol)
     if index is None:
         return None
-    averted = draws[:, index]
-    tail = (1 - level) / 2 * 100
-    if np.percentile(averted, tail) <= 0:
+    _, low, _ = lines[index].input.change.interval
+    if low <= 0:
         return None
+    averted = draws[:, index]
     months = lines[index].input.months
     scheme = (protocol.intervention.cost_gbp_per_month or 0.0) * months
     elsewhere = np.array([i != index for i in range(len(lines))]) & in_net
     cost = scheme - pounds[:, elsewhere].sum(axis=1)
     point_cost = scheme - sum(
-        lines[int(i)].averted * lines[int(i)].pounds_per_unit for i in np.flatnonzero(elsewhere)
+        lines[int(i)].input.averted * lines[int(i)].pounds_per_unit
+        for i in np.flatnonzero(elsewhere)
     )
-    return _interval(cost / averted, point_cost / lines[index].averted, level)
+    return _interval(cost / averted, point_cost / lines[index].input.averted, level)
 
 
 def _detention_line(lines: Sequence[_Line], protocol: Protocol) -> int | None:

@@ -123,19 +123,38 @@ def _interval(effect: Effect | None) -> Interval | None:
 
 
 def _cumulative(fit: OutcomeFit) -> Cumulative | None:
-    """The change over the post months (ITS); its numbers are left out when the modelled
-    values do not add up over months."""
+    """The change over the treated force-months implied by the headline effect (every
+    design; :meth:`OutcomeFit.total_change`); for an ITS whose values do not add up, the
+    block says so with no numbers."""
     cumulative = fit.cumulative
-    if cumulative is None:
-        return None
-    additive = fit.total_unit != "not additive"
+    change = fit.total_change()
+    if change is None:
+        if cumulative is None:
+            return None
+        return Cumulative(
+            averted=None,
+            ci_low=None,
+            ci_high=None,
+            observed=None,
+            counterfactual=None,
+            unit=fit.total_unit,
+        )
+    averted, low, high = change.interval
+    observed: float | None
+    counterfactual: float | None
+    if cumulative is not None:
+        observed, counterfactual = cumulative.observed, cumulative.counterfactual
+    else:
+        observed = None
+        counterfactual = change.amount if change.scale == "ratio" else None
     return Cumulative(
-        averted=number(cumulative.averted) if additive else None,
-        ci_low=number(cumulative.averted_ci_low) if additive else None,
-        ci_high=number(cumulative.averted_ci_high) if additive else None,
-        observed=number(cumulative.observed) if additive else None,
-        counterfactual=number(cumulative.counterfactual) if additive else None,
+        averted=number(averted),
+        ci_low=number(low),
+        ci_high=number(high),
+        observed=number(observed),
+        counterfactual=number(counterfactual),
         unit=fit.total_unit,
+        force_months=change.force_months,
     )
 
 

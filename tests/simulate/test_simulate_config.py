@@ -66,7 +66,7 @@ def test_overrides_revalidate() -> None:
         ({"effects": {"arrest": 40.0}}, "probability of .* above 1"),
         ({"p_s136": 0.6, "effects": {"s136": 3.0}}, "above 1"),
         ({"effects": {"ae_conveyance": 0.45}, "p_ae_conveyance": 0.02}, "below the s136"),
-        ({"effects": {"hospital_wait_minutes": 9.0}}, "officer time"),
+        ({"effects": {"hospital_wait_minutes": 9.0, "officer_minutes": 1.0}}, "officer time"),
         ({"officer_minutes_mean": 20.0}, "officer_minutes_mean"),
         ({"effects": {"nurse_joy": 2.0}}, "unknown effect"),
         ({"effects": {"s136": -1.0}}, "ratio >= 0"),

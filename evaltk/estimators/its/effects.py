@@ -27,16 +27,22 @@ class CumulativeEffect:
     observed, fitted, counterfactual : float
         Sums of the observed values, the fitted values and the counterfactual predictions.
     averted : float
-        ``counterfactual - observed``: events that would have happened without the
-        intervention but did not (negative means extra events).
+        ``counterfactual - fitted``: events that would have happened without the
+        intervention but did not (negative means extra events), read off the same model as
+        the effect. (For Poisson-family GLMs the fitted post-period total equals the observed
+        one, so this is also counterfactual minus observed.)
     averted_ci_low, averted_ci_high : float
-        Interval for ``averted``; it carries the uncertainty of the counterfactual sum only
-        (the observed sum is data, and the month-to-month noise of the unobserved
-        counterfactual counts is not added).
+        The interval implied by the effect: for a log link the interval of the ratio of
+        totals ``S_f / S_c`` (same coefficients, covariance and critical value as
+        :func:`relative_effect`, which equals the level change when there is no slope change)
+        mapped onto the counterfactual total, ``S_c (1 - ratio)``; for the identity link the
+        delta-method interval of ``S_c - S_f``. It therefore agrees in sign and significance
+        with the effect's interval.
     averted_model : float
-        ``counterfactual - fitted``: the same contrast computed entirely from the model.
+        ``counterfactual - fitted`` (the same as ``averted``).
     averted_model_ci_low, averted_model_ci_high, averted_model_p_value : float
-        Delta-method interval and Wald p-value for ``averted_model``.
+        Delta-method interval (symmetric on the count scale) and Wald p-value for
+        ``averted_model``.
     level : float
         Confidence level.
     """
@@ -128,20 +134,25 @@ def cumulative_effect(
     fitted, grad_f = _sum_and_gradient(x, params, offset, log)
     counter, grad_c = _sum_and_gradient(x_cf, params, offset, log)
     z = critical_value(level, df)
-    se_c = _quad_se(grad_c, cov)
     diff_grad = grad_c - grad_f
     se_d = _quad_se(diff_grad, cov)
     obs = float(observed.sum())
-    averted = counter - obs
     averted_model = counter - fitted
+    if log and fitted > 0 and counter > 0:
+        theta = np.log(fitted) - np.log(counter)
+        se_theta = _quad_se(grad_f / fitted - grad_c / counter, cov)
+        low = -counter * np.expm1(theta + z * se_theta)
+        high = -counter * np.expm1(theta - z * se_theta)
+    else:
+        low, high = averted_model - z * se_d, averted_model + z * se_d
     return CumulativeEffect(
         months=int(x.shape[0]),
         observed=obs,
         fitted=fitted,
         counterfactual=counter,
-        averted=averted,
-        averted_ci_low=averted - z * se_c,
-        averted_ci_high=averted + z * se_c,
+        averted=averted_model,
+        averted_ci_low=float(low),
+        averted_ci_high=float(high),
         averted_model=averted_model,
         averted_model_ci_low=averted_model - z * se_d,
         averted_model_ci_high=averted_model + z * se_d,

@@ -159,8 +159,9 @@ class ITSResult(RendersItself):
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per effect, columns ``term, estimate, ci_low, ci_high, p_value,
-        scale``. Events averted appear as ``averted`` (counterfactual minus observed) and
-        ``averted_model`` (counterfactual minus fitted), both on the ``difference`` scale."""
+        scale``. Events averted appear as ``averted`` (counterfactual minus fitted, with the
+        interval implied by the effect) and ``averted_model`` (the same contrast with its
+        symmetric delta-method interval and Wald p-value), both on the ``difference`` scale."""
         rows = [{c: getattr(e, c) for c in TIDY_COLUMNS} for e in self.effects()]
         cum = self.cumulative
         rows.append(
