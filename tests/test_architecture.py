@@ -21,8 +21,17 @@ PACKAGE = ROOT / "evaltk"
 _IMPORT_EACH = """
 import importlib, os, sys, traceback
 import numpy, pandas, scipy.stats, statsmodels.api, matplotlib, duckdb, pydantic  # noqa
-failed = []
+failed, running = [], {}
+
+def reap():
+    pid, status = os.wait()
+    if status != 0:
+        failed.append(running[pid])
+    del running[pid]
+
 for name in sys.argv[1:]:
+    if len(running) >= 2:  # two at a time: the machine has two cores
+        reap()
     pid = os.fork()
     if pid == 0:
         try:
@@ -31,10 +40,10 @@ for name in sys.argv[1:]:
             traceback.print_exc(limit=-3)
             os._exit(1)
         os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        failed.append(name)
-print("FAILED:" + ",".join(failed))
+    running[pid] = name
+while running:
+    reap()
+print("FAILED:" + ",".join(sorted(failed)))
 """
 
 
