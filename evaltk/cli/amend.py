@@ -11,6 +11,7 @@ from rich.markup import escape
 from evaltk.cli.app import app, err_console, user_errors
 from evaltk.cli.register import (
     ACCESS_HELP,
+    ACCESS_METAVAR,
     SIGN_KEY_HELP,
     DataAccessChoice,
     load_sign_key,
@@ -45,6 +46,7 @@ def amend(
         "--data-access",
         help="Optional, recommended: what the team had seen when amending. " + ACCESS_HELP,
         case_sensitive=False,
+        metavar=ACCESS_METAVAR,
     ),
     explanation: str = typer.Option(
         "", "--explanation", help="Required with --data-access outcomes_examined."

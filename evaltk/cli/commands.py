@@ -42,7 +42,7 @@ WORKFLOW = {
 
 def _name(info: object) -> str:
     name = getattr(info, "name", None)
-    return name or getattr(info, "callback").__name__.replace("_", "-")
+    return name or info.callback.__name__.replace("_", "-")
 
 
 def _in_workflow_order() -> None:

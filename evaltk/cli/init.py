@@ -109,9 +109,12 @@ def init(
         None,
         "--template",
         "-t",
-        help="The protocol template a new analysis follows (protocols/NAME.yaml).",
+        help="The protocol template a new analysis follows (protocols/NAME.yaml): "
+        + ", ".join(member.value for member in TemplateName)
+        + " (--list describes them).",
         case_sensitive=False,
         show_default=False,
+        metavar="NAME",
     ),
     list_templates: bool = typer.Option(
         False, "--list", help="List the templates with their designs and exit."

@@ -25,9 +25,11 @@ class DataAccessChoice(StrEnum):
     outcomes_examined = "outcomes_examined"
 
 
-ACCESS_HELP = "What the team had seen of the data when registering (OSF's question): " + "; ".join(
+ACCESS_HELP = "What the team had seen of the data when registering (OSF's question). " + " ".join(
     f"{code}: {words}" for code, words in DATA_ACCESS_WORDS.items()
 )
+#: The codes are spelled out in the help; as a metavar their list would be broken mid-word.
+ACCESS_METAVAR = "CODE"
 
 HELP = (
     "Register an analysis: canonicalise its protocol (the template merged with analysis.yaml, "
@@ -94,7 +96,7 @@ def register(
         ..., help="The analysis folder (holding analysis.yaml), e.g. analyses/my-force."
     ),
     data_access: DataAccessChoice = typer.Option(
-        ..., "--data-access", help=ACCESS_HELP, case_sensitive=False
+        ..., "--data-access", help=ACCESS_HELP, case_sensitive=False, metavar=ACCESS_METAVAR
     ),
     explanation: str = typer.Option(
         "",
