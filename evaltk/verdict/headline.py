@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from evaltk.estimators.render import format_level
 from evaltk.results.schema import OutcomeResult
 
 
@@ -30,13 +31,14 @@ def percent_change(ratio: float) -> str:
 
 
 def interval_text(result: OutcomeResult, level: float) -> str:
-    """'95% CI 19% lower to 36% lower' for a ratio, '95% CI -3.1 to 4.2' for a difference."""
+    """'95 % CI 19% lower to 36% lower' for a ratio, '95 % CI -3.1 to 4.2' for a difference
+    (the level written as everywhere else: 97.5 %, never 98%)."""
     if result.ci_low is None or result.ci_high is None:
         return "interval not available"
     if result.scale == "ratio":
         low, high = percent_change(result.ci_low), percent_change(result.ci_high)
-        return f"{level:.0%} CI {low} to {high}"
-    return f"{level:.0%} CI {result.ci_low:+.3g} to {result.ci_high:+.3g}"
+        return f"{format_level(level)} CI {low} to {high}"
+    return f"{format_level(level)} CI {result.ci_low:+.3g} to {result.ci_high:+.3g}"
 
 
 def effect_text(result: OutcomeResult) -> str:

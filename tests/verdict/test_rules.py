@@ -112,7 +112,7 @@ def test_headline_words() -> None:
         level=0.95,
     )
     assert text.startswith("After street triage began in Nottinghamshire in April 2016, s136")
-    assert "30% lower than expected without the scheme (95% CI 38% lower to 21% lower)" in text
+    assert "30% lower than expected without the scheme (95 % CI 38% lower to 21% lower)" in text
     assert "ae were 20% higher" in text
 
 
