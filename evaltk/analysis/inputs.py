@@ -33,7 +33,7 @@ def input_files(protocol: Protocol, folder: Path) -> list[InputFile]:
             agencies = data.linkage.agencies
             named.extend((agency, extract.path) for agency, extract in agencies.items())
     return [
-        InputFile(role=role, path=published_path(path), sha256=file_sha256(folder / path))
+        InputFile(role=role, path=published_path(path, folder), sha256=file_sha256(folder / path))
         for role, path in named
         if (folder / path).is_file()
     ]

@@ -115,7 +115,7 @@ def _data_summary(
             "identifiers": data.identifiers,
         }
     return DataSummary(
-        path=published_path(loaded.protocol.data.path),
+        path=published_path(loaded.protocol.data.path, loaded.folder),
         sha256=file_sha256(source),
         files=input_files(loaded.protocol, loaded.folder),
         rows_in=account.rows_in,
@@ -310,7 +310,7 @@ def _run_locked(loaded: LoadedProtocol, say: Progress, exploratory: bool) -> Ana
         raise check.refusal()
     registration = results_registration(check, exploratory=exploratory)
     protocol = loaded.protocol
-    check_data_paths(protocol, loaded.path)
+    check_data_paths(protocol, loaded.folder, loaded.path)
     source = loaded.folder / protocol.data.path
     if not source.is_file():
         hint = (

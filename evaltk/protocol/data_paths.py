@@ -3,9 +3,12 @@
 A protocol is a text file that others write and share; ``data.path: /etc/passwd`` must not
 make ``evaltk run`` read any file on the machine and publish its hash and path. So every data
 path (``data.path``, ``data.population``, each linked extract) must lie inside the analysis
-folder unless the protocol says ``data.allow_outside: true``. The test is on the path as
-written (absolute, or climbing out with ``..``), not on where symbolic links lead: a link the
-evaluator made inside the folder is as explicit a choice as the flag.
+folder unless the protocol says ``data.allow_outside: true``. One way out is allowed without
+the flag: into a sibling *analysis* folder (``../NAME/...`` where ``../NAME/analysis.yaml``
+exists), because analyses of one project share an extract (the examples read
+``../example-street-triage/data/episodes.parquet``). The test is on the path as written
+(absolute, or climbing out with ``..``), not on where symbolic links lead: a link the evaluator
+made inside the folder is as explicit a choice as the flag.
 
 Published records (results.json, ``data-seen.json``) name a file inside the folder by its
 path as the protocol writes it (relative to the folder), and one outside only by its name
@@ -38,21 +41,34 @@ def data_paths(protocol: Protocol) -> list[tuple[str, str]]:
     return named
 
 
-def is_outside(path: str) -> bool:
-    """Whether a data path as written leaves the analysis folder (absolute, or through ``..``)."""
+def is_outside(path: str, folder: Path | None = None) -> bool:
+    """Whether a data path as written leaves the analysis folder (absolute, or through ``..``).
+
+    With ``folder``, a path into a sibling analysis folder (``../NAME/...`` where
+    ``FOLDER/../NAME/analysis.yaml`` exists) counts as inside the project, not outside.
+    """
     if Path(path).is_absolute() or PurePosixPath(path).is_absolute():
         return True
-    normal = os.path.normpath(path.replace("\\", "/"))
-    return normal == ".." or normal.startswith("../") or normal.startswith("..\\")
+    parts = PurePosixPath(os.path.normpath(path.replace("\\", "/"))).parts
+    if not parts or parts[0] != "..":
+        return False
+    sibling = len(parts) > 2 and parts[1] != ".." and ".." not in parts[2:]
+    return not (
+        sibling
+        and folder is not None
+        and (folder.absolute().parent / parts[1] / "analysis.yaml").is_file()
+    )
 
 
-def check_data_paths(protocol: Protocol, where: Path | str) -> None:
+def check_data_paths(protocol: Protocol, folder: Path, where: Path | str) -> None:
     """Refuse data paths outside the analysis folder unless ``data.allow_outside`` is true.
 
     Parameters
     ----------
     protocol : Protocol
         The loaded protocol.
+    folder : pathlib.Path
+        The analysis folder the paths are relative to.
     where : pathlib.Path or str
         The protocol file, named in the message.
 
@@ -64,16 +80,17 @@ def check_data_paths(protocol: Protocol, where: Path | str) -> None:
     if protocol.data.allow_outside:
         return
     for field, path in data_paths(protocol):
-        if is_outside(path):
+        if is_outside(path, folder):
             raise DataError(
                 f"{where}: {field}: '{path}' is outside the analysis folder; copy the file into "
                 "the folder (e.g. data/), or set data.allow_outside: true to read it from there"
             )
 
 
-def published_path(path: str) -> str:
-    """How a published record names a data file: relative to the analysis folder if inside,
-    else ``<outside>/NAME`` (never an absolute path)."""
-    if is_outside(path):
+def published_path(path: str, folder: Path) -> str:
+    """How a published record names a data file: as the protocol writes it (relative to the
+    analysis folder) if inside the folder or a sibling analysis, else ``<outside>/NAME``
+    (never an absolute path)."""
+    if is_outside(path, folder):
         return f"{OUTSIDE}/{PurePosixPath(path.replace(chr(92), '/')).name}"
     return path  # as the protocol writes it: records already made keep their keys

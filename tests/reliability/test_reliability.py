@@ -246,6 +246,19 @@ def test_data_outside_the_folder_needs_allow_outside_and_is_published_by_name(
     }
 
 
+def test_only_a_sibling_analysis_counts_as_inside(tmp_path: Path) -> None:
+    from evaltk.protocol.data_paths import is_outside
+
+    folder = tmp_path / "analyses" / "b"
+    (tmp_path / "analyses" / "a").mkdir(parents=True)
+    (tmp_path / "analyses" / "a" / "analysis.yaml").write_text("")
+    (tmp_path / "analyses" / "plain").mkdir()
+    inside = ["data/x.csv", "./data/x.csv", "../a/data/x.csv"]
+    outside = ["/etc/passwd", "../../x.csv", "../plain/x.csv", "../a/../../x.csv", ".."]
+    assert [is_outside(p, folder) for p in inside] == [False] * 3
+    assert [is_outside(p, folder) for p in outside] == [True] * 5
+
+
 def test_allow_outside_at_its_default_keeps_the_protocol_hash(tmp_path: Path) -> None:
     plain = tmp_path / "plain.yaml"
     plain.write_text(analysis_yaml("data/episodes.parquet"))
