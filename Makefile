@@ -46,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_measures.py
 
 clean:
-	rm -rf book/_build book/analyses analyses/*/results analyses/*/data build dist
+	rm -rf book/_build book/analyses analyses/*/results analyses/*/data analyses/*/.evaltk build dist

@@ -65,3 +65,10 @@ class FolderBusy(EvaltkError):
 
     # EX_TEMPFAIL of sysexits.h: a temporary failure, so a script may simply retry.
     exit_code = 75
+
+
+class OutputError(EvaltkError):
+    """An output folder cannot be written: the disk is full, or it is read-only or not ours."""
+
+    # EX_CANTCREAT of sysexits.h: an output file cannot be created.
+    exit_code = 73

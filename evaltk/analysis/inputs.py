@@ -2,7 +2,8 @@
 
 The hashes let anyone holding the files check that they are the very bytes a published result
 came from. Paths stay as the protocol writes them (relative to the analysis folder), so
-results.json holds no absolute path and stays byte-identical wherever it is run.
+results.json holds no absolute path and stays byte-identical wherever it is run; a file
+outside the folder (``data.allow_outside``) is named by its file name only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evaltk.digest import file_sha256
+from evaltk.protocol.data_paths import published_path
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.results.schema import InputFile
 
@@ -31,7 +33,7 @@ def input_files(protocol: Protocol, folder: Path) -> list[InputFile]:
             agencies = data.linkage.agencies
             named.extend((agency, extract.path) for agency, extract in agencies.items())
     return [
-        InputFile(role=role, path=path, sha256=file_sha256(folder / path))
+        InputFile(role=role, path=published_path(path, folder), sha256=file_sha256(folder / path))
         for role, path in named
         if (folder / path).is_file()
     ]

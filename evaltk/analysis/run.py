@@ -45,14 +45,21 @@ from evaltk.estimate import OutcomeFit, fit_outcomes
 from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
+from evaltk.locking import folder_lock
 from evaltk.measures import build_panel
 from evaltk.measures.panel import Panel
 from evaltk.measures.quality import quality_share
 from evaltk.protocol import LoadedProtocol, load_protocol
 from evaltk.protocol.canonical import protocol_sha256
+from evaltk.protocol.data_paths import check_data_paths, published_path
 from evaltk.protocol.spec import EpisodeSource, Protocol
-from evaltk.registration import check_registration, results_registration
-from evaltk.results.atomic import replace_folder
+from evaltk.registration import (
+    check_data,
+    check_registration,
+    record_data_seen,
+    results_registration,
+)
+from evaltk.results.atomic import check_writable, replace_folder
 from evaltk.results.schema import (
     AnalysisResult,
     DataSummary,
@@ -66,6 +73,10 @@ from evaltk.verdict.outcome_result import outcome_results
 from evaltk.verdict.rules import decide
 
 Progress = Callable[[str], None]
+Warn = Callable[[str], None]
+
+#: Appended to an error that stops a run before its results are swapped in.
+_UNCHANGED = "the previous results are unchanged"
 
 
 _PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "duckdb", "pyarrow", "matplotlib")
@@ -94,7 +105,7 @@ def _data_summary(
             "identifiers": data.identifiers,
         }
     return DataSummary(
-        path=loaded.protocol.data.path,
+        path=published_path(loaded.protocol.data.path, loaded.folder),
         sha256=file_sha256(source),
         files=input_files(loaded.protocol, loaded.folder),
         rows_in=account.rows_in,
@@ -215,27 +226,41 @@ def assemble(
 
 
 def run_analysis(
-    path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
+    path: str | Path,
+    progress: Progress | None = None,
+    *,
+    exploratory: bool = False,
+    warn: Warn | None = None,
 ) -> AnalysisResult:
-    """Run one analysis folder end to end and write its ``results/``.
+    """Run one analysis folder end to end and write its ``results/`` (``evaltk run``).
 
-    :func:`run_with_fits` without the fits (``evaltk run``); see it for the parameters.
+    :func:`run_with_fits` without the fits; see it for the parameters and errors.
 
     Returns
     -------
     AnalysisResult
         What was written to ``results/results.json``.
     """
-    return run_with_fits(path, progress, exploratory=exploratory)[0]
+    return run_with_fits(path, progress, exploratory=exploratory, warn=warn)[0]
 
 
 def run_with_fits(
-    path: str | Path, progress: Progress | None = None, *, exploratory: bool = False
+    path: str | Path,
+    progress: Progress | None = None,
+    *,
+    exploratory: bool = False,
+    warn: Warn | None = None,
 ) -> tuple[AnalysisResult, list[OutcomeFit]]:
     """Run one analysis folder end to end, write its ``results/``, and keep the fits.
 
     The one run of ``evaltk run`` and of the notebook API (:func:`evaltk.api.run`), which
     keeps each outcome's fit to show and plot.
+
+    The folder is locked for the whole run (:func:`evaltk.locking.folder_lock`): a second
+    ``evaltk run``, ``register`` or ``amend`` of the same folder waits for it, then stops with
+    :class:`~evaltk.errors.FolderBusy`. Before any computing, the data paths are checked
+    (inside the folder unless ``data.allow_outside``) and the folder is checked to be
+    writable, so a read-only or full disk is reported at once, not after the fits.
 
     Parameters
     ----------
@@ -246,6 +271,10 @@ def run_with_fits(
     exploratory : bool, default False
         Run even if the protocol is unregistered or differs from its registration, and stamp
         every output as exploratory.
+    warn : callable, optional
+        Called with one line per warning once the results are written: each data file that
+        differs from the first registered run's (``ANALYSIS/data-seen.json``, which a
+        registered run appends to and an exploratory run only reads).
 
     Returns
     -------
@@ -260,16 +289,43 @@ def run_with_fits(
         Without ``exploratory``, when the analysis is unregistered, its registration log
         fails verification, or the protocol changed since the latest registration entry (the
         message lists each changed field). Nothing is written.
+    DataError
+        When a data file is missing or lies outside the folder without ``data.allow_outside``.
+    OutputError
+        When the folder is read-only, not writable by this user, or its disk fills up; the
+        previous results are then unchanged.
+    FolderBusy
+        When another evaltk command holds the folder for longer than the lock's wait.
     """
     say = progress or (lambda _message: None)
     say("Reading the protocol")
     loaded = load_protocol(path)
+    with folder_lock(loaded.folder):
+        result, fits = _run_locked(loaded, say, exploratory)
+        files = {f.path: f.sha256 for f in result.data.files}
+        if result.registration.status == "registered":
+            warnings = list(
+                record_data_seen(
+                    loaded.folder, files, log_sha256=result.registration.log_sha256
+                ).warnings
+            )
+        else:
+            warnings = check_data(loaded.folder, files)
+    for line in warnings:
+        (warn or (lambda _line: None))(line)
+    return result, fits
+
+
+def _run_locked(
+    loaded: LoadedProtocol, say: Progress, exploratory: bool
+) -> tuple[AnalysisResult, list[OutcomeFit]]:
     say("Checking the registration")
     check = check_registration(loaded)
     if check.status != "registered" and not exploratory:
         raise check.refusal()
     registration = results_registration(check, exploratory=exploratory)
     protocol = loaded.protocol
+    check_data_paths(protocol, loaded.folder, loaded.path)
     source = loaded.folder / protocol.data.path
     if not source.is_file():
         hint = (
@@ -278,6 +334,7 @@ def run_with_fits(
             else ""
         )
         raise DataError(f"{loaded.path}: data.path: file not found: {source}{hint}")
+    check_writable(loaded.folder, _UNCHANGED)  # before minutes of fitting, not after
     linked = None
     if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
         say("Pseudonymising and linking the agencies' extracts")
@@ -288,7 +345,7 @@ def run_with_fits(
     fits = fit_outcomes(panel, protocol)
     say("Deciding and writing results")
     result = assemble(loaded, panel, fits, registration, linked)
-    with replace_folder(loaded.folder / "results") as staging:
+    with replace_folder(loaded.folder / "results", _UNCHANGED) as staging:
         (staging / "results.json").write_text(result.to_json(), encoding="utf-8")
         if protocol.design.kind == "its":
             series_table(fits).to_csv(staging / "series.csv", index=False, float_format="%.10g")

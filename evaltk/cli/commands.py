@@ -4,6 +4,8 @@ commands in the order an evaluation uses them, each with a one-line summary for 
 
 from __future__ import annotations
 
+from typer.models import CommandInfo
+
 from evaltk.cli import (  # noqa: F401
     amend,
     book,
@@ -40,9 +42,12 @@ WORKFLOW = {
 }
 
 
-def _name(info: object) -> str:
-    name = getattr(info, "name", None)
-    return name or info.callback.__name__.replace("_", "-")
+def _name(info: CommandInfo) -> str:
+    if info.name:
+        return info.name
+    callback = info.callback
+    assert callback is not None  # every command is registered with its function
+    return callback.__name__.replace("_", "-")
 
 
 def _in_workflow_order() -> None:

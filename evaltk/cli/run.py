@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from evaltk.cli.app import app, user_errors
+from evaltk.cli.app import app, err_console, user_errors
 from evaltk.cli.progress import steps
 from evaltk.project import in_project
 
@@ -43,7 +43,12 @@ def run(
 
     Writes ANALYSIS/results/ (results.json, series.csv for an interrupted time series or
     effects.csv for did, event_study, staggered_did and cits, panel.csv, figures/) whole or not
-    at all: if anything fails, the previous results are left untouched.
+    at all: if anything fails, the previous results are left untouched. The folder is locked
+    while it runs: a second run (or register, amend) of it waits, then stops with exit code 75.
+    A read-only or full disk stops the run at once with exit code 73.
+
+    A registered run records the SHA-256 of every data file it read in ANALYSIS/data-seen.json;
+    each file that differs from the first registered run's is then named in a warning line.
 
     The design is the protocol's design.kind; did, event_study and staggered_did choose their
     inference by design.inference (auto: wild cluster bootstrap, or randomisation inference
@@ -62,9 +67,14 @@ def run(
         # The path (never the key) is handed to the reader through the environment.
         os.environ[KEY_FILE_ENV] = str(key_file)
 
+    from rich.markup import escape
+
+    def warn(line: str) -> None:
+        err_console.print(f"[bold yellow]warning:[/] {escape(line)}", markup=True)
+
     console = Console(highlight=False)
     with steps(console) as say:
-        result = run_analysis(analysis, progress=say, exploratory=exploratory)
+        result = run_analysis(analysis, progress=say, exploratory=exploratory, warn=warn)
     if result.registration.status != "registered":
         console.print("[bold red]EXPLORATORY[/]: not the registered analysis")
     folder = analysis if analysis.is_dir() else analysis.parent

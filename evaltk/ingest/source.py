@@ -8,6 +8,7 @@ column into its canonical field.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -228,6 +229,10 @@ def first_line(error: BaseException) -> str:
         line = line.strip()
         if line.startswith(("Possible fixes", "LINE ")):
             break
+        # The offending line itself: from a file that is not the expected format (any file
+        # data.path names), it would print that file's content in the error.
+        if line.startswith("Original Line"):
+            continue
         if line:
             lines.append(line)
     text = "; ".join(lines) or type(error).__name__
@@ -237,6 +242,27 @@ def first_line(error: BaseException) -> str:
             "quoting, and that every line has as many fields as the header"
         )
     return text if len(text) <= 400 else text[:397] + "..."
+
+
+#: What a column name looks like: letters, digits, spaces and the punctuation column names use.
+_COLUMN_NAME = re.compile(r"[\w .,()/%#&?'+\-]{1,80}")
+
+
+def _columns_of(file: EpisodeFile) -> str:
+    """The file's column names for an error message, if its first line looks like a header.
+
+    A file that is not the expected format (a text file read as CSV) has a first line of
+    content, not of names; quoting it would print that content, so only its count is given.
+    """
+    names = list(file.types)
+    if not names:
+        return "The file has no columns."
+    if all(_COLUMN_NAME.fullmatch(name) for name in names):
+        return f"The file has columns: {', '.join(names)}."
+    return (
+        f"Its first line ({len(names)} field{'s' if len(names) != 1 else ''}) does not look "
+        "like column names: check data.path and data.format."
+    )
 
 
 def map_columns(
@@ -294,9 +320,8 @@ def map_columns(
                 f"column '{column}' for canonical field '{name}' (mapped in data.columns)"
             )
     if missing:
-        have = ", ".join(file.types) or "none"
         raise DataError(
-            f"{file.path}: missing {'; '.join(missing)}. The file has columns: {have}. "
+            f"{file.path}: missing {'; '.join(missing)}. {_columns_of(file)} "
             "Map the field to your column in data.columns, or add the column to the file"
         )
     return mapping

@@ -359,6 +359,12 @@ class EpisodeSource(_Frozen):
         "checks may exclude (duplicate ids, impossible values, unknown codes) before the run "
         "stops; rows of other units or months do not count.",
     )
+    allow_outside: bool = Field(
+        default=False,
+        description="Allow data files outside the analysis folder (an absolute path, or one "
+        "climbing out with '..'). Off by default, so that a protocol cannot read any file on "
+        "the machine; published records then name such a file by its name and SHA-256 only.",
+    )
     linkage: Linkage | None = Field(
         default=None,
         description="Ambulance, A&E and admission extracts to link to these incidents by "
@@ -421,6 +427,7 @@ _LATER_DEFAULTS: dict[str, Any] = {
     "identifiers": "pseudonymised",
     "max_excluded_share": 0.05,
     "linkage": None,
+    "allow_outside": False,
 }
 
 
@@ -437,6 +444,16 @@ class SeriesSource(_Frozen):
     exposure: str | None = Field(
         default=None, description="Column of population (or other exposure) for the offset."
     )
+    allow_outside: bool = Field(
+        default=False,
+        description="Allow data files outside the analysis folder (an absolute path, or one "
+        "climbing out with '..'). Off by default, so that a protocol cannot read any file on "
+        "the machine; published records then name such a file by its name and SHA-256 only.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _defaults_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return later_defaults_left_out(handler(self), {"allow_outside": False})
 
     @model_validator(mode="after")
     def _period_given(self) -> SeriesSource:

@@ -4,28 +4,49 @@ Jupyter Book runs in a subprocess (its own Sphinx application and logging, none 
 the caller's process) with the ``jupyter-book`` executable of the running interpreter, so the
 book is always built by the environment evaltk is installed in.
 
-HTML is built into a fresh staging folder and swapped into ``book/_build/html`` only when the
-build succeeds: a failed build leaves the previous book as it was. A fresh folder also means
-every page is read on every build, so a strict build reports every warning, not only those of
-pages that changed since the last one (Sphinx's incremental builds stay silent on the rest).
-On request the same pages are then built to a PDF (:mod:`evaltk.publish.pdf`).
+Build, check, then publish. HTML is built into a fresh staging folder in
+``BOOK/_build/.evaltk/`` (git-ignored, cleaned by the next build if a kill left it), checked
+there — the disclosure scan (:func:`evaltk.publish.disclosure.scan_book`) and the HTML-safety
+scan (:func:`evaltk.publish.html_safety.scan_html_safety`) — and only then swapped into
+``BOOK/_build/html`` (:func:`evaltk.results.atomic.swap_in`: the published folder is replaced
+whole and never goes missing). A build that fails, or fails a check, leaves the published book
+as it was. A fresh folder also means every page is read on every build, so a strict build
+reports every warning, not only those of pages that changed since the last one.
+
+One build at a time: the build holds the lock of ``BOOK/_build``
+(:func:`evaltk.locking.folder_lock`); a second ``evaltk book`` waits, then stops with
+:class:`~evaltk.errors.FolderBusy`. ``BOOK/_build`` is checked to be writable before anything
+is built. On request the same pages are then built to a PDF (:mod:`evaltk.publish.pdf`).
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from evaltk.errors import PublishError
+from evaltk.errors import OutputError, PublishError
+from evaltk.locking import folder_lock
 from evaltk.project import book_sources
 from evaltk.publish.disclosure import scan_book, settings_of
+from evaltk.publish.html_safety import scan_html_safety
 from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path, load_analyses
 from evaltk.publish.pages import write_pages
+from evaltk.results.atomic import (
+    check_writable,
+    output_error,
+    recover_folder,
+    staging_folder,
+    swap_in,
+)
 
 Progress = Callable[[str], None]
+#: Checks of a built HTML folder, run before it is published; each raises PublishError.
+Check = Callable[[Path], None]
+
+#: Appended to an error that stops a build before its HTML is swapped in.
+UNCHANGED = "the published book is unchanged"
 
 
 def build_book(
@@ -78,31 +99,43 @@ def build_book(
     if pdf:
         require_latex()  # before minutes of work, not after
     say = progress or (lambda message: None)
-    say(f"Reading analyses in {display_path(analyses_dir)}")
-    analyses = load_analyses(analyses_dir, skipped=say)
-    scaffolded = book_sources(book_dir)
-    if scaffolded is not None and scaffolded.written:
-        say(
-            f"{display_path(book_dir)} had no _config.yml: wrote evaltk's book sources into it "
-            f"({len(scaffolded.written)} files: _config.yml, methods, validation records)"
-        )
-    say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
-    write_pages(analyses, book_dir)
-    say("Building HTML with Jupyter Book")
-    index = run_jupyter_book(book_dir, strict=strict)
-    say("Checking the built book for small counts (disclosure control)")
-    scan_book(index.parent, max(settings_of(a.result).threshold for a in analyses))
-    if pdf:
-        say("Building the PDF with pdflatex")
+    build_root = book_dir / "_build"
+    check_writable(build_root, UNCHANGED)
+    with folder_lock(build_root):
+        say(f"Reading analyses in {display_path(analyses_dir)}")
+        analyses = load_analyses(analyses_dir, skipped=say)
+        scaffolded = book_sources(book_dir)
+        if scaffolded is not None and scaffolded.written:
+            say(
+                f"{display_path(book_dir)} had no _config.yml: wrote evaltk's book sources "
+                f"into it ({len(scaffolded.written)} files: _config.yml, methods, validation "
+                "records)"
+            )
+        say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
         try:
-            build_pdf(book_dir, strict=strict)
-        except PublishError as error:
-            raise PublishError(f"{error} (the HTML book was built: {index})") from None
+            write_pages(analyses, book_dir)
+        except OSError as error:
+            raise _output_error(error, book_dir) from None
+        threshold = max(settings_of(a.result).threshold for a in analyses)
+
+        def checks(html: Path) -> None:
+            say("Checking the built book for small counts (disclosure control) and scripts")
+            scan_book(html, threshold)
+            scan_html_safety(html)
+
+        say("Building HTML with Jupyter Book")
+        index = run_jupyter_book(book_dir, strict=strict, check=checks)
+        if pdf:
+            say("Building the PDF with pdflatex")
+            try:
+                build_pdf(book_dir, strict=strict)
+            except PublishError as error:
+                raise PublishError(f"{error} (the HTML book was built: {index})") from None
     return index
 
 
-def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
-    """Run ``jupyter-book build BOOK --builder html`` and swap the result into ``_build/html``.
+def run_jupyter_book(book_dir: Path, *, strict: bool = True, check: Check | None = None) -> Path:
+    """Run ``jupyter-book build BOOK --builder html``, check the result, swap it into place.
 
     Parameters
     ----------
@@ -110,6 +143,10 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
         A complete book source folder (``_config.yml``, ``_toc.yml`` and the pages).
     strict : bool, default True
         Pass ``-W -n --keep-going``: warnings and missing references fail the build.
+    check : callable, optional
+        Called with the built (staged) HTML folder before it is published; if it raises, the
+        published ``_build/html`` is left as it was. Its message names the staged page as the
+        page it would have been published as.
 
     Returns
     -------
@@ -119,35 +156,58 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True) -> Path:
     Raises
     ------
     PublishError
-        If Jupyter Book is missing, fails, times out or produces no ``index.html``.
+        If Jupyter Book is missing, fails, times out or produces no ``index.html``, or the
+        check fails.
+    OutputError
+        If ``_build`` is read-only, not ours, or its disk is full.
     """
     build_root = book_dir / "_build"
-    build_root.mkdir(parents=True, exist_ok=True)
-    # Inside _build, which the config excludes from the sources, and on the same file system
-    # as the final folder, so the swap is two renames.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=build_root))
+    final = build_root / "html"
+    try:
+        build_root.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(build_root)
+        recover_folder(final)
+        # In _build, which the book's config excludes from its sources, and on the same file
+        # system as the published folder, so publishing is a rename.
+        staging = staging_folder(final)
+    except OSError as error:
+        raise _output_error(error, build_root) from None
     try:
         completed = run_build_command(jupyter_book_command(book_dir, "html", staging, strict))
         built = staging / "_build" / "html"
+        output = completed.stdout + "\n" + completed.stderr
         if completed.returncode != 0 or not (built / "index.html").is_file():
-            problem = first_problem(completed.stdout + "\n" + completed.stderr)
+            if "No space left on device" in output:
+                raise OutputError(
+                    f"{build_root}: cannot write there (no space left on the device); free "
+                    f"some space and try again; {UNCHANGED}"
+                )
             raise PublishError(
-                f"the book in {display_path(book_dir)} did not build: {problem}"
+                f"the book in {display_path(book_dir)} did not build: {first_problem(output)}"
                 + ("" if not strict else " (or build with --no-strict to see the book anyway)")
             )
-        final = build_root / "html"
-        _swap(built, final)
+        if check is not None:
+            try:
+                check(built)
+            except PublishError as error:
+                # Name the page where it would have been published, not the staging folder.
+                message = str(error).replace(str(built), str(final))
+                raise PublishError(f"{message}; {UNCHANGED}") from None
+        swap_in(built, final)
+    except OSError as error:
+        raise _output_error(error, build_root) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final / "index.html"
 
 
-def _swap(built: Path, final: Path) -> None:
-    """Put ``built`` at ``final``, replacing any previous build only now that this one worked."""
-    retired = None
-    if final.exists():
-        retired = Path(tempfile.mkdtemp(prefix=".retired-", dir=final.parent)) / "html"
-        final.rename(retired)
-    built.rename(final)
-    if retired is not None:
-        shutil.rmtree(retired.parent, ignore_errors=True)
+def _output_error(error: OSError, folder: Path) -> OSError | OutputError:
+    return output_error(error, folder, UNCHANGED) or error
+
+
+def _clean_leftovers(build_root: Path) -> None:
+    """Remove the staging folders that earlier versions of evaltk left in ``_build`` when killed
+    (the current ones live in ``_build/.evaltk`` and are cleaned by :func:`recover_folder`)."""
+    for pattern in (".staging-*", ".retired-*"):
+        for path in build_root.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)

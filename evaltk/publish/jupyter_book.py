@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from evaltk.errors import PublishError
 
@@ -73,30 +78,100 @@ def _shorten(line: str, limit: int = 300) -> str:
 def run_build_command(
     command: list[str], extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a ``jupyter-book build`` with its output captured, no terminal and a time limit."""
+    """Run a ``jupyter-book build`` with its output captured, no terminal and a time limit.
+
+    The build never outlives evaltk: it stays in evaltk's process group (Ctrl-C in a terminal
+    reaches both), it is ended if evaltk exits, is interrupted or receives SIGTERM or SIGHUP
+    while waiting for it, and on Linux the kernel sends it SIGTERM if evaltk itself is killed
+    (``PR_SET_PDEATHSIG``), which no handler in evaltk could do after a SIGKILL.
+    """
     env = dict(os.environ)
     # Colour codes would end up in the error message; the build needs no terminal.
     env.update({"NO_COLOR": "1", "TERM": "dumb", "PYTHONIOENCODING": "utf-8"})
     env.update(extra_env or {})
     started = time.monotonic()
     try:
-        return subprocess.run(
+        child = subprocess.Popen(
             command,
             # Nothing may wait for a reply (pdflatex asks one on an error when it can read).
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
             errors="replace",
             env=env,
-            timeout=BUILD_TIMEOUT_SECONDS,
-            check=False,
+            start_new_session=False,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
-    except subprocess.TimeoutExpired:
-        elapsed = time.monotonic() - started
-        raise PublishError(
-            f"jupyter-book did not finish within {elapsed:.0f} s; check the book for a page "
-            "that runs code, or build it by hand with `jupyter-book build book`"
-        ) from None
     except OSError as error:
         raise PublishError(f"could not run {command[0]} ({error})") from None
+    with _ended_on_exit(child):
+        try:
+            stdout, stderr = child.communicate(timeout=BUILD_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            elapsed = time.monotonic() - started
+            raise PublishError(
+                f"jupyter-book did not finish within {elapsed:.0f} s; check the book for a "
+                "page that runs code, or build it by hand with `jupyter-book build book`"
+            ) from None
+    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived while waiting for the build (becomes exit 128 + signal)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _ended_on_exit(child: subprocess.Popen[str]) -> Iterator[None]:
+    """End ``child`` whatever ends the ``with`` block: an error, Ctrl-C, SIGTERM or SIGHUP.
+
+    SIGTERM and SIGHUP are caught only while waiting (and only in the main thread, where
+    Python allows handlers); they end the build, let every ``finally`` of the caller run (its
+    staging folder is removed) and then end evaltk with the usual status of that signal.
+    """
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+
+            def stop(number: int, _frame: object) -> None:
+                raise _Stopped(number)
+
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    except _Stopped as stopped:
+        _end(child)
+        _restore(previous)
+        raise SystemExit(128 + stopped.signum) from None
+    finally:
+        _end(child)
+        _restore(previous)
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+    previous.clear()
+
+
+def _end(child: subprocess.Popen[str]) -> None:
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

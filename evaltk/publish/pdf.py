@@ -5,7 +5,8 @@ so the PDF says nothing the checked HTML does not. LaTeX itself comes from Debia
 (``scripts/system-deps.sh``; ``book/_config.yml`` holds the LaTeX settings, including the
 characters beyond Latin-1 that the pages use).
 
-Like the HTML, the PDF is built in a fresh staging folder inside ``BOOK/_build`` and moved to
+Like the HTML, the PDF is built in a fresh staging folder inside ``BOOK/_build/.evaltk/``
+(git-ignored; a killed build's folder is removed by the next) and moved to
 ``BOOK/_build/pdf/book.pdf`` by one rename, only when the build succeeded: a failed build leaves
 no half-written PDF and keeps an earlier one as it was.
 """
@@ -15,12 +16,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from evaltk.errors import PublishError
 from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
 from evaltk.publish.load import display_path
+from evaltk.results.atomic import output_error, recover_folder, staging_folder
 
 #: The Debian packages that provide pdflatex, its fonts and classes, and latexmk (DESIGN.md).
 LATEX_PACKAGES = (
@@ -81,8 +82,14 @@ def build_pdf(book_dir: Path, *, strict: bool = True) -> Path:
     """
     require_latex()
     build_root = book_dir / "_build"
-    build_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-pdf-", dir=build_root))
+    final = pdf_path(book_dir)
+    unchanged = "any earlier PDF is unchanged"
+    try:
+        build_root.mkdir(parents=True, exist_ok=True)
+        recover_folder(final.parent)
+        staging = staging_folder(final.parent)
+    except OSError as error:
+        raise (output_error(error, build_root, unchanged) or error) from None
     try:
         command = jupyter_book_command(book_dir, "pdflatex", staging, strict)
         # LATEXOPTS is read by the latexmkrc that Sphinx writes beside the .tex.
@@ -94,10 +101,11 @@ def build_pdf(book_dir: Path, *, strict: bool = True) -> Path:
                 f"the PDF of the book in {display_path(book_dir)} did not build: {problem}; "
                 "any earlier PDF is unchanged"
             )
-        final = pdf_path(book_dir)
         final.parent.mkdir(exist_ok=True)
         # Same file system (both inside _build), so this is a rename: whole or not at all.
         os.replace(built, final)
+    except OSError as error:
+        raise (output_error(error, build_root, unchanged) or error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final

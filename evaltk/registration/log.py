@@ -40,6 +40,7 @@ from evaltk.registration.access import DataAccess
 from evaltk.registration.diff import FieldChange
 from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.signing import key_id, signature_valid
+from evaltk.results.atomic import output_error
 
 LOG_FILE = "registration.json"
 LOG_FORMAT = 1
@@ -260,11 +261,18 @@ def write_log(path: Path, entries: tuple[LogEntry, ...] | list[LogEntry]) -> Non
 def write_document(path: Path, document: dict[str, Any]) -> None:
     """Write a JSON document whole, through a temporary file and a rename."""
     text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise (output_error(error, path.parent, f"{path.name} is unchanged") or error) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(staging, path)
+    except OSError as error:
+        Path(staging).unlink(missing_ok=True)
+        # A full or read-only disk: one line, and the log as it was.
+        raise (output_error(error, path.parent, f"{path.name} is unchanged") or error) from None
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise

@@ -81,14 +81,18 @@ def test_unparseable_date_is_one_line_and_keeps_old_results(analysis_dir: Path) 
     assert "timestamp" in lines[0] and "31/02/2016 25:00" in lines[0]
     assert "episodes.csv" in lines[0]
     assert (analysis_dir / "results" / "results.json").read_bytes() == before
-    # The lock file of `evaltk amend` stays (git-ignored); nothing else was written.
+    # The lock file and evaltk's (git-ignored, now empty) work folder stay, and the first
+    # run's data record; nothing else was written.
     assert sorted(p.name for p in analysis_dir.iterdir()) == [
+        ".evaltk",
         ".evaltk.lock",
         "analysis.yaml",
         "data",
+        "data-seen.json",
         "registration.json",
         "results",
     ]
+    assert [p.name for p in (analysis_dir / ".evaltk").iterdir()] == [".gitignore"]
 
 
 def test_missing_data_file_names_the_path(analysis_dir: Path) -> None:

@@ -5,6 +5,7 @@ the installed wheel)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,8 @@ def test_scaffold_validates_registers_and_runs(name: str, simulated: Path) -> No
     # The analyst points the data at their extract (here: the shared simulated data).
     text = text.replace("path: data/episodes.parquet", "path: ../data/episodes.parquet")
     text = text.replace("population: data/population.csv", "population: ../data/population.csv")
+    # Outside the analysis folder, so the protocol must say so (issue 14).
+    text = re.sub(r"\n( *)path: \.\./data", r"\n\1allow_outside: true\n\1path: ../data", text)
     (analysis / "analysis.yaml").write_text(text)
 
     assert "is a valid protocol" in invoke("validate", str(analysis))

@@ -51,8 +51,10 @@ def test_strict_build_writes_the_landing_page(built: tuple[Path, list[str]]) -> 
     assert TITLE in landing
     assert "Displaces" in landing
     assert "28 % lower (95 % CI 19 % to 36 % lower)" in landing
-    # Staging folders do not outlive the build.
-    assert sorted(p.name for p in index.parent.parent.iterdir()) == ["html"]
+    # Staging folders do not outlive the build; evaltk's work folder holds only its .gitignore.
+    build = index.parent.parent
+    assert sorted(p.name for p in build.iterdir()) == [".evaltk", ".evaltk.lock", "html"]
+    assert sorted(p.name for p in (build / ".evaltk").iterdir()) == [".gitignore"]
 
 
 def test_chapter_has_headline_figure_and_table(built: tuple[Path, list[str]]) -> None:
@@ -94,7 +96,35 @@ def test_failed_build_names_the_warning_and_keeps_the_old_html(tmp_path: Path) -
     assert "did not build" in message and "methods.md" in message and "WARNING" in message
     assert "\n" not in message
     assert previous.read_text() == "the previous book"
-    assert sorted(p.name for p in previous.parents[1].iterdir()) == ["html"]
+    assert sorted(p.name for p in (previous.parents[1] / ".evaltk").iterdir()) == [".gitignore"]
+
+
+def test_a_book_failing_a_check_leaves_the_published_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks read the staged build: a failure publishes nothing (issue 14)."""
+    import evaltk.publish.build as build
+
+    analyses, book = _book(tmp_path)
+    previous = book / "_build" / "html" / "index.html"
+    previous.parent.mkdir(parents=True)
+    previous.write_text("the previous book")
+    seen: list[Path] = []
+
+    def failing_scan(html: Path, threshold: int = 5) -> None:
+        seen.append(html)
+        assert (html / "index.html").is_file()  # the new book, built and not yet published
+        raise PublishError(f"{html / 'index.html'}: disclosure check failed: a count of 3")
+
+    monkeypatch.setattr(build, "scan_book", failing_scan)
+    with pytest.raises(PublishError) as caught:
+        build_book(analyses, book, strict=True)
+    assert previous.read_text() == "the previous book"
+    assert seen and seen[0] != previous.parent
+    assert str(caught.value) == (
+        f"{previous}: disclosure check failed: a count of 3; the published book is unchanged"
+    )
+    assert sorted(p.name for p in (previous.parents[1] / ".evaltk").iterdir()) == [".gitignore"]
 
 
 def test_first_problem_picks_the_first_warning() -> None:

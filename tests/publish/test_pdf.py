@@ -77,8 +77,10 @@ def test_pdf_has_pages_the_analysis_and_its_figures(built: tuple[Path, str]) -> 
     images = [row for row in rows if row[2] == "image"]
     assert len({row[10] for row in images}) == 2  # distinct object ids
     assert {(row[3], row[4]) for row in images} == {("80", "48")}
-    # Staging folders do not outlive the builds.
-    assert sorted(p.name for p in (root / "book" / "_build").iterdir()) == ["html", "pdf"]
+    # Staging folders do not outlive the builds (evaltk's work folder keeps its .gitignore).
+    build = root / "book" / "_build"
+    assert sorted(p.name for p in build.iterdir()) == [".evaltk", ".evaltk.lock", "html", "pdf"]
+    assert sorted(p.name for p in (build / ".evaltk").iterdir()) == [".gitignore"]
     assert sorted(p.name for p in pdf.parent.iterdir()) == ["book.pdf"]
 
 
@@ -98,7 +100,9 @@ def test_a_failed_pdf_build_keeps_the_previous_pdf(built: tuple[Path, str], tmp_
     assert "did not build: LaTeX Error: Unicode character 🚑 (U+1F691)" in message
     assert "\\DeclareUnicodeCharacter" in message and "any earlier PDF is unchanged" in message
     assert pdf.read_bytes() == before
-    assert sorted(p.name for p in (root / "book" / "_build").iterdir()) == ["html", "pdf"]
+    build = root / "book" / "_build"
+    assert sorted(p.name for p in build.iterdir()) == [".evaltk", ".evaltk.lock", "html", "pdf"]
+    assert sorted(p.name for p in (build / ".evaltk").iterdir()) == [".gitignore"]
     # The HTML, which can show the character, was built and says so.
     assert "Street triage 🚑" in (root / "book" / "_build" / "html" / "index.html").read_text()
 
