@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,6 +71,16 @@ EFFECT_KEYS: tuple[EffectKey, ...] = (
 #: ``officer_minutes`` itself is configured, its true ratio follows from the other two (a
 #: shorter wait shortens officer time by as much): the world stays one set of accounts.
 DERIVED_KEYS: frozenset[str] = frozenset({"officer_minutes"})
+
+
+def derived_keys(configured: Iterable[str]) -> frozenset[str]:
+    """The effects whose true ratio follows from others under these configured effects: officer
+    minutes by default; scene minutes instead when officer minutes are fixed (scene time then
+    takes up the rest, so its ratio varies with each month's share of waiting)."""
+    if "officer_minutes" in set(configured):
+        return frozenset({"scene_minutes"})
+    return DERIVED_KEYS
+
 
 EFFECTS_BY_KEY: dict[str, EffectKey] = {e.key: e for e in EFFECT_KEYS}
 EFFECT_NAMES: tuple[str, ...] = tuple(e.key for e in EFFECT_KEYS)

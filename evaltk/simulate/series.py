@@ -31,6 +31,7 @@ SERIES_OUTCOMES: tuple[str, ...] = (
     "arrest",
     "admitted_72h",
     "officer_minutes",
+    "scene_minutes",
     "hospital_wait_minutes",
 )
 
@@ -51,7 +52,7 @@ def simulate_series(config: SimulationConfig) -> pd.DataFrame:
         ``incidents, triage_attended, s136, s136_emergency_department, s136_police_custody,
         ae_conveyance, ambulance_conveyance, referral`` (any onward referral),
         ``missing_person, arrest, admitted_72h``, and whole-minute sums ``officer_minutes,
-        hospital_wait_minutes``. Repeat-contact measures are episode-only.
+        scene_minutes, hospital_wait_minutes``. Repeat-contact measures are episode-only.
 
     Notes
     -----
@@ -105,6 +106,7 @@ def _group_totals(
         "admitted_72h": draw.binomial(s136, p(r.admitted_s136))
         + draw.binomial(n - s136, p(r.admitted_other)),
         "officer_minutes": scene + wait,
+        "scene_minutes": scene,
         "hospital_wait_minutes": wait,
     }
 

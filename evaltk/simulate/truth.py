@@ -9,7 +9,7 @@ import pandas as pd
 
 from evaltk import __version__
 from evaltk.simulate.config import SimulationConfig
-from evaltk.simulate.effects import DERIVED_KEYS, EFFECT_KEYS
+from evaltk.simulate.effects import EFFECT_KEYS, derived_keys
 from evaltk.simulate.forces import FORCES_BY_CODE
 from evaltk.simulate.intervention import start_months
 from evaltk.simulate.series import expected_outcomes
@@ -73,7 +73,7 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
         ratio = config.effect(effect.key)
         with_triage = float(expected.loc[treated, effect.key].sum())
         without = float(expected.loc[treated, f"{effect.key}_counterfactual"].sum())
-        if effect.key in DERIVED_KEYS and effect.key not in config.effects and without > 0:
+        if effect.key in derived_keys(config.effects) and without > 0:
             ratio = with_triage / without  # totals' ratio; / incidents ratio for the mean
             ratio = ratio / volume
         per_incident = ratio / volume if effect.scale == "count" else ratio

@@ -222,7 +222,7 @@ def test_each_chapter_has_the_sections_in_order(demo: tuple[Path, str], name: st
     else:
         assert f"**Pre-trend test, {result.primary[0].label}:**" in diagnostics
     # (6) Rows in = used + excluded.
-    assert "every row is accounted for" in sections["Data accounting"]
+    assert "Every row read is accounted for" in sections["Data accounting"]
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))

@@ -135,9 +135,8 @@ def test_staggered_writes_event_study_heatmap_and_effects(analyses: Path) -> Non
     effects = pd.read_csv(folder / "effects.csv")
     assert set(effects["kind"]) == {"headline_simple", "event_time", "attgt"}
     assert not (folder / "series.csv").exists()
-    assert result.ledger is None and "not computed for the staggered_did design" in (
-        result.ledger_note
-    )
+    # Every design has a ledger now; this protocol prices no outcome, and says so.
+    assert result.ledger is None and result.ledger_note == "No outcome carries a unit cost."
     assert result.starts == {
         "E23000018": "2017-01-01",
         "E23000019": "2016-04-01",

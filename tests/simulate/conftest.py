@@ -36,6 +36,9 @@ def _aggregate(episodes: pd.DataFrame) -> pd.DataFrame:
         referral=episodes["referral"] != "none",
         s136_emergency_department=episodes["place_of_safety"] == "emergency_department",
         s136_police_custody=episodes["place_of_safety"] == "police_custody",
+        # Officer time other than the wait at hospital (travel and scene): the simulator's
+        # officer minutes are the two added.
+        scene_minutes=episodes["officer_minutes"] - episodes["hospital_wait_minutes"],
     ).rename(columns={"triage_attended": "attended"})
     columns = [
         "incidents",
@@ -50,6 +53,7 @@ def _aggregate(episodes: pd.DataFrame) -> pd.DataFrame:
         "arrest",
         "admitted_72h",
         "officer_minutes",
+        "scene_minutes",
         "hospital_wait_minutes",
     ]
     totals = frame.groupby(["force", "period"], sort=True)[columns].sum()
