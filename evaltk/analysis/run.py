@@ -67,7 +67,7 @@ from evaltk.results.schema import (
     Registration,
 )
 from evaltk.verdict.evidence import evidence_level
-from evaltk.verdict.headline import headline
+from evaltk.verdict.headline import headline, measure_phrase
 from evaltk.verdict.ledger import build_ledger
 from evaltk.verdict.outcome_result import outcome_results
 from evaltk.verdict.rules import decide
@@ -201,6 +201,10 @@ def assemble(
                 alpha=protocol.decision.alpha,
                 level=protocol.decision.interval_level,
                 began=_began(protocol),
+                phrases={
+                    o: measure_phrase(aggregate, panel.per.get(o, 100_000))
+                    for o, aggregate in panel.aggregates.items()
+                },
             ),
             registration,
         ),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from evaltk.estimators.render import format_level
+from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.results.schema import OutcomeResult
 
 
@@ -30,15 +31,59 @@ def percent_change(ratio: float) -> str:
     return f"{abs(change):.0f}% {'higher' if change > 0 else 'lower'}"
 
 
+def measure_phrase(aggregate: str, per: int = 100_000) -> tuple[str, ...]:
+    """What one value of a measure is per, in the words a headline adds after the label.
+
+    A rate is per ``per`` residents per month, a count or sum per month, a mean per incident;
+    a share needs nothing (its differences are read in percentage points). Every value in the
+    panel is monthly, also in a staggered design's quarters or years (their monthly average).
+    """
+    kind = aggregate_kind(aggregate)
+    if kind.per_population:
+        return (f"per {per:,} residents", "per month")
+    if kind.per_incident:
+        return () if aggregate == "share" else ("per incident",)
+    return ("per month",)
+
+
+def measured(label: str, phrase: Sequence[str]) -> str:
+    """The label with each part of ``phrase`` it does not already say: 'Section 136 detentions
+    per 100,000 residents' + per month."""
+    return " ".join([label, *(p for p in phrase if p.lower() not in label.lower())])
+
+
+def _amount(value: float, aggregate: str) -> str:
+    # A difference of two shares reads in percentage points (0.05 -> '5 percentage points').
+    if aggregate == "share":
+        return f"{abs(value) * 100:.3g} percentage points"
+    return f"{abs(value):.3g}"
+
+
+def _side(value: float) -> str:
+    return "higher" if value > 0 else "lower"
+
+
+def difference_interval(low: float, high: float, aggregate: str) -> str:
+    """Low to high in words: '0.0631 to 1.12 lower', '0.3 lower to 0.2 higher'."""
+    if low >= 0 or high <= 0:
+        near, far = sorted((low, high), key=abs)
+        side = "higher" if low >= 0 and high > 0 else "lower"
+        return f"{_amount(near, aggregate)} to {_amount(far, aggregate)} {side}"
+    return f"{_amount(low, aggregate)} lower to {_amount(high, aggregate)} higher"
+
+
 def interval_text(result: OutcomeResult, level: float) -> str:
-    """'95 % CI 19% lower to 36% lower' for a ratio, '95 % CI -3.1 to 4.2' for a difference
-    (the level written as everywhere else: 97.5 %, never 98%)."""
+    """'95 % CI 19% lower to 36% lower' for a ratio, '95 % CI 0.0631 to 1.12 lower' for a
+    difference (the level written as everywhere else: 97.5 %, never 98%)."""
     if result.ci_low is None or result.ci_high is None:
         return "interval not available"
     if result.scale == "ratio":
         low, high = percent_change(result.ci_low), percent_change(result.ci_high)
         return f"{format_level(level)} CI {low} to {high}"
-    return f"{format_level(level)} CI {result.ci_low:+.3g} to {result.ci_high:+.3g}"
+    return (
+        f"{format_level(level)} CI "
+        f"{difference_interval(result.ci_low, result.ci_high, result.aggregate)}"
+    )
 
 
 def effect_text(result: OutcomeResult) -> str:
@@ -46,7 +91,42 @@ def effect_text(result: OutcomeResult) -> str:
         return "could not be estimated"
     if result.scale == "ratio":
         return f"were {percent_change(result.estimate)} than expected without the scheme"
-    return f"changed by {result.estimate:+.3g} compared with what was expected"
+    verb = "was" if result.aggregate == "share" else "were"
+    if result.estimate == 0:
+        return f"{verb} unchanged compared with what was expected"
+    return (
+        f"{verb} {_amount(result.estimate, result.aggregate)} {_side(result.estimate)} "
+        "than expected without the scheme"
+    )
+
+
+def baseline_text(result: OutcomeResult) -> str:
+    """'; 30% of the pre-start level of 1.47' for a difference with a positive baseline."""
+    if result.scale != "difference" or result.estimate is None or result.baseline is None:
+        return ""
+    if result.baseline <= 0:
+        return ""
+    share = abs(result.estimate) / result.baseline
+    level = (
+        f"{result.baseline * 100:.3g}%" if result.aggregate == "share" else f"{result.baseline:.3g}"
+    )
+    return f"; {share:.0%} of the pre-start level of {level}"
+
+
+def outcome_text(
+    result: OutcomeResult, level: float, phrases: Mapping[str, Sequence[str]] | None
+) -> str:
+    """'LABEL [per WHAT per month] EFFECT (INTERVAL[; N% of the pre-start level of B])'.
+
+    A ratio needs no unit (it is a percentage); a difference is read in the measure's units,
+    so it says what was measured, per what and over what period.
+    """
+    label = lower_first(result.label)
+    if result.scale == "difference":
+        phrase = (phrases or {}).get(result.outcome, measure_phrase(result.aggregate))
+        label = measured(label, phrase)
+    interval = interval_text(result, level) + baseline_text(result)
+    return f"{label} {effect_text(result)} ({interval})"
 
 
 def headline(
@@ -58,19 +138,18 @@ def headline(
     alpha: float,
     level: float,
     began: str | None = None,
+    phrases: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """One paragraph: the primary outcome, then every secondary outcome that changed.
 
     ``began`` replaces "in PLACES in MONTH" when units started at different dates (e.g. "in
-    E23000021 from October 2015 and E23000019 from April 2016").
+    E23000021 from October 2015 and E23000019 from April 2016"). ``phrases`` maps an outcome
+    id to its :func:`measure_phrase` (default: from its aggregate, rates per 100,000).
     """
     when = began or f"in {places} in {start.strftime('%B %Y')}"
     sentences = []
     for result in (r for r in results if r.role == "primary"):
-        sentence = (
-            f"After {scheme} began {when}, {lower_first(result.label)} "
-            f"{effect_text(result)} ({interval_text(result, level)})"
-        )
+        sentence = f"After {scheme} began {when}, {outcome_text(result, level, phrases)}"
         cumulative = result.cumulative
         if cumulative and cumulative.averted is not None and cumulative.unit == "events":
             amount = abs(cumulative.averted)
@@ -85,9 +164,7 @@ def headline(
         if r.role == "secondary" and r.p_adjusted is not None and r.p_adjusted < alpha
     ]
     if changed:
-        parts = [
-            f"{lower_first(r.label)} {effect_text(r)} ({interval_text(r, level)})" for r in changed
-        ]
+        parts = [outcome_text(r, level, phrases) for r in changed]
         sentences.append("Elsewhere in the system, " + "; ".join(parts) + ".")
     else:
         sentences.append(
