@@ -45,7 +45,8 @@ STAGGERED_OUTCOMES = (
 """
 )
 DATA = (
-    "data: {kind: episodes, path: ../data/episodes.parquet, population: ../data/population.csv}\n"
+    "data: {kind: episodes, path: ../data/episodes.parquet, population: ../data/population.csv,\n"
+    "       allow_outside: true}\n"
 )
 
 
