@@ -208,3 +208,26 @@ def test_a_force_runs_its_own_evaluation_in_its_own_folder(
         text = page.read_text(encoding="utf-8")
         for path in forbidden:
             assert path not in text, f"{page.relative_to(html)} shows the local path {path}"
+
+
+@pytest.mark.slow
+def test_the_api_notebook_runs_in_the_installed_environment(
+    installed: tuple[Path, Path, dict[str, str]],
+) -> None:
+    """The book's Python API notebook, as `evaltk init` copies it into a project, executed by
+    the installed environment's own interpreter in a kernel without ipywidgets."""
+    import json
+
+    top, _, env = installed
+    bin_dir = top / "venv" / BIN
+    _run([str(bin_dir / "evaltk"), "init", "nb-project"], top, env)
+    notebook = top / "nb-project" / "book" / "api.ipynb"
+    assert notebook.is_file(), "evaltk init did not copy the API notebook into the book"
+    script = ROOT / "scripts" / "execute_notebook.py"
+    output = _run([str(bin_dir / "python"), str(script), str(notebook)], notebook.parent, env)
+    assert "executed" in output
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o["output_type"] == "error"]
+    shown = json.dumps(outputs)
+    assert "s136_rate" in shown and "image/png" in shown  # the tidy table and a figure
