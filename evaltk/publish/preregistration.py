@@ -19,7 +19,9 @@ from evaltk.publish import format as fmt
 from evaltk.publish.chapter import with_code
 from evaltk.publish.escape import Markup, code, join
 from evaltk.publish.load import LoadedAnalysis
+from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.log import LogEntry
+from evaltk.registration.signing import key_id
 from evaltk.verdict.headline import lower_first
 
 PAGE = "preregistration"
@@ -274,6 +276,13 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "by": entry.by,
             "protocol_sha256": code(entry.protocol_sha256),
             "entry_sha256": code(entry.entry_sha256),
+            # Computed from the hash, not read from the entry: entries sealed before
+            # fingerprints existed do not store one.
+            "fingerprint": code(fingerprint(entry.entry_sha256)),
+            "latest_fingerprint": code(fingerprint(log.head.entry_sha256)),
+            "signed": (
+                f"by key {code(key_id(entry.public_key))}" if entry.public_key else "not signed"
+            ),
             "evaltk_version": entry.evaltk_version,
             "data_access": with_code(access.statement) if access else "not stated",
             "question": protocol.question,
@@ -300,6 +309,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "amendments": [
                 {
                     "title": f"Amendment {e.sequence}, {e.recorded_at}, by {e.by}",
+                    "fingerprint": code(fingerprint(e.entry_sha256)),
                     "reason": with_code(e.reason),
                     "changes": [code(c.text()) for c in e.changes],
                 }

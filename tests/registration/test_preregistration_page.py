@@ -11,6 +11,7 @@ from evaltk.protocol import load_protocol
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import write_pages
 from evaltk.registration import register
+from evaltk.registration.fingerprint import fingerprint
 
 from .conftest import ROOT, WHEN
 
@@ -26,7 +27,7 @@ def test_page_mirrors_osf_and_shows_the_recorded_power(
         effects=(0.8, 1.0),
     )
     write_power(power_analysis(settings, workers=1), analysis_with_data / "power")
-    register(
+    done = register(
         analysis_with_data,
         data_access="outcomes_examined",
         explanation="The 2015 s136 counts were seen in a board paper.",
@@ -62,5 +63,11 @@ def test_page_mirrors_osf_and_shows_the_recorded_power(
     assert "```{figure} power.png" in page and (folder / "power.png").is_file()
     assert "counting an incident only if the same person has another within 28 days" in page
     assert "None: the analysis ran as registered." in page
+    # The fingerprint printed by `evaltk register`, to be filed with the commissioner, is on
+    # the page, so a reader can compare it with the one they were sent.
+    filed = fingerprint(done.entry.entry_sha256)
+    assert f"Fingerprint (filed with the commissioner)\n  - `{filed}`" in page
+    assert f"Latest fingerprint (after amendments)\n  - `{filed}`" in page
+    assert "* - Signed\n  - not signed" in page
     chapter = (folder / "index.md").read_text(encoding="utf-8")
     assert "[pre-registration](preregistration.md)" in chapter
