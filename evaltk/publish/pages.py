@@ -29,7 +29,7 @@ import yaml
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
-from evaltk.publish.commissioners import commissioners_context
+from evaltk.publish.commissioners import commissioners_context, hours, pounds
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
     protect,
@@ -127,6 +127,17 @@ def primary_text(result: AnalysisResult) -> str:
     return text
 
 
+def ledger_text(result: AnalysisResult) -> str:
+    """The whole-system ledger in one sentence for the landing table: net pounds and police
+    hours, each with its interval ("" when no outcome is costed)."""
+    ledger = result.ledger
+    if ledger is None:
+        return ""
+    level = result.interval_level
+    police = hours(ledger.police_hours_released, level, saved="released")
+    return f"Whole system: {pounds(ledger.net_pounds, level)}; police time: {police}."
+
+
 def evidence_text(result: AnalysisResult) -> str:
     """The landing table's evidence cell: Maryland level, design and registration together.
 
@@ -149,7 +160,9 @@ def render_landing(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
                 "title": result.title,
                 "link": Markup(f"{chapter.docname}.md"),
                 "verdict": result.verdict.label,
-                "primary": cell(primary_text(result)),
+                "primary": cell(
+                    " ".join(filter(None, (primary_text(result), ledger_text(result))))
+                ),
                 "evidence": evidence_text(result),
             }
         )

@@ -287,3 +287,22 @@ def test_demo_outputs_are_byte_identical_to_the_golden_files(
         produced = results / golden.name
         assert produced.is_file(), f"{produced} was not written"
         assert produced.read_bytes() == golden.read_bytes(), f"{name}/{golden.name} changed"
+
+
+def test_landing_page_gives_net_pounds_and_police_hours_for_every_analysis(
+    demo: tuple[Path, str],
+) -> None:
+    """Issue 13: the landing page shows each analysis's net pounds and hours, with the same
+    figures as its ledger (every example is costed)."""
+    tmp_path, _ = demo
+    landing = (tmp_path / "book" / "_build" / "html" / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", landing)))
+    for name in sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()):
+        results = tmp_path / "analyses" / name / "results" / "results.json"
+        result = AnalysisResult.model_validate_json(results.read_text(encoding="utf-8"))
+        assert result.ledger is not None, f"{name} has no ledger"
+        net = result.ledger.net_pounds.estimate
+        assert net is not None
+        words = f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}"
+        assert f"Whole system: {words}" in text, name
+    assert text.count("police time:") == 3
