@@ -163,8 +163,8 @@ def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
     ) in landing
     # Four columns: the design and the registration are said in the evidence cell.
     assert (
-        "| Analysis | Verdict | Primary outcome, compared with no scheme "
-        "| Evidence: Maryland scale, design, registration |\n|---|---|---|---|\n"
+        "| Analysis | Verdict | Primary outcome compared with no scheme; net pounds and police "
+        "hours | Evidence: Maryland scale, design, registration |\n|---|---|---|---|\n"
     ) in landing
     assert (
         "| **Displaces** | Section 136 detentions per 100,000 residents: "
