@@ -112,6 +112,7 @@ def _data_summary(
         rows_used=account.rows_used,
         excluded=dict(sorted(account.excluded.items())),
         linkage=link_rates(linked, loaded.protocol) if linked is not None else None,
+        empty_months=list(panel.empty_months),
         **report,
     )
 

@@ -85,12 +85,18 @@ def outcome_frame(panel: Panel, protocol: Protocol, outcome: Outcome) -> Outcome
     frame["y"] = frame["numerator"].astype(float)
     has_exposure = aggregate_kind(aggregate).has_denominator
     frame["exposure"] = frame["denominator"].astype(float) if has_exposure else np.nan
-    note = ""
+    notes: list[str] = []
+    # A unit-month without data (Panel.empty_months) is missing, never a zero: left out.
+    missing = frame["y"].isna()
+    if missing.any():
+        notes.append(_left_out(frame[missing], "without data"))
+        frame = frame[~missing].reset_index(drop=True)
     if has_exposure:
         empty = ~(frame["exposure"] > 0)
         if empty.any():
-            note = _left_out(frame[empty], "with no denominator")
+            notes.append(_left_out(frame[empty], "with no denominator"))
             frame = frame[~empty].reset_index(drop=True)
+    note = " ".join(notes)
     return OutcomeFrame(
         outcome=outcome,
         aggregate=aggregate,

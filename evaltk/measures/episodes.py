@@ -44,6 +44,7 @@ from evaltk.ingest.source import (
 )
 from evaltk.ingest.sql import quote_ident
 from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, row_account
+from evaltk.measures.coverage import blank, check_coverage, empty_months
 from evaltk.measures.diagnose import invalid_value_error
 from evaltk.measures.grid import long_frame, window_months
 from evaltk.measures.panel import Panel
@@ -132,6 +133,16 @@ def _check_units(
     )
 
 
+def _check_coverage(groups: pd.DataFrame, protocol: Protocol, data_path: str) -> None:
+    # Every row of the protocol's units with a month counts, inside the window or not and
+    # whatever its quality: the extract's span, not the analysis's.
+    ours = groups[groups["unit_code"].notna() & groups["period"].notna()]
+    if ours.empty:
+        return
+    periods = pd.to_datetime(ours["period"])
+    check_coverage(protocol, periods.min(), periods.max(), data_path)
+
+
 def _grid_arrays(
     used: pd.DataFrame, units: list[str], months: pd.DatetimeIndex, column: str
 ) -> np.ndarray:
@@ -174,15 +185,18 @@ def compute_panel(
     -------
     Panel
         Every unit of ``protocol.units`` x every month of the window x every outcome, sorted
-        by unit (protocol order), period, outcome (protocol order); months without episodes
-        have numerator 0. Its ``accounting`` says how many rows were read, used and excluded
-        (see :mod:`evaltk.measures.accounting` for the reasons and their order).
+        by unit (protocol order), period, outcome (protocol order); a month with episodes but
+        none matching an outcome has numerator 0, a unit-month without a single used row is
+        missing (NaN numerator, denominator and value) and listed in ``empty_months``. Its
+        ``accounting`` says how many rows were read, used and excluded (see
+        :mod:`evaltk.measures.accounting` for the reasons and their order).
 
     Raises
     ------
     DataError
         The file is missing or unreadable, a needed column is missing, a value cannot be read
-        (naming the row), a unit has no rows, or a rate lacks a population.
+        (naming the row), the window starts before or ends after the extract's rows of the
+        protocol's units, a unit has no rows, or a rate lacks a population.
     """
     source = protocol.data
     if not isinstance(source, EpisodeSource):
@@ -212,6 +226,8 @@ def compute_panel(
         # (before the unit check, whose message would otherwise blame the window).
         if check_quality:
             check_exclusions(account, source.max_excluded_share, source.path)
+        # Before the unit check: a window wholly past the extract is a window error.
+        _check_coverage(groups, protocol, source.path)
         _check_units(con, groups, protocol, file, mapping["force"])
     finally:
         con.close()
@@ -232,16 +248,23 @@ def compute_panel(
         years = months.year.to_numpy()
         population = np.array([[table[(u, int(y))] for y in years] for u in units])
 
+    # A unit-month without a single used row is missing data, not a month of zeros.
+    present = _grid_arrays(used, units, months, "n_rows") > 0
     numerators: dict[str, np.ndarray] = {}
     denominators: dict[str, np.ndarray | None] = {}
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
-        numerators[outcome.id] = _grid_arrays(used, units, months, f"num__{outcome.id}")
+        numerators[outcome.id] = blank(
+            _grid_arrays(used, units, months, f"num__{outcome.id}"), present
+        )
         if measure.kind.per_incident:
-            denominators[outcome.id] = _grid_arrays(used, units, months, f"den__{outcome.id}")
+            denominators[outcome.id] = blank(
+                _grid_arrays(used, units, months, f"den__{outcome.id}"), present
+            )
         elif measure.kind.per_population:
-            denominators[outcome.id] = population
+            assert population is not None
+            denominators[outcome.id] = blank(population, present)
         else:
             denominators[outcome.id] = None
     aggregates: dict[str, str] = {o.id: o.measure.aggregate for o in protocol.outcomes if o.measure}
@@ -249,4 +272,10 @@ def compute_panel(
     frame = long_frame(
         units, months, [o.id for o in protocol.outcomes], numerators, denominators, aggregates, per
     )
-    return Panel(frame=frame, accounting=account, aggregates=aggregates, per=per)
+    return Panel(
+        frame=frame,
+        accounting=account,
+        aggregates=aggregates,
+        per=per,
+        empty_months=tuple(empty_months(present, units, months)),
+    )

@@ -49,19 +49,24 @@ class Panel:
     (the outcome id); ``numerator`` (the count, or the sum of the field for mean and sum);
     ``denominator`` (population for rates, denominator episodes for shares, matching episodes
     for means; NaN for counts and sums); ``value`` (the measure as defined: count, rate per
-    ``per``, share, mean or sum). Every unit has every month of the window, zeros included.
+    ``per``, share, mean or sum). Every unit has every month of the window, zeros included; a
+    unit-month without data (``empty_months``) has NaN numerator, denominator and value.
     """
 
     frame: pd.DataFrame
     accounting: RowAccount
     aggregates: dict[str, str]  # outcome id -> aggregate ('count', 'rate', ...)
     per: dict[str, int]  # outcome id -> rate multiplier (100,000 by default)
+    # "UNIT YYYY-MM" of every unit-month without data (NaN in the frame, never zero).
+    empty_months: tuple[str, ...] = ()
 
     def series(self, outcome: str, units: list[str] | None = None) -> pd.DataFrame:
         """One monthly series for ``outcome``, adding up ``units`` (default: all).
 
         Returns columns ``period``, ``numerator``, ``denominator``, ``value``; ``value`` is
         recomputed from the summed numerator and denominator so that it keeps its definition.
+        A month where any of the units has no data is missing (NaN) in the sum: the other
+        units' months alone would look like a fall.
         """
         rows = self.frame[self.frame["outcome"] == outcome]
         if units is not None:
@@ -73,6 +78,8 @@ class Panel:
             .sum(min_count=1)
             .reset_index()
         )
+        gap = rows["numerator"].isna().groupby(rows["period"], sort=True).any().to_numpy()
+        summed.loc[gap, ["numerator", "denominator"]] = np.nan
         aggregate = self.aggregates[outcome]
         if aggregate_kind(aggregate).per_population:
             summed["value"] = summed["numerator"] / summed["denominator"] * self.per[outcome]

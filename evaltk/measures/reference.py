@@ -23,6 +23,7 @@ import pandas as pd
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
 from evaltk.measures.accounting import CATEGORY_FIELDS, DURATION_FIELDS, EXCLUSION_REASONS
+from evaltk.measures.coverage import check_coverage
 from evaltk.measures.filters import normalise_condition
 from evaltk.measures.panel import PANEL_COLUMNS, Panel, RowAccount
 from evaltk.protocol.needed_fields import required_fields
@@ -175,6 +176,16 @@ def reference_panel(
         list(EXCLUSION_REASONS),
         default="",
     )
+    # The window must lie within the extract's months of the protocol's units, as in
+    # compute_panel (whatever the rows' quality or window).
+    ours = month[~np.isnat(month) & force.isin(protocol.units).fillna(False).to_numpy(bool)]
+    if len(ours):
+        check_coverage(
+            protocol,
+            pd.Timestamp(ours.min().astype("datetime64[ns]")),
+            pd.Timestamp(ours.max().astype("datetime64[ns]")),
+            source,
+        )
     counts = pd.Series(reason).value_counts()
     account = RowAccount(
         source=source,
@@ -214,7 +225,8 @@ def reference_panel(
     )
     months = pd.date_range(first.astype("datetime64[ns]"), last.astype("datetime64[ns]"), freq="MS")
     grid = pd.MultiIndex.from_product([list(protocol.units), months], names=["unit", "period"])
-    sums = sums.reindex(grid, fill_value=0.0)
+    # A unit-month without a single used row is missing data (NaN), as in compute_panel.
+    sums = sums.reindex(grid)
 
     pieces: list[pd.DataFrame] = []
     for outcome in protocol.outcomes:
@@ -227,6 +239,7 @@ def reference_panel(
         elif measure.kind.per_population:
             assert population is not None
             piece["denominator"] = [population[(u, p.year)] for u, p in grid]
+            piece.loc[piece["numerator"].isna(), "denominator"] = np.nan
         else:
             piece["denominator"] = np.nan
         if measure.kind.additive:
@@ -251,4 +264,7 @@ def reference_panel(
         accounting=account,
         aggregates={o.id: o.measure.aggregate for o in protocol.outcomes if o.measure},
         per={o.id: o.measure.per for o in protocol.outcomes if o.measure},
+        empty_months=tuple(
+            f"{u} {p:%Y-%m}" for (u, p), missing in sums.iloc[:, 0].isna().items() if missing
+        ),
     )

@@ -9,8 +9,10 @@ so that an error can name its row. Conventions:
   ``measure.per`` if it has a measure and 100,000 otherwise (rates per 100,000 residents, the
   protocol convention).
 * Without ``data.unit`` the series belongs to the protocol's single unit, ``units[0]``.
-* Unlike episodes, a month absent from the series is NOT taken as zero: a ready series with a
-  gap is an error, since nobody can tell a gap from a month with no events.
+* The series must cover the window: a window that starts before the series' first month or
+  ends after its last (over the protocol's units) is refused. A unit-month absent inside that
+  range is NOT taken as zero (nobody can tell a gap from a month with no events): it is
+  missing (NaN) and listed in the panel's ``empty_months``.
 * Row accounting: ``period missing`` (empty period, or year or month), ``unit not in
   protocol``, ``outside analysis window``, in that order of priority.
 """
@@ -24,6 +26,7 @@ import pandas as pd
 
 from evaltk.errors import DataError
 from evaltk.measures.accounting import SERIES_EXCLUSION_REASONS, row_account
+from evaltk.measures.coverage import check_coverage, empty_months
 from evaltk.measures.grid import long_frame, window_months
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Protocol, SeriesSource
@@ -135,7 +138,8 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
     ------
     DataError
         The file is missing or unreadable, a column is missing, a period or value cannot be
-        read (naming the row), a unit-month is given twice or missing from the window.
+        read (naming the row), a unit-month is given twice, or the window runs beyond the
+        series' months.
     """
     source = protocol.data
     if not isinstance(source, SeriesSource):
@@ -178,15 +182,14 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
             f"{_row(path, int(row))}: unit {keys['unit'].iloc[i]} month "
             f"{keys['period'].iloc[i]:%Y-%m} is given twice; keep one row per unit and month"
         )
-    for u in units:
-        have = set(keys.loc[keys["unit"] == u, "period"])
-        gaps = [m for m in months if m not in have]
-        if gaps:
-            shown = ", ".join(f"{m:%Y-%m}" for m in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
-            raise DataError(
-                f"{path}: unit {u} has no row for {len(gaps)} month(s) of the window ({shown}); "
-                "a ready series must cover every month (a gap is not a zero)"
-            )
+    ours = periods[unit.isin(units) & periods.notna()]
+    check_coverage(
+        protocol,
+        ours.min() if len(ours) else None,
+        ours.max() if len(ours) else None,
+        source.path,
+        row="month",
+    )
 
     unit_index = {u: i for i, u in enumerate(units)}
     month_index = {m: j for j, m in enumerate(months)}
@@ -198,6 +201,8 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
         out[rows, cols] = values
         return out
 
+    present = np.zeros((len(units), len(months)), dtype=bool)
+    present[rows, cols] = True
     exposure = None
     if source.exposure is not None:
         exposure = grid(_numbers(used, source.exposure, path, True))
@@ -208,4 +213,10 @@ def read_series(protocol: Protocol, folder: Path) -> Panel:
     numerators = {o: grid(_numbers(used, source.outcomes[o], path, False)) for o in outcome_ids}
     denominators = dict.fromkeys(outcome_ids, exposure)
     frame = long_frame(units, months, outcome_ids, numerators, denominators, aggregates, per)
-    return Panel(frame=frame, accounting=account, aggregates=aggregates, per=per)
+    return Panel(
+        frame=frame,
+        accounting=account,
+        aggregates=aggregates,
+        per=per,
+        empty_months=tuple(empty_months(present, units, months)),
+    )

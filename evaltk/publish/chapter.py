@@ -384,7 +384,22 @@ def _data_context(result: AnalysisResult) -> dict[str, Any]:
             else None
         ),
         "linkage": linkage_rows(data.linkage, lambda n: Markup(observed(n))),
+        "empty_months": _empty_months_warning(data.empty_months),
     }
+
+
+def _empty_months_warning(months: list[str], shown: int = 20) -> str | None:
+    """One line naming the unit-months without data, or None when there are none."""
+    if not months:
+        return None
+    listed = ", ".join(months[:shown]) + (
+        f" and {len(months) - shown} more (all in results.json)" if len(months) > shown else ""
+    )
+    return (
+        f"{len(months)} unit-month(s) of the window have no data at all ({listed}). They are "
+        "treated as missing and left out of the estimates, not counted as months without "
+        "events: check the extract for a gap."
+    )
 
 
 # -- one outcome -------------------------------------------------------------------------------

@@ -9,9 +9,15 @@ time or absolute path is written, so the same inputs and seed give byte-identica
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 RESULTS_SCHEMA_VERSION = "1.6"
 
@@ -307,6 +313,19 @@ class DataSummary(_Frozen):
         description="Linkage rates of each agency's extract to the police incidents "
         "(data.linkage); null when nothing was linked.",
     )
+    empty_months: list[str] = Field(
+        default_factory=list,
+        description="'UNIT YYYY-MM' of every unit-month of the window without a single used row: "
+        "missing data (left out of the estimates), never counted as zero. Absent when none.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_empty_months_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent rather than [] so that a run without gaps writes the same file as before.
+        out: dict[str, Any] = handler(self)
+        if not self.empty_months:
+            out.pop("empty_months", None)
+        return out
 
 
 class DataAccessStatement(_Frozen):

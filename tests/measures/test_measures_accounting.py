@@ -47,7 +47,8 @@ def test_every_reason_is_listed_even_when_zero(tmp_path):
         tmp_path,
         episodes({"timestamp": "2016-01-05"}, {"timestamp": "2016-02-05", "force": UNIT_B}),
     )
-    account = compute_panel(protocol(COUNT, units=(UNIT_A, UNIT_B)), tmp_path).accounting
+    p = protocol(COUNT, units=(UNIT_A, UNIT_B), end="2016-02-29")
+    account = compute_panel(p, tmp_path).accounting
     assert account.excluded == dict.fromkeys(EXCLUSION_REASONS, 0)
     assert account.rows_used == account.rows_in == 2
 
@@ -99,7 +100,8 @@ def test_quality_reasons_follow_scope_reasons(tmp_path):
                     "where": {"referral": "none"},
                 },
             },
-        ]
+        ],
+        end="2016-03-31",
     )
     account = compute_panel(out, tmp_path).accounting
     assert account.excluded["outside analysis window"] == 1
@@ -118,12 +120,12 @@ def test_duplicate_id_found_beside_a_missing_id(tmp_path) -> None:  # type: igno
 
     frame = pd.DataFrame(
         {
-            "episode_id": ["a", "a", "b", None, "c"],
+            "episode_id": ["a", "a", "b", None, "c", "d"],
             "force": "E23000019",
             "timestamp": pd.to_datetime(
-                ["2016-01-05", "2016-01-06", "2016-02-01", None, "2016-03-01"]
+                ["2016-01-05", "2016-01-06", "2016-02-01", None, "2016-03-01", "2016-06-01"]
             ),
-            "officer_minutes": [10.0, 20.0, 30.0, 40.0, 50.0],
+            "officer_minutes": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
             "referral": "none",
         }
     )
@@ -147,13 +149,13 @@ def test_admission_before_incident_is_excluded_when_the_file_has_the_time(tmp_pa
     table["admission_time"] = pd.to_datetime(table["admission_time"], format="ISO8601")
     write(tmp_path, table)
     minutes = [{"id": "m", "measure": {"aggregate": "mean", "field": "officer_minutes"}}]
-    account = compute_panel(protocol(minutes), tmp_path).accounting
+    account = compute_panel(protocol(minutes, end="2016-03-31"), tmp_path).accounting
     assert account.excluded["admission before incident"] == 2
     assert account.excluded["negative duration"] == 1  # the earlier rule wins
     assert account.rows_used == 3
     # The same file under another column name, mapped in data.columns.
     write(tmp_path, table.rename(columns={"admission_time": "AdmittedAt"}))
-    mapped = protocol(minutes, data={"columns": {"admission_time": "AdmittedAt"}})
+    mapped = protocol(minutes, end="2016-03-31", data={"columns": {"admission_time": "AdmittedAt"}})
     assert compute_panel(mapped, tmp_path).accounting.excluded == account.excluded
 
 

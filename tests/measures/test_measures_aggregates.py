@@ -33,7 +33,7 @@ def same(a: list[float], b: list[float]) -> bool:
 
 @pytest.fixture
 def table() -> pd.DataFrame:
-    # Window 2016-01..2016-06; March and May have no episodes at all.
+    # Window 2016-01..2016-06; March and May have no episodes at all (missing, not zero).
     return episodes(
         {
             "timestamp": "2016-01-03 10:00",
@@ -110,30 +110,33 @@ def panel(tmp_path, table):
 
 
 def test_every_aggregate_kind(panel):
-    assert values(panel, "s136") == [2, 1, 0, 0, 0, 1]
-    assert values(panel, "s136_rate") == pytest.approx([1.0, 0.5, 0, 0, 0, 0.5])
-    assert values(panel, "s136_rate", column="denominator") == [200_000] * 6
+    assert same(values(panel, "s136"), [2, 1, NAN, 0, NAN, 1])
+    assert same(values(panel, "s136_rate"), [1.0, 0.5, NAN, 0, NAN, 0.5])
+    assert same(
+        values(panel, "s136_rate", column="denominator"),
+        [200_000, 200_000, NAN, 200_000, NAN, 200_000],
+    )
     assert same(values(panel, "to_ae"), [0.5, 0.0, NAN, NAN, NAN, 1.0])
-    assert values(panel, "to_ae", column="denominator") == [2, 1, 0, 0, 0, 1]
+    assert same(values(panel, "to_ae", column="denominator"), [2, 1, NAN, 0, NAN, 1])
     # Share of all episodes by default: 1 of 3 in January, 0 of 1 in February.
     assert same(values(panel, "ae_share"), [1 / 3, 0.0, NAN, 0.0, NAN, 0.0])
-    assert values(panel, "ae_share", column="denominator") == [3, 1, 0, 1, 0, 1]
+    assert same(values(panel, "ae_share", column="denominator"), [3, 1, NAN, 1, NAN, 1])
     # The missing officer_minutes is left out of both sum and count.
     assert same(values(panel, "minutes"), [60.0, 45.0, NAN, 10.0, NAN, 200.0])
-    assert values(panel, "minutes", column="denominator") == [2, 1, 0, 1, 0, 1]
-    assert values(panel, "wait_total") == [120, 0, 0, 0, 0, 0]
+    assert same(values(panel, "minutes", column="denominator"), [2, 1, NAN, 1, NAN, 1])
+    assert same(values(panel, "wait_total"), [120, 0, NAN, 0, NAN, 0])
     assert all(np.isnan(values(panel, "wait_total", column="denominator")))
-    assert values(panel, "s136_sum") == [2, 1, 0, 0, 0, 1]
+    assert same(values(panel, "s136_sum"), [2, 1, NAN, 0, NAN, 1])
 
 
 def test_filters_with_lists_and_comparisons(panel):
-    assert values(panel, "referred") == [2, 1, 0, 0, 0, 0]
-    assert values(panel, "long") == [1, 1, 0, 0, 0, 0]  # 90 (le) in, 30 and 200 out
+    assert same(values(panel, "referred"), [2, 1, NAN, 0, NAN, 0])
+    assert same(values(panel, "long"), [1, 1, NAN, 0, NAN, 0])  # 90 (le) in, 30 and 200 out
     # ne: the missing value never matches, so January has 90 only.
-    assert values(panel, "not_30") == [1, 1, 0, 1, 0, 1]
+    assert same(values(panel, "not_30"), [1, 1, NAN, 1, NAN, 1])
 
 
-def test_complete_grid_sorted_and_zero_filled(panel):
+def test_complete_grid_sorted_and_empty_months_missing(panel):
     frame = panel.frame
     assert list(frame.columns) == list(PANEL_COLUMNS)
     months = pd.date_range("2016-01-01", "2016-06-01", freq="MS")
@@ -141,7 +144,11 @@ def test_complete_grid_sorted_and_zero_filled(panel):
     assert list(frame["period"].drop_duplicates()) == list(months)
     assert list(frame["outcome"][: len(OUTCOMES)]) == [o["id"] for o in OUTCOMES]
     march = frame[frame["period"] == "2016-03-01"]
-    assert (march["numerator"] == 0).all()
+    # A month without a single episode is missing data, never a month of zeros.
+    assert march["numerator"].isna().all() and march["value"].isna().all()
+    assert panel.empty_months == (f"{UNIT_A} 2016-03", f"{UNIT_A} 2016-05")
+    april = frame[frame["period"] == "2016-04-01"]
+    assert (april.loc[april["outcome"] == "s136", "numerator"] == 0).all()
     assert panel.aggregates["to_ae"] == "share" and panel.per["s136_rate"] == 100_000
 
 
@@ -154,7 +161,10 @@ def test_build_panel_dispatches_to_episodes(tmp_path, table):
 
 def test_population_by_calendar_year(tmp_path):
     table = episodes(
-        {"timestamp": "2016-12-05", "s136": True}, {"timestamp": "2017-01-05", "s136": True}
+        {"timestamp": "2016-11-20"},
+        {"timestamp": "2016-12-05", "s136": True},
+        {"timestamp": "2017-01-05", "s136": True},
+        {"timestamp": "2017-02-10"},
     )
     write(tmp_path, table)
     write_population(tmp_path, [(UNIT_A, 2016, 100_000), (UNIT_A, 2017, 50_000), ("X", 2016, 1)])
@@ -174,6 +184,8 @@ def test_units_and_series_sum(tmp_path):
         {"timestamp": "2016-01-06", "force": UNIT_B, "s136": True, "officer_minutes": 30.0},
         {"timestamp": "2016-01-07", "force": UNIT_B, "officer_minutes": 50.0},
         {"timestamp": "2016-02-07", "force": OTHER, "s136": True},
+        {"timestamp": "2016-02-08"},
+        {"timestamp": "2016-02-09", "force": UNIT_B},
     )
     write(tmp_path, table)
     write_population(tmp_path, [(UNIT_A, 2016, 100_000), (UNIT_B, 2016, 300_000)])
@@ -196,6 +208,7 @@ def test_units_and_series_sum(tmp_path):
     assert panel.series("share")["value"].tolist()[0] == pytest.approx(2 / 3)
     assert panel.series("mean")["value"].tolist()[0] == pytest.approx(30.0)
     assert panel.series("mean", units=[UNIT_B])["value"].tolist()[0] == pytest.approx(40.0)
+    assert panel.empty_months == ()
     assert panel.accounting.excluded["unit not in protocol"] == 1
 
 
@@ -260,7 +273,10 @@ def test_csv_spellings_of_booleans_and_dates(tmp_path):
 
 def test_text_fields_compare_as_text(tmp_path):
     # Integer force codes in the file still match units given as text.
-    table = episodes({"timestamp": "2016-01-05", "force": 7, "s136": True})
+    table = episodes(
+        {"timestamp": "2016-01-05", "force": 7, "s136": True},
+        {"timestamp": "2016-02-05", "force": 7},
+    )
     table["force"] = table["force"].astype("int64")
     write(tmp_path, table)
     p = protocol(

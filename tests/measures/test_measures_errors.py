@@ -13,6 +13,7 @@ from evaltk.measures import compute_panel
 
 S136 = [{"id": "n", "measure": {"aggregate": "count", "where": {"s136": True}}}]
 RATE = [{"id": "r", "measure": {"aggregate": "rate", "where": {"s136": True}}}]
+GOOD_END = "2016-02-29"  # GOOD's last month: a window must not run beyond the extract
 GOOD = episodes({"timestamp": "2016-01-05", "s136": True}, {"timestamp": "2016-02-05"})
 
 
@@ -152,7 +153,7 @@ def test_population_missing_for_a_unit_year(tmp_path):
     write_population(tmp_path, [(UNIT_A, 2015, 1000)])
     fails(
         tmp_path,
-        protocol(RATE),
+        protocol(RATE, end=GOOD_END),
         r"population\.csv: no population for unit E23000019 in year 2016",
         "needed by rate outcome",
     )
@@ -160,15 +161,15 @@ def test_population_missing_for_a_unit_year(tmp_path):
 
 def test_population_file_problems(tmp_path):
     write(tmp_path, GOOD)
-    fails(tmp_path, protocol(RATE), r"population\.csv: population file not found")
+    fails(tmp_path, protocol(RATE, end=GOOD_END), r"population\.csv: population file not found")
     (tmp_path / "population.csv").write_text("force,year,pop\nE23000019,2016,5\n")
-    fails(tmp_path, protocol(RATE), "population column", "population")
+    fails(tmp_path, protocol(RATE, end=GOOD_END), "population column", "population")
     (tmp_path / "population.csv").write_text("force,year,population\nE23000019,2016,-5\n")
-    fails(tmp_path, protocol(RATE), r"row 1 \(line 2", "positive")
+    fails(tmp_path, protocol(RATE, end=GOOD_END), r"row 1 \(line 2", "positive")
     (tmp_path / "population.csv").write_text(
         "force,year,population\nE23000019,2016,5\nE23000019,2016,6\n"
     )
-    fails(tmp_path, protocol(RATE), "listed twice")
+    fails(tmp_path, protocol(RATE, end=GOOD_END), "listed twice")
 
 
 def test_no_rows_for_a_unit(tmp_path):
@@ -176,13 +177,14 @@ def test_no_rows_for_a_unit(tmp_path):
         tmp_path,
         episodes(
             {"timestamp": "2016-01-05"},
+            {"timestamp": "2016-02-05"},
             {"timestamp": "2014-01-05", "force": UNIT_B},
             {"timestamp": "2016-01-05", "force": OTHER},
         ),
     )
     fails(
         tmp_path,
-        protocol(S136, units=(UNIT_A, UNIT_B)),
+        protocol(S136, units=(UNIT_A, UNIT_B), end="2016-02-29"),
         "no rows for unit",
         UNIT_B,
         r"\(1 rows for them outside",
@@ -210,6 +212,8 @@ def test_ragged_csv_is_a_data_error(tmp_path, rows):
 
 def test_format_override(tmp_path):
     GOOD.to_csv(tmp_path / "episodes.dat", index=False)
-    panel = compute_panel(protocol(S136, data={"path": "episodes.dat", "format": "csv"}), tmp_path)
+    panel = compute_panel(
+        protocol(S136, end=GOOD_END, data={"path": "episodes.dat", "format": "csv"}), tmp_path
+    )
     assert panel.frame["numerator"].sum() == 1
     assert isinstance(panel.frame, pd.DataFrame)

@@ -3,9 +3,9 @@ row accounting balances."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -131,11 +131,13 @@ def outcomes(within: int, among_days: int) -> list[dict]:
     csv=st.booleans(),
 )
 def test_duckdb_matches_pandas_reference(tmp_path, rows, anchors, within, among_days, csv):
-    # Usually one row per unit inside the window (so the panel exists); sometimes not, and
-    # then the engine must refuse with the "no rows for unit" DataError.
+    # Usually one row per unit inside the window, in its first and last month (so the panel
+    # exists and the extract covers the window); sometimes not, and then the engine must
+    # refuse as the reference does: the window runs beyond the extract, or no rows for a unit.
     if len(rows) % 5:
-        for anchor, unit in zip(anchors, UNITS, strict=True):
-            anchor.update(force=unit, timestamp=datetime(2016, 3, 15, 12))
+        days = (datetime(2016, 1, 15, 12), datetime(2016, 6, 15, 12))
+        for anchor, unit, day in zip(anchors, UNITS, days, strict=True):
+            anchor.update(force=unit, timestamp=day)
         rows = [*rows, *anchors]
     table = table_of(rows)
     name = "episodes.csv" if csv else "episodes.parquet"
@@ -144,7 +146,14 @@ def test_duckdb_matches_pandas_reference(tmp_path, rows, anchors, within, among_
         [(u, y, p) for (u, y), p in POPULATION.items()], columns=["force", "year", "population"]
     ).to_csv(tmp_path / "population.csv", index=False)
     p = protocol(outcomes(within, among_days), units=UNITS, data={"path": name})
-    expected = reference_panel(p, table, POPULATION)
+    try:
+        expected = reference_panel(p, table, POPULATION)
+    except DataError as refused:
+        assert re.match(r"analysis\.yaml: window\.(start|end) ", str(refused))
+        with pytest.raises(DataError) as caught:
+            compute_panel(p, tmp_path)
+        assert str(caught.value) == str(refused).replace("reference", name)
+        return
 
     first, last = pd.Timestamp("2016-01-01"), pd.Timestamp("2016-06-30 23:59:59")
     in_window = table["timestamp"].between(first, last)
@@ -159,4 +168,8 @@ def test_duckdb_matches_pandas_reference(tmp_path, rows, anchors, within, among_
     assert actual.accounting.rows_used + sum(actual.accounting.excluded.values()) == len(table)
     assert actual.accounting.excluded == expected.accounting.excluded
     pd.testing.assert_frame_equal(actual.frame, expected.frame, check_exact=False, rtol=1e-12)
-    assert np.isfinite(actual.frame["numerator"]).all()
+    # Missing exactly at the unit-months without a used row, and listed the same way.
+    assert actual.empty_months == expected.empty_months
+    gaps = actual.frame[actual.frame["numerator"].isna()]
+    listed = {f"{u} {p:%Y-%m}" for u, p in zip(gaps["unit"], gaps["period"], strict=True)}
+    assert listed == set(actual.empty_months)

@@ -57,9 +57,13 @@ def _sicily(tmp_path: Path, reference_dir: Path, end: str) -> Protocol:
 
 @pytest.mark.reference
 def test_sicily_window_beyond_the_series_is_an_error(tmp_path, reference_dir):
-    # The file has 59 months (2002-01..2006-11); a window to December leaves a gap.
+    # The file has 59 months (2002-01..2006-11); a window to December runs past it.
     p = _sicily(tmp_path, reference_dir, "2006-12-31")
-    with pytest.raises(DataError, match=r"no row for 1 month.*2006-12"):
+    with pytest.raises(
+        DataError,
+        match=r"^analysis\.yaml: window\.end 2006-12-31 is after the last month in series\.csv "
+        r"\(2006-11\); end the window",
+    ):
         read_series(p, tmp_path)
 
 
@@ -150,7 +154,9 @@ def test_series_errors(tmp_path):
     write_series(tmp_path, "year,month,events\n2016,1,5\n2016,1,6\n2016,2,6")
     fails(tmp_path, p, r"data row 2", "given twice")
     write_series(tmp_path, "year,month,events\n2016,1,5")
-    fails(tmp_path, p, "no row for 1 month", "2016-02", "gap is not a zero")
+    fails(tmp_path, p, "window.end 2016-02-29 is after the last month", r"\(2016-01\)")
+    write_series(tmp_path, "year,month,events\n2016,2,5\n2016,3,5")
+    fails(tmp_path, p, "window.start 2016-01-01 is before the first month", r"\(2016-02\)")
     write_series(tmp_path, "period,events\n2016-01-01,5\nlast spring,6")
     fails(
         tmp_path,
@@ -161,3 +167,27 @@ def test_series_errors(tmp_path):
     write_series(tmp_path, "year,month,events,pop\n2016,1,5,0\n2016,2,6,10")
     fails(tmp_path, series_protocol({**YM, "exposure": "pop"}, end="2016-02-29"), "positive")
     fails(tmp_path, series_protocol(YM, units=(UNIT_A, UNIT_B)), "no unit column", "data.unit")
+
+
+def test_a_month_missing_inside_the_series_is_missing_not_zero(tmp_path):
+    # UNIT_B has no row for 2016-02: NaN in its panel and in the pooled series, and listed.
+    write_series(
+        tmp_path,
+        f"""
+area,year,month,events
+{UNIT_A},2016,1,5
+{UNIT_A},2016,2,6
+{UNIT_A},2016,3,7
+{UNIT_B},2016,1,1
+{UNIT_B},2016,3,2
+""",
+    )
+    p = series_protocol({**YM, "unit": "area"}, units=(UNIT_A, UNIT_B), end="2016-03-31")
+    panel = read_series(p, tmp_path)
+    assert panel.empty_months == (f"{UNIT_B} 2016-02",)
+    b = panel.frame[panel.frame["unit"] == UNIT_B]
+    assert b["numerator"].tolist()[0] == 1 and b["numerator"].tolist()[2] == 2
+    assert pd.isna(b["numerator"].tolist()[1]) and pd.isna(b["value"].tolist()[1])
+    pooled = panel.series("events")["value"].tolist()
+    assert pooled[0] == 6 and pooled[2] == 9 and pd.isna(pooled[1])
+    assert panel.series("events", units=[UNIT_A])["value"].tolist() == [5, 6, 7]

@@ -142,6 +142,23 @@ def test_rows_that_do_not_add_up_are_flagged(tmp_path: Path, book_dir: Path) -> 
     assert "**These do not add up:**" in (book_dir / "analyses" / "x" / "index.md").read_text()
 
 
+def test_empty_months_are_a_warning_in_the_data_accounting(tmp_path: Path, book_dir: Path) -> None:
+    result = make_result()
+    gaps = ["E23000019 2016-08", "E23000019 2017-02"]
+    data = result.data.model_copy(update={"empty_months": gaps})
+    write_analysis(tmp_path / "a" / "x", result.model_copy(update={"data": data}))
+    write_analysis(tmp_path / "a" / "y", result)
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    text = (book_dir / "analyses" / "x" / "index.md").read_text()
+    accounting = text[text.index("## Data accounting") :]
+    assert (
+        ":::{warning}\n2 unit-month(s) of the window have no data at all (E23000019 2016-08, "
+        "E23000019 2017-02). They are treated as missing and left out of the estimates, not "
+        "counted as months without events: check the extract for a gap.\n:::"
+    ) in accounting
+    assert "no data at all" not in (book_dir / "analyses" / "y" / "index.md").read_text()
+
+
 def test_figures_and_downloads_are_copied_next_to_the_page(
     analyses_dir: Path, book_dir: Path
 ) -> None:
