@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.6"
+RESULTS_SCHEMA_VERSION = "1.7"
 
 
 class _Frozen(BaseModel):
