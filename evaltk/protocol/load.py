@@ -25,6 +25,9 @@ from evaltk.protocol.yaml_text import check_bounds, read_text, syntax_error
 
 Location = tuple[str | int, ...]
 
+#: What a date must look like, said wherever a date is refused (a UK 01/04/2016 is ambiguous).
+DATE_FORMAT = "write dates as YYYY-MM-DD, e.g. 2016-04-01 for 1 April 2016"
+
 
 @dataclass(frozen=True)
 class SourceMap:
@@ -97,7 +100,14 @@ def _to_python(
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, (*loc, i), path, lines) for i, item in enumerate(node.value)]
-    return _LineLoader("").construct_object(node)
+    try:
+        return _LineLoader("").construct_object(node)
+    except ValueError:
+        # YAML reads 2019-13-31 as a timestamp and Python refuses the month: say so in one line.
+        raise ProtocolError(
+            f"{path}:{node.start_mark.line + 1}: {_format_loc(loc) or '(document)'}: "
+            f"{node.value!r} is not a date of the calendar; {DATE_FORMAT}"
+        ) from None
 
 
 # Mappings keyed by the analysis's own units or columns: an analysis states them whole, so a
@@ -149,6 +159,8 @@ def _problems(error: ValidationError, sources: SourceMap, fallback: Path) -> lis
             message = "unknown field; check its spelling against the template"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"].startswith("date"):
+            message = f"{message}; {DATE_FORMAT}"
         field = _format_loc(loc) or "(document)"
         problems.append(f"{where}: {field}: {message}")
     return problems

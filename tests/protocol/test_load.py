@@ -152,3 +152,20 @@ def test_protocol_is_frozen() -> None:
     protocol = load_protocol(TEMPLATE).protocol
     with pytest.raises(Exception, match="frozen"):
         protocol.title = "changed"  # type: ignore[misc]
+
+
+def test_impossible_date_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """YAML reads 2019-13-31 as a timestamp; the month is refused in one line, with the
+    format to use (issue 20)."""
+    path = analysis(tmp_path, "window: {start: 2014-01-01, end: 2019-13-31}\n")
+    assert problems(path) == [
+        f"{path}:2: window.end: '2019-13-31' is not a date of the calendar; write dates as "
+        "YYYY-MM-DD, e.g. 2016-04-01 for 1 April 2016"
+    ]
+
+
+def test_uk_style_date_says_which_format_is_expected(tmp_path: Path) -> None:
+    path = analysis(tmp_path, "window: {start: 01/04/2016, end: 2019-12-31}\n")
+    (line,) = problems(path)
+    assert line.startswith(f"{path}:2: window.start: ")
+    assert line.endswith("write dates as YYYY-MM-DD, e.g. 2016-04-01 for 1 April 2016")
