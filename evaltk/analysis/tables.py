@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,29 +15,32 @@ from evaltk.protocol.spec import Protocol
 
 def series_table(fits: Sequence[OutcomeFit]) -> pd.DataFrame:
     """Every ITS fit's observed, fitted and counterfactual values by month."""
-    frames = []
-    for fit in fits:
-        if fit.series is None or not fit.estimated:
-            continue
-        frame = fit.series.copy()
-        frame.insert(0, "outcome", fit.outcome.id)
-        frames.append(frame)
+    frames = _by_outcome(fits, lambda fit: fit.series)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def effects_table(fits: Sequence[OutcomeFit]) -> pd.DataFrame:
     """Every fit's tidy effects (headline, event-time, ATT(g,t)) with the outcome id first."""
-    frames = []
-    for fit in fits:
-        if fit.effects is None or not fit.estimated:
-            continue
-        table = fit.effects.copy()
-        table.insert(0, "outcome", fit.outcome.id)
-        frames.append(table)
+    frames = _by_outcome(fits, lambda fit: fit.effects)
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out.replace([np.inf, -np.inf], np.nan)
+
+
+def _by_outcome(
+    fits: Sequence[OutcomeFit], table: Callable[[OutcomeFit], pd.DataFrame | None]
+) -> list[pd.DataFrame]:
+    """Each estimated fit's table, copied, with the outcome id as its first column."""
+    frames = []
+    for fit in fits:
+        frame = table(fit)
+        if frame is None or not fit.estimated:
+            continue
+        frame = frame.copy()
+        frame.insert(0, "outcome", fit.outcome.id)
+        frames.append(frame)
+    return frames
 
 
 def observed_figure_data(

@@ -280,7 +280,8 @@ def test_demo_outputs_are_byte_identical_to_the_golden_files(
 ) -> None:
     """The refactor of issue 11 keeps every result: results.json, the tidy CSVs and the panel
     of each example analysis are byte for byte those written before it (tests/golden/NAME/,
-    written by `evaltk demo` at commit 90b2bb9 with one BLAS thread)."""
+    written by `evaltk demo` with one BLAS thread at commit 90b2bb9, and since then only in
+    commits that change results on purpose and say what moved)."""
     tmp_path, _ = demo
     results = tmp_path / "analyses" / name / "results"
     for golden in sorted((GOLDEN / name).iterdir()):
