@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             description=result.description,
             tables=result.tables,
             requirements=result.requirements,
+            replicates=result.replicates,
         )
         target = write_record(record, args.out / f"{name}.json")
         status = "all requirements met" if record.all_met else "REQUIREMENT NOT MET"
