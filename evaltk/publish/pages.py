@@ -29,6 +29,7 @@ import yaml
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
+from evaltk.publish.claims import write_claims_page
 from evaltk.publish.commissioners import commissioners_context, hours, pounds
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
@@ -71,6 +72,7 @@ def handwritten_source(book_dir: Path, name: str) -> str | None:
 #: Reference pages generated from code on every build (evaltk/publish/validation.py,
 #: evaltk/publish/protocol_reference.py), in book order.
 GENERATED_REFERENCE: tuple[tuple[str, str], ...] = (
+    ("published-claims", "What published claims can support"),
     ("validation", "Validation"),
     ("protocol-reference", "Protocol reference"),
 )
@@ -257,7 +259,11 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     # Validation chapter (with the methods page's calibration fragment) and protocol reference:
     # computed and written first, so that a hand-written file in their place stops the build
     # before anything is deleted.
-    reference_pages = [*write_validation_pages(book_dir), write_protocol_reference(book_dir)]
+    reference_pages = [
+        write_claims_page(book_dir),
+        *write_validation_pages(book_dir),
+        write_protocol_reference(book_dir),
+    ]
     _fresh_generated_dir(book_dir)
 
     written = [landing]

@@ -40,6 +40,8 @@ PAGE = "validation"
 RECORDS_DIR = "validation"
 FRAGMENTS_DIR = "_fragments"
 CALIBRATION = "verdict_calibration"
+#: Shown on its own page (evaltk/publish/claims.py), not among the simulation checks here.
+CLAIMS_RECORD = "published_claims"
 CALIBRATION_FRAGMENT = f"{FRAGMENTS_DIR}/verdict-calibration.md"
 
 
@@ -226,7 +228,7 @@ def validation_context(book_dir: Path) -> dict[str, Any]:
     """Everything the validation page shows, from the records in ``book_dir/validation``."""
     folder = book_dir / RECORDS_DIR
     studies = load_reference_records(folder)
-    records = load_records(folder)
+    records = {k: r for k, r in load_records(folder).items() if k != CLAIMS_RECORD}
     return {
         "studies": [study_view(name, record) for name, record in studies.items()],
         "records": [record_view(name, record) for name, record in records.items()],
