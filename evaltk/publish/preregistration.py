@@ -13,12 +13,13 @@ from typing import Any
 from evaltk.digest import file_sha256
 from evaltk.estimators.render import format_level
 from evaltk.power.report import PowerReport
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Measure, Outcome, Protocol
-from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import with_code
 from evaltk.publish.escape import Markup, code, join
 from evaltk.publish.load import LoadedAnalysis
+from evaltk.registration.change_words import change_words
 from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.log import LogEntry
 from evaltk.registration.signing import key_id
@@ -81,35 +82,6 @@ def measure_text(measure: Measure | None) -> str:
     return ", ".join(parts)
 
 
-def _estimator(protocol: Protocol) -> str:
-    if protocol.design.kind != "its":
-        return comparison.plan_text(protocol)
-    options = protocol.design.its
-    seasonality = {
-        "fourier": f"{options.harmonics} Fourier pair(s) for seasonality",
-        "month": "month indicators for seasonality",
-        "none": "no seasonal terms",
-    }[options.seasonality]
-    errors = (
-        f"Newey–West errors ({options.hac_lags if options.hac_lags is not None else 'automatic'}"
-        " lags)"
-        if options.hac
-        else "model-based errors"
-    )
-    family = options.family.replace("_", "-")
-    slope = " and a change in slope" if options.slope_change else ""
-    offset = (
-        "; rates and shares use their denominator as an offset"
-        if options.offset == "denominator"
-        else "; no offset"
-    )
-    return (
-        f"Segmented regression (GLM, {family}) of each outcome's monthly series on an "
-        f"underlying trend, a change in level at the start{slope}, and {seasonality}; "
-        f"{errors}{offset}."
-    )
-
-
 def _hypotheses(protocol: Protocol) -> list[str]:
     scheme = fmt.intervention(protocol.intervention.kind).lower()
     start = fmt.month(protocol.first_start().isoformat())
@@ -141,9 +113,10 @@ def _outcome_row(outcome: Outcome, amended: set[str]) -> dict[str, Any]:
     return {
         "id": code(outcome.id),
         "label": label,
-        "role": outcome.role,
-        "class": fmt.outcome_class(outcome.outcome_class),
-        "good": fmt.good_direction(outcome.direction),
+        "role": (
+            f"{outcome.role.capitalize()} ({fmt.outcome_class(outcome.outcome_class).lower()}); "
+            f"a {fmt.good_direction(outcome.direction)} is good"
+        ),
         "definition": measure_text(outcome.measure),
     }
 
@@ -292,7 +265,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "start": fmt.month(protocol.first_start().isoformat()),
             "units": fmt.units(protocol.units),
             "design": fmt.design(protocol.design.kind),
-            "estimator": _estimator(protocol),
+            "estimator": describe_model(protocol).plan,
             "data_source": join(
                 f"{'Episode records' if protocol.data.kind == 'episodes' else 'A monthly series'}"
                 " from ",
@@ -308,13 +281,16 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "seed": str(protocol.seed),
             "amendments": [
                 {
-                    "title": f"Amendment {e.sequence}, {e.recorded_at}, by {e.by}",
+                    "title": f"Amendment {e.sequence}",
+                    "recorded_at": e.recorded_at,
+                    "by": e.by,
                     "fingerprint": code(fingerprint(e.entry_sha256)),
                     "reason": with_code(e.reason),
-                    "changes": [code(c.text()) for c in e.changes],
+                    "changes": [change_words(c, previous.protocol, e.protocol) for c in e.changes],
                 }
-                for e in log.amendments
+                for previous, e in zip(log.entries, log.amendments, strict=False)
             ],
+            "log_file": code(f"{analysis.project_path}/registration.json"),
         }
     )
     return base
