@@ -8,6 +8,7 @@ power``) is the sample-size justification.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evaltk.digest import file_sha256
@@ -26,6 +27,9 @@ from evaltk.registration.signing import key_id
 from evaltk.verdict.headline import lower_first
 
 PAGE = "preregistration"
+#: OSF Prereg's fields filled in (:mod:`evaltk.publish.osf_form`): written by ``evaltk register
+#: --export osf`` beside registration.json and by ``evaltk book`` as the page's download.
+OSF_FILE = "osf-preregistration.md"
 
 _AGGREGATE = {
     "count": "number of incidents",
@@ -82,7 +86,7 @@ def measure_text(measure: Measure | None) -> str:
     return ", ".join(parts)
 
 
-def _hypotheses(protocol: Protocol) -> list[str]:
+def hypotheses(protocol: Protocol) -> list[str]:
     scheme = fmt.intervention(protocol.intervention.kind).lower()
     start = fmt.month(protocol.first_start().isoformat())
     its = protocol.design.kind == "its"
@@ -121,7 +125,7 @@ def _outcome_row(outcome: Outcome, amended: set[str]) -> dict[str, Any]:
     }
 
 
-def _decision_rules(protocol: Protocol) -> list[str]:
+def decision_rules(protocol: Protocol) -> list[str]:
     d = protocol.decision
     margin = f"{d.minimum_important_change:.0%}"
     correction = fmt.multiplicity(d.multiplicity) or "no correction"
@@ -140,7 +144,7 @@ def _decision_rules(protocol: Protocol) -> list[str]:
     ]
 
 
-def _exclusions(protocol: Protocol) -> list[str]:
+def exclusions(protocol: Protocol) -> list[str]:
     window = protocol.window
     out = [
         f"Incidents outside the analysis window ({fmt.month(window.start.isoformat())} to "
@@ -159,8 +163,10 @@ def _exclusions(protocol: Protocol) -> list[str]:
     return out
 
 
-def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str, Any] | None:
-    report: PowerReport | None = analysis.power
+def power_context(
+    report: PowerReport | None, folder: Path, entry: LogEntry | None, figure: Path | None = None
+) -> dict[str, Any] | None:
+    """The power analysis of the analysis in ``folder`` as the page (and the OSF form) show it."""
     if report is None:
         return None
     settings = report.settings
@@ -194,7 +200,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
     if entry is None or entry.power_sha256 is None:
         provenance = "This power analysis was not recorded with the registration."
     else:
-        path = analysis.folder / "power" / "power.json"
+        path = folder / "power" / "power.json"
         same = file_sha256(path) == entry.power_sha256
         provenance = (
             "This is the power analysis recorded with the registration (same SHA-256)."
@@ -222,7 +228,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
-        "figure": Markup("power.png") if analysis.power_figure is not None else None,
+        "figure": Markup("power.png") if figure is not None else None,
     }
 
 
@@ -237,7 +243,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "register_command": code(f"evaltk register {analysis.project_path} --data-access ..."),
     }
     entry = log.original if log is not None else None
-    base["power"] = _power_context(analysis, entry)
+    base["power"] = power_context(analysis.power, analysis.folder, entry, analysis.power_figure)
     if log is None or entry is None:
         return base
     protocol = Protocol.model_validate(entry.protocol)
@@ -259,7 +265,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "evaltk_version": entry.evaltk_version,
             "data_access": with_code(access.statement) if access else "not stated",
             "question": protocol.question,
-            "hypotheses": _hypotheses(protocol),
+            "hypotheses": hypotheses(protocol),
             "intervention": fmt.intervention(protocol.intervention.kind),
             "intervention_description": protocol.intervention.description,
             "start": fmt.month(protocol.first_start().isoformat()),
@@ -276,8 +282,8 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
                 f"{fmt.month(protocol.window.end.isoformat())}"
             ),
             "outcomes": [_outcome_row(o, amended) for o in protocol.outcomes],
-            "decision_rules": _decision_rules(protocol),
-            "exclusions": _exclusions(protocol),
+            "decision_rules": decision_rules(protocol),
+            "exclusions": exclusions(protocol),
             "seed": str(protocol.seed),
             "amendments": [
                 {
@@ -291,6 +297,8 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
                 for previous, e in zip(log.entries, log.amendments, strict=False)
             ],
             "log_file": code(f"{analysis.project_path}/registration.json"),
+            "osf_download": Markup(f"{{download}}`{OSF_FILE} <files/{OSF_FILE}>`"),
+            "osf_command": code(f"evaltk register {analysis.project_path} --export osf"),
         }
     )
     return base
