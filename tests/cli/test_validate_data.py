@@ -178,3 +178,18 @@ def test_an_spss_extract_is_read_for_two_columns_without_writing_to_the_folder(
         "(2019-10); end the window at the extract's last month or send a longer extract"
     )
     assert not (analysis / ".cache").exists()
+
+
+def test_a_linked_extract_without_its_named_column(analysis: Path) -> None:
+    (analysis / "data" / "ae.csv").write_text("nhs_number,arrived\nx1,2016-05-01 10:00\n")
+    _edit(
+        analysis,
+        "data:\n",
+        "data:\n  linkage:\n    agencies:\n      ae: {path: data/ae.csv, person: nhs_number, "
+        "time: arrival, window_hours: [0, 6], identifiers: pseudonymised}\n",
+    )
+    assert _error(analysis) == (
+        f"error: {(analysis / 'data' / 'ae.csv').resolve()}: no column 'arrival' "
+        "(data.linkage.agencies.ae.time); the file has columns: nhs_number, arrived. Name the "
+        "right column in the protocol"
+    )
