@@ -33,6 +33,7 @@ from evaltk.ingest.engine import EngineSettings, connect
 from evaltk.ingest.field_sql import field_columns
 from evaltk.ingest.source import (
     EpisodeFile,
+    first_line,
     map_columns,
     open_episode_file,
     stage_episode_file,
@@ -132,14 +133,21 @@ def _span(
     time, force = fields["timestamp"], fields["force"]
     units = ", ".join(literal(u) for u in protocol.units)
     invalid = time.invalid or "false"
-    row = con.execute(
+    query = (
         f"SELECT count(*) FILTER (WHERE {invalid}), "
         f"min(date_trunc('month', {time.value})) FILTER (WHERE ours), "
         f"max(date_trunc('month', {time.value})) FILTER (WHERE ours), "
         "count(*) FILTER (WHERE ours) "
         f"FROM (SELECT *, try_cast({force.value} AS ENUM({units})) IS NOT NULL AS ours "
         f"FROM {file.scan_sql()})"
-    ).fetchone()
+    )
+    try:
+        row = con.execute(query).fetchone()
+    except duckdb.Error as error:
+        raise DataError(
+            f"{file.path}: cannot read its '{time.column}' and '{force.column}' columns "
+            f"({first_line(error)}); check that the file is complete and really {file.format}"
+        ) from None
     assert row is not None
     bad, first, last, ours = row
     if bad:
