@@ -87,6 +87,7 @@ def measure_text(measure: Measure | None) -> str:
 
 
 def hypotheses(protocol: Protocol) -> list[str]:
+    """One testable hypothesis per outcome, primary first (the page and the OSF form)."""
     scheme = fmt.intervention(protocol.intervention.kind).lower()
     start = fmt.month(protocol.first_start().isoformat())
     its = protocol.design.kind == "its"
@@ -126,6 +127,7 @@ def _outcome_row(outcome: Outcome, amended: set[str]) -> dict[str, Any]:
 
 
 def decision_rules(protocol: Protocol) -> list[str]:
+    """The inference criteria and the verdict's rules, one sentence each."""
     d = protocol.decision
     margin = f"{d.minimum_important_change:.0%}"
     correction = fmt.multiplicity(d.multiplicity) or "no correction"
@@ -145,6 +147,7 @@ def decision_rules(protocol: Protocol) -> list[str]:
 
 
 def exclusions(protocol: Protocol) -> list[str]:
+    """What is left out of the analysis, and how it is counted."""
     window = protocol.window
     out = [
         f"Incidents outside the analysis window ({fmt.month(window.start.isoformat())} to "
