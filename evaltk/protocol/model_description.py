@@ -203,9 +203,9 @@ def _staggered(protocol: Protocol) -> ModelDescription:
     estimator = f"Callaway & Sant'Anna staggered DiD ({body})"
     plan = (
         f"Callaway & Sant'Anna staggered DiD ({body}): "
-        "each cohort of forces compared over the same periods, the headline that aggregation "
-        "of the ATT(g,t); pre-trends tested on the periods before each start; intervals and "
-        f"p-values by {_inference_plan(protocol)}."
+        "each cohort of forces compared over the same periods, the headline being that "
+        "aggregation of the ATT(g,t); pre-trends tested on the periods before each start; "
+        f"intervals and p-values by {_inference_plan(protocol)}."
     )
     return ModelDescription(plan, estimator, ("Callaway & Sant'Anna", body))
 
