@@ -43,6 +43,7 @@ def family_words(family: str) -> str:
 
 
 def seasonality_words(kind: str, harmonics: int) -> str:
+    """``2 Fourier pair(s)``, ``month indicators`` or ``no seasonality``."""
     return {
         "fourier": f"{harmonics} Fourier pair(s)",
         "month": "month indicators",
@@ -50,7 +51,8 @@ def seasonality_words(kind: str, harmonics: int) -> str:
     }[kind]
 
 
-def _errors(hac: bool, hac_lags: int | None, ar1: bool = False) -> str:
+def errors_words(hac: bool, hac_lags: int | None, ar1: bool = False) -> str:
+    """The GLM's covariance in words: Newey-West, AR(1) working correlation or model-based."""
     if hac:
         return f"Newey-West errors ({hac_lags if hac_lags is not None else 'auto'} lags)"
     if ar1:
@@ -109,7 +111,7 @@ def _its(protocol: Protocol, family: str, plan_family: str) -> ModelDescription:
         )
         return ModelDescription(plan, estimator, (f"{scale} by GLS", seasonality, _GLS_ERRORS))
     words = family_words(family)
-    errors = _errors(options.hac, options.hac_lags, options.ar1)
+    errors = errors_words(options.hac, options.hac_lags, options.ar1)
     estimator = f"segmented GLM, {words}, level change{slope}, {seasonality}, {errors}"
     plan = (
         f"Each outcome's monthly series: segmented GLM, {words}{overrides}, on an underlying "
@@ -144,7 +146,7 @@ def _cits(protocol: Protocol, family: str) -> ModelDescription:
             f"with Satterthwaite degrees of freedom{placebo}."
         )
         return ModelDescription(plan, estimator, (words, common, seasonality, gls))
-    errors = _errors(options.hac, options.hac_lags)
+    errors = errors_words(options.hac, options.hac_lags)
     estimator = f"comparative ITS ({words}; {common}; {seasonality}; {errors})"
     plan = (
         f"Comparative interrupted time series (GLM, {words}): {common} at the start, with a "

@@ -105,3 +105,18 @@ def test_comparison_designs_name_their_inference() -> None:
         "randomisation inference (adoption dates permuted across forces); from 50 up, "
         "cluster-robust errors."
     )
+
+
+def test_power_report_names_the_registered_model_alike() -> None:
+    """The pre-registration's power section describes the model with the same phrases."""
+    from evaltk.power import its_settings, power_analysis
+
+    loaded = load_protocol(STREET)
+    settings = its_settings(
+        loaded, baseline=50.0, replicates=10, months_after=(12,), effects=(1.0,)
+    )
+    report = power_analysis(settings, workers=1)
+    results = describe_model(loaded.protocol).estimator
+    assert report.estimator == (
+        f"{results}; two-sided Wald test of the level change at alpha = 0.05"
+    )
