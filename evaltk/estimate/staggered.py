@@ -41,17 +41,13 @@ from evaltk.estimators.staggered.randomization import (
     StaggeredRandomization,
     randomization_inference,
 )
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-_METHOD_WORDS = {
-    "dr": "doubly robust",
-    "ipw": "inverse probability weighting",
-    "reg": "outcome regression",
-}
 _PERIOD_WORDS = {"month": "month", "quarter": "quarter", "year": "year"}
 
 #: Fits of the observed treatment indicator under each permuted assignment: the same for every
@@ -60,14 +56,8 @@ Cache = MutableMapping[Any, Any]
 
 
 def estimator_text(protocol: Protocol) -> str:
-    options = protocol.design.staggered
-    covariates = ", ".join(options.covariates) if options.covariates else "no covariates"
-    return (
-        f"Callaway & Sant'Anna staggered DiD ({_METHOD_WORDS[options.est_method]}, "
-        f"{options.control_group.replace('_', '-')} comparison units, {options.base_period} "
-        f"base period, {covariates}; {options.aggregation} aggregation; by "
-        f"{_PERIOD_WORDS[options.period_bin]})"
-    )
+    """The staggered DiD in words, for results.json (the plan's sentence has the same terms)."""
+    return describe_model(protocol).estimator
 
 
 def staggered_frame(frame: OutcomeFrame, protocol: Protocol) -> tuple[pd.DataFrame, str]:

@@ -41,8 +41,10 @@ from evaltk.publish.disclosure import (
 from evaltk.publish.escape import Markup
 from evaltk.publish.generated import MARKER_FILE, MD_MARKER, TOC_MARKER, check_replaceable
 from evaltk.publish.load import LoadedAnalysis, display_path
+from evaltk.publish.models_fragment import write_models_fragment
+from evaltk.publish.osf_form import osf_file_text
+from evaltk.publish.preregistration import OSF_FILE, preregistration_context
 from evaltk.publish.preregistration import PAGE as PREREGISTRATION
-from evaltk.publish.preregistration import preregistration_context
 from evaltk.publish.protocol_reference import write_protocol_reference
 from evaltk.publish.render import render
 from evaltk.publish.validation import write_validation_pages
@@ -319,6 +321,10 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         prereg = folder / f"{PREREGISTRATION}.md"
         prereg.write_text(render_preregistration(chapter), encoding="utf-8")
         written.append(prereg)
+        if (log := chapter.analysis.registration) is not None:  # the page's OSF download
+            form = osf_file_text(log, chapter.analysis.folder, chapter.analysis.result.title)
+            (folder / "files" / OSF_FILE).write_text(form, encoding="utf-8")
+    reference_pages.append(write_models_fragment(book_dir, [c.analysis for c in chapter_list]))
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages
