@@ -9,10 +9,11 @@ writes one record per check to ``book/validation/NAME.json`` (see
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
 inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
 
-Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
-(mpdta) comparisons from the reference folder (``../shared/reference`` or
-$EVALTK_REFERENCE_DIR) and writes ``book/validation/reference-bernal2017.json`` and
-``reference-mpdta.json`` (see :mod:`evaltk.validation.reference_records`); seconds.
+Published results reproduced: ``--check reference`` recomputes the Bernal 2017, the R did
+(mpdta) and the Proposition 99 (synthetic control, synthetic DiD) comparisons from the
+reference folder (``../shared/reference`` or $EVALTK_REFERENCE_DIR) and writes
+``book/validation/reference-bernal2017.json``, ``reference-mpdta.json`` and
+``reference-prop99.json`` (see :mod:`evaltk.validation.reference_records`); about a minute.
 
 A record is written whole (temporary file, then rename) or not at all.
 """
