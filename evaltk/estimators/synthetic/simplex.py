@@ -91,26 +91,35 @@ def frank_wolfe(
     n, k = a_c.shape
     x = np.full(k, 1.0 / k) if start is None else np.asarray(start, dtype=float).copy()
     eta = n * zeta**2
-    # Everything through the Gram matrix, so that one step costs O(k), not O(n k): the
-    # step, the line search and the objective need only A'A, A'b and b'b.
+    # Everything through the Gram matrix G = A'A and scalars updated along the step, so that
+    # one step costs a few length-k operations whatever n: a step moves x towards the vertex
+    # e_i, x' = (1 - s) x + s e_i, hence G x' = (1 - s) G x + s G_i, and x'x, x'Gx and c'x
+    # follow in closed form.
     gram, cross, bb = a_c.T @ a_c, a_c.T @ b_c, float(b_c @ b_c)
     diag = np.diag(gram).copy()
     gx = gram @ x
+    xx, xgx, cx = float(x @ x), float(x @ gx), float(cross @ x)
     values: list[float] = []
     while len(values) < max_iter and (len(values) < 2 or values[-2] - values[-1] > min_decrease**2):
         half_grad = gx - cross + eta * x
         i = int(np.argmin(half_grad))
-        direction = -x
-        direction[i] += 1.0
-        if np.any(direction != 0):
-            # ||A_i - A x||^2, the squared length of the step in the fitted values.
-            d_err = diag[i] - 2.0 * gx[i] + float(x @ gx)
-            step = -float(half_grad @ direction) / (d_err + eta * float(direction @ direction))
-            step = min(1.0, max(0.0, step))
-            x = x + step * direction
-            gx = gx + step * (gram[:, i] - gx)
-        sse = float(x @ gx) - 2.0 * float(cross @ x) + bb
-        values.append(zeta**2 * float(x @ x) + sse / n)
+        xi = float(x[i])
+        if xi != 1.0:
+            # Direction d = e_i - x: |A d|^2 = G_ii - 2 (Gx)_i + x'Gx, |d|^2 = 1 - 2 x_i + x'x,
+            # and the gradient along d is half_grad_i - half_grad . x.
+            gxi = float(gx[i])
+            d_err = float(diag[i]) - 2.0 * gxi + xgx
+            d_len = 1.0 - 2.0 * xi + xx
+            slope = float(half_grad[i]) - float(half_grad @ x)
+            step = min(1.0, max(0.0, -slope / (d_err + eta * d_len)))
+            keep = 1.0 - step
+            xx = keep * keep * xx + 2.0 * step * keep * xi + step * step
+            xgx = keep * keep * xgx + 2.0 * step * keep * gxi + step * step * float(diag[i])
+            cx = keep * cx + step * float(cross[i])
+            x = keep * x
+            x[i] += step
+            gx = keep * gx + step * gram[:, i]
+        values.append(zeta**2 * xx + (xgx - 2.0 * cx + bb) / n)
     return SimplexFit(weights=x, objective=np.asarray(values))
 
 
