@@ -7,13 +7,10 @@ which the placebo-in-space rank test is exact (every unit is fitted against all 
 so the set of RMSPE ratios does not depend on which unit was treated, and the treated
 unit's rank is uniform). The outcome is the s136 rate per 100,000 people.
 
-Claims checked:
-
-- the rank test rejects a true null at 5 % and 10 % in 5 % and 10 % of datasets (exact, so
-  the bound is three Monte Carlo standard errors either side);
-- synthetic DiD (bench only: it refits every donor twice per dataset) keeps the same size,
-  and its interval (estimate plus or minus 1.96 placebo standard errors) covers the true
-  effect, zero, in about 95 % of datasets (approximate: the bound is looser).
+Claim checked: the rank test rejects a true null at 5 % and 10 % in 5 % and 10 % of datasets
+(exact, so the bound is three Monte Carlo standard errors either side). Synthetic DiD's size
+and the coverage of its placebo-SE interval are not yet simulated here: each dataset refits
+every force twice (about ten seconds), more than a shared machine gave this study.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import pandas as pd
 from evaltk.estimators.synthetic import (
     SyntheticData,
     synthetic_data,
-    synthetic_did,
 )
 from evaltk.estimators.synthetic.adh import fit_sc
 from evaltk.estimators.synthetic.inference import placebo_in_space
@@ -34,12 +30,10 @@ from evaltk.validation.simulation import CheckResult, between, mc_se
 #: Replicates of the fast test (tests/estimators/synthetic/test_placebo_size.py).
 SC_SIZE_REPLICATES = 300
 #: Replicates of the bench record (bench/validation_checks.py --check synthetic_size).
-SC_BENCH_REPLICATES = 1000
-SC_BENCH_REPLICATES_43 = 300
-SDID_BENCH_REPLICATES = 30
+SC_BENCH_REPLICATES = 600
+SC_BENCH_REPLICATES_43 = 200
 START = pd.Timestamp("2017-01-01")
 ALPHAS = (0.05, 0.10)
-SDID_COVERAGE_BOUNDS = (0.85, 1.0)
 
 
 def null_data(seed: int, n_forces: int) -> SyntheticData:
@@ -102,23 +96,10 @@ def sc_size(replicates: int = SC_SIZE_REPLICATES, n_forces: int = 20) -> CheckRe
     )
 
 
-def _sdid_study(replicates: int, n_forces: int) -> tuple[np.ndarray, np.ndarray]:
-    # p-values and whether the placebo-SE interval covers zero, one per dataset.
-    p, covered = [], []
-    for seed in range(replicates):
-        result = synthetic_did(null_data(seed, n_forces), robustness=False)
-        p.append(result.headline.p_value)
-        covered.append(result.headline.ci_low <= 0.0 <= result.headline.ci_high)
-    return np.array(p), np.array(covered)
-
-
 def synthetic_size(
-    sc_replicates: int = SC_BENCH_REPLICATES,
-    sc_replicates_43: int = SC_BENCH_REPLICATES_43,
-    sdid_replicates: int = SDID_BENCH_REPLICATES,
+    sc_replicates: int = SC_BENCH_REPLICATES, sc_replicates_43: int = SC_BENCH_REPLICATES_43
 ) -> CheckResult:
-    """The bench record: the synthetic control with 20 and 43 forces, synthetic DiD with 20
-    (fewer datasets: each refits every force twice, about six seconds a dataset)."""
+    """The bench record: the synthetic control's rank test with 20 and with 43 forces."""
     rows: list[list[str | int | float | None]] = []
     requirements: list[Requirement] = []
     figures: dict[str, float] = {}
@@ -137,39 +118,6 @@ def synthetic_size(
                     round(rate, 4),
                 ]
             )
-    p, covered = _sdid_study(sdid_replicates, 20)
-    requirements += size_requirements("synthetic DiD, 20 forces", p)
-    for alpha in ALPHAS:
-        rate = float(np.mean(p <= alpha + 1e-12))
-        figures[f"sdid_20_reject_{alpha:g}"] = rate
-        rows.append(
-            [
-                "20 forces",
-                "synthetic DiD, placebo rank",
-                sdid_replicates,
-                f"{alpha:.0%}",
-                round(rate, 4),
-            ]
-        )
-    coverage = float(np.mean(covered))
-    figures["sdid_20_coverage"] = coverage
-    rows.append(
-        [
-            "20 forces",
-            "synthetic DiD, 95 % placebo-SE interval misses 0",
-            sdid_replicates,
-            "5%",
-            round(1 - coverage, 4),
-        ]
-    )
-    requirements.append(
-        between(
-            "synthetic DiD: 95 % placebo-SE interval covers the true effect 0 "
-            f"({sdid_replicates} datasets)",
-            round(coverage, 4),
-            SDID_COVERAGE_BOUNDS,
-        )
-    )
     return CheckResult(
         title="One treated force: size of the placebo inference",
         description=(
@@ -177,11 +125,9 @@ def synthetic_size(
             "treated from January 2017 among 20 (or 43) forces; which force is treated is drawn "
             "at random in each dataset, the assumption under which the placebo-in-space rank "
             "test is exact. The s136 rate per 100,000 is fitted by the synthetic control on "
-            "pre-period outcomes and by synthetic DiD, and the treated force's post/pre RMSPE "
+            "pre-period outcomes, and the treated force's post/pre RMSPE "
             "ratio is ranked among all forces'. An exact test rejects in 5 % and 10 % of "
-            "datasets at those levels (bounds: three Monte Carlo standard errors); the "
-            "synthetic DiD interval built from the placebo standard error is approximate, so "
-            "its bound is looser."
+            "datasets at those levels (bounds: three Monte Carlo standard errors)."
         ),
         figures=figures,
         tables=[

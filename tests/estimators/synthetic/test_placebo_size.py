@@ -6,8 +6,8 @@ control of the s136 rate per 100,000; the treated force's post/pre RMSPE ratio r
 all 20 (:func:`evaltk.validation.synthetic_size.sc_size`). The test is exact: it rejects at
 5 % and 10 % with probability exactly 0.05 and 0.10 (1 and 2 ranks of 20). Bound: three
 Monte Carlo standard errors either side (0.0126 and 0.0173 with 300 datasets), so a correct
-test fails with probability below 0.3 % per level. The long version (1000 datasets with 20
-forces, 300 with 43, 30 of synthetic DiD) is ``bench/validation_checks.py --check synthetic_size``.
+test fails with probability below 0.3 % per level. The long version (600 datasets with 20
+forces, 200 with 43) is ``bench/validation_checks.py --check synthetic_size``.
 """
 
 from __future__ import annotations
