@@ -159,7 +159,13 @@ def test_no_generated_page_prints_a_local_path(tmp_path: Path) -> None:
 # -- simulation records ------------------------------------------------------------------------
 def test_committed_records_are_valid_and_met() -> None:
     names = sorted(p.stem for p in RECORDS.glob("*.json"))
-    checked = ("its_coverage", "staggered_coverage", "few_forces_size", "synthetic_size")
+    checked = (
+        "its_coverage",
+        "staggered_coverage",
+        "few_forces_size",
+        "synthetic_size",
+        "synthetic_did_size",
+    )
     assert set(checked) <= set(names)
     for name in checked:
         record = load_record(RECORDS / f"{name}.json")
