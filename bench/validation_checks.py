@@ -7,12 +7,16 @@ with the same replicate counts, that the coverage and size tests in tests/estima
 writes one record per check to ``book/validation/NAME.json`` (see
 :mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
-inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
+inference size), synthetic_size (the synthetic control's placebo rank test with one treated
+force among 20 and 43) and synthetic_did_size (synthetic DiD's rank test and placebo-SE
+interval, 30 datasets, about ten minutes). These take minutes: set OPENBLAS_NUM_THREADS=1 on
+a shared machine.
 
-Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
-(mpdta) comparisons from the reference folder (``../shared/reference`` or
-$EVALTK_REFERENCE_DIR) and writes ``book/validation/reference-bernal2017.json`` and
-``reference-mpdta.json`` (see :mod:`evaltk.validation.reference_records`); seconds.
+Published results reproduced: ``--check reference`` recomputes the Bernal 2017, the R did
+(mpdta) and the Proposition 99 (synthetic control, synthetic DiD) comparisons from the
+reference folder (``../shared/reference`` or $EVALTK_REFERENCE_DIR) and writes
+``book/validation/reference-bernal2017.json``, ``reference-mpdta.json`` and
+``reference-prop99.json`` (see :mod:`evaltk.validation.reference_records`); about a minute.
 
 A record is written whole (temporary file, then rename) or not at all.
 """

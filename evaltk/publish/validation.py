@@ -64,13 +64,14 @@ def ours(value: float | None, decimals: int | None) -> str:
 
 
 def difference(value: float | None) -> str:
-    """evaltk minus reference, signed, in scientific notation below 0.001."""
+    """evaltk minus reference, signed, in scientific notation below 0.01 (so that at least
+    three significant digits show)."""
     value = fmt.finite(value)
     if value is None:
         return fmt.MISSING
     if value == 0:
         return "0"
-    return f"{value:+.2e}" if abs(value) < 1e-3 else f"{value:+.4f}"
+    return f"{value:+.2e}" if abs(value) < 1e-2 else f"{value:+.4f}"
 
 
 def tolerance(value: float) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from evaltk.validation.calibration import verdict_calibration
 from evaltk.validation.claims import published_claims
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
 
 CHECKS: dict[str, Callable[[], CheckResult]] = {
     "verdict_calibration": verdict_calibration,
@@ -19,4 +20,6 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "staggered_coverage": cs_coverage,
     "few_forces_size": few_forces_size,
     "published_claims": published_claims,
+    "synthetic_size": synthetic_size,
+    "synthetic_did_size": synthetic_did_size,
 }
