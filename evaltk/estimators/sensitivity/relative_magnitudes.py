@@ -98,13 +98,17 @@ class _PolyhedronTest:
     ) -> None:
         A_post = A[:, n_pre:]
         # tau_post = theta * l / l'l + N nu, N a basis of l's orthogonal complement.
+        self.A = A
         self.base = A @ beta
         self.slope = A_post @ l_vec / float(l_vec @ l_vec)
         X = A_post @ null_space(l_vec[None, :]) if len(l_vec) > 1 else np.zeros((len(A), 0))
         self.test = HybridTest(X, A @ sigma @ A.T, alpha, draws=draws, seed=seed)
 
-    def accepts(self, theta: float) -> bool:
-        return not self.test.rejects(self.base - theta * self.slope)
+    def accepts(self, theta: float, beta: np.ndarray | None = None) -> bool:
+        """Whether ``theta`` is accepted at the coefficients given (default: those the test
+        was built with; the least-favourable critical value depends only on the covariance)."""
+        base = self.base if beta is None else self.A @ beta
+        return not self.test.rejects(base - theta * self.slope)
 
 
 def _check(beta: np.ndarray, sigma: np.ndarray, n_pre: int, n_post: int, l_vec: np.ndarray) -> None:
