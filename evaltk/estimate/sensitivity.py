@@ -101,4 +101,6 @@ def staggered_sensitivity(
             "changes, which the bounds read as levels (a universal base period fits them "
             "better)."
         )
-    return from_event_times(estimates.loc[keep], covariance.loc[keep, keep], level, "difference", seed, note)
+    return from_event_times(
+        estimates.loc[keep], covariance.loc[keep, keep], level, "difference", seed, note
+    )

@@ -29,9 +29,9 @@ import pandas as pd
 
 from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_total_change
-from evaltk.estimate.sensitivity import staggered_sensitivity
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
+from evaltk.estimate.sensitivity import staggered_sensitivity
 from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
 from evaltk.estimators.did.randomization import RandomizationTest
 from evaltk.estimators.effect import std_error_from_interval

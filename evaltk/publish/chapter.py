@@ -20,8 +20,8 @@ from evaltk.publish.count_rule import rule_of
 from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
-from evaltk.publish.sensitivity import sensitivity_section
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
+from evaltk.publish.sensitivity import sensitivity_section
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {

@@ -75,7 +75,8 @@ class LinearProgramme:
 
     def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change every row's bounds, keeping the last basis as a warm start."""
-        self._model.changeRowsBounds(
+        # In HiGHS's pybind API but not in highspy's type stubs.
+        self._model.changeRowsBounds(  # type: ignore[attr-defined]
             self.n_rows, self._rows, _finite_or_inf(lower), _finite_or_inf(upper)
         )
 

@@ -57,7 +57,11 @@ def rm_polyhedra(n_pre: int, n_post: int, mbar: float) -> list[np.ndarray]:
     for s in range(n_pre):
         for sign in (1.0, -1.0):
             anchor = sign * pre[s]
-            rows = [r for j in range(n_post) for r in (post[j] - mbar * anchor, -post[j] - mbar * anchor)]
+            rows = [
+                r
+                for j in range(n_post)
+                for r in (post[j] - mbar * anchor, -post[j] - mbar * anchor)
+            ]
             if n_post == 1:
                 rows += [-anchor]
                 rows += [
@@ -196,7 +200,9 @@ def rm_interval(
     return Interval(low, high)
 
 
-def _accepted_range(test: _PolyhedronTest, centre: float, half: float) -> tuple[float, float] | None:
+def _accepted_range(
+    test: _PolyhedronTest, centre: float, half: float
+) -> tuple[float, float] | None:
     for _ in range(8):
         grid = np.linspace(centre - half, centre + half, GRID_POINTS)
         accepted = np.array([test.accepts(float(t)) for t in grid])

@@ -16,7 +16,7 @@ from evaltk.estimators.sensitivity.relative_magnitudes import (
     rm_interval,
     rm_rejects,
 )
-from evaltk.estimators.sensitivity.smoothness import sd_flci
+from evaltk.estimators.sensitivity.smoothness import flci_programmes, sd_flci
 
 #: The relative-magnitude bounds tabulated (post-start change at most Mbar times the largest
 #: pre-start one).
@@ -178,9 +178,12 @@ def sensitivity(
     bend = largest_pre_bend(coefs)
     se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     m_unit = bend if bend > 0 else se
+    programmes = flci_programmes(sigma, n_pre, n_post, l_vec)
     rows: list[SensitivityRow] = []
     for mbar in mbar_grid:
-        interval = rm_interval(beta, sigma, n_pre, n_post, l_vec, mbar, level, draws=draws, seed=seed)
+        interval = rm_interval(
+            beta, sigma, n_pre, n_post, l_vec, mbar, level, draws=draws, seed=seed
+        )
         rows.append(
             SensitivityRow(
                 "relative_magnitudes",
@@ -190,7 +193,9 @@ def sensitivity(
             )
         )
     for multiple in m_multiples:
-        flci = sd_flci(beta, sigma, n_pre, n_post, l_vec, multiple * m_unit, level)
+        flci = sd_flci(
+            beta, sigma, n_pre, n_post, l_vec, multiple * m_unit, level, programmes=programmes
+        )
         rows.append(SensitivityRow("smoothness", multiple * m_unit, flci.low, flci.high))
 
     def rm_excludes(mbar: float) -> bool:
@@ -199,7 +204,8 @@ def sensitivity(
         )
 
     def sd_excludes(m: float) -> bool:
-        return sd_flci(beta, sigma, n_pre, n_post, l_vec, m, level).excludes(0.0)
+        flci = sd_flci(beta, sigma, n_pre, n_post, l_vec, m, level, programmes=programmes)
+        return flci.excludes(0.0)
 
     search_mbar = 2 * max(mbar_grid)
     search_m = 4 * max(m_multiples) * m_unit

@@ -86,6 +86,47 @@ def _path_from_bends(s: np.ndarray, ref: int, n: int) -> np.ndarray:
     return delta
 
 
+class _Programmes:
+    """The FLCI's cone programmes for one covariance and target, compiled once.
+
+    The bias is ``M`` times ``||B'g||_1``, so the weights with the smallest bias under a
+    standard-error bound ``h`` do not depend on ``M``: the programme takes ``h`` as a cvxpy
+    parameter and is reused for every ``M`` (the breakdown search asks for many).
+    """
+
+    def __init__(self, sigma: np.ndarray, n_pre: int, n_post: int, l_vec: np.ndarray) -> None:
+        self.sigma, self.l_vec = sigma, l_vec
+        u, self.B = trend_and_bends(n_pre, n_post)
+        root = _square_root(sigma)
+        self.w = cp.Variable(n_pre)
+        g = cp.hstack([self.w, l_vec])
+        self.h = cp.Parameter(nonneg=True)
+        trend = [g @ u == 0]
+        roughness = cp.norm1(self.B.T @ g)
+        spread = cp.norm(root.T @ g)
+        self.least_variance = cp.Problem(cp.Minimize(spread), trend)
+        self.least_bias = cp.Problem(cp.Minimize(roughness + 1e-9 * spread), trend)
+        self.bounded = cp.Problem(cp.Minimize(roughness), [*trend, spread <= self.h])
+        self.cache: dict[float, np.ndarray | None] = {}
+
+    def solve(self, problem: cp.Problem) -> np.ndarray | None:
+        problem.solve(solver=cp.CLARABEL)
+        if problem.status not in ("optimal", "optimal_inaccurate") or self.w.value is None:
+            return None
+        return np.asarray(self.w.value, dtype=float)
+
+    def within(self, h: float) -> np.ndarray | None:
+        if h not in self.cache:
+            self.h.value = h
+            self.cache[h] = self.solve(self.bounded)
+        return self.cache[h]
+
+    def parts(self, pre: np.ndarray) -> tuple[float, float]:
+        """Standard error and roughness ``||B'g||_1`` of the weights."""
+        full = np.r_[pre, self.l_vec]
+        return float(np.sqrt(full @ self.sigma @ full)), float(np.abs(self.B.T @ full).sum())
+
+
 def sd_flci(
     beta: np.ndarray,
     sigma: np.ndarray,
@@ -94,63 +135,55 @@ def sd_flci(
     l_vec: np.ndarray,
     m: float,
     level: float,
+    *,
+    programmes: _Programmes | None = None,
 ) -> FLCI:
-    """The optimal FLCI for ``l @ tau_post`` under :math:`\\Delta^{SD}(M)` at ``level``."""
+    """The optimal FLCI for ``l @ tau_post`` under :math:`\\Delta^{SD}(M)` at ``level``
+    (``programmes``: those of an earlier call with the same covariance and target)."""
     beta, sigma, l_vec = (np.asarray(a, dtype=float) for a in (beta, sigma, l_vec))
     p = n_pre + n_post
     if n_pre < 1 or n_post < 1 or beta.shape != (p,) or sigma.shape != (p, p):
         raise EstimationError(
             f"expected {p} coefficients and a {p} x {p} covariance, with pre and post periods"
         )
-    u, B = trend_and_bends(n_pre, n_post)
-    root = _square_root(sigma)
-    w = cp.Variable(n_pre)
-    g = cp.hstack([w, l_vec])
-    bias = m * cp.norm1(B.T @ g)
-    trend = [g @ u == 0]
-
-    def weights(objective: cp.Expression, extra: list[cp.Constraint]) -> np.ndarray | None:
-        problem = cp.Problem(cp.Minimize(objective), trend + extra)
-        problem.solve(solver=cp.CLARABEL)
-        if problem.status not in ("optimal", "optimal_inaccurate") or w.value is None:
-            return None
-        return np.asarray(w.value, dtype=float)
-
-    def parts(pre: np.ndarray) -> tuple[float, float]:
-        full = np.r_[pre, l_vec]
-        return float(np.sqrt(full @ sigma @ full)), m * float(np.abs(B.T @ full).sum())
+    lp = programmes if programmes is not None else flci_programmes(sigma, n_pre, n_post, l_vec)
 
     def half_length(pre: np.ndarray) -> float:
-        se, b = parts(pre)
-        return se * folded_normal_quantile(level, b / se)
+        se, rough = lp.parts(pre)
+        return se * folded_normal_quantile(level, m * rough / se)
 
-    w_min_var = weights(cp.sum_squares(root.T @ g), [])
+    w_min_var = lp.solve(lp.least_variance)
     if w_min_var is None:
         raise EstimationError("the smoothness bounds' variance programme could not be solved")
     candidates = [w_min_var]
     if m > 0:
-        w_min_bias = weights(bias + 1e-9 * cp.sum_squares(root.T @ g), [])
+        w_min_bias = lp.solve(lp.least_bias)
         if w_min_bias is not None:
             candidates.append(w_min_bias)
-            h_low, h_high = parts(w_min_var)[0], parts(w_min_bias)[0]
+            h_low, h_high = lp.parts(w_min_var)[0], lp.parts(w_min_bias)[0]
             if h_high > h_low * (1 + 1e-9):
-                best: dict[float, np.ndarray] = {}
 
                 def chi(h: float) -> float:
-                    pre = weights(bias, [cp.norm(root.T @ g) <= h])
-                    if pre is None:
-                        return np.inf
-                    best[h] = pre
-                    return half_length(pre)
+                    pre = lp.within(h)
+                    return np.inf if pre is None else half_length(pre)
 
-                optimize.minimize_scalar(
+                found = optimize.minimize_scalar(
                     chi, bounds=(h_low, h_high), method="bounded", options={"xatol": 1e-6 * h_high}
                 )
-                candidates += list(best.values())
+                best = lp.within(float(found.x))
+                if best is not None:
+                    candidates.append(best)
     pre = min(candidates, key=half_length)
-    se, b = parts(pre)
+    se, rough = lp.parts(pre)
     full = np.r_[pre, l_vec]
-    return FLCI(float(full @ beta), half_length(pre), pre, se, b)
+    return FLCI(float(full @ beta), half_length(pre), pre, se, m * rough)
+
+
+def flci_programmes(sigma: np.ndarray, n_pre: int, n_post: int, l_vec: np.ndarray) -> _Programmes:
+    """Compiled programmes to pass to :func:`sd_flci` for many ``M`` with one covariance."""
+    return _Programmes(
+        np.asarray(sigma, dtype=float), n_pre, n_post, np.asarray(l_vec, dtype=float)
+    )
 
 
 def _square_root(sigma: np.ndarray) -> np.ndarray:

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from moderndid import didhonest  # dev dependency: the reference runs in every test run
 
-from evaltk.estimators.sensitivity import rm_interval, sd_flci
 from evaltk.estimators.sensitivity import relative_magnitudes as rm
-
-didhonest = pytest.importorskip("moderndid.didhonest")
+from evaltk.estimators.sensitivity import rm_interval, sd_flci
 
 N_PRE, N_POST = 3, 2
 BETA = np.array([0.031, 0.034, 0.07, 0.40, 0.50])
