@@ -76,3 +76,27 @@ def test_singular_covariance_is_recorded_as_not_computed_with_the_reason() -> No
     }
     schema = _sensitivity(record)
     assert schema is not None and not schema.computed and "rank 3" in schema.reason
+
+
+def test_event_study_with_many_units_carries_computed_bounds_on_its_headline() -> None:
+    from evaltk.estimate.sensitivity import event_study_sensitivity
+    from evaltk.estimators.did import EventStudyModel, EventStudySpec
+    from tests.estimators.did._panels import toy_panel
+
+    starts = {u: (5 + u % 3 if u < 20 else None) for u in range(40)}
+    frame = toy_panel(n_units=40, n_periods=10, starts=starts, seed=3, effect=1.3)
+    study = EventStudyModel(
+        frame,
+        outcome="y",
+        unit="unit",
+        treatment="treated",
+        exposure="pop",
+        spec=EventStudySpec(leads=3, lags=2, width=1),
+    ).fit("cluster")
+    record = event_study_sensitivity(study, 0.95, seed=0)
+    assert record["computed"], record
+    assert record["event_times"] == [-3, -2, 0, 1, 2]
+    # The target is the event study's own headline: the mean of the post-start bins.
+    assert record["estimate"] == pytest.approx(study.estimate, rel=1e-10)
+    assert "cluster-robust covariance" in record["note"]
+    assert _sensitivity(record) is not None
