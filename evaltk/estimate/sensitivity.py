@@ -93,7 +93,9 @@ def staggered_sensitivity(
     keep = [int(t) for t in times if t != -1]
     note = (
         f"From the influence-function covariance of Callaway & Sant'Anna's event-time effects "
-        f"({n} units); event time -1 is the reference and left out."
+        f"({n} units); event time -1 is the reference and left out. The target is the "
+        "average of the event-time effects from the start on (the dynamic aggregation's "
+        "overall effect), which can differ from the headline when it aggregates otherwise."
     )
     if base_period == "varying":
         note += (
