@@ -17,6 +17,7 @@ from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline
+from evaltk.estimate.sensitivity import event_study_sensitivity
 from evaltk.estimators.did import (
     DiD2x2Model,
     DiDResult,
@@ -231,6 +232,9 @@ def _outcome_fit(
         if kind == "did"
         else {},
         effects=_effects(result, study),
+        sensitivity=event_study_sensitivity(study, level, protocol.seed)
+        if kind == "event_study" and study is not None
+        else None,
         note=" ".join(n for n in notes if n),
     )
     return with_total_change(fit, frame)

@@ -112,6 +112,10 @@ class OutcomeFit:
         kind), for disclosure control by ``evaltk book``.
     effects : pandas.DataFrame or None
         Tidy table for ``results/effects.csv``.
+    sensitivity : Mapping or None
+        Event-study and staggered designs: Rambachan & Roth bounds on the effect under
+        non-parallel trends and their breakdown values, or why they were not computed
+        (:mod:`evaltk.estimate.sensitivity`).
     note : str
         What the reader must know (months left out, why it failed).
     error : str or None
@@ -147,6 +151,7 @@ class OutcomeFit:
     figures: dict[str, Draw] = field(default_factory=dict)
     figure_data: dict[str, pd.DataFrame] = field(default_factory=dict)
     effects: pd.DataFrame | None = None
+    sensitivity: Mapping[str, Any] | None = None
     note: str = ""
     error: str | None = None
 

@@ -31,6 +31,7 @@ from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
+from evaltk.estimate.sensitivity import staggered_sensitivity
 from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
 from evaltk.estimators.did.randomization import RandomizationTest
 from evaltk.estimators.effect import std_error_from_interval
@@ -192,6 +193,7 @@ def fit_staggered(
         figure=lambda: _event_study_figure(result, protocol),
         figures={"heatmap": lambda: _heatmap_figure(result, protocol)},
         effects=_effects(result, overall, dynamic),
+        sensitivity=staggered_sensitivity(dynamic, level, options.base_period, protocol.seed),
         note=" ".join(n for n in notes if n),
     )
     return with_total_change(outcome_fit, frame, sorted(data["unit"].unique()))

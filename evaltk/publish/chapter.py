@@ -21,6 +21,7 @@ from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
+from evaltk.publish.sensitivity import sensitivity_section
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
@@ -435,6 +436,7 @@ def _outcome_context(
         "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
         "extra_figures": comparison.extra_figures(analysis, outcome, figure_target),
         "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
+        "sensitivity": sensitivity_section(outcome, level),
         "note": outcome.note,
     }
 
