@@ -7,7 +7,9 @@ with the same replicate counts, that the coverage and size tests in tests/estima
 writes one record per check to ``book/validation/NAME.json`` (see
 :mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
-inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
+inference size), verdict_calibration, ledger_coverage (the whole-system ledger's intervals
+against the true ledger of each simulated dataset, :mod:`evaltk.validation.ledger_coverage`).
+These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
 
 Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
 (mpdta) comparisons from the reference folder (``../shared/reference`` or

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evaltk.validation.calibration import verdict_calibration
+from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
 
 CHECKS: dict[str, Callable[[], CheckResult]] = {
@@ -17,4 +18,5 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "its_coverage": its_coverage,
     "staggered_coverage": cs_coverage,
     "few_forces_size": few_forces_size,
+    "ledger_coverage": ledger_coverage,
 }
