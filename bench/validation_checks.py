@@ -7,10 +7,13 @@ with the same replicate counts, that the coverage and size tests in tests/estima
 writes one record per check to ``book/validation/NAME.json`` (see
 :mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
-inference size), synthetic_size (the synthetic control's placebo rank test with one treated
-force among 20 and 43) and synthetic_did_size (synthetic DiD's rank test and placebo-SE
-interval, 30 datasets, about ten minutes). These take minutes: set OPENBLAS_NUM_THREADS=1 on
-a shared machine.
+inference size), verdict_calibration, published_claims (what published before/after claims can
+support, :mod:`evaltk.validation.claims`), synthetic_size (the synthetic control's placebo rank
+test with one treated force among 20 and 43), synthetic_did_size (synthetic DiD's rank test and
+placebo-SE interval, 30 datasets, about ten minutes) and ledger_coverage (the whole-system
+ledger's intervals against the true ledger of each simulated dataset,
+:mod:`evaltk.validation.ledger_coverage`). These take minutes: set OPENBLAS_NUM_THREADS=1 on a
+shared machine.
 
 Published results reproduced: ``--check reference`` recomputes the Bernal 2017, the R did
 (mpdta) and the Proposition 99 (synthetic control, synthetic DiD) comparisons from the

@@ -148,7 +148,7 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
                 "pounds": cell(pounds(line.pounds, level)),
-                "cost": f"£{line.unit_cost_gbp:,.0f} per {line.cost_per}",
+                "cost": unit_cost(line.unit_cost_gbp, line.cost_per, line.price_year),
                 "source": line.source,
                 "in_net": line.in_net,
             }
@@ -157,3 +157,10 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "some_not_in_net": not all(line.in_net for line in ledger.lines),
     }
     return context
+
+
+def unit_cost(amount: float, per: str, price_year: str | None) -> str:
+    """A unit cost as its source gives it (pence kept: £36.51 is not £37), with its price
+    year: "£114 per event (2013-14 prices)"."""
+    pounds = f"£{amount:,.0f}" if float(amount).is_integer() else f"£{amount:,.2f}"
+    return f"{pounds} per {per}" + (f" ({price_year} prices)" if price_year else "")

@@ -236,6 +236,9 @@ class LedgerLine(_Frozen):
     unit_cost_gbp: float
     cost_per: Literal["event", "hour"]
     source: str = Field(description="Citation of the unit cost.")
+    price_year: str | None = Field(
+        default=None, description="Price base of the unit cost, as the protocol gives it."
+    )
     in_net: bool = Field(description="Counted in the totals (false when part_of is set).")
     part_of: str | None = Field(
         default=None,
@@ -244,8 +247,9 @@ class LedgerLine(_Frozen):
     )
     force_months: int | None = Field(
         default=None,
-        description="Treated force-months (post months of the treated series for an ITS) the "
-        "change is summed over.",
+        description="Treated force-months the change is summed over (for an ITS or "
+        "comparative ITS: the post months of the treated series times the forces added up in "
+        "it); the scheme's running cost is charged on them.",
     )
 
 

@@ -149,7 +149,7 @@ def _cumulative(fit: OutcomeFit) -> Cumulative | None:
         observed, counterfactual = cumulative.observed, cumulative.counterfactual
     else:
         observed = None
-        counterfactual = change.amount if change.scale == "ratio" else None
+        counterfactual = change.counterfactual
     return Cumulative(
         averted=number(averted),
         ci_low=number(low),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaltk.publish.commissioners import hours, per_detention, pounds
+from evaltk.publish.commissioners import hours, per_detention, pounds, unit_cost
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import write_pages
 from evaltk.results.schema import Interval, Ledger, LedgerLine
@@ -87,3 +87,9 @@ def test_ledger_is_two_narrow_tables(tmp_path: Path, book_dir: Path) -> None:
         "| Police minutes | £250 per event | Illustrative: replace with \\| local figure |\n"
     ) in section
     assert "In net total" not in section
+
+
+def test_unit_costs_keep_pence_and_show_their_price_year() -> None:
+    assert unit_cost(36.51, "hour", None) == "£36.51 per hour"
+    assert unit_cost(114.0, "event", "2013-14") == "£114 per event (2013-14 prices)"
+    assert unit_cost(1250.0, "event", "2014") == "£1,250 per event (2014 prices)"
