@@ -290,7 +290,7 @@ def _as_text(series: pd.Series) -> pa.Array:
     if pd.api.types.is_numeric_dtype(dtype):
         # Numbers (flags too) are written as floats are: True is "1", 3 is "3".
         return _float_text(series.to_numpy(dtype=float, na_value=np.nan))
-    if not pd.api.types.is_object_dtype(dtype):
+    if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
         return _one_by_one(series.astype(object).tolist())
     objects = series.to_numpy(dtype=object)
     try:

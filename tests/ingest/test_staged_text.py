@@ -25,6 +25,9 @@ def test_text_columns_convert_as_value_by_value():
     text = pd.Series(values, dtype=object)
     assert _as_text(text).to_pylist() == _expected(text)
     assert _as_text(text.astype("category")).to_pylist() == _expected(text.astype("category"))
+    # pandas' own string dtype (pandas 3 reads text columns as it).
+    strings = text.astype(pd.StringDtype())
+    assert _as_text(strings).to_pylist() == _expected(strings)
 
 
 def test_number_and_other_columns_convert_as_value_by_value():
