@@ -297,6 +297,15 @@ def _as_text(series: pd.Series) -> pa.Array:
         text = pa.array(objects, type=pa.string(), from_pandas=True)
     except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or dates among the text
         return _one_by_one(objects.tolist())
+    encoded = text.dictionary_encode()
+    if len(encoded.dictionary) * 2 < len(text):
+        # Codes and labels: trim each distinct value once (nulls keep a null index).
+        return pc.take(_trimmed(encoded.dictionary), encoded.indices)
+    return _trimmed(text)
+
+
+def _trimmed(text: pa.StringArray) -> pa.StringArray:
+    """``str.strip()`` of each value, empty as missing (:func:`_text_of` for text)."""
     ascii_ = pc.fill_null(pc.string_is_ascii(text), True)
     result = pc.replace_substring_regex(text, f"^{_ASCII_SPACE}|{_ASCII_SPACE}$", "")
     if not pc.all(ascii_).as_py():

@@ -25,6 +25,9 @@ def test_text_columns_convert_as_value_by_value():
     text = pd.Series(values, dtype=object)
     assert _as_text(text).to_pylist() == _expected(text)
     assert _as_text(text.astype("category")).to_pylist() == _expected(text.astype("category"))
+    # Few distinct values (codes, labels) are trimmed once each: the same result.
+    labels = pd.Series(rng.choice(np.array(["Yes", " No ", "", "\xa0Yes", None]), 3000))
+    assert _as_text(labels).to_pylist() == _expected(labels)
     # pandas' own string dtype (pandas 3 reads text columns as it).
     strings = text.astype(pd.StringDtype())
     assert _as_text(strings).to_pylist() == _expected(strings)
