@@ -164,6 +164,8 @@ def normalised_identifiers(values: pd.Series) -> pa.StringArray:
         return pa.array(values, from_pandas=True).cast(pa.string())
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         return _one_by_one(values.tolist())
+    if isinstance(dtype, pd.StringDtype):  # Arrow strings already
+        return _normalised_text(pa.array(values, from_pandas=True).cast(pa.string()))
     objects = values.to_numpy(dtype=object)
     try:
         text = pa.array(objects, type=pa.string(), from_pandas=True)

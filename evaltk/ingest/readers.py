@@ -292,11 +292,15 @@ def _as_text(series: pd.Series) -> pa.Array:
         return _float_text(series.to_numpy(dtype=float, na_value=np.nan))
     if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
         return _one_by_one(series.astype(object).tolist())
-    objects = series.to_numpy(dtype=object)
-    try:
-        text = pa.array(objects, type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or dates among the text
-        return _one_by_one(objects.tolist())
+    if isinstance(dtype, pd.StringDtype):
+        # pandas' string dtype holds Arrow strings already: no detour through Python objects.
+        text = pa.array(series, from_pandas=True).cast(pa.string())
+    else:
+        objects = series.to_numpy(dtype=object)
+        try:
+            text = pa.array(objects, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or dates among the text
+            return _one_by_one(objects.tolist())
     encoded = text.dictionary_encode()
     if len(encoded.dictionary) * 2 < len(text):
         # Codes and labels: trim each distinct value once (nulls keep a null index).

@@ -40,6 +40,8 @@ def test_text_column_equals_per_value_hmac(key):
     values += values[:500]  # repeated persons are hashed once but must come back everywhere
     column = pd.Series(values, dtype=object)
     assert key.pseudonym_column(column).to_pylist() == key.pseudonyms(values)
+    strings = column.astype(pd.StringDtype())  # pandas 3 reads text columns as this dtype
+    assert key.pseudonym_column(strings).to_pylist() == key.pseudonyms(strings.tolist())
 
 
 def test_number_columns_equal_per_value_hmac():
