@@ -37,6 +37,7 @@ from evaltk.estimators.did.randomization import RandomizationTest
 from evaltk.estimators.effect import std_error_from_interval
 from evaltk.estimators.render import format_level
 from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSResult
+from evaltk.estimators.staggered.permuted import AggregateRequest
 from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES
 from evaltk.estimators.staggered.randomization import (
     StaggeredRandomization,
@@ -259,24 +260,27 @@ class _Fitter:
             result = model.fit(level=level)
         return result, method, reason
 
-    def aggregate(self, result: CSResult) -> AggregateResult:
-        """The headline aggregation of the protocol."""
+    @property
+    def request(self) -> AggregateRequest:
+        """The protocol's headline aggregation."""
         options = self.options
         if options.aggregation == "dynamic":
-            return result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
-        return result.aggregate(options.aggregation)
+            return AggregateRequest("dynamic", min_e=options.min_e, max_e=options.max_e)
+        return AggregateRequest(options.aggregation)
 
-    def _fit(self, data: pd.DataFrame, outcome: str) -> CSResult:
-        # Permuted fits need the estimates only: no alpha, no bootstrap.
-        return self._model(data, outcome).fit()
+    def aggregate(self, result: CSResult) -> AggregateResult:
+        """The headline aggregation of the protocol."""
+        r = self.request
+        return result.aggregate(r.type, min_e=r.min_e, max_e=r.max_e)
 
     def randomization(
         self, result: CSResult, overall: AggregateResult, cache: Cache | None
     ) -> StaggeredRandomization:
+        # Permuted assignments need the estimates only: no alpha, no bootstrap, no refit.
         return randomization_inference(
             self.data,
-            self._fit,
-            self.aggregate,
+            result.spec,
+            self.request,
             result,
             overall,
             permutations=self.inference.permutations,
