@@ -160,8 +160,9 @@ def high_intensity_reference(
 ) -> pd.DataFrame:
     """Numerator and denominator of a high-intensity measure by unit and month (index
     ``unit, period``; only the pairs with any contact or high-intensity person), following
-    :mod:`evaltk.measures.intensity`'s definition by a different route: each person's monthly
-    contact counts on a complete month range, summed by ``rolling(M)``."""
+    :mod:`evaltk.measures.intensity`'s definition by a different route: a dense matrix of
+    each person's monthly contact counts, summed over M months by differences of running
+    totals."""
     assert measure.high_intensity is not None
     k, span = measure.high_intensity.min_contacts, measure.high_intensity.months
     stamp = pd.to_datetime(frame["timestamp"])
@@ -182,13 +183,18 @@ def high_intensity_reference(
     contacts["v"] = contacts["v"].fillna(0.0)
     totals = contacts.groupby(["unit", "month"])[["n", "v"]].sum()
     people = contacts[pd.notna(contacts["person"])]
-    high: list[tuple[object, int, object]] = []  # (unit, month, person): high-intensity months
-    for (unit, person), own in people.groupby(["unit", "person"]):
-        monthly = own.groupby("month")["n"].sum()
-        full = np.arange(monthly.index.min(), monthly.index.max() + span)
-        in_window = monthly.reindex(full, fill_value=0.0).rolling(span, min_periods=1).sum()
-        high += [(unit, int(m), person) for m in full[in_window.to_numpy() >= k]]
-    flagged = pd.DataFrame(high, columns=["unit", "month", "person"])
+    # Persons (per unit) x months as a dense matrix of contact counts; the count in the
+    # ``span`` months ending with each month is a difference of running totals.
+    key = people.groupby(["unit", "person"], sort=False).ngroup().to_numpy()
+    names = people[["unit", "person"]].drop_duplicates().to_numpy(object)
+    first = int(people["month"].min()) if len(people) else 0
+    offset = people["month"].to_numpy(int) - first
+    counts = np.zeros((len(names), (offset.max() + span) if len(people) else 0))
+    np.add.at(counts, (key, offset), 1.0)
+    running = np.cumsum(counts, axis=1)
+    in_window = running - np.pad(running, ((0, 0), (span, 0)))[:, : running.shape[1]]
+    who, when = np.nonzero(in_window >= k)
+    flagged = pd.DataFrame({"unit": names[who, 0], "month": when + first, "person": names[who, 1]})
     if measure.aggregate == "high_intensity_people":
         out = flagged.groupby(["unit", "month"]).size().astype(float).to_frame("numerator")
         out["denominator"] = np.nan
