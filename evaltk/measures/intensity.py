@@ -49,7 +49,7 @@ def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
     }
 
 
-def high_intensity_query(
+def contacts_cte(
     protocol: Protocol,
     measure: Measure,
     file: EpisodeFile,
@@ -57,11 +57,9 @@ def high_intensity_query(
     *,
     duplicates: bool = False,
 ) -> str:
-    """SQL giving ``unit_code, period, numerator, denominator`` for one high-intensity measure,
-    one row per unit and month of the window that has any contact or high-intensity person
-    (months with neither are zero; ``denominator`` is NULL for ``high_intensity_people``)."""
-    assert measure.high_intensity is not None and measure.kind.over_people
-    k, months = measure.high_intensity.min_contacts, measure.high_intensity.months
+    """``WITH canon AS (...), contacts AS (...)``: person x unit x month contact counts ``n``
+    and the measure's field summed ``v`` (NULL without a field), over every date; a NULL
+    person holds the episodes that are nobody's."""
     ts = fields["timestamp"].value
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
     canon.append(f"CAST(date_trunc('month', {ts}) AS DATE) AS period")
@@ -79,15 +77,33 @@ def high_intensity_query(
         if measure.field is not None
         else "CAST(NULL AS DOUBLE)"
     )
+    return (
+        f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
+        f"contacts AS (SELECT unit_code, {quote_ident('person_id')} AS person, period, "
+        f"count(*) AS n, {value} AS v FROM canon "
+        f"WHERE {exclusion_sql(ctx)} IS NULL AND ({where}) GROUP BY ALL)"
+    )
+
+
+def high_intensity_query(
+    protocol: Protocol,
+    measure: Measure,
+    file: EpisodeFile,
+    fields: dict[str, FieldColumn],
+    *,
+    duplicates: bool = False,
+) -> str:
+    """SQL giving ``unit_code, period, numerator, denominator`` for one high-intensity measure,
+    one row per unit and month of the window that has any contact or high-intensity person
+    (months with neither are zero; ``denominator`` is NULL for ``high_intensity_people``)."""
+    assert measure.high_intensity is not None and measure.kind.over_people
+    k, months = measure.high_intensity.min_contacts, measure.high_intensity.months
     first = literal(month_floor(protocol.window.start).isoformat())
     last = literal(month_floor(protocol.window.end).isoformat())
     in_window = f"period BETWEEN DATE {first} AND DATE {last}"
     head = (
-        f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
-        # Person x unit x month: contacts and the field summed (person NULL: nobody's).
-        f"contacts AS (SELECT unit_code, {quote_ident('person_id')} AS person, period, "
-        f"count(*) AS n, {value} AS v FROM canon "
-        f"WHERE {exclusion_sql(ctx)} IS NULL AND ({where}) GROUP BY ALL),\n"
+        contacts_cte(protocol, measure, file, fields, duplicates=duplicates)
+        + ",\n"
         # Each month's count spread over the M months whose window holds it.
         f"spread AS (SELECT unit_code, person, CAST(period + to_months(CAST(r.lag AS INTEGER)) "
         f"AS DATE) AS period, n FROM contacts, range({int(months)}) AS r(lag) "
