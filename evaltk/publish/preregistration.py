@@ -79,8 +79,9 @@ def measure_text(measure: Measure | None) -> str:
     if measure.high_intensity is not None:
         high = measure.high_intensity
         parts.append(
-            f"a high-intensity user being a person with at least {high.min_contacts} such "
-            f"incidents in the {high.months} months ending with the month"
+            f"a high-intensity user being a person with at least {high.min_contacts} "
+            f"{'such ' if measure.where else ''}incidents in one force in the {high.months} "
+            "calendar months ending with the month"
         )
     if measure.aggregate == "share":
         denominator = _filter_text(measure.denominator) if measure.denominator else ""

@@ -237,3 +237,13 @@ def test_duckdb_matches_the_reference_on_a_simulated_force(tmp_path):
     # Not a degenerate case: high-intensity users in every month, carrying a part of the demand.
     assert people.min() > 0
     assert 0 < share.mean() < 1
+
+
+def test_the_preregistration_page_states_the_threshold():
+    from evaltk.publish.preregistration import measure_text
+
+    p = protocol(hi_outcomes({"min_contacts": 4, "months": 6}))
+    assert measure_text(p.outcomes[0].measure) == (
+        "number of high-intensity users, a high-intensity user being a person with at least "
+        "4 incidents in one force in the 6 calendar months ending with the month"
+    )
