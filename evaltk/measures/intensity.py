@@ -102,8 +102,7 @@ def high_intensity_query(
     last = literal(month_floor(protocol.window.end).isoformat())
     in_window = f"period BETWEEN DATE {first} AND DATE {last}"
     head = (
-        contacts_cte(protocol, measure, file, fields, duplicates=duplicates)
-        + ",\n"
+        contacts_cte(protocol, measure, file, fields, duplicates=duplicates) + ",\n"
         # Each month's count spread over the M months whose window holds it.
         f"spread AS (SELECT unit_code, person, CAST(period + to_months(CAST(r.lag AS INTEGER)) "
         f"AS DATE) AS period, n FROM contacts, range({int(months)}) AS r(lag) "
