@@ -7,7 +7,9 @@ with the same replicate counts, that the coverage and size tests in tests/estima
 writes one record per check to ``book/validation/NAME.json`` (see
 :mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
-inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
+inference size), template_size (each shipped template's default test on a true "no change", at
+the example's data scale and 10 times it; about 50 CPU-minutes, run on --workers processes).
+These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
 
 Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
 (mpdta) comparisons from the reference folder (``../shared/reference`` or
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from evaltk.validation.checks import CHECKS
 from evaltk.validation.record import new_record, write_record
+from evaltk.validation.template_size import template_size
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "bench/validation_checks.py"
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="append", choices=[*sorted(CHECKS), REFERENCE], default=None
     )
     parser.add_argument("--out", type=Path, default=ROOT / "book" / "validation")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes for template_size (joblib)"
+    )
     args = parser.parse_args(argv)
     names = args.check or [*CHECKS, REFERENCE]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
             continue
         began = time.perf_counter()
-        result = CHECKS[name]()
+        # template_size alone runs its studies in parallel processes.
+        result = template_size(workers=args.workers) if name == "template_size" else CHECKS[name]()
         seconds = time.perf_counter() - began
         record = new_record(
             title=result.title,

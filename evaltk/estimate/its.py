@@ -75,11 +75,14 @@ def fit_its(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
     series = model_series(panel, protocol, outcome, spec.family)
     series, note = _drop_empty_months(series, outcome)
     start = pd.Timestamp(_month_start(protocol.its_start()))
-    text = estimator_text(protocol, spec.family)
+    text = estimator_text(protocol, spec.family, spec.model)
     scale = "difference" if spec.family == "gaussian" else "ratio"
     n_units, n_periods = len(protocol.units), len(series)
     try:
         model = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note))
+        choice = model.model_choice
+        inference, inference_text = choice.model, choice.reason
+        text = estimator_text(protocol, spec.family, choice.model)
         result = model.fit()
     except EstimationError as error:
         return failed(
@@ -113,6 +116,8 @@ def fit_its(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
         model=model,
         figure=result.plot,
         note=note,
+        inference=inference,
+        inference_text=inference_text,
     )
 
 
@@ -121,8 +126,9 @@ def fit_all(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
     return [fit_its(panel, protocol, outcome) for outcome in protocol.outcomes]
 
 
-def estimator_text(protocol: Protocol, family: str) -> str:
-    """The ITS model in words, for results.json."""
+def estimator_text(protocol: Protocol, family: str, model: str) -> str:
+    """The ITS model in words, for results.json; ``model`` is the one fitted (``auto``
+    resolved, or ``auto`` itself when the series failed before the rule could read it)."""
     options = protocol.design.its
     words = family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
     words = words.replace("poisson", "Poisson")
@@ -138,7 +144,9 @@ def estimator_text(protocol: Protocol, family: str) -> str:
     else:
         errors = "model-based errors"
     slope = ", slope change" if options.slope_change else ""
-    if options.model == "gls":
+    if model == "auto":
+        return f"segmented regression (model chosen by the data: gls or glm), {words}"
+    if model == "gls":
         scale = "the series" if family == "gaussian" else "the log rate"
         return (
             f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 from evaltk.validation.calibration import verdict_calibration
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.template_size import template_size
 
 CHECKS: dict[str, Callable[[], CheckResult]] = {
     "verdict_calibration": verdict_calibration,
     "its_coverage": its_coverage,
     "staggered_coverage": cs_coverage,
     "few_forces_size": few_forces_size,
+    "template_size": template_size,
 }
