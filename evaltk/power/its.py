@@ -8,11 +8,28 @@ from pathlib import Path
 
 from evaltk import __version__
 from evaltk.power.backends import run_cells
-from evaltk.power.report import PowerReport, cells_from, minimum_detectable
+from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
 from evaltk.power.settings import ITSPowerSettings
 
 
 def _estimator(settings: ITSPowerSettings) -> str:
+    test = f"two-sided test of the level change at alpha = {settings.alpha:g}"
+    gls = (
+        "regression of the log rate by GLS (Poisson sampling + white + AR(1) errors by REML, "
+        "Satterthwaite t)"
+    )
+    if settings.model == "gls":
+        return f"segmented {gls}; {test}"
+    glm = _glm_words(settings)
+    if settings.model == "auto":
+        return (
+            f"model auto, as the analysis resolves it for each replicate: segmented {gls} when "
+            f"every fitted month has a count above zero, otherwise the {glm}; {test}"
+        )
+    return f"{glm}; {test}"
+
+
+def _glm_words(settings: ITSPowerSettings) -> str:
     family = settings.family.replace("_", "-")
     errors = (
         "Newey-West errors"
@@ -27,10 +44,7 @@ def _estimator(settings: ITSPowerSettings) -> str:
         "none": "no seasonality",
     }[settings.seasonality]
     slope = ", slope change" if settings.slope_change else ""
-    return (
-        f"segmented GLM ({family}, level change{slope}, {seasonality}, {errors}); two-sided "
-        f"Wald test of the level change at alpha = {settings.alpha:g}"
-    )
+    return f"segmented GLM ({family}, level change{slope}, {seasonality}, {errors}; Wald)"
 
 
 def power_analysis(
@@ -73,6 +87,12 @@ def power_analysis(
     ]
     if settings.family == "negative_binomial":
         notes.append("Negative binomial fits run one replicate at a time (statsmodels).")
+    if settings.model != "glm":
+        fitted = sum(c.gls_fits or 0 for c in cells)
+        total = sum(c.replicates for c in cells)
+        rest = "; the others had a month with no events: the GLM" if fitted < total else ""
+        notes.append(f"GLS fitted {fitted:,} of the {total:,} replicates{rest}.")
+    notes.append(f"Baseline: {settings.baseline_source or 'given'}.")
     return PowerReport(
         design="its",
         evaltk_version=__version__,
@@ -82,6 +102,7 @@ def power_analysis(
         cells=cells,
         minimum_detectable=minimum_detectable(cells, settings.target_power),
         notes=notes,
+        warnings=size_warnings(cells, settings.alpha),
     )
 
 

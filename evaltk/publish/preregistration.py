@@ -249,6 +249,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
+        "warnings": list(report.warnings),
         "figure": Markup("power.png") if analysis.power_figure is not None else None,
     }
 

@@ -55,36 +55,38 @@ def resolve_model(design: ITSDesign, spec: ITSSpec) -> ModelChoice:
     if spec.model != "auto":
         return ModelChoice(spec, spec.model, "as registered")
     rows = design.in_fit
-    n_fit, k = int(rows.sum()), design.exog.shape[1]
-    glm = dataclasses.replace(spec, model="glm")
-    gls = dataclasses.replace(spec, model="gls", ar1=False, hac=False, hac_lags=None)
-    if n_fit - k < GLS_SPARE_MONTHS:
+    model, reason = auto_model(design.y[rows], design.exog.shape[1], spec.family)
+    if model == "gls":
         return ModelChoice(
-            glm,
-            "glm",
-            f"auto: glm, because {n_fit} fitted months leave fewer than {GLS_SPARE_MONTHS} "
-            f"beyond the {k} coefficients for GLS's variance parameters",
-        )
-    if spec.family in COUNT_FAMILIES:
-        empty = int(np.sum(~(design.y[rows] > 0)))
-        if empty:
-            return ModelChoice(
-                glm,
-                "glm",
-                f"auto: glm, because {empty} of {n_fit} fitted months have a count of zero "
-                "and GLS takes the log of each month's count",
-            )
-        smallest = int(np.min(design.y[rows]))
-        return ModelChoice(
-            gls,
+            dataclasses.replace(spec, model="gls", ar1=False, hac=False, hac_lags=None),
             "gls",
-            f"auto: gls, because every one of the {n_fit} fitted months has a count above "
-            f"zero (smallest {smallest}); the GLM's tests over-reject under month-to-month "
-            "variation",
+            reason,
         )
-    return ModelChoice(
-        gls,
-        "gls",
+    return ModelChoice(dataclasses.replace(spec, model="glm"), "glm", reason)
+
+
+def auto_model(y_fit: np.ndarray, k: int, family: str) -> tuple[str, str]:
+    """The rule itself, on the fitted months' outcome and the number of coefficients ``k``:
+    ``("gls" or "glm", reason)``. :func:`resolve_model` and ``evaltk power`` both use it."""
+    n_fit = len(y_fit)
+    if n_fit - k < GLS_SPARE_MONTHS:
+        return "glm", (
+            f"auto: glm, because {n_fit} fitted months leave fewer than {GLS_SPARE_MONTHS} "
+            f"beyond the {k} coefficients for GLS's variance parameters"
+        )
+    if family in COUNT_FAMILIES:
+        empty = int(np.sum(~(y_fit > 0)))
+        if empty:
+            return "glm", (
+                f"auto: glm, because {empty} of {n_fit} fitted months have a count of zero "
+                "and GLS takes the log of each month's count"
+            )
+        return "gls", (
+            f"auto: gls, because every one of the {n_fit} fitted months has a count above "
+            f"zero (smallest {float(np.min(y_fit)):g}); the GLM's tests over-reject under "
+            "month-to-month variation"
+        )
+    return "gls", (
         f"auto: gls, because the series has {n_fit} fitted months; the GLM's tests "
-        "over-reject under month-to-month variation",
+        "over-reject under month-to-month variation"
     )
