@@ -98,7 +98,7 @@ STUDIES = (
 
 def null_series(protocol: Protocol, scale: float, seed: int) -> pd.DataFrame:
     """Monthly totals of the protocol's forces with no effect, from the project simulator."""
-    starts = {unit: None for unit in protocol.units}
+    starts: dict[str, str | None] = dict.fromkeys(protocol.units)
     for unit, day in protocol.intervention.start.items():
         starts[unit] = day.strftime("%Y-%m")
     first = protocol.window.start
