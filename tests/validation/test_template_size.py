@@ -38,6 +38,8 @@ REGENERATE = f"the record is stale: regenerate it with `{COMMAND}` and commit it
 
 @pytest.fixture(scope="module")
 def record():  # type: ignore[no-untyped-def]
+    if not RECORD.is_file():
+        pytest.skip(f"{RECORD.name} has not been generated: run `{COMMAND}` and commit it")
     return load_record(RECORD)
 
 
