@@ -540,13 +540,16 @@ class ITSOptions(_Frozen):
         description="Errors robust to month-to-month autocorrelation through an AR(1) working "
         "correlation (bias-corrected lag-1 autocorrelation of the residuals).",
     )
-    model: Literal["glm", "gls"] = Field(
+    model: Literal["glm", "gls", "auto"] = Field(
         default="glm",
         description="'glm': the segmented GLM of the family, errors as hac/ar1 say. 'gls': "
         "generalised least squares on the log rate with Poisson sampling, white and AR(1) "
         "errors, variance parameters by REML, Satterthwaite t tests; for long "
         "series of large counts, where slow month-to-month variation dominates (every month "
-        "needs a count above zero).",
+        "needs a count above zero). 'auto' (the templates' choice): gls for each outcome whose "
+        "every fitted month has a count above zero and that has at least 6 more fitted months "
+        "than coefficients, otherwise the glm with the errors hac/ar1 say; results.json "
+        "records which it chose and why.",
     )
     offset: Literal["denominator", "none"] = Field(
         default="denominator",

@@ -241,6 +241,7 @@ def power_context(
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
+        "warnings": list(report.warnings),
         "figure": Markup("power.png") if figure is not None else None,
     }
 
