@@ -18,6 +18,7 @@ pre-registration page as a download.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,8 +150,10 @@ def _data_collection(protocol: Protocol) -> str:
     )
 
 
-def _sample_size_rationale(report: PowerReport | None, folder: Path, entry: LogEntry) -> str:
-    power = power_context(report, folder, entry)
+def _sample_size_rationale(
+    report: PowerReport | None, folder: Path, entries: Sequence[LogEntry]
+) -> str:
+    power = power_context(report, folder, entries)
     if power is None:
         return (
             "The sample is fixed by the window and the units: every recorded incident. No "
@@ -251,7 +254,7 @@ def osf_answers(log: RegistrationLog, folder: Path) -> list[Answer]:
             f"{before + after} months: {before} before and {after} from the (first) start. "
             "Every recorded incident in the window; no sampling."
         ),
-        "item_14": _sample_size_rationale(report, folder, log.original),
+        "item_14": _sample_size_rationale(report, folder, log.entries),
         "item_15": ("None: the data are the complete records of a fixed window, analysed once."),
         "item_16": (
             f"None manipulated by the evaluators (observational). The intervention: "

@@ -8,6 +8,7 @@ power``) is the sample-size justification.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +178,13 @@ def exclusions(protocol: Protocol) -> list[str]:
 
 
 def power_context(
-    report: PowerReport | None, folder: Path, entry: LogEntry | None, figure: Path | None = None
+    report: PowerReport | None,
+    folder: Path,
+    entries: Sequence[LogEntry],
+    figure: Path | None = None,
 ) -> dict[str, Any] | None:
-    """The power analysis of the analysis in ``folder`` as the page (and the OSF form) show it."""
+    """The power analysis of the analysis in ``folder`` as the page (and the OSF form) show it;
+    ``entries`` is the registration log, to say which entry recorded this power analysis."""
     if report is None:
         return None
     settings = report.settings
@@ -210,17 +215,7 @@ def power_context(
             else f"{item.treated_units} treated and {item.comparison_units} comparison forces"
         )
         mde.append(f"{where}: {text}")
-    if entry is None or entry.power_sha256 is None:
-        provenance = "This power analysis was not recorded with the registration."
-    else:
-        path = folder / "power" / "power.json"
-        same = file_sha256(path) == entry.power_sha256
-        provenance = (
-            "This is the power analysis recorded with the registration (same SHA-256)."
-            if same
-            else "The power analysis changed after registration: its SHA-256 differs from the "
-            "one recorded."
-        )
+    provenance = _power_provenance(folder / "power" / "power.json", entries)
     return {
         "headers": headers,
         "rows": rows,
@@ -246,6 +241,27 @@ def power_context(
     }
 
 
+def _power_provenance(path: Path, entries: Sequence[LogEntry]) -> str:
+    """Which registration entry recorded this power analysis (by SHA-256), in words."""
+    recorded = [e for e in entries if e.power_sha256 is not None]
+    if not recorded:
+        return "This power analysis was not recorded with the registration."
+    digest = file_sha256(path)
+    if recorded[0] is entries[0] and digest == entries[0].power_sha256:
+        return "This is the power analysis recorded with the registration (same SHA-256)."
+    for entry in reversed(recorded):
+        if digest == entry.power_sha256:
+            return (
+                f"This is the power analysis recorded with amendment {entry.sequence} (same "
+                "SHA-256); the registration itself recorded an earlier one (see the amendment "
+                "log)."
+            )
+    return (
+        "The power analysis changed after registration: its SHA-256 matches no entry of the "
+        "registration log."
+    )
+
+
 def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
     """Everything ``preregistration.md.j2`` prints."""
     result = analysis.result
@@ -257,7 +273,8 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "register_command": code(f"evaltk register {analysis.project_path} --data-access ..."),
     }
     entry = log.original if log is not None else None
-    base["power"] = power_context(analysis.power, analysis.folder, entry, analysis.power_figure)
+    entries = log.entries if log is not None else ()
+    base["power"] = power_context(analysis.power, analysis.folder, entries, analysis.power_figure)
     if log is None or entry is None:
         return base
     protocol = Protocol.model_validate(entry.protocol)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from evaltk.protocol import load_protocol
-from evaltk.protocol.model_description import describe_model
+from evaltk.protocol.model_description import AUTO_RULE, describe_model
 from evaltk.protocol.spec import Protocol
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,13 +27,22 @@ def _families(protocol: Protocol) -> list[str | None]:
     return [None, *sorted({o.family for o in protocol.outcomes if o.family is not None})]
 
 
+def _fitted_models(protocol: Protocol) -> list[str | None]:
+    """The models an ITS result can name: ``auto`` resolves to gls or glm per outcome."""
+    if protocol.design.kind == "its" and protocol.design.its.model == "auto":
+        return ["gls", "glm"]
+    return [None]
+
+
 def _assert_agree(protocol: Protocol) -> None:
     for family in _families(protocol):
-        description = describe_model(protocol, family)
-        assert description.terms, protocol.design.kind
-        for term in description.terms:
-            assert term in description.estimator, (term, description.estimator)
-            assert term in description.plan, (term, description.plan)
+        plan = describe_model(protocol, family).plan
+        for model in _fitted_models(protocol):
+            description = describe_model(protocol, family, model)
+            assert description.terms, protocol.design.kind
+            for term in description.terms:
+                assert term in description.estimator, (term, description.estimator)
+                assert term in plan, (term, plan)
 
 
 @pytest.mark.parametrize("path", TEMPLATES + EXAMPLES, ids=lambda p: p.name)
@@ -46,7 +55,11 @@ def test_golden_results_say_what_the_description_says(example: Path) -> None:
     protocol = load_protocol(example).protocol
     results = json.loads((ROOT / "tests" / "golden" / example.name / "results.json").read_text())
     said = {o["estimator"] for o in results["outcomes"]}
-    possible = {describe_model(protocol, f).estimator for f in _families(protocol)}
+    possible = {
+        describe_model(protocol, f, m).estimator
+        for f in _families(protocol)
+        for m in _fitted_models(protocol)
+    }
     if protocol.design.kind == "cits":
         # A CITS of a share or mean is fitted Gaussian (evaltk.estimate.cits.cits_family).
         possible.add(describe_model(protocol, "gaussian").estimator)
@@ -82,8 +95,10 @@ def test_each_variant_is_named_alike_in_plan_and_results(
 ) -> None:
     protocol = _variant(path, block, **options)
     _assert_agree(protocol)
-    description = describe_model(protocol)
-    assert phrase in description.plan and phrase in description.estimator
+    assert phrase in describe_model(protocol).plan
+    assert any(
+        phrase in describe_model(protocol, None, m).estimator for m in _fitted_models(protocol)
+    )
 
 
 def test_gls_plan_says_gls_and_satterthwaite() -> None:
@@ -116,7 +131,10 @@ def test_power_report_names_the_registered_model_alike() -> None:
         loaded, baseline=50.0, replicates=10, months_after=(12,), effects=(1.0,)
     )
     report = power_analysis(settings, workers=1)
-    results = describe_model(loaded.protocol).estimator
+    assert loaded.protocol.design.its.model == "auto"
+    gls = describe_model(loaded.protocol, None, "gls").estimator
+    glm = describe_model(loaded.protocol, None, "glm").estimator
     assert report.estimator == (
-        f"{results}; two-sided Wald test of the level change at alpha = 0.05"
+        f"model auto, as the analysis resolves it for each replicate ({AUTO_RULE}): {gls}; "
+        f"otherwise {glm}; two-sided test of the level change at alpha = 0.05"
     )

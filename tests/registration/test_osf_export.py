@@ -75,7 +75,15 @@ def test_export_fills_every_field_from_the_registration(project: Path) -> None:
         "1 unit(s) (E23000019) × 72 months: 27 before and 45 from the (first) start. Every "
         "recorded incident in the window; no sampling."
     )
-    assert "- 45 months after the start: 14 % lower" in items["Sample size rationale"]
+    # The minimum detectable change at the registered 45 months, as power.json holds it.
+    power = json.loads((folder / "power" / "power.json").read_text(encoding="utf-8"))
+    (at_45,) = [m for m in power["minimum_detectable"] if m["months_after"] == 45]
+    expected = (
+        "larger than any change in the grid"
+        if at_45["effect"] is None
+        else f"{round(100 * (1 - at_45['effect']))} % lower"
+    )
+    assert f"- 45 months after the start: {expected}" in items["Sample size rationale"]
     assert "(same SHA-256)" in items["Sample size rationale"]
     assert items["Inference criteria"].startswith(
         "- Tests are two-sided at α = 0.05; intervals are 95 % confidence intervals."
