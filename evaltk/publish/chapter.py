@@ -116,6 +116,9 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "outcomes": [_outcome_context(analysis, o, level) for o in ordered],
         "pretrend": comparison.pretrend_tests(result),
         "diagnostics_intro": comparison.diagnostics_intro(result),
+        # Method detail the commissioners' section leaves out: it is for a statistician.
+        "evidence_reason": result.evidence.reason if result.evidence else None,
+        "ledger_method": result.ledger.method if result.ledger else None,
         "data": _data_context(result),
         "files": _files(result),
         "downloads": _downloads(analysis),

@@ -29,7 +29,7 @@ import yaml
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
-from evaltk.publish.commissioners import commissioners_context, hours, pounds
+from evaltk.publish.commissioners import commissioners_context, has_glossary
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
     protect,
@@ -56,6 +56,7 @@ HANDWRITTEN: tuple[tuple[str, str], ...] = (
     ("methods", "Methods"),
     ("about-results", "About results.json"),
     ("api", "Python API"),
+    ("glossary", "Glossary"),
 )
 HANDWRITTEN_SUFFIXES = (".md", ".ipynb")
 
@@ -114,13 +115,16 @@ def _links(book_dir: Path, prefix: str) -> dict[str, Markup | None]:
     return {
         "methods": Markup(f"{prefix}methods.md") if found["methods"] else None,
         "about": Markup(f"{prefix}about-results.md") if found["about-results"] else None,
+        "glossary": Markup(f"{prefix}glossary.md") if found["glossary"] else None,
     }
 
 
 def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
     level = result.interval_level
-    parts = [f"{o.label}: {fmt.change_with_interval(o, level)}" for o in result.primary]
+    parts = [
+        f"{o.label}: {fmt.change_with_interval(o, level, whole=True)}" for o in result.primary
+    ]
     text = "; ".join(parts) or "no primary outcome"
     if result.registration.primary_changed:
         text += " (primary outcome changed after registration)"
@@ -134,8 +138,8 @@ def ledger_text(result: AnalysisResult) -> str:
     if ledger is None:
         return ""
     level = result.interval_level
-    police = hours(ledger.police_hours_released, level, saved="released")
-    return f"Whole system: {pounds(ledger.net_pounds, level)}; police time: {police}."
+    police = fmt.hours(ledger.police_hours_released, level, saved="released")
+    return f"Whole system: {fmt.pounds(ledger.net_pounds, level)}; police time: {police}."
 
 
 def evidence_text(result: AnalysisResult) -> str:
@@ -176,7 +180,7 @@ def render_chapter(chapter: Chapter, book_dir: Path) -> str:
     return render(
         "chapter.md.j2",
         a=chapter_context(chapter.analysis),
-        c=commissioners_context(chapter.analysis),
+        c=commissioners_context(chapter.analysis, glossary=has_glossary(book_dir)),
         links=_links(book_dir, "../../"),
     )
 

@@ -32,6 +32,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return tmp_path, done.stdout
 
 
+def _money(value: float) -> str:
+    """Pounds to three significant figures, as a commissioner reads them (£639k, £2.48m),
+    computed here with Python's own rounding to three figures (``.3g``), not evaltk's."""
+    size = float(f"{abs(value):.3g}")
+    if size >= 1e6:
+        return f"£{size / 1e6:#.3g}m".replace(".m", "m")
+    if size >= 1e4:
+        return f"£{size / 1e3:#.3g}k".replace(".k", "k")
+    return f"£{size:,.0f}"
+
+
 def test_demo_makes_its_folder_a_project_with_the_reference_comparisons(
     demo: tuple[Path, str],
 ) -> None:
@@ -66,7 +77,7 @@ def test_demo_builds_a_book_with_headline_and_figure(demo: tuple[Path, str]) -> 
     assert "For commissioners: where the demand went" in text
     assert result.ledger is not None
     net = result.ledger.net_pounds.estimate
-    assert f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}" in text
+    assert f"{_money(net)} {'saved' if net >= 0 else 'added'}" in text
     assert "Cost per averted section 136 detention" in text
     assert "Maryland Scientific Methods Scale level 2 of 5" in text
     assert "Not measured by this evaluation" in text
@@ -201,9 +212,10 @@ def test_each_chapter_has_the_sections_in_order(demo: tuple[Path, str], name: st
     # (2) The Maryland level with its reason, and the five EMMIE headings in their order.
     evidence = sections["Strength of evidence"]
     assert result.evidence is not None
-    assert f"**Maryland Scientific Methods Scale level {result.evidence.sms_level} of 5.**" in (
-        evidence
-    )
+    assert (
+        "**{term}`Maryland Scientific Methods Scale <Maryland Scientific Methods Scale>` "
+        f"level {result.evidence.sms_level} of 5.**"
+    ) in evidence
     headings = re.findall(
         r"^\| (Effect|Mechanism|Moderators|Implementation|Economic cost) \|",
         evidence,
@@ -304,6 +316,6 @@ def test_landing_page_gives_net_pounds_and_police_hours_for_every_analysis(
         assert result.ledger is not None, f"{name} has no ledger"
         net = result.ledger.net_pounds.estimate
         assert net is not None
-        words = f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}"
+        words = f"{_money(net)} {'saved' if net >= 0 else 'added'}"
         assert f"Whole system: {words}" in text, name
     assert text.count("police time:") == 3
