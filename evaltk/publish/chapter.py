@@ -438,6 +438,16 @@ def _outcome_context(
         "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
         "extra_figures": comparison.extra_figures(analysis, outcome, figure_target),
         "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
+        "residual_figure": (
+            Markup(residual_target(outcome.outcome))
+            if outcome.outcome in analysis.residual_figures
+            else None
+        ),
+        "residual_alt": option(
+            f"Two panels for {outcome.label}: the model's residuals month by month, with the "
+            "start marked, and their autocorrelation at lags of 1 to 24 months against the "
+            "approximate 95 % band of uncorrelated residuals."
+        ),
         "note": outcome.note,
     }
 
@@ -455,6 +465,11 @@ def _outcome_flag(result: AnalysisResult, outcome_id: str) -> str | None:
 def figure_target(outcome_id: str, source: Path) -> str:
     """Where an outcome's figure is copied, relative to its chapter page."""
     return f"figures/{slug(outcome_id)}{source.suffix.lower()}"
+
+
+def residual_target(outcome_id: str) -> str:
+    """Where an outcome's residual figure is copied, relative to its chapter page."""
+    return f"figures/{slug(outcome_id)}-residuals.png"
 
 
 def _sentence(outcome: OutcomeResult, level: float) -> str:
@@ -550,14 +565,16 @@ def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, 
         meaning = "counts vary about as much as a Poisson model assumes"
     rows = [{"name": "Dispersion", "value": _fixed(dispersion), "meaning": meaning}]
 
+    # The p-value is shown as a number and read on a continuum, never turned into "correlated"
+    # or "not" at a cut-off: 0.050 and 0.052 are the same evidence. The plots below show it.
     ljung = fmt.finite(diagnostics.ljung_box_p)
     lags = f" ({diagnostics.ljung_box_lags} lags)" if diagnostics.ljung_box_lags else ""
-    if ljung is None:
-        meaning = missing
-    elif ljung < 0.05:
-        meaning = "residuals of nearby months are correlated; plain intervals would be too narrow"
-    else:
-        meaning = "no evidence that residuals of nearby months are correlated"
+    meaning = (
+        missing
+        if ljung is None
+        else "test of correlation between the residuals of nearby months: the smaller the "
+        "p-value, the stronger the evidence of correlation (see the autocorrelation plot)"
+    )
     rows.append({"name": f"Ljung–Box p{lags}", "value": fmt.p_value(ljung), "meaning": meaning})
 
     durbin = fmt.finite(diagnostics.durbin_watson)

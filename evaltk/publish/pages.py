@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,11 @@ import yaml
 
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
-from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
+from evaltk.publish.chapter import cell, chapter_context, figure_target, residual_target, slug
 from evaltk.publish.commissioners import commissioners_context, has_glossary
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
+    Protected,
     protect,
     redraw_comparison_figure,
     redraw_figure,
@@ -254,7 +255,7 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     for chapter in chapters(analyses):
         safe = protect(chapter.analysis)
         protected[chapter.slug] = safe
-    chapter_list = [Chapter(p.analysis, key) for key, p in protected.items()]
+    chapter_list = [Chapter(_without_redrawn_residuals(p), key) for key, p in protected.items()]
     landing, toc = book_dir / "index.md", book_dir / "_toc.yml"
     check_replaceable(landing, MD_MARKER)
     check_replaceable(toc, TOC_MARKER)
@@ -289,6 +290,8 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         check_published(folder / "files")
         if chapter.analysis.ledger_figure is not None:
             shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
+        for outcome_id, source in chapter.analysis.residual_figures.items():
+            shutil.copyfile(source, folder / residual_target(outcome_id))
         # Comparison designs: event-study plots, heat maps and effects.csv hold model
         # estimates only; the group-means figure plots observed values and is redrawn when
         # one of them is suppressed (see evaltk.publish.disclosure).
@@ -320,6 +323,15 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages
+
+
+def _without_redrawn_residuals(safe: Protected) -> LoadedAnalysis:
+    """The analysis without the residual figures of outcomes whose series had a count
+    suppressed: drawn from the raw series, they are not published (the main figure is
+    redrawn from the protected series, which has no residuals to draw)."""
+    analysis = safe.analysis
+    kept = {k: v for k, v in analysis.residual_figures.items() if k not in safe.redraw}
+    return replace(analysis, residual_figures=kept)
 
 
 def _fresh_generated_dir(book_dir: Path) -> Path:
