@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.protocol.aggregates import aggregate_kind
+from evaltk.results.schema import OutcomeResult
 
 #: Designs whose main figure is the observed series with the model (level plots).
 SERIES_DESIGNS = ("its", "cits")
@@ -24,49 +25,74 @@ SERIES_DESIGNS = ("its", "cits")
 EFFECT_DESIGNS = ("staggered_did", "event_study")
 
 
-def field_unit(fit: OutcomeFit) -> str:
-    """The unit of the summed or averaged field: ``minutes`` when the field is in minutes."""
-    measure = fit.outcome.measure
-    name = (measure.field if measure else None) or fit.outcome.id
+def field_unit(field: str | None) -> str:
+    """The unit of a summed or averaged field: ``minutes`` when the field is in minutes."""
+    name = field or "the field"
     return "minutes" if name.endswith("minutes") else f"units of {name.replace('_', ' ')}"
 
 
-def measure_unit(fit: OutcomeFit) -> str:
-    """The unit of one value of the outcome's measure, as its label would be read."""
-    aggregate = fit.aggregate
-    measure = fit.outcome.measure
+def measure_unit(aggregate: str, field: str | None = None, per: int = 100_000) -> str:
+    """The unit of one value of a measure, as its label would be read."""
     kind = aggregate_kind(aggregate)
     if kind.per_population:
-        per = measure.per if measure else 100_000
         return f"events per {per:,} residents per month"
     if aggregate == "share":
         return "share (proportion, 0.1 = 10 %)"
     if aggregate == "mean":
-        return f"{field_unit(fit)} per incident"
+        return f"{field_unit(field)} per incident"
     if kind.sums_a_field:
-        return f"{field_unit(fit)} per month"
+        return f"{field_unit(field)} per month"
     return "events per month"
 
 
-def numerator_unit(fit: OutcomeFit) -> str:
+def numerator_unit(aggregate: str, field: str | None = None) -> str:
     """The unit of the monthly numerator a count model is fitted to."""
-    if aggregate_kind(fit.aggregate).sums_a_field:
-        return f"{field_unit(fit)} per month (all incidents, summed)"
-    if fit.aggregate == "share":
+    if aggregate_kind(aggregate).sums_a_field:
+        return f"{field_unit(field)} per month (all incidents, summed)"
+    if aggregate == "share":
         return "events per month (the share's numerator)"
     return "events per month (count)"
 
 
-def y_label(fit: OutcomeFit, kind: str = "main") -> str | None:
-    """The y label of the outcome's figure of ``kind``, or None to keep the estimator's.
+def axis_label(
+    design: str,
+    aggregate: str,
+    scale: str,
+    kind: str = "main",
+    field: str | None = None,
+    per: int = 100_000,
+) -> str | None:
+    """The y label of an outcome's figure of ``kind``, or None to keep the estimator's.
 
     A heatmap's y axis is the cohort and a groups figure is labelled by its estimator, so
     only series and effect figures are relabelled.
     """
-    if kind == "main" and fit.design in SERIES_DESIGNS:
-        return numerator_unit(fit) if fit.scale == "ratio" else measure_unit(fit)
-    if (kind == "main" and fit.design in EFFECT_DESIGNS) or kind == "event_study":
-        if fit.scale == "ratio":
+    if kind == "main" and design in SERIES_DESIGNS:
+        return (
+            numerator_unit(aggregate, field)
+            if scale == "ratio"
+            else measure_unit(aggregate, field, per)
+        )
+    if (kind == "main" and design in EFFECT_DESIGNS) or kind == "event_study":
+        if scale == "ratio":
             return "rate ratio (1 = no change)"
-        return f"difference in {measure_unit(fit)}"
+        return f"difference in {measure_unit(aggregate, field, per)}"
     return None
+
+
+def y_label(fit: OutcomeFit, kind: str = "main") -> str | None:
+    """:func:`axis_label` of a fit, with its measure's field and population base."""
+    measure = fit.outcome.measure
+    # A ready series has no measure; its outcome id then names what it sums.
+    field = (measure.field if measure else None) or fit.outcome.id
+    per = measure.per if measure else 100_000
+    return axis_label(fit.design, fit.aggregate, fit.scale, kind, field, per)
+
+
+def result_y_label(outcome: OutcomeResult, kind: str = "main") -> str | None:
+    """:func:`axis_label` from results.json alone (figures redrawn by ``evaltk book``): the
+    field is known only as far as the totals' unit says (minutes) and rates are per 100,000,
+    the project's convention."""
+    minutes = outcome.cumulative is not None and outcome.cumulative.unit == "minutes"
+    field = "minutes" if minutes or outcome.outcome.endswith("minutes") else None
+    return axis_label(outcome.design, outcome.aggregate, outcome.scale, kind, field)

@@ -120,7 +120,9 @@ def plain_evidence(result: AnalysisResult) -> str:
             "so the comparison is not shown to be fair."
         )
     shown = "; ".join(
-        f"{label}: {fmt.p_value(t.p_value, prose=True)}" for label, t in tests if t.p_value is not None
+        f"{label}: {fmt.p_value(t.p_value, prose=True)}"
+        for label, t in tests
+        if t.p_value is not None
     )
     if any(p < result.alpha for p in p_values):
         return (

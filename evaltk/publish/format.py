@@ -350,7 +350,8 @@ def averted(cumulative: Cumulative | None) -> str:
     """Events averted over the post period, in words, with its interval.
 
     ``about 1,230 fewer events (800 fewer to 1,600 fewer)``; a negative ``averted`` reads as
-    ``more``; the interval runs from its lower limit (fewest averted) to its upper. A measure that cannot be summed (a mean on the identity scale) says so.
+    ``more``; the interval runs from its lower limit (fewest averted) to its upper. A measure
+    that cannot be summed (a mean on the identity scale) says so.
     """
     if cumulative is None or cumulative.unit == "not additive":
         return "not additive" if cumulative is not None else MISSING

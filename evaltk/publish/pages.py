@@ -123,9 +123,7 @@ def _links(book_dir: Path, prefix: str) -> dict[str, Markup | None]:
 def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
     level = result.interval_level
-    parts = [
-        f"{o.label}: {fmt.change_with_interval(o, level, whole=True)}" for o in result.primary
-    ]
+    parts = [f"{o.label}: {fmt.change_with_interval(o, level, whole=True)}" for o in result.primary]
     text = "; ".join(parts) or "no primary outcome"
     if result.registration.primary_changed:
         text += " (primary outcome changed after registration)"

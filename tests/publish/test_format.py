@@ -138,8 +138,10 @@ def test_number_amount_and_count() -> None:
 
 
 def test_whole_percentages_for_commissioners() -> None:
-    primary = make_result().outcome("s136_rate").model_copy(
-        update={"estimate": 0.955, "ci_low": 0.912, "ci_high": 1.004}
+    primary = (
+        make_result()
+        .outcome("s136_rate")
+        .model_copy(update={"estimate": 0.955, "ci_low": 0.912, "ci_high": 1.004})
     )
     assert fmt.change_with_interval(primary, 0.95) == (
         "4.5 % lower (95 % CI 8.8 % lower to 0.4 % higher)"
