@@ -437,7 +437,9 @@ def _outcome_context(
         "alt": option(_alt(result, outcome)),
         "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
         "extra_figures": comparison.extra_figures(analysis, outcome, figure_target),
-        "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
+        "diagnostics": _diagnostics(
+            outcome.diagnostics, outcome.scale, outcome.outcome in analysis.residual_figures
+        ),
         "residual_figure": (
             Markup(residual_target(outcome.outcome))
             if outcome.outcome in analysis.residual_figures
@@ -548,7 +550,9 @@ def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float) -> st
     )
 
 
-def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, str]]:
+def _diagnostics(
+    diagnostics: Diagnostics | None, scale: str, plotted: bool = False
+) -> list[dict[str, str]]:
     # Every check is listed even when results.json has no value for it: a silently missing
     # row reads as "nothing to worry about".
     if diagnostics is None:
@@ -573,7 +577,12 @@ def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, 
         missing
         if ljung is None
         else "test of correlation between the residuals of nearby months: the smaller the "
-        "p-value, the stronger the evidence of correlation (see the autocorrelation plot)"
+        "p-value, the stronger the evidence of correlation"
+        + (
+            " (see the autocorrelation plot below)"
+            if plotted
+            else " (no residual plot is shown for this outcome)"
+        )
     )
     rows.append({"name": f"Ljung–Box p{lags}", "value": fmt.p_value(ljung), "meaning": meaning})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 from evaltk.publish.commissioners import per_detention
@@ -88,3 +90,52 @@ def test_ledger_is_two_narrow_tables(tmp_path: Path, book_dir: Path) -> None:
         "| Police minutes | £250 per event | Illustrative: replace with \\| local figure |\n"
     ) in section
     assert "In net total" not in section
+
+
+def _costed(tmp_path: Path, book_dir: Path, *, glossary: bool) -> str:
+    total = Interval(estimate=-639_408.2, ci_low=-1_137_470.3, ci_high=57_317.0)
+    ledger = Ledger(
+        lines=[_line("Conveyances to A&E", "emergency_department", -1_047.4, -261_738.0, True)],
+        net_pounds=total,
+        net_hours=total,
+        police_hours_released=total,
+        hours_added_elsewhere=total,
+        cost_per_averted_detention=None,
+        correlation={},
+        method="Totals from 20,000 draws joined by a Gaussian copula of estimating functions.",
+    )
+    if glossary:
+        shutil.copyfile(
+            Path(__file__).parents[2] / "book" / "glossary.md", book_dir / "glossary.md"
+        )
+    write_analysis(tmp_path / "a" / "x", make_result().model_copy(update={"ledger": ledger}))
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    return (book_dir / "analyses" / "x" / "index.md").read_text()
+
+
+def test_terms_link_to_glossary_entries_that_exist(tmp_path: Path, book_dir: Path) -> None:
+    text = _costed(tmp_path, book_dir, glossary=True)
+    section = text[text.index("## For commissioners") : text.index("## Registration")]
+    entries = set(
+        re.findall(
+            r"^(\S.*)$",
+            (book_dir / "glossary.md").read_text().split("```{glossary}")[1],
+            flags=re.MULTILINE,
+        )
+    )
+    linked = set(re.findall(r"\{term\}`[^`<]*<([^>`]+)>`", section))
+    assert {"Confidence interval", "Counterfactual", "Net change", "Unit cost"} <= linked
+    assert linked <= entries, linked - entries
+    # £639,408.2 at three significant figures, the interval lower limit first.
+    assert "£639k added (95 % CI £1.14m added to £57.3k saved)" in section
+
+
+def test_without_a_glossary_no_term_role_and_method_detail_moves_to_results(
+    tmp_path: Path, book_dir: Path
+) -> None:
+    text = _costed(tmp_path, book_dir, glossary=False)
+    commissioners = text[text.index("## For commissioners") : text.index("## Registration")]
+    assert "{term}" not in text  # a link to a missing glossary fails the strict build
+    assert "copula" not in commissioners and "estimating functions" not in commissioners
+    results = text[text.index("## Results, outcome by outcome") : text.index("## Diagnostics")]
+    assert "### How the ledger's intervals were computed\n\nTotals from 20,000 draws" in results
