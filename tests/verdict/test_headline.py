@@ -99,6 +99,5 @@ def test_without_baseline_no_percentage_and_ratio_unchanged() -> None:
     )
     ratio = outcome("s136", 0.8, (0.7, 0.9), 0.01)
     assert outcome_text(ratio, 0.95, None) == (
-        "s136 were 20 % lower than expected without the scheme "
-        "(95 % CI 30 % lower to 10 % lower)"
+        "s136 were 20 % lower than expected without the scheme (95 % CI 30 % lower to 10 % lower)"
     )
