@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaltk.analysis.axis_labels import y_label
-from evaltk.analysis.residual_figures import residual_figure, residual_file
+from evaltk.analysis.residual_figures import residual_figure
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.registration.stamp import (
     EXPLORATORY_OUTCOME,
@@ -16,7 +15,9 @@ from evaltk.registration.stamp import (
     png_metadata,
     stamp_figure,
 )
+from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import AnalysisResult, Registration
+from evaltk.verdict.axis_labels import y_label
 from evaltk.verdict.waterfall import plot_waterfall
 
 if TYPE_CHECKING:

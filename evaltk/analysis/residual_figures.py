@@ -21,13 +21,6 @@ if TYPE_CHECKING:
 
 #: Lags shown in the autocorrelation plot: two years of months, or fewer for a short series.
 MAX_ACF_LAGS = 24
-#: File name suffix of the figure beside the outcome's main figure in ``results/figures/``.
-SUFFIX = "-residuals.png"
-
-
-def residual_file(outcome_id: str) -> str:
-    """``s136_rate`` -> ``s136_rate-residuals.png``."""
-    return f"{outcome_id}{SUFFIX}"
 
 
 def residual_figure(fit: OutcomeFit) -> Figure | None:

@@ -60,7 +60,6 @@ from typing import Any
 
 import pandas as pd
 
-from evaltk.analysis.axis_labels import result_y_label
 from evaltk.errors import PublishError
 from evaltk.protocol.aggregates import AGGREGATES
 from evaltk.publish.count_rule import publish_count, published_share, rule_of
@@ -80,6 +79,7 @@ from evaltk.publish.differencing import (
 from evaltk.publish.linkage import linkage_counts, protect_linkage
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, DataSummary, DisclosureSettings
+from evaltk.verdict.axis_labels import result_y_label
 
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
@@ -451,7 +451,7 @@ def redraw_comparison_figure(
 
 
 def _label_axes(ax: Any, result: AnalysisResult, outcome: str, kind: str) -> None:
-    """The same axis labels as the figure the run drew (evaltk.analysis.axis_labels)."""
+    """The same axis labels as the figure the run drew (evaltk.verdict.axis_labels)."""
     ax.set_xlabel("month")
     found = next((o for o in result.outcomes if o.outcome == outcome), None)
     label = result_y_label(found, kind) if found is not None else None

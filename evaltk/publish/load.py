@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from evaltk.analysis.residual_figures import residual_file
 from evaltk.errors import LogTampered, PublishError
 from evaltk.power.report import PowerReport
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
+from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 
 RESULTS_FILE = Path("results") / "results.json"

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from statsmodels.tsa.stattools import acf
 
-from evaltk.analysis.axis_labels import axis_label
 from evaltk.analysis.figures import outcome_figure
-from evaltk.analysis.residual_figures import residual_figure, residual_file
+from evaltk.analysis.residual_figures import residual_figure
 from evaltk.analysis.run import run_with_fits
+from evaltk.results.figure_files import residual_file
+from evaltk.verdict.axis_labels import axis_label
 
 # What an ITS with a count family plots (the monthly numerator, the rate's population or the
 # mean's incidents entering as an offset), by the measure's aggregate, written out here rather

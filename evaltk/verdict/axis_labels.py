@@ -15,9 +15,14 @@ What is plotted depends on the model, not only on the measure:
 
 from __future__ import annotations
 
-from evaltk.estimate.fit import OutcomeFit
+from typing import TYPE_CHECKING
+
 from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.results.schema import OutcomeResult
+
+if TYPE_CHECKING:
+    # Only named as a type: evaltk book (publish) reads these labels without the estimators.
+    from evaltk.estimate.fit import OutcomeFit
 
 #: Designs whose main figure is the observed series with the model (level plots).
 SERIES_DESIGNS = ("its", "cits")
