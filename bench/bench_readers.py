@@ -17,6 +17,12 @@ resident set size) belongs to that step alone:
   all ten outcomes of ``protocols/street-triage-its.yaml`` in one DuckDB pass;
 * **pyreadstat** — ``pyreadstat.read_sav(path, apply_value_formats=True)``: the whole file
   into one pandas DataFrame, nothing else.
+
+``--baseline DIR`` also times the evaltk of another checkout (``DIR`` holding its ``evaltk``
+package, e.g. ``git archive COMMIT | tar -x -C DIR``), so that a change is measured before and
+after in the same run. The runs are interleaved (``--repeat`` rounds of pyreadstat, baseline,
+evaltk) so that load from other work on a shared machine falls on each alike; the best wall
+time of each is kept. Targets: evaltk within 1.3x of ``read_sav`` alone, and a lower peak.
 """
 
 from __future__ import annotations
@@ -123,14 +129,19 @@ def child(mode: str, target: str) -> None:
         frame, _ = pyreadstat.read_sav(target, apply_value_formats=True)
         detail = {"rows_in": len(frame)}
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"mode": mode, "wall": wall, "peak": peak, **detail}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss * 1024
+    cpu = usage.ru_utime + usage.ru_stime  # all threads, imports included
+    print(json.dumps({"mode": mode, "wall": wall, "cpu": cpu, "peak": peak, **detail}))
 
 
-def run_child(mode: str, target: Path) -> dict:
+def run_child(mode: str, target: Path, pythonpath: Path | None = None) -> dict:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)  # ahead of the editable install
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(target)],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, env=env,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -139,6 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=float, default=5e6)
     parser.add_argument("--child", nargs=2)
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds (best kept)")
+    parser.add_argument("--baseline", type=Path, help="a checkout to time as the 'before'")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -151,16 +164,45 @@ def main() -> None:
         print(f"wrote {sav} ({sav.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     folder = analysis_folder(sav)
-    results = [run_child("pyreadstat", sav), run_child("evaltk", folder)]
-    print(f"{rows:,} rows, SPSS file {sav.stat().st_size / 1e6:.0f} MB")
-    print("| step | wall (s) | peak memory (MiB) | rows |")
-    print("|---|---|---|---|")
-    for r in results:
-        name = {
-            "pyreadstat": "pyreadstat.read_sav (whole file into pandas)",
-            "evaltk": "evaltk: chunked read + codes + HMAC + checks + 10 outcomes",
-        }[r["mode"]]
-        print(f"| {name} | {r['wall']:.1f} | {r['peak'] / 2**20:,.0f} | {r['rows_in']:,} |")
+    modes: list[tuple[str, Path | None]] = [("pyreadstat", None)]
+    if args.baseline:
+        modes.append(("baseline", args.baseline.resolve()))
+    modes.append(("evaltk", None))
+    runs: dict[str, list[dict]] = {name: [] for name, _ in modes}
+    for round_ in range(args.repeat):
+        for name, path in modes:
+            run = run_child(
+                "pyreadstat" if name == "pyreadstat" else "evaltk",
+                folder if name != "pyreadstat" else sav,
+                path,
+            )
+            runs[name].append(run)
+            print(f"round {round_ + 1} {name}: {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU, "
+                  f"{run['peak'] / 2**20:,.0f} MiB", flush=True)  # fmt: skip
+    best = {name: min(r["wall"] for r in rs) for name, rs in runs.items()}
+    cpu = {name: min(r["cpu"] for r in rs) for name, rs in runs.items()}
+    peak = {name: max(r["peak"] for r in rs) for name, rs in runs.items()}
+    labels = {
+        "pyreadstat": "pyreadstat.read_sav (whole file into pandas)",
+        "baseline": f"evaltk baseline ({args.baseline})",
+        "evaltk": "evaltk: chunked read + codes + HMAC + checks + 10 outcomes",
+    }
+    print(f"{rows:,} rows, SPSS file {sav.stat().st_size / 1e6:.0f} MB; best of {args.repeat}")
+    print("| step | wall (s) | x read_sav | CPU (s) | x read_sav | peak memory (MiB) | rows |")
+    print("|---|---|---|---|---|---|---|")
+    for name in runs:
+        rows_in = runs[name][0]["rows_in"]
+        print(f"| {labels[name]} | {best[name]:.1f} | {best[name] / best['pyreadstat']:.2f} | "
+              f"{cpu[name]:.1f} | {cpu[name] / cpu['pyreadstat']:.2f} | "
+              f"{peak[name] / 2**20:,.0f} | {rows_in:,} |")  # fmt: skip
+    ratio = best["evaltk"] / best["pyreadstat"]
+    met = "met" if ratio <= 1.3 else "MISSED"
+    below = "below" if peak["evaltk"] < peak["pyreadstat"] else "NOT below"
+    print(f"evaltk / read_sav (wall): {ratio:.2f}x (target <= 1.3x: {met}); "
+          f"CPU {cpu['evaltk'] / cpu['pyreadstat']:.2f}x; peak {below} read_sav's")  # fmt: skip
+    if args.baseline:
+        print(f"evaltk speed-up over the baseline: {best['baseline'] / best['evaltk']:.2f}x wall, "
+              f"{cpu['baseline'] / cpu['evaltk']:.2f}x CPU")  # fmt: skip
 
 
 if __name__ == "__main__":

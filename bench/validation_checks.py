@@ -7,12 +7,19 @@ with the same replicate counts, that the coverage and size tests in tests/estima
 writes one record per check to ``book/validation/NAME.json`` (see
 :mod:`evaltk.validation.record`): its_coverage (ITS interval coverage), staggered_coverage
 (Callaway & Sant'Anna coverage), few_forces_size (wild cluster bootstrap and randomisation
-inference size). These take minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
+inference size), verdict_calibration, published_claims (what published before/after claims can
+support, :mod:`evaltk.validation.claims`), synthetic_size (the synthetic control's placebo rank
+test with one treated force among 20 and 43), synthetic_did_size (synthetic DiD's rank test and
+placebo-SE interval, 30 datasets, about ten minutes) and ledger_coverage (the whole-system
+ledger's intervals against the true ledger of each simulated dataset,
+:mod:`evaltk.validation.ledger_coverage`). These take minutes: set OPENBLAS_NUM_THREADS=1 on a
+shared machine.
 
-Published results reproduced: ``--check reference`` recomputes the Bernal 2017 and the R did
-(mpdta) comparisons from the reference folder (``../shared/reference`` or
-$EVALTK_REFERENCE_DIR) and writes ``book/validation/reference-bernal2017.json`` and
-``reference-mpdta.json`` (see :mod:`evaltk.validation.reference_records`); seconds.
+Published results reproduced: ``--check reference`` recomputes the Bernal 2017, the R did
+(mpdta) and the Proposition 99 (synthetic control, synthetic DiD) comparisons from the
+reference folder (``../shared/reference`` or $EVALTK_REFERENCE_DIR) and writes
+``book/validation/reference-bernal2017.json``, ``reference-mpdta.json`` and
+``reference-prop99.json`` (see :mod:`evaltk.validation.reference_records`); about a minute.
 
 A record is written whole (temporary file, then rename) or not at all.
 """
@@ -78,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             description=result.description,
             tables=result.tables,
             requirements=result.requirements,
+            replicates=result.replicates,
         )
         target = write_record(record, args.out / f"{name}.json")
         status = "all requirements met" if record.all_met else "REQUIREMENT NOT MET"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -21,6 +22,9 @@ from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
 from evaltk.scaffold import scaffold_files
+
+if TYPE_CHECKING:
+    from evaltk.simulate import SimulationConfig
 
 EXAMPLE = Path("analyses") / "example-street-triage"
 STAGGERED = Path("analyses") / "example-control-room-staggered"
@@ -61,6 +65,18 @@ def _simulated(folder: Path) -> bool:
         return json.loads(truth.read_text(encoding="utf-8")).get("generator") == "evaltk.simulate"
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _true_ledgers(workdir: Path, config: SimulationConfig) -> dict[str, dict[str, object]]:
+    """Each example's true whole-system ledger on the simulated data (for truth.json): what
+    its ledger estimates, priced by its own unit costs."""
+    from evaltk.protocol.load import load_protocol
+    from evaltk.validation.true_ledger import true_ledger
+
+    return {
+        example.name: true_ledger(config, load_protocol(workdir / example).protocol).to_dict()
+        for example in EXAMPLES
+    }
 
 
 @app.command()
@@ -105,7 +121,12 @@ def demo(
 
     step(1, "Simulating episode data for the demo forces")
     config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
-    data = write_dataset(config, analysis / "data", overwrite=_simulated(analysis / "data"))
+    data = write_dataset(
+        config,
+        analysis / "data",
+        overwrite=_simulated(analysis / "data"),
+        true_ledgers=_true_ledgers(workdir, config),
+    )
     console.print(f"      wrote {data}")
     for number, example in enumerate(EXAMPLES, start=2):
         step(number, f"Running {example}")

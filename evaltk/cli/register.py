@@ -11,11 +11,16 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, err_console, user_errors
+from evaltk.errors import RegistrationError
 from evaltk.registration.access import DATA_ACCESS_WORDS
 
 if TYPE_CHECKING:
     from evaltk.registration.record import Recorded
     from evaltk.registration.signing import Signer
+
+
+class ExportFormat(StrEnum):
+    osf = "osf"
 
 
 class DataAccessChoice(StrEnum):
@@ -95,8 +100,12 @@ def register(
     analysis: Path = typer.Argument(
         ..., help="The analysis folder (holding analysis.yaml), e.g. analyses/my-force."
     ),
-    data_access: DataAccessChoice = typer.Option(
-        ..., "--data-access", help=ACCESS_HELP, case_sensitive=False, metavar=ACCESS_METAVAR
+    data_access: DataAccessChoice | None = typer.Option(
+        None,
+        "--data-access",
+        help=ACCESS_HELP + " Required to register.",
+        case_sensitive=False,
+        metavar=ACCESS_METAVAR,
     ),
     explanation: str = typer.Option(
         "",
@@ -111,10 +120,27 @@ def register(
         "config user.name and user.email; without them, the system user (with a warning).",
     ),
     sign_key: Path | None = typer.Option(None, "--sign-key", help=SIGN_KEY_HELP),
+    export: ExportFormat | None = typer.Option(
+        None,
+        "--export",
+        help="Instead of registering, write the registered plan as the fields of a "
+        "registry's form: 'osf' fills OSF Prereg's 25 fields (hypotheses, design, sampling "
+        "plan, variables, analysis plan, inference criteria, existing data) in "
+        "ANALYSIS/osf-preregistration.md and .json, to file the same plan publicly.",
+        case_sensitive=False,
+    ),
 ) -> None:
     """Register an analysis (see :data:`HELP`)."""
     from evaltk.registration import register as record
 
+    if export is not None:
+        _export_osf(analysis)
+        return
+    if data_access is None:
+        raise RegistrationError(
+            f"{analysis}: say what the team had seen of the data with --data-access "
+            f"({', '.join(c.value for c in DataAccessChoice)}; see `evaltk register --help`)"
+        )
     signer = load_sign_key(sign_key)
     done = record(
         analysis, data_access=data_access.value, explanation=explanation, by=by, signer=signer
@@ -128,3 +154,29 @@ def register(
         f"wrote {done.path} (entry 0, entry sha256 {entry.entry_sha256[:12]}); commit it"
     )
     print_seal(done, analysis, signer, amended=False)
+
+
+def _export_osf(analysis: Path) -> None:
+    """Write the registered plan as OSF Prereg's fields beside registration.json."""
+    from evaltk.protocol import load_protocol
+    from evaltk.publish.osf_form import JSON_NAME, osf_answers, osf_json, osf_markdown
+    from evaltk.publish.preregistration import OSF_FILE
+    from evaltk.registration.log import read_log
+
+    folder = load_protocol(analysis).folder
+    path = folder / "registration.json"
+    if not path.is_file():
+        raise RegistrationError(
+            f"{path}: not registered yet; register first (`evaltk register {analysis} "
+            "--data-access ...`), then export what was registered"
+        )
+    log = read_log(path)
+    answers = osf_answers(log, folder)
+    title = str(log.head.protocol.get("title", folder.name))
+    (folder / OSF_FILE).write_text(osf_markdown(answers, title), encoding="utf-8")
+    (folder / JSON_NAME).write_text(osf_json(answers), encoding="utf-8")
+    Console(highlight=False, soft_wrap=True).print(
+        f"wrote {folder / OSF_FILE} and {JSON_NAME}: OSF Prereg's {len(answers)} fields from "
+        f"the registered plan (entry {log.head.sequence}); paste each into the field of the "
+        "same name at https://osf.io/registries"
+    )

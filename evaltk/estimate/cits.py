@@ -22,6 +22,7 @@ from evaltk.estimate.comparison_totals import with_cits_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number, total_unit
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 
 CITSFamily = Literal["quasi_poisson", "poisson", "gaussian"]
@@ -31,26 +32,8 @@ PLACEBO_MONTHS = 3
 
 
 def estimator_text(protocol: Protocol, family: str) -> str:
-    options = protocol.design.cits
-    seasonality = {
-        "fourier": f"{options.harmonics} Fourier pair(s)",
-        "month": "month indicators",
-        "none": "no seasonality",
-    }[options.seasonality]
-    words = family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
-    words = words.replace("poisson", "Poisson")
-    slope = ", slope change" if options.slope_change else ""
-    model = (
-        "; effect by GLS of the difference of the "
-        + ("series" if family == "gaussian" else "log rates")
-        + ", AR(1) errors"
-        if options.model == "gls"
-        else ""
-    )
-    return (
-        f"comparative ITS ({words}; treated units summed vs comparison units summed; "
-        f"difference in level change{slope}; {seasonality}{model})"
-    )
+    """The comparative ITS in words, for results.json (the plan's sentence has the same terms)."""
+    return describe_model(protocol, family).estimator
 
 
 def cits_family(protocol: Protocol, frame: OutcomeFrame) -> CITSFamily:

@@ -7,7 +7,8 @@ count) or, for Poisson TWFE, a rate ratio. Turned into a total over the treated 
 
 * difference: ``averted = -ATT * exposure`` with exposure the sum over treated unit-months of
   population / 100,000 (rate), episodes (share, mean) or 1 (count, sum);
-* ratio: ``averted = S_c (1 - ratio)`` with ``S_c = observed / ratio`` the counterfactual total.
+* ratio: ``averted = observed (1 / ratio - 1)``: the observed total is the total with the
+  scheme, and the counterfactual ``observed / ratio`` is what moves across the interval.
 
 The comparative ITS models the treated units added up: its counterfactual total is the sum of
 the treated series' counterfactual over its post months (washout left out), and a difference
@@ -58,16 +59,14 @@ def with_total_change(
     fit: OutcomeFit, frame: OutcomeFrame, units: list[str] | None = None
 ) -> OutcomeFit:
     """``fit`` with the change over the treated force-months its headline implies (a DiD-type
-    design's ATT times the exposure, or a ratio on the counterfactual total)."""
+    design's ATT times the exposure, or a ratio on the observed total)."""
     if fit.effect is None:
         return fit
     rows = treated_months(frame, units)
     if rows.empty:
         return fit
-    if fit.scale == "ratio":
-        amount = float(rows["numerator"].sum()) / fit.effect.estimate
-    else:
-        amount = exposure(frame, rows)
+    # A ratio rests on the observed total (the total with the scheme); a difference on exposure.
+    amount = float(rows["numerator"].sum()) if fit.scale == "ratio" else exposure(frame, rows)
     change = effect_total(fit.effect, amount, len(rows))
     return replace(fit, change=change, total_unit=total_unit(fit.outcome, fit.aggregate, True))
 
@@ -83,10 +82,14 @@ def with_cits_change(
     rows = (plot["role"] == "treated") & plot["post"].astype(bool)
     months = int(rows.sum())
     if fit.scale == "ratio":
-        amount = float(np.asarray(plot.loc[rows, "counterfactual"], dtype=float).sum())
+        # The model's total with the scheme: the counterfactual's sum times the ratio.
+        counterfactual = float(np.asarray(plot.loc[rows, "counterfactual"], dtype=float).sum())
+        amount = counterfactual * fit.effect.estimate
     else:
         treated = treated_months(frame, treated_units, washout_months)
         amount = exposure(frame, treated, summed=True)
     influence = fit.totals.month_influence if fit.totals is not None else None
-    change = effect_total(fit.effect, amount, months, influence)
+    # Force-months: the summed series' post months in each treated force (the scheme's
+    # running cost is charged per force and month, as for the other designs).
+    change = effect_total(fit.effect, amount, months * len(treated_units), influence)
     return replace(fit, change=change)

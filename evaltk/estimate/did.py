@@ -17,6 +17,7 @@ from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline
+from evaltk.estimate.sensitivity import event_study_sensitivity
 from evaltk.estimators.did import (
     DiD2x2Model,
     DiDResult,
@@ -29,11 +30,10 @@ from evaltk.estimators.did import (
 )
 from evaltk.estimators.did.inference import choose_method
 from evaltk.estimators.effect import std_error_from_interval
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 
 Family = Literal["poisson", "linear"]
-
-_FAMILY_WORDS = {"poisson": "Poisson with offset", "linear": "linear"}
 
 
 def family_for(protocol: Protocol, frame: OutcomeFrame, family: Family) -> Family:
@@ -76,23 +76,6 @@ def _model_kwargs(frame: OutcomeFrame, family: str) -> dict[str, Any]:
     }
 
 
-def _estimator_text(kind: str, family: str, protocol: Protocol) -> str:
-    words = _FAMILY_WORDS[family]
-    es = protocol.design.event_study
-    bins = f"{es.leads} leads and {es.lags} lags of {_width(es.width)}"
-    if kind == "event_study":
-        return f"event study (two-way fixed effects, {words}; {bins}, reference bin -1)"
-    estimator = protocol.design.did.estimator
-    text = (
-        f"two-way fixed effects DiD ({words}; unit and month effects)"
-        if estimator == "twfe"
-        else f"2 x 2 DiD ({words}; treated vs comparison units, before vs after)"
-    )
-    if protocol.design.did.pretrend:
-        text += f"; pre-trends by an event study with {bins}"
-    return text
-
-
 def _width(width: int) -> str:
     return "1 month" if width == 1 else f"{width} months"
 
@@ -103,7 +86,7 @@ def fit_did(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     family = family_for(protocol, frame, options.family)
     scale = "ratio" if family == "poisson" else "difference"
     kind = "did"
-    text = _estimator_text(kind, family, protocol)
+    text = describe_model(protocol, family).estimator
     try:
         model_type = TWFEModel if options.estimator == "twfe" else DiD2x2Model
         model = model_type(frame.frame, spec=DiDSpec(family=family), **_model_kwargs(frame, family))
@@ -125,7 +108,7 @@ def fit_event_study(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
     family = family_for(protocol, frame, options.family)
     scale = "ratio" if family == "poisson" else "difference"
     kind = "event_study"
-    text = _estimator_text(kind, family, protocol)
+    text = describe_model(protocol, family).estimator
     try:
         model = EventStudyModel(
             frame.frame, spec=_study_spec(protocol, family), **_model_kwargs(frame, family)
@@ -249,6 +232,9 @@ def _outcome_fit(
         if kind == "did"
         else {},
         effects=_effects(result, study),
+        sensitivity=event_study_sensitivity(study, level, protocol.seed)
+        if kind == "event_study" and study is not None
+        else None,
         note=" ".join(n for n in notes if n),
     )
     return with_total_change(fit, frame)

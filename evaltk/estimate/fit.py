@@ -12,7 +12,7 @@ not have stays None (or empty). The run and the verdict read the fields, never t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,6 +112,10 @@ class OutcomeFit:
         kind), for disclosure control by ``evaltk book``.
     effects : pandas.DataFrame or None
         Tidy table for ``results/effects.csv``.
+    sensitivity : Mapping or None
+        Event-study and staggered designs: Rambachan & Roth bounds on the effect under
+        non-parallel trends and their breakdown values, or why they were not computed
+        (:mod:`evaltk.estimate.sensitivity`).
     note : str
         What the reader must know (months left out, why it failed).
     error : str or None
@@ -147,6 +151,7 @@ class OutcomeFit:
     figures: dict[str, Draw] = field(default_factory=dict)
     figure_data: dict[str, pd.DataFrame] = field(default_factory=dict)
     effects: pd.DataFrame | None = None
+    sensitivity: Mapping[str, Any] | None = None
     note: str = ""
     error: str | None = None
 
@@ -175,7 +180,12 @@ class OutcomeFit:
             return None
         if self.change is not None or self.model is None:
             return self.change
-        return its_total_change(self.model, self.result)
+        change = its_total_change(self.model, self.result)
+        if change is None or self.n_units <= 1:
+            return change
+        # A series that adds several forces up: the scheme runs in each of them, so its
+        # treated force-months (what the scheme's running cost is charged on) count each.
+        return replace(change, force_months=change.force_months * self.n_units)
 
 
 def failed(

@@ -23,6 +23,7 @@ from evaltk.estimate.fit import OutcomeFit, failed, total_unit
 from evaltk.estimators.its import ITSModel, ITSSpec
 from evaltk.measures.panel import Panel
 from evaltk.protocol.aggregates import aggregate_kind
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Outcome, Protocol
 
 
@@ -122,29 +123,8 @@ def fit_all(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
 
 
 def estimator_text(protocol: Protocol, family: str) -> str:
-    """The ITS model in words, for results.json."""
-    options = protocol.design.its
-    words = family.replace("_", "-").replace("quasi-poisson", "quasi-Poisson")
-    words = words.replace("poisson", "Poisson")
-    seasonality = {
-        "fourier": f"{options.harmonics} Fourier pair(s)",
-        "month": "month indicators",
-        "none": "no seasonality",
-    }[options.seasonality]
-    if options.hac:
-        errors = f"Newey-West errors ({options.hac_lags or 'auto'} lags)"
-    elif options.ar1:
-        errors = "errors with AR(1) working correlation"
-    else:
-        errors = "model-based errors"
-    slope = ", slope change" if options.slope_change else ""
-    if options.model == "gls":
-        scale = "the series" if family == "gaussian" else "the log rate"
-        return (
-            f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "
-            "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
-        )
-    return f"segmented GLM, {words}, level change{slope}, {seasonality}, {errors}"
+    """The ITS model in words, for results.json (the plan's sentence has the same terms)."""
+    return describe_model(protocol, family).estimator
 
 
 def _month_start(day: dt.date) -> dt.date:

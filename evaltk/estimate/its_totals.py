@@ -98,7 +98,7 @@ def _whitened_month_influence(
 def its_total_change(model: ITSModel, result: ITSResult) -> TotalChange | None:
     """The ITS's change over the post months as implied by its effect: for a log link the
     ratio of post-period totals (fitted over counterfactual, the relative effect, equal to the
-    level change when there is no slope change) on the counterfactual total; for the identity
+    level change when there is no slope change) on the fitted total; for the identity
     link the difference of the totals itself (``amount`` 1)."""
     cumulative = result.cumulative
     if result.spec.family != "gaussian":
@@ -114,9 +114,9 @@ def its_total_change(model: ITSModel, result: ITSResult) -> TotalChange | None:
             level=relative.level,
             df=relative.df,
         )
-        return effect_total(
-            ratio, cumulative.counterfactual, cumulative.months, month_influence(model, result)
-        )
+        # The model's post-period total with the scheme (fitted, = counterfactual x ratio).
+        fitted = cumulative.counterfactual * ratio.estimate
+        return effect_total(ratio, fitted, cumulative.months, month_influence(model, result))
     difference = Effect(
         term="post_period_difference",
         estimate=-cumulative.averted_model,

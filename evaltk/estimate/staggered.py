@@ -31,27 +31,25 @@ from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_total_change
 from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, bin_start
+from evaltk.estimate.sensitivity import staggered_sensitivity
 from evaltk.estimators.did.inference import STAGGERED_AUTO, auto_method
 from evaltk.estimators.did.randomization import RandomizationTest
 from evaltk.estimators.effect import std_error_from_interval
 from evaltk.estimators.render import format_level
 from evaltk.estimators.staggered import AggregateResult, CallawaySantAnna, CSResult
+from evaltk.estimators.staggered.permuted import AggregateRequest
 from evaltk.estimators.staggered.plot import MAX_HEATMAP_WIDTH_INCHES
 from evaltk.estimators.staggered.randomization import (
     StaggeredRandomization,
     randomization_inference,
 )
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-_METHOD_WORDS = {
-    "dr": "doubly robust",
-    "ipw": "inverse probability weighting",
-    "reg": "outcome regression",
-}
 _PERIOD_WORDS = {"month": "month", "quarter": "quarter", "year": "year"}
 
 #: Fits of the observed treatment indicator under each permuted assignment: the same for every
@@ -60,14 +58,8 @@ Cache = MutableMapping[Any, Any]
 
 
 def estimator_text(protocol: Protocol) -> str:
-    options = protocol.design.staggered
-    covariates = ", ".join(options.covariates) if options.covariates else "no covariates"
-    return (
-        f"Callaway & Sant'Anna staggered DiD ({_METHOD_WORDS[options.est_method]}, "
-        f"{options.control_group.replace('_', '-')} comparison units, {options.base_period} "
-        f"base period, {covariates}; {options.aggregation} aggregation; by "
-        f"{_PERIOD_WORDS[options.period_bin]})"
-    )
+    """The staggered DiD in words, for results.json (the plan's sentence has the same terms)."""
+    return describe_model(protocol).estimator
 
 
 def staggered_frame(frame: OutcomeFrame, protocol: Protocol) -> tuple[pd.DataFrame, str]:
@@ -202,6 +194,7 @@ def fit_staggered(
         figure=lambda: _event_study_figure(result, protocol),
         figures={"heatmap": lambda: _heatmap_figure(result, protocol)},
         effects=_effects(result, overall, dynamic),
+        sensitivity=staggered_sensitivity(dynamic, level, options.base_period, protocol.seed),
         note=" ".join(n for n in notes if n),
     )
     return with_total_change(outcome_fit, frame, sorted(data["unit"].unique()))
@@ -267,24 +260,27 @@ class _Fitter:
             result = model.fit(level=level)
         return result, method, reason
 
-    def aggregate(self, result: CSResult) -> AggregateResult:
-        """The headline aggregation of the protocol."""
+    @property
+    def request(self) -> AggregateRequest:
+        """The protocol's headline aggregation."""
         options = self.options
         if options.aggregation == "dynamic":
-            return result.aggregate("dynamic", min_e=options.min_e, max_e=options.max_e)
-        return result.aggregate(options.aggregation)
+            return AggregateRequest("dynamic", min_e=options.min_e, max_e=options.max_e)
+        return AggregateRequest(options.aggregation)
 
-    def _fit(self, data: pd.DataFrame, outcome: str) -> CSResult:
-        # Permuted fits need the estimates only: no alpha, no bootstrap.
-        return self._model(data, outcome).fit()
+    def aggregate(self, result: CSResult) -> AggregateResult:
+        """The headline aggregation of the protocol."""
+        r = self.request
+        return result.aggregate(r.type, min_e=r.min_e, max_e=r.max_e)
 
     def randomization(
         self, result: CSResult, overall: AggregateResult, cache: Cache | None
     ) -> StaggeredRandomization:
+        # Permuted assignments need the estimates only: no alpha, no bootstrap, no refit.
         return randomization_inference(
             self.data,
-            self._fit,
-            self.aggregate,
+            result.spec,
+            self.request,
             result,
             overall,
             permutations=self.inference.permutations,

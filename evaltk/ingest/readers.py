@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from evaltk.digest import file_sha256
@@ -255,26 +256,81 @@ def _chunks(
         raise _readstat_error(path, fmt, error) from None
 
 
-def _as_text(series: pd.Series) -> pa.Array:
-    def text(value: Any) -> str | None:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return None
-        if value is pd.NaT or value is pd.NA:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, pd.Timestamp):
-            return value.isoformat(sep=" ")
-        text = str(value).strip()
-        return text or None  # SPSS and Stata store a missing string as empty
+def _text_of(value: Any) -> str | None:
+    """The text a value is staged as (one value; :func:`_as_text` does a column at once)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ")
+    text = str(value).strip()
+    return text or None  # SPSS and Stata store a missing string as empty
 
-    if series.dtype == object or isinstance(series.dtype, pd.CategoricalDtype):
-        values = [text(v) for v in series.astype(object).tolist()]
-    elif pd.api.types.is_numeric_dtype(series):
-        values = [text(float(v)) if pd.notna(v) else None for v in series.tolist()]
+
+# The ASCII characters Python's str.strip() removes (\x1c-\x1f among them).
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+_WHOLE_LIMIT = 2.0**63  # whole floats below this are exact as int64
+
+
+def _as_text(series: pd.Series) -> pa.Array:
+    """:func:`_text_of` of every value, by column (pyarrow compute, numpy) where it is exact.
+
+    Values the column-wise rules do not cover exactly (non-ASCII text, floats that are not
+    whole, mixed types) go through :func:`_text_of` one by one; an extract has few or none.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Value labels: a few categories, each converted once, indexed by the codes.
+        categories = pa.array([_text_of(v) for v in dtype.categories.tolist()], pa.string())
+        codes = series.cat.codes.to_numpy()
+        return pc.take(categories, pa.array(codes, mask=codes < 0))
+    if pd.api.types.is_numeric_dtype(dtype):
+        # Numbers (flags too) are written as floats are: True is "1", 3 is "3".
+        return _float_text(series.to_numpy(dtype=float, na_value=np.nan))
+    if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
+        return _one_by_one(series.astype(object).tolist())
+    if isinstance(dtype, pd.StringDtype):
+        # pandas' string dtype holds Arrow strings already: no detour through Python objects.
+        text = pa.array(series, from_pandas=True).cast(pa.string())
     else:
-        values = [text(v) for v in series.astype(object).tolist()]
-    return pa.array(values, type=pa.string())
+        objects = series.to_numpy(dtype=object)
+        try:
+            text = pa.array(objects, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or dates among the text
+            return _one_by_one(objects.tolist())
+    encoded = text.dictionary_encode()
+    if len(encoded.dictionary) * 2 < len(text):
+        # Codes and labels: trim each distinct value once (nulls keep a null index).
+        return pc.take(_trimmed(encoded.dictionary), encoded.indices)
+    return _trimmed(text)
+
+
+def _trimmed(text: pa.StringArray) -> pa.StringArray:
+    """``str.strip()`` of each value, empty as missing (:func:`_text_of` for text)."""
+    ascii_ = pc.fill_null(pc.string_is_ascii(text), True)
+    result = pc.replace_substring_regex(text, f"^{_ASCII_SPACE}|{_ASCII_SPACE}$", "")
+    if not pc.all(ascii_).as_py():
+        others = pc.invert(ascii_)  # Unicode spaces as Python strips them
+        result = pc.replace_with_mask(
+            result, others, _one_by_one(pc.filter(text, others).to_pylist())
+        )
+    return pc.if_else(pc.equal(result, ""), pa.scalar(None, pa.string()), result)
+
+
+def _one_by_one(values: list[Any]) -> pa.Array:
+    return pa.array([_text_of(v) for v in values], type=pa.string())
+
+
+def _float_text(numbers: np.ndarray) -> pa.Array:
+    whole = np.isfinite(numbers) & (numbers == np.trunc(numbers)) & (abs(numbers) < _WHOLE_LIMIT)
+    text = pa.array(np.where(whole, numbers, 0).astype(np.int64), mask=~whole).cast(pa.string())
+    other = ~whole & ~np.isnan(numbers)  # inf, 1.5: as Python writes them
+    if other.any():
+        text = pc.replace_with_mask(text, pa.array(other), _one_by_one(numbers[other].tolist()))
+    return text
 
 
 def _as_kind(series: pd.Series, kind: str, path: Path) -> pa.Array:
@@ -370,7 +426,7 @@ def _write(
             for name in columns:
                 series = chunk[name]
                 if name == person_column and key is not None:
-                    arrays.append(pa.array(key.pseudonyms(series.tolist()), type=pa.string()))
+                    arrays.append(key.pseudonym_column(series))
                     continue
                 kind = kinds.setdefault(name, _kind(series))
                 try:

@@ -147,13 +147,18 @@ def _agency_source(extract: AgencyExtract) -> EpisodeSource:
     )
 
 
-def _agency_file(
-    con: duckdb.DuckDBPyConnection,
-    agency: str,
-    extract: AgencyExtract,
-    folder: Path,
-    key: LinkKey | None,
-) -> tuple[EpisodeFile, FieldColumn, FieldColumn, str | None]:
+def open_agency_file(
+    con: duckdb.DuckDBPyConnection, agency: str, extract: AgencyExtract, folder: Path
+) -> EpisodeFile:
+    """Locate an agency's extract and check that the columns the protocol names are there.
+
+    Reads the header only (``evaltk validate`` calls it before any run).
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, or lacks a column named in its block.
+    """
     where = f"data.linkage.agencies.{agency}"
     path = (folder / extract.path).resolve()
     if not path.is_file():
@@ -172,6 +177,19 @@ def _agency_file(
             f"{file.path}: no column {', '.join(missing)}; the file has columns: "
             f"{', '.join(file.types) or 'none'}. Name the right column in the protocol"
         )
+    return file
+
+
+def _agency_file(
+    con: duckdb.DuckDBPyConnection,
+    agency: str,
+    extract: AgencyExtract,
+    folder: Path,
+    key: LinkKey | None,
+) -> tuple[EpisodeFile, FieldColumn, FieldColumn, str | None]:
+    where = f"data.linkage.agencies.{agency}"
+    agency_source = _agency_source(extract)
+    file = open_agency_file(con, agency, extract, folder)
     mapping = {"person_id": extract.person, "timestamp": extract.time}
     if extract.record is not None:
         mapping["episode_id"] = extract.record

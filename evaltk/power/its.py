@@ -10,26 +10,17 @@ from evaltk import __version__
 from evaltk.power.backends import run_cells
 from evaltk.power.report import PowerReport, cells_from, minimum_detectable
 from evaltk.power.settings import ITSPowerSettings
+from evaltk.protocol.model_description import errors_words, family_words, seasonality_words
 
 
 def _estimator(settings: ITSPowerSettings) -> str:
-    family = settings.family.replace("_", "-")
-    errors = (
-        "Newey-West errors"
-        if settings.hac
-        else "AR(1) working-correlation errors"
-        if settings.ar1
-        else "model-based errors"
-    )
-    seasonality = {
-        "fourier": f"{settings.harmonics} Fourier pair(s)",
-        "month": "month indicators",
-        "none": "no seasonality",
-    }[settings.seasonality]
+    # The same phrases as the plan and the results (evaltk.protocol.model_description).
+    errors = errors_words(settings.hac, settings.hac_lags, settings.ar1)
+    seasonality = seasonality_words(settings.seasonality, settings.harmonics)
     slope = ", slope change" if settings.slope_change else ""
     return (
-        f"segmented GLM ({family}, level change{slope}, {seasonality}, {errors}); two-sided "
-        f"Wald test of the level change at alpha = {settings.alpha:g}"
+        f"segmented GLM, {family_words(settings.family)}, level change{slope}, {seasonality}, "
+        f"{errors}; two-sided Wald test of the level change at alpha = {settings.alpha:g}"
     )
 
 

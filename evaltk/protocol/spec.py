@@ -193,7 +193,17 @@ class UnitCost(_Frozen):
     amount_gbp: float = Field(ge=0)
     per: Literal["event", "hour"]
     hours_per_event: float | None = Field(default=None, ge=0)
-    source: str = Field(min_length=1, description="Citation of the unit cost.")
+    source: str = Field(
+        min_length=1,
+        description="Citation of the unit cost: the document, its table or page, and its year; "
+        "or 'Illustrative: ...' for a figure with no published source.",
+    )
+    price_year: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}(-\d{2})?$",
+        description="Price base of amount_gbp: a financial year '2013-14' or a calendar year "
+        "'2014'; absent for an illustrative figure or a source that states none.",
+    )
     agency: Literal["police", "ambulance", "emergency_department", "mental_health", "other"] = (
         Field(description="Whose time and money this is (police hours released vs elsewhere).")
     )
@@ -217,7 +227,7 @@ class UnitCost(_Frozen):
 
     @model_serializer(mode="wrap")
     def _default_part_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return later_defaults_left_out(handler(self), {"part_of": None})
+        return later_defaults_left_out(handler(self), {"part_of": None, "price_year": None})
 
 
 class Outcome(_Frozen):
@@ -671,7 +681,10 @@ class Intervention(_Frozen):
     kind: Literal["street_triage", "control_room_nurse", "right_care_right_person", "other"]
     description: str = ""
     cost_gbp_per_month: float | None = Field(
-        default=None, ge=0, description="Running cost of the scheme, for cost per averted s136."
+        default=None,
+        ge=0,
+        description="Running cost of the scheme per force and month, for the cost per averted "
+        "s136: charged on every treated force-month (each treated force from its start).",
     )
     start: dict[str, dt.date] = Field(
         description="Unit -> date the intervention began there. Units left out are comparisons."

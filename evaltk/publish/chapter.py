@@ -21,6 +21,7 @@ from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
+from evaltk.publish.sensitivity import sensitivity_section
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
@@ -450,6 +451,7 @@ def _outcome_context(
             "start marked, and their autocorrelation at lags of 1 to 24 months against the "
             "approximate 95 % band of uncorrelated residuals."
         ),
+        "sensitivity": sensitivity_section(outcome, level),
         "note": outcome.note,
     }
 

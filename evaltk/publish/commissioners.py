@@ -220,7 +220,7 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
                 "pounds": cell(fmt.pounds(line.pounds, level)),
-                "cost": f"{fmt.unit_cost(line.unit_cost_gbp)} per {line.cost_per}",
+                "cost": unit_cost(line.unit_cost_gbp, line.cost_per, line.price_year),
                 "source": line.source,
                 "in_net": line.in_net,
             }
@@ -229,3 +229,9 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
         "some_not_in_net": not all(line.in_net for line in ledger.lines),
     }
     return context
+
+
+def unit_cost(amount: float, per: str, price_year: str | None) -> str:
+    """A unit cost as its source gives it (pence kept: £36.51 is not £37), with its price
+    year: "£114 per event (2013-14 prices)"."""
+    return f"{fmt.unit_cost(amount)} per {per}" + (f" ({price_year} prices)" if price_year else "")

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from evaltk.episodes.forces import force_name
-from evaltk.protocol.designs import FEW_CLUSTERS
-from evaltk.protocol.spec import Protocol
 from evaltk.publish import format as fmt
 from evaltk.publish.escape import Markup, option
 from evaltk.publish.load import LoadedAnalysis
@@ -231,76 +229,3 @@ def extra_figures(
             }
         )
     return out
-
-
-# -- the registered plan, for the pre-registration page ----------------------------------------
-_INFERENCE_PLAN = {
-    "cluster": "cluster-robust errors by force",
-    "wild_bootstrap": "the wild cluster bootstrap",
-    "randomization": "randomisation inference (adoption dates permuted across forces)",
-}
-
-
-def plan_text(protocol: Protocol) -> str:
-    """The registered comparison design and its inference, in one paragraph."""
-    design = protocol.design
-    kind = design.kind
-    inference = design.inference
-    if kind == "cits":
-        cits = design.cits
-        errors = "Newey–West errors" if cits.hac else "model-based errors"
-        placebo = (
-            "; pre-trends tested by a placebo start halfway through the months before the start"
-            if cits.placebo_test
-            else ""
-        )
-        if cits.model == "gls":
-            return (
-                "Comparative interrupted time series (GLS): the difference between the treated "
-                "forces' and the comparison forces' monthly log rates, with its own trend; the "
-                "effect is the difference in level change at the start; errors of Poisson "
-                "sampling, white and AR(1) variation by REML, Student's t tests with "
-                f"Satterthwaite degrees of freedom{placebo}."
-            )
-        return (
-            f"Comparative interrupted time series (GLM, {cits.family.replace('_', '-')}): the "
-            "treated forces' monthly series against the comparison forces', with a series "
-            "intercept, shared seasonality and the treated series' own trend; the effect is the "
-            f"difference in level change at the start; {errors}{placebo}."
-        )
-    if inference.method == "auto":
-        how = (
-            f"chosen by the number of forces: below {FEW_CLUSTERS}, "
-            + (
-                "randomisation inference (adoption dates permuted across forces)"
-                if kind == "staggered_did"
-                else "the wild cluster bootstrap"
-            )
-            + f"; from {FEW_CLUSTERS} up, cluster-robust errors"
-        )
-    else:
-        how = _INFERENCE_PLAN[inference.method]
-    if kind == "staggered_did":
-        options = design.staggered
-        text = (
-            "Staggered difference-in-differences (Callaway & Sant'Anna 2021): each cohort of "
-            f"forces compared with {options.control_group.replace('_', '-')} forces over the "
-            f"same periods ({options.period_bin}s), estimator {options.est_method}, "
-            f"{options.base_period} base period, headline the {options.aggregation} "
-            "aggregation; effects are differences in each measure; pre-trends tested on the "
-            "periods before each start"
-        )
-    elif kind == "event_study":
-        es = design.event_study
-        text = (
-            f"Event study (two-way fixed effects, {es.family}) with {es.leads} leads and "
-            f"{es.lags} lags of {es.width} month(s), headline the mean effect after adoption; "
-            "pre-trends tested jointly on the leads"
-        )
-    else:
-        did = design.did
-        estimator = "two-way fixed effects" if did.estimator == "twfe" else "2 × 2"
-        text = f"Difference-in-differences ({estimator}, {did.family})"
-        if did.pretrend:
-            text += "; pre-trends tested jointly on the leads of an event study"
-    return f"{text}; intervals and p-values by {how}."

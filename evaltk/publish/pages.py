@@ -29,6 +29,7 @@ import yaml
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, residual_target, slug
+from evaltk.publish.claims import write_claims_page
 from evaltk.publish.commissioners import commissioners_context, has_glossary
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
@@ -41,8 +42,10 @@ from evaltk.publish.disclosure import (
 from evaltk.publish.escape import Markup
 from evaltk.publish.generated import MARKER_FILE, MD_MARKER, TOC_MARKER, check_replaceable
 from evaltk.publish.load import LoadedAnalysis, display_path
+from evaltk.publish.models_fragment import write_models_fragment
+from evaltk.publish.osf_form import osf_file_text
+from evaltk.publish.preregistration import OSF_FILE, preregistration_context
 from evaltk.publish.preregistration import PAGE as PREREGISTRATION
-from evaltk.publish.preregistration import preregistration_context
 from evaltk.publish.protocol_reference import write_protocol_reference
 from evaltk.publish.render import render
 from evaltk.publish.validation import write_validation_pages
@@ -73,6 +76,7 @@ def handwritten_source(book_dir: Path, name: str) -> str | None:
 #: Reference pages generated from code on every build (evaltk/publish/validation.py,
 #: evaltk/publish/protocol_reference.py), in book order.
 GENERATED_REFERENCE: tuple[tuple[str, str], ...] = (
+    ("published-claims", "What published claims can support"),
     ("validation", "Validation"),
     ("protocol-reference", "Protocol reference"),
 )
@@ -260,7 +264,11 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     # Validation chapter (with the methods page's calibration fragment) and protocol reference:
     # computed and written first, so that a hand-written file in their place stops the build
     # before anything is deleted.
-    reference_pages = [*write_validation_pages(book_dir), write_protocol_reference(book_dir)]
+    reference_pages = [
+        write_claims_page(book_dir),
+        *write_validation_pages(book_dir),
+        write_protocol_reference(book_dir),
+    ]
     _fresh_generated_dir(book_dir)
 
     written = [landing]
@@ -318,6 +326,10 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         prereg = folder / f"{PREREGISTRATION}.md"
         prereg.write_text(render_preregistration(chapter), encoding="utf-8")
         written.append(prereg)
+        if (log := chapter.analysis.registration) is not None:  # the page's OSF download
+            form = osf_file_text(log, chapter.analysis.folder, chapter.analysis.result.title)
+            (folder / "files" / OSF_FILE).write_text(form, encoding="utf-8")
+    reference_pages.append(write_models_fragment(book_dir, [c.analysis for c in chapter_list]))
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages

@@ -8,23 +8,28 @@ power``) is the sample-size justification.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evaltk.digest import file_sha256
 from evaltk.estimators.render import format_level
 from evaltk.power.report import PowerReport
+from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Measure, Outcome, Protocol
-from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import with_code
 from evaltk.publish.escape import Markup, code, join
 from evaltk.publish.load import LoadedAnalysis
+from evaltk.registration.change_words import change_words
 from evaltk.registration.fingerprint import fingerprint
 from evaltk.registration.log import LogEntry
 from evaltk.registration.signing import key_id
 from evaltk.verdict.headline import lower_first
 
 PAGE = "preregistration"
+#: OSF Prereg's fields filled in (:mod:`evaltk.publish.osf_form`): written by ``evaltk register
+#: --export osf`` beside registration.json and by ``evaltk book`` as the page's download.
+OSF_FILE = "osf-preregistration.md"
 
 _AGGREGATE = {
     "count": "number of incidents",
@@ -81,36 +86,8 @@ def measure_text(measure: Measure | None) -> str:
     return ", ".join(parts)
 
 
-def _estimator(protocol: Protocol) -> str:
-    if protocol.design.kind != "its":
-        return comparison.plan_text(protocol)
-    options = protocol.design.its
-    seasonality = {
-        "fourier": f"{options.harmonics} Fourier pair(s) for seasonality",
-        "month": "month indicators for seasonality",
-        "none": "no seasonal terms",
-    }[options.seasonality]
-    errors = (
-        f"Newey–West errors ({options.hac_lags if options.hac_lags is not None else 'automatic'}"
-        " lags)"
-        if options.hac
-        else "model-based errors"
-    )
-    family = options.family.replace("_", "-")
-    slope = " and a change in slope" if options.slope_change else ""
-    offset = (
-        "; rates and shares use their denominator as an offset"
-        if options.offset == "denominator"
-        else "; no offset"
-    )
-    return (
-        f"Segmented regression (GLM, {family}) of each outcome's monthly series on an "
-        f"underlying trend, a change in level at the start{slope}, and {seasonality}; "
-        f"{errors}{offset}."
-    )
-
-
-def _hypotheses(protocol: Protocol) -> list[str]:
+def hypotheses(protocol: Protocol) -> list[str]:
+    """One testable hypothesis per outcome, primary first (the page and the OSF form)."""
     scheme = fmt.intervention(protocol.intervention.kind).lower()
     start = fmt.month(protocol.first_start().isoformat())
     its = protocol.design.kind == "its"
@@ -141,14 +118,16 @@ def _outcome_row(outcome: Outcome, amended: set[str]) -> dict[str, Any]:
     return {
         "id": code(outcome.id),
         "label": label,
-        "role": outcome.role,
-        "class": fmt.outcome_class(outcome.outcome_class),
-        "good": fmt.good_direction(outcome.direction),
+        "role": (
+            f"{outcome.role.capitalize()} ({fmt.outcome_class(outcome.outcome_class).lower()}); "
+            f"a {fmt.good_direction(outcome.direction)} is good"
+        ),
         "definition": measure_text(outcome.measure),
     }
 
 
-def _decision_rules(protocol: Protocol) -> list[str]:
+def decision_rules(protocol: Protocol) -> list[str]:
+    """The inference criteria and the verdict's rules, one sentence each."""
     d = protocol.decision
     margin = f"{d.minimum_important_change:.0%}"
     correction = fmt.multiplicity(d.multiplicity) or "no correction"
@@ -167,7 +146,8 @@ def _decision_rules(protocol: Protocol) -> list[str]:
     ]
 
 
-def _exclusions(protocol: Protocol) -> list[str]:
+def exclusions(protocol: Protocol) -> list[str]:
+    """What is left out of the analysis, and how it is counted."""
     window = protocol.window
     out = [
         f"Incidents outside the analysis window ({fmt.month(window.start.isoformat())} to "
@@ -186,8 +166,10 @@ def _exclusions(protocol: Protocol) -> list[str]:
     return out
 
 
-def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str, Any] | None:
-    report: PowerReport | None = analysis.power
+def power_context(
+    report: PowerReport | None, folder: Path, entry: LogEntry | None, figure: Path | None = None
+) -> dict[str, Any] | None:
+    """The power analysis of the analysis in ``folder`` as the page (and the OSF form) show it."""
     if report is None:
         return None
     settings = report.settings
@@ -221,7 +203,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
     if entry is None or entry.power_sha256 is None:
         provenance = "This power analysis was not recorded with the registration."
     else:
-        path = analysis.folder / "power" / "power.json"
+        path = folder / "power" / "power.json"
         same = file_sha256(path) == entry.power_sha256
         provenance = (
             "This is the power analysis recorded with the registration (same SHA-256)."
@@ -249,7 +231,7 @@ def _power_context(analysis: LoadedAnalysis, entry: LogEntry | None) -> dict[str
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
-        "figure": Markup("power.png") if analysis.power_figure is not None else None,
+        "figure": Markup("power.png") if figure is not None else None,
     }
 
 
@@ -264,7 +246,7 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "register_command": code(f"evaltk register {analysis.project_path} --data-access ..."),
     }
     entry = log.original if log is not None else None
-    base["power"] = _power_context(analysis, entry)
+    base["power"] = power_context(analysis.power, analysis.folder, entry, analysis.power_figure)
     if log is None or entry is None:
         return base
     protocol = Protocol.model_validate(entry.protocol)
@@ -286,13 +268,13 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             "evaltk_version": entry.evaltk_version,
             "data_access": with_code(access.statement) if access else "not stated",
             "question": protocol.question,
-            "hypotheses": _hypotheses(protocol),
+            "hypotheses": hypotheses(protocol),
             "intervention": fmt.intervention(protocol.intervention.kind),
             "intervention_description": protocol.intervention.description,
             "start": fmt.month(protocol.first_start().isoformat()),
             "units": fmt.units(protocol.units),
             "design": fmt.design(protocol.design.kind),
-            "estimator": _estimator(protocol),
+            "estimator": describe_model(protocol).plan,
             "data_source": join(
                 f"{'Episode records' if protocol.data.kind == 'episodes' else 'A monthly series'}"
                 " from ",
@@ -303,18 +285,23 @@ def preregistration_context(analysis: LoadedAnalysis) -> dict[str, Any]:
                 f"{fmt.month(protocol.window.end.isoformat())}"
             ),
             "outcomes": [_outcome_row(o, amended) for o in protocol.outcomes],
-            "decision_rules": _decision_rules(protocol),
-            "exclusions": _exclusions(protocol),
+            "decision_rules": decision_rules(protocol),
+            "exclusions": exclusions(protocol),
             "seed": str(protocol.seed),
             "amendments": [
                 {
-                    "title": f"Amendment {e.sequence}, {e.recorded_at}, by {e.by}",
+                    "title": f"Amendment {e.sequence}",
+                    "recorded_at": e.recorded_at,
+                    "by": e.by,
                     "fingerprint": code(fingerprint(e.entry_sha256)),
                     "reason": with_code(e.reason),
-                    "changes": [code(c.text()) for c in e.changes],
+                    "changes": [change_words(c, previous.protocol, e.protocol) for c in e.changes],
                 }
-                for e in log.amendments
+                for previous, e in zip(log.entries, log.amendments, strict=False)
             ],
+            "log_file": code(f"{analysis.project_path}/registration.json"),
+            "osf_download": Markup(f"{{download}}`{OSF_FILE} <files/{OSF_FILE}>`"),
+            "osf_command": code(f"evaltk register {analysis.project_path} --export osf"),
         }
     )
     return base

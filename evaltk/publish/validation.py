@@ -40,6 +40,8 @@ PAGE = "validation"
 RECORDS_DIR = "validation"
 FRAGMENTS_DIR = "_fragments"
 CALIBRATION = "verdict_calibration"
+#: Shown on its own page (evaltk/publish/claims.py), not among the simulation checks here.
+CLAIMS_RECORD = "published_claims"
 CALIBRATION_FRAGMENT = f"{FRAGMENTS_DIR}/verdict-calibration.md"
 
 
@@ -62,13 +64,14 @@ def ours(value: float | None, decimals: int | None) -> str:
 
 
 def difference(value: float | None) -> str:
-    """evaltk minus reference, signed, in scientific notation below 0.001."""
+    """evaltk minus reference, signed, in scientific notation below 0.01 (so that at least
+    three significant digits show)."""
     value = fmt.finite(value)
     if value is None:
         return fmt.MISSING
     if value == 0:
         return "0"
-    return f"{value:+.2e}" if abs(value) < 1e-3 else f"{value:+.4f}"
+    return f"{value:+.2e}" if abs(value) < 1e-2 else f"{value:+.4f}"
 
 
 def tolerance(value: float) -> str:
@@ -226,7 +229,7 @@ def validation_context(book_dir: Path) -> dict[str, Any]:
     """Everything the validation page shows, from the records in ``book_dir/validation``."""
     folder = book_dir / RECORDS_DIR
     studies = load_reference_records(folder)
-    records = load_records(folder)
+    records = {k: r for k, r in load_records(folder).items() if k != CLAIMS_RECORD}
     return {
         "studies": [study_view(name, record) for name, record in studies.items()],
         "records": [record_view(name, record) for name, record in records.items()],

@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.7"
+RESULTS_SCHEMA_VERSION = "1.8"
 
 
 class _Frozen(BaseModel):
@@ -84,6 +84,60 @@ class EventTimeEffect(_Frozen):
     ci_high: float | None
     p_value: float | None
     kind: Literal["lead", "reference", "lag"]
+
+
+class SensitivityBound(_Frozen):
+    """The robust interval of the sensitivity target under one bound on non-parallel trends."""
+
+    restriction: Literal["relative_magnitudes", "smoothness"] = Field(
+        description="relative_magnitudes: every post-start change of the trend difference is "
+        "at most `bound` (Mbar) times the largest pre-start change; smoothness: the trend "
+        "difference bends by at most `bound` (M, the coefficients' units per period "
+        "squared) from one period to the next."
+    )
+    bound: float
+    ci_low: float | None
+    ci_high: float | None
+    excludes_null: bool | None = Field(
+        description="Whether the interval excludes no effect (0, or 1 for a ratio)."
+    )
+
+
+class Sensitivity(_Frozen):
+    """Rambachan & Roth (2023): how far trends may depart from parallel before the result's
+    conclusion (an interval that excludes no effect) fails. Event-study and staggered designs."""
+
+    computed: bool
+    reason: str = Field(default="", description="Why the bounds were not computed.")
+    target: str | None = Field(
+        default=None,
+        description="average_post: the mean of the event-time effects from the start on.",
+    )
+    scale: Literal["ratio", "difference"] | None = None
+    level: float | None = None
+    n_pre: int | None = Field(default=None, description="Pre-start event times used.")
+    n_post: int | None = Field(default=None, description="Post-start event times used.")
+    estimate: float | None = Field(default=None, description="The target's estimate.")
+    largest_pre_change: float | None = Field(
+        default=None, description="Largest change between consecutive pre-start coefficients."
+    )
+    largest_pre_bend: float | None = Field(
+        default=None, description="Largest second difference of the pre-start coefficients."
+    )
+    bounds: list[SensitivityBound] = Field(default_factory=list)
+    breakdown_mbar: float | None = Field(
+        default=None,
+        description="Largest Mbar at which the relative-magnitudes set excludes no effect (0: "
+        "not even at 0; null: at every value up to search_max_mbar).",
+    )
+    breakdown_m: float | None = Field(
+        default=None, description="Largest M at which the smoothness interval excludes no effect."
+    )
+    search_max_mbar: float | None = None
+    search_max_m: float | None = None
+    sentence: str = Field(default="", description="The breakdown value in words.")
+    method: str = ""
+    note: str = ""
 
 
 class FigureFile(_Frozen):
@@ -161,6 +215,10 @@ class OutcomeResult(_Frozen):
         "difference against).",
     )
     figures: list[FigureFile] = Field(default_factory=list)
+    sensitivity: Sensitivity | None = Field(
+        default=None,
+        description="Event-study and staggered designs: sensitivity to non-parallel trends.",
+    )
 
 
 class LedgerLine(_Frozen):
@@ -178,6 +236,9 @@ class LedgerLine(_Frozen):
     unit_cost_gbp: float
     cost_per: Literal["event", "hour"]
     source: str = Field(description="Citation of the unit cost.")
+    price_year: str | None = Field(
+        default=None, description="Price base of the unit cost, as the protocol gives it."
+    )
     in_net: bool = Field(description="Counted in the totals (false when part_of is set).")
     part_of: str | None = Field(
         default=None,
@@ -186,8 +247,9 @@ class LedgerLine(_Frozen):
     )
     force_months: int | None = Field(
         default=None,
-        description="Treated force-months (post months of the treated series for an ITS) the "
-        "change is summed over.",
+        description="Treated force-months the change is summed over (for an ITS or "
+        "comparative ITS: the post months of the treated series times the forces added up in "
+        "it); the scheme's running cost is charged on them.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,11 @@ CONVENTIONS = {
         "with and without triage (counterfactual - treated = events or minutes averted); sum "
         "over an analysis's units and multiply by its unit costs for the true ledger"
     ),
+    "true_ledgers": (
+        "when present: per analysis, the true whole-system ledger its own ledger estimates, "
+        "from the expected totals over its treated force-months priced by its unit costs "
+        "(evaltk.validation.true_ledger; averted = counterfactual - with triage)"
+    ),
 }
 
 NOT_CONTROLLED = {
@@ -50,8 +56,14 @@ NOT_CONTROLLED = {
 }
 
 
-def truth(config: SimulationConfig) -> dict[str, Any]:
+def truth(
+    config: SimulationConfig, true_ledgers: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
     """The known truth of a simulated dataset, as written to ``truth.json``.
+
+    ``true_ledgers`` (analysis name -> its true ledger, computed by the caller, who knows the
+    analyses' protocols: :func:`evaltk.validation.true_ledger.true_ledger`) is written as
+    ``true_ledgers`` when given.
 
     Returns
     -------
@@ -88,6 +100,7 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
             "by_force": _by_force(expected, effect.key),
         }
     starts = start_months(config)
+    ledgers = {} if true_ledgers is None else {"true_ledgers": dict(true_ledgers)}
     return {
         "generator": "evaltk.simulate",
         "evaltk_version": __version__,
@@ -108,6 +121,7 @@ def truth(config: SimulationConfig) -> dict[str, Any]:
             for force in config.forces
         ],
         "effects": effects,
+        **ledgers,
         "conventions": CONVENTIONS,
         "not_controlled": NOT_CONTROLLED,
         "config": config.model_dump(mode="json"),

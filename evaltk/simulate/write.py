@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,6 +35,7 @@ def write_dataset(
     progress: Progress | None = None,
     *,
     overwrite: bool = False,
+    true_ledgers: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Simulate and write a dataset, atomically.
 
@@ -47,6 +49,9 @@ def write_dataset(
         Called as ``progress(done_forces, total_forces)`` after each force is written.
     overwrite
         Replace an existing non-empty ``out_dir``.
+    true_ledgers
+        Analysis name -> its true ledger, written into ``truth.json`` (see
+        :func:`~evaltk.simulate.truth`).
 
     Returns
     -------
@@ -76,7 +81,8 @@ def write_dataset(
         population_table(config.forces, config.calendar_years, config.population_growth).to_csv(
             staging / POPULATION_FILE, index=False, lineterminator="\n"
         )
-        text = json.dumps(truth(config), indent=2, sort_keys=False, ensure_ascii=False)
+        known = truth(config, true_ledgers)
+        text = json.dumps(known, indent=2, sort_keys=False, ensure_ascii=False)
         (staging / TRUTH_FILE).write_text(text + "\n", encoding="utf-8")
         _replace(staging, target)
     except BaseException:

@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evaltk.validation.calibration import verdict_calibration
+from evaltk.validation.claims import published_claims
+from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
 
 CHECKS: dict[str, Callable[[], CheckResult]] = {
     "verdict_calibration": verdict_calibration,
     "its_coverage": its_coverage,
     "staggered_coverage": cs_coverage,
     "few_forces_size": few_forces_size,
+    "published_claims": published_claims,
+    "synthetic_size": synthetic_size,
+    "synthetic_did_size": synthetic_did_size,
+    "ledger_coverage": ledger_coverage,
 }

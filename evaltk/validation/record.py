@@ -19,7 +19,12 @@ only reads them, so building it fits no model. Two shapes, told apart by the fil
     {"title": str, "command": str, "generated": ISO-8601 UTC, "evaltk_version": str,
      "description": str,
      "tables": [{"caption": str, "columns": [str], "rows": [[str | number]]}],
-     "requirements": [{"claim": str, "value": number, "bound": str, "met": bool}]}
+     "requirements": [{"claim": str, "value": number, "bound": str, "met": bool}],
+     "replicates": {arm: [str | number | [str | number]]}}
+
+  ``replicates`` (optional) keeps every simulated dataset's own outcome, arm by arm, in seed
+  order: the book does not show it, but a fast test can recompute a few seeds and find them
+  there, and recompute the tables from it, instead of rerunning a study of many minutes.
 
 This module is shape, load and write only: it imports no estimator.
 """
@@ -38,6 +43,8 @@ from evaltk import __version__
 from evaltk.errors import PublishError
 
 Cell = str | int | float | None
+#: One simulated dataset's outcome in a record's ``replicates``: a value, or a row of values.
+ReplicateCell = Cell | list[Cell]
 
 #: File names of reference records start with this; every other record is a simulation check.
 REFERENCE_PREFIX = "reference-"
@@ -102,6 +109,7 @@ class CheckRecord(RecordBase):
     description: str
     tables: list[Table]
     requirements: list[Requirement]
+    replicates: dict[str, list[ReplicateCell]] = {}
 
     @property
     def all_met(self) -> bool:
@@ -183,6 +191,7 @@ def new_record(
     description: str,
     tables: list[Table],
     requirements: list[Requirement],
+    replicates: dict[str, list[ReplicateCell]] | None = None,
 ) -> CheckRecord:
     """A record stamped with the current time and this evaltk's version."""
     return CheckRecord(
@@ -193,6 +202,7 @@ def new_record(
         description=description,
         tables=tables,
         requirements=requirements,
+        replicates=replicates or {},
     )
 
 

@@ -1,8 +1,9 @@
 """The reference comparisons written as records, for the book to print without fitting anything.
 
-:mod:`evaltk.validation.bernal2017` and :mod:`evaltk.validation.mpdta` compute the rows the
-reference tests assert on; here those rows become ``book/validation/reference-bernal2017.json``
-and ``reference-mpdta.json`` (:class:`evaltk.validation.record.ReferenceRecord`), each with
+:mod:`evaltk.validation.bernal2017`, :mod:`evaltk.validation.mpdta` and
+:mod:`evaltk.validation.prop99` compute the rows the reference tests assert on; here those rows
+become ``book/validation/reference-bernal2017.json``, ``reference-mpdta.json`` and
+``reference-prop99.json`` (:class:`evaltk.validation.record.ReferenceRecord`), each with
 the citation, the name and SHA-256 of every data file it was computed from, and every checked
 figure. ``bench/validation_checks.py --check reference`` writes them; a test recomputes them
 from the reference folder and checks that the committed files hold the same figures.
@@ -18,7 +19,7 @@ from typing import Any
 
 from evaltk import __version__
 from evaltk.digest import file_sha256
-from evaltk.validation import bernal2017, mpdta
+from evaltk.validation import bernal2017, mpdta, prop99
 from evaltk.validation.comparison import Comparison
 from evaltk.validation.record import (
     REFERENCE_PREFIX,
@@ -32,6 +33,7 @@ from evaltk.validation.reference import reference_file
 
 BERNAL2017 = f"{REFERENCE_PREFIX}bernal2017"
 MPDTA = f"{REFERENCE_PREFIX}mpdta"
+PROP99 = f"{REFERENCE_PREFIX}prop99"
 
 
 def _finite(value: float | None) -> float | None:
@@ -137,10 +139,25 @@ def mpdta_record(
     return _record(mpdta, command, figures, files)
 
 
+def prop99_record(command: str, folder: Path | None = None) -> ReferenceRecord:
+    """Proposition 99: SDID, SC and DID (Arkhangelsky et al. 2021) and the ADH donor weights
+    (Abadie et al. 2010) beside the published figures, as a record.
+
+    Raises
+    ------
+    ReferenceMissing
+        If ``prop99_smoking.csv`` is not in the reference folder.
+    """
+    rows = prop99.comparisons(folder)
+    files = data_files([prop99.FILE], folder)
+    return _record(prop99, command, [figure(row) for row in rows], files)
+
+
 #: Record name (its file stem in ``book/validation``) -> the function that computes it.
 REFERENCE_RECORDS: dict[str, Callable[[str, Path | None], ReferenceRecord]] = {
     BERNAL2017: bernal2017_record,
     MPDTA: mpdta_record,
+    PROP99: prop99_record,
 }
 
 

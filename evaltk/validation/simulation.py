@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaltk.validation.record import Requirement, Table
+from evaltk.validation.record import ReplicateCell, Requirement, Table
 
 #: Replicates of each study (the tests run these counts; the bench may run more).
 ITS_SIMULATOR_REPLICATES = 200
@@ -46,6 +46,8 @@ class CheckResult:
     figures: dict[str, float]
     tables: list[Table] = field(default_factory=list)
     requirements: list[Requirement] = field(default_factory=list)
+    #: Each simulated dataset's own outcome by arm, in seed order (see CheckRecord).
+    replicates: dict[str, list[ReplicateCell]] = field(default_factory=dict)
 
     @property
     def all_met(self) -> bool:

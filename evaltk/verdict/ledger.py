@@ -2,8 +2,10 @@
 
 For each costed outcome the ledger reads the change over the treated force-months that its
 headline effect implies (:class:`~evaltk.estimate.total_change.TotalChange`): for a ratio,
-the counterfactual total times one minus the ratio; for a difference (the DiD-type designs'
-ATT on the measure's scale), minus the difference times the treated force-months' exposure.
+the total with the scheme (observed, or the model's fit) times one over the ratio minus one,
+so that the uncertain counterfactual is what moves across the interval; for a difference (the
+DiD-type designs' ATT on the measure's scale), minus the difference times the treated
+force-months' exposure.
 Each line's events, hours and pounds are that map applied to the effect's estimate and to the
 ends of its interval, so they agree in sign and significance with the effect (same model,
 same reference distribution). The unit cost converts events or minutes into staff hours and
@@ -117,16 +119,20 @@ def ledger_input(fit: OutcomeFit) -> LedgerInput | None:
     return LedgerInput(outcome=fit.outcome, unit=fit.total_unit, change=change)
 
 
+def unit_rates(cost: UnitCost, unit: str) -> tuple[float, float]:
+    """Staff hours and pounds per unit of an outcome's total (an event, or a minute): the one
+    conversion of the ledger, which the true ledger of a simulation
+    (:mod:`evaltk.validation.true_ledger`) applies to the known change as well."""
+    if unit == "minutes":
+        return 1 / 60, (cost.amount_gbp / 60 if cost.per == "hour" else 0.0)
+    hours = cost.hours_per_event or 0.0
+    return hours, (cost.amount_gbp if cost.per == "event" else cost.amount_gbp * hours)
+
+
 def _line(item: LedgerInput) -> _Line:
     cost = item.outcome.cost
     assert cost is not None
-    if item.unit == "minutes":
-        hours_per_unit = 1 / 60
-        pounds = cost.amount_gbp / 60 if cost.per == "hour" else 0.0
-    else:
-        hours_per_unit = cost.hours_per_event or 0.0
-        pounds = cost.amount_gbp if cost.per == "event" else cost.amount_gbp * hours_per_unit
-    return _Line(item, hours_per_unit, pounds)
+    return _Line(item, *unit_rates(cost, item.unit))
 
 
 def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
@@ -195,6 +201,7 @@ def ledger_from_inputs(inputs: Sequence[LedgerInput], protocol: Protocol) -> Led
             unit_cost_gbp=line.cost.amount_gbp,
             cost_per=line.cost.per,
             source=line.cost.source,
+            price_year=line.cost.price_year,
             in_net=bool(line.in_net),
             part_of=line.cost.part_of,
             force_months=line.input.months,
@@ -245,7 +252,8 @@ def _method(correlated: bool) -> str:
     )
     return (
         "Each line is its outcome's headline effect turned into a change over the treated "
-        "force-months (ratio: the counterfactual total times one minus the ratio; difference: "
+        "force-months (ratio: the total with the scheme times one over the ratio minus one, "
+        "the counterfactual being what is uncertain; difference: "
         "the difference times the treated force-months' exposure), at the effect's estimate "
         "and interval ends, so events, hours and pounds agree with the effect. Lines that are "
         "part of another (part_of) are shown but not added. Totals from "
@@ -262,6 +270,10 @@ def _cost_per_averted(
     level: float,
 ) -> Interval | None:
     """(Scheme cost + pounds added elsewhere) per s136 detention averted.
+
+    The scheme cost is ``intervention.cost_gbp_per_month`` per force and month, times the s136
+    line's treated force-months: every design counts them the same way (each treated force's
+    months from its start; an ITS or comparative ITS of several forces added up counts each).
 
     The s136 line is the primary outcome's when it counts events (the street-triage design);
     otherwise (a primary in minutes, as for Right Care, Right Person) the costed line that

@@ -25,6 +25,8 @@ from evaltk.results.schema import (
     Interval,
     OutcomeResult,
     PreTrendTest,
+    Sensitivity,
+    SensitivityBound,
 )
 from evaltk.verdict.equivalence import equivalence_fields
 from evaltk.verdict.multiplicity import adjust
@@ -100,6 +102,7 @@ def outcome_result(fit: OutcomeFit, protocol: Protocol, p_adjusted: float | None
         inference_text=fit.inference_text,
         n_clusters=fit.n_clusters,
         pretrend=_pretrend(fit.pretrend),
+        sensitivity=_sensitivity(fit.sensitivity),
         event_time=_event_time(fit.event_time),
         event_time_unit=fit.event_time_unit,
         baseline=fit.baseline,
@@ -146,7 +149,7 @@ def _cumulative(fit: OutcomeFit) -> Cumulative | None:
         observed, counterfactual = cumulative.observed, cumulative.counterfactual
     else:
         observed = None
-        counterfactual = change.amount if change.scale == "ratio" else None
+        counterfactual = change.counterfactual
     return Cumulative(
         averted=number(averted),
         ci_low=number(low),
@@ -170,6 +173,27 @@ def _diagnostics(diagnostics: Mapping[str, Any] | None) -> Diagnostics | None:
         n_post=int(diagnostics.get("n_post", 0)),
         n_washout=int(diagnostics.get("n_washout", 0)),
     )
+
+
+def _sensitivity(record: Mapping[str, Any] | None) -> Sensitivity | None:
+    if record is None:
+        return None
+    if not record["computed"]:
+        return Sensitivity(computed=False, reason=record["reason"])
+    fields = {k: record[k] for k in Sensitivity.model_fields if k in record and k != "bounds"}
+    bounds = [
+        SensitivityBound(
+            restriction=row["restriction"],
+            bound=row["bound"],
+            ci_low=number(row["ci_low"]),
+            ci_high=number(row["ci_high"]),
+            excludes_null=None
+            if row["ci_low"] is None or row["ci_high"] is None
+            else not (row["ci_low"] <= record["null"] <= row["ci_high"]),
+        )
+        for row in record["rows"]
+    ]
+    return Sensitivity(**fields, bounds=bounds)
 
 
 def _pretrend(test: PreTrend | None) -> PreTrendTest | None:

@@ -424,3 +424,52 @@ def test_its_diagnostics_show_residual_plots_and_p_values_as_numbers(
         ).replace("\u00a0", " ")
     assert "no evidence that residuals" not in diagnostics
     assert "residuals of nearby months are correlated;" not in diagnostics
+
+
+def test_truth_json_gives_each_examples_true_ledger_and_the_ledger_covers_it(
+    demo: tuple[Path, str],
+) -> None:
+    """truth.json holds each example's true ledger (issue 13): the expected change over its
+    treated force-months priced by its own unit costs, computed the way its ledger is (same
+    force-months, same units, same hours and pounds per unit, same totals). Each example's
+    95 % ledger intervals of the net pounds, net hours and police hours contain the truth on
+    the demo data (the coverage over 200 datasets is book/validation/ledger_coverage.json)."""
+    import json
+
+    from evaltk.protocol.load import load_protocol
+    from evaltk.simulate import SimulationConfig
+    from evaltk.validation.true_ledger import true_ledger
+
+    tmp_path, _ = demo
+    truth = json.loads(
+        (tmp_path / "analyses" / "example-street-triage" / "data" / "truth.json").read_text()
+    )
+    config = SimulationConfig(**truth["config"])
+    assert set(truth["true_ledgers"]) == {
+        "example-street-triage",
+        "example-control-room-staggered",
+        "example-right-care-right-person",
+    }
+    for name, true in truth["true_ledgers"].items():
+        folder = tmp_path / "analyses" / name
+        # The same computation again, from truth.json's own config and the analysis.
+        assert true == true_ledger(config, load_protocol(folder).protocol).to_dict()
+        result = AnalysisResult.model_validate_json(
+            (folder / "results" / "results.json").read_text()
+        )
+        ledger = result.ledger
+        assert ledger is not None and true["no_truth_for"] == []
+        lines = {line.outcome: line for line in ledger.lines}
+        assert set(lines) == {line["outcome"] for line in true["lines"]}
+        for line in true["lines"]:
+            estimated = lines[line["outcome"]]
+            assert (line["unit"], line["in_net"]) == (estimated.unit, estimated.in_net)
+            assert line["agency"] == estimated.agency
+            assert estimated.force_months == true["force_months"], (name, line["outcome"])
+            if line["averted"] != 0:  # pounds and hours per event or minute, as the ledger's
+                for what in ("pounds", "hours"):
+                    per = getattr(estimated, what).estimate / estimated.averted.estimate
+                    assert line[what] == pytest.approx(line["averted"] * per, rel=1e-6, abs=0.01)
+        for total in ("net_pounds", "net_hours", "police_hours_released"):
+            interval = getattr(ledger, total)
+            assert interval.ci_low <= true[total] <= interval.ci_high, (name, total)

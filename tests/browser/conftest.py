@@ -15,13 +15,18 @@ from evaltk.publish import build_book
 from .chromium import CANDIDATES, PACKAGES_HINT, Chromium, headless_chromium
 from .programs import require_program
 
+REGISTERED = BOOK_SOURCES.parent / "analyses" / "example-right-care-right-person"
+
 
 @pytest.fixture(scope="session")
 def built_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``_build/html`` of the book of the example analysis (two outcomes, two figures)."""
     root = tmp_path_factory.mktemp("browser-book")
     analyses = root / "analyses"
-    write_analysis(analyses / "example-street-triage", make_result())
+    folder = write_analysis(analyses / "example-street-triage", make_result())
+    # A registration with long outcome ids and amended unit costs (the Right Care, Right
+    # Person example's), so the pre-registration page's tables are measured as well.
+    shutil.copyfile(REGISTERED / "registration.json", folder / "registration.json")
     book = root / "book"
     book.mkdir()
     for name in HANDWRITTEN:

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from evaltk.publish.commissioners import per_detention
+from evaltk.publish.commissioners import per_detention, unit_cost
 from evaltk.publish.format import hours, pounds
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import write_pages
@@ -139,3 +139,9 @@ def test_without_a_glossary_no_term_role_and_method_detail_moves_to_results(
     assert "copula" not in commissioners and "estimating functions" not in commissioners
     results = text[text.index("## Results, outcome by outcome") : text.index("## Diagnostics")]
     assert "### How the ledger's intervals were computed\n\nTotals from 20,000 draws" in results
+
+
+def test_unit_costs_keep_pence_and_show_their_price_year() -> None:
+    assert unit_cost(36.51, "hour", None) == "£36.51 per hour"
+    assert unit_cost(114.0, "event", "2013-14") == "£114 per event (2013-14 prices)"
+    assert unit_cost(1250.0, "event", "2014") == "£1,250 per event (2014 prices)"

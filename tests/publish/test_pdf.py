@@ -18,11 +18,13 @@ from typer.testing import CliRunner
 
 from evaltk.cli import app
 from evaltk.cli.progress import without_steps
+from evaltk.registration.log import read_log
 from evaltk.results.schema import AnalysisResult
 
 from .conftest import BOOK_SOURCES, HANDWRITTEN, TITLE, make_result, write_analysis
 
 RUNNER = CliRunner()
+REGISTERED = BOOK_SOURCES.parent / "analyses" / "example-right-care-right-person"
 LATEX_HINT = (
     "install Debian's latexmk texlive-latex-recommended texlive-latex-extra "
     "texlive-fonts-recommended tex-gyre poppler-utils (`sudo make system-deps`)"
@@ -47,7 +49,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The example analysis's book built with --pdf once (about 20 s): its root and stdout."""
     _require_latex_and_poppler()
     root = tmp_path_factory.mktemp("pdf")
-    write_analysis(root / "analyses" / "example-street-triage", make_result())
+    folder = write_analysis(root / "analyses" / "example-street-triage", make_result())
+    # The Right Care, Right Person example's registration: long outcome ids and amendments.
+    shutil.copyfile(REGISTERED / "registration.json", folder / "registration.json")
     (root / "book").mkdir()
     for name in HANDWRITTEN:
         shutil.copyfile(BOOK_SOURCES / name, root / "book" / name)
@@ -82,6 +86,27 @@ def test_pdf_has_pages_the_analysis_and_its_figures(built: tuple[Path, str]) -> 
     assert sorted(p.name for p in build.iterdir()) == [".evaltk", ".evaltk.lock", "html", "pdf"]
     assert sorted(p.name for p in (build / ".evaltk").iterdir()) == [".gitignore"]
     assert sorted(p.name for p in pdf.parent.iterdir()) == ["book.pdf"]
+
+
+def test_pdf_pre_registration_keeps_ids_whole_and_amendments_in_words(
+    built: tuple[Path, str],
+) -> None:
+    """Issue 20: the Variables table's ids are printed whole (not cut to "s136_custoc"), and
+    the amendment log reads as words, as on the HTML page."""
+    root, _ = built
+    pdf = root / "book" / "_build" / "pdf" / "book.pdf"
+    text = _poppler("pdftotext", "-enc", "UTF-8", str(pdf), "-")
+    # From the page's title to its last amendment (later chapters document the cost fields).
+    page = text[text.index("Pre-registration: ") : text.rindex("Fingerprint after this amendment")]
+    ids = [
+        o["id"] for o in read_log(REGISTERED / "registration.json").original.protocol["outcomes"]
+    ]
+    assert len(ids) == 7
+    for outcome_id in ids:
+        assert re.search(rf"(?<![\w]){outcome_id}(?![\w])", page), outcome_id
+    flat = re.sub(r"\s+", " ", page)
+    assert "Ambulance conveyances per 100,000 residents: unit cost added, £300 per event" in flat
+    assert "amount_gbp" not in flat and '"agency"' not in flat
 
 
 def test_a_failed_pdf_build_keeps_the_previous_pdf(built: tuple[Path, str], tmp_path: Path) -> None:

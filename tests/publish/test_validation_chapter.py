@@ -98,9 +98,9 @@ def test_chapter_figures_equal_the_records(tmp_path: Path) -> None:
     write_pages(load_analyses(analyses), book)
     rows = _comparison_rows((book / "validation.md").read_text(encoding="utf-8"))
     records = load_reference_records(RECORDS)
-    assert list(records) == ["reference-bernal2017", "reference-mpdta"]
+    assert list(records) == ["reference-bernal2017", "reference-mpdta", "reference-prop99"]
     expected = [f for record in records.values() for f in record.figures]
-    assert len(rows) == len(expected) == 19 + 248
+    assert len(rows) == len(expected) == 19 + 248 + 12
     for cells, f in zip(rows, expected, strict=True):
         quantity, evaltk, published, difference, tolerance, within = cells
         assert quantity == f.quantity
@@ -126,6 +126,8 @@ def test_chapter_figures_equal_the_records(tmp_path: Path) -> None:
     assert "Int J Epidemiol 2017;46(1):348-355" in page
     assert "**19 of 19 figures are within tolerance.**" in page
     assert "**248 of 248 figures are within tolerance.**" in page
+    assert "**12 of 12 figures are within tolerance.**" in page
+    assert ("synthetic DiD: average effect 1989-2000", "-15.6038") in {(r[0], r[2]) for r in rows}
     sicily = records["reference-bernal2017"].data[0]
     assert f"sicily.csv (SHA-256 `{sicily.sha256}`)" in page
     assert "regenerate with `OPENBLAS_NUM_THREADS=1 .venv/bin/python " in page
@@ -158,8 +160,15 @@ def test_no_generated_page_prints_a_local_path(tmp_path: Path) -> None:
 # -- simulation records ------------------------------------------------------------------------
 def test_committed_records_are_valid_and_met() -> None:
     names = sorted(p.stem for p in RECORDS.glob("*.json"))
-    assert {"its_coverage", "staggered_coverage", "few_forces_size"} <= set(names)
-    for name in ("its_coverage", "staggered_coverage", "few_forces_size"):
+    checked = (
+        "its_coverage",
+        "staggered_coverage",
+        "few_forces_size",
+        "synthetic_size",
+        "synthetic_did_size",
+    )
+    assert set(checked) <= set(names)
+    for name in checked:
         record = load_record(RECORDS / f"{name}.json")
         assert record.command.endswith(f"bench/validation_checks.py --check {name}")
         if name != "its_coverage":

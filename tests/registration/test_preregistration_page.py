@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -69,5 +70,29 @@ def test_page_mirrors_osf_and_shows_the_recorded_power(
     assert f"Fingerprint (filed with the commissioner)\n  - `{filed}`" in page
     assert f"Latest fingerprint (after amendments)\n  - `{filed}`" in page
     assert "* - Signed\n  - not signed" in page
+    # Variables: one row per outcome, the id on its own line under the label (issue 20).
+    assert ":class: evaltk-variables" in page
+    assert "* - Section 136 detentions per 100,000 residents\n\n    `s136_rate`\n" in page
+    assert "  - Primary (resolution); a fall is good\n" in page
+    # The plan's model sentence is the results' estimator, in full (one description).
+    estimator = json.loads((analysis_with_data / "results" / "results.json").read_text())[
+        "outcomes"
+    ][0]["estimator"]
+    assert estimator == "segmented GLM, quasi-Poisson, level change, 2 Fourier pair(s), " + (
+        "errors with AR(1) working correlation"
+    )
+    assert (
+        "**Statistical model.** Each outcome's monthly series: segmented GLM, quasi-Poisson, "
+        "on an underlying trend with a level change at the start and 2 Fourier pair(s) for "
+        "seasonality; errors with AR(1) working correlation;" in page
+    )
+    # The OSF form beside the page, as its download.
+    assert "{download}`osf-preregistration.md <files/osf-preregistration.md>`" in page
+    form = (folder / "files" / "osf-preregistration.md").read_text(encoding="utf-8")
+    assert form.startswith("# Pre-registration: ") and "\n### Inference criteria\n" in form
+    # The methods page lists the same sentence, and the results' own (issue 20).
+    models = (book / "_fragments" / "models.md").read_text(encoding="utf-8")
+    assert "Registered: Each outcome's monthly series: segmented GLM, quasi-Poisson," in models
+    assert f"Results: {estimator}." in models
     chapter = (folder / "index.md").read_text(encoding="utf-8")
     assert "[pre-registration](preregistration.md)" in chapter

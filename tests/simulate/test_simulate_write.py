@@ -68,7 +68,7 @@ def test_same_config_gives_byte_identical_files(tmp_path: Path) -> None:
 def test_failure_leaves_nothing_behind(
     tmp_path: Path, small: SimulationConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(config: SimulationConfig) -> dict:
+    def broken(config: SimulationConfig, true_ledgers: object = None) -> dict:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(write_module, "truth", broken)  # fails after the parquet is written

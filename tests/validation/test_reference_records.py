@@ -24,6 +24,7 @@ from evaltk.validation.record import (
 from evaltk.validation.reference_records import (
     BERNAL2017,
     MPDTA,
+    PROP99,
     REFERENCE_RECORDS,
     write_reference_records,
 )
@@ -34,7 +35,8 @@ REGENERATE = f"regenerate the records with `{COMMAND}` and commit them"
 
 
 def _reference_present() -> bool:
-    return all((reference_dir() / name).is_file() for name in ("sicily.csv", "mpdta.csv"))
+    names = ("sicily.csv", "mpdta.csv", "prop99_smoking.csv")
+    return all((reference_dir() / name).is_file() for name in names)
 
 
 needs_reference = pytest.mark.skipif(
@@ -50,9 +52,10 @@ def committed() -> dict[str, ReferenceRecord]:
 
 
 def test_committed_records_are_there_and_within(committed: dict[str, ReferenceRecord]) -> None:
-    assert list(committed) == [BERNAL2017, MPDTA] == list(REFERENCE_RECORDS)
-    bernal, mpdta = committed[BERNAL2017], committed[MPDTA]
-    assert [len(bernal.figures), len(mpdta.figures)] == [19, 248]
+    assert list(committed) == [BERNAL2017, MPDTA, PROP99] == list(REFERENCE_RECORDS)
+    bernal, mpdta, prop99 = committed[BERNAL2017], committed[MPDTA], committed[PROP99]
+    assert [len(bernal.figures), len(mpdta.figures), len(prop99.figures)] == [19, 248, 12]
+    assert [d.name for d in prop99.data] == ["prop99_smoking.csv"]
     assert [d.name for d in bernal.data] == ["sicily.csv"]
     assert [d.name for d in mpdta.data] == [
         "mpdta.csv",

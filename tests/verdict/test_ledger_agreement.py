@@ -42,9 +42,12 @@ def test_events_averted_agree_with_the_effect(name: str) -> None:
         # Significance: the effect's interval excludes the null iff the events' excludes 0.
         assert (low > null or high < null) == (a_low > 0 or a_high < 0), outcome["outcome"]
         if outcome["scale"] == "ratio" and cumulative["counterfactual"] is not None:
-            total = cumulative["counterfactual"]
-            assert a_low == pytest.approx(total * (1 - high), rel=1e-9)
-            assert a_high == pytest.approx(total * (1 - low), rel=1e-9)
+            # The total with the scheme is held and the counterfactual moves with the ratio:
+            # averted = with_scheme (1 / ratio - 1), so the ends are with_scheme (1 / high - 1)
+            # and with_scheme (1 / low - 1).
+            with_scheme = cumulative["counterfactual"] * outcome["estimate"]
+            assert a_low == pytest.approx(with_scheme * (1 / high - 1), rel=1e-9)
+            assert a_high == pytest.approx(with_scheme * (1 / low - 1), rel=1e-9)
         checked += 1
     assert checked >= 6  # every example has at least six additive outcomes
 

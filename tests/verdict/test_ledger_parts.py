@@ -62,3 +62,19 @@ def test_a_cost_without_part_of_keeps_its_canonical_form(document: dict[str, Any
     assert "part_of" not in wait["cost"]
     declared = canonical_document(Protocol.model_validate(document))
     assert _cost(declared, "hospital_wait_minutes")["part_of"] == "officer_minutes"
+
+
+def test_price_year_is_checked_and_left_out_of_the_canonical_form_while_unset(
+    document: dict[str, Any],
+) -> None:
+    """A unit cost's price base is a financial or calendar year; unset (an illustrative figure,
+    or a source that states none) it is left out of the canonical document, so protocols
+    registered before the field existed keep their hash."""
+    canonical = canonical_document(Protocol.model_validate(document))
+    assert _cost(canonical, "ae_conveyances")["price_year"] == "2013-14"
+    assert "price_year" not in _cost(canonical, "officer_minutes")  # the source states none
+    assert "price_year" not in _cost(canonical, "s136_rate")  # illustrative
+    bad = copy.deepcopy(document)
+    _cost(bad, "ae_conveyances")["price_year"] = "2013/14"
+    with pytest.raises(ValidationError, match="price_year"):
+        Protocol.model_validate(bad)

@@ -203,6 +203,11 @@ class EventStudyModel(PanelModel):
             ri,
         )
         table = _coefficient_table(bins, per_bin, spec.scale)
+        at = [coefs.names.index(name) for name in names]
+        event_estimates = pd.Series(np.asarray(coefs.params)[at], index=bins.columns)
+        covariance = pd.DataFrame(
+            np.asarray(coefs.cov)[np.ix_(at, at)], index=bins.columns, columns=bins.columns
+        )
         return headline_result(  # type: ignore[return-value]
             design=self.design,
             family=spec.family,
@@ -222,6 +227,8 @@ class EventStudyModel(PanelModel):
             result_type=EventStudyResult,
             pretrend=pretrend,
             _coefficients=table,
+            _event_estimates=event_estimates,
+            _event_covariance=covariance,
         )
 
 

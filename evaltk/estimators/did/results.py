@@ -286,6 +286,16 @@ class EventStudyResult(DiDResult):
 
     pretrend: PreTrendTest = field(default=None)  # type: ignore[assignment]
     _coefficients: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    _event_estimates: pd.Series | None = field(default=None, repr=False)
+    _event_covariance: pd.DataFrame | None = field(default=None, repr=False)
+
+    def event_time_covariance(self) -> tuple[pd.Series, pd.DataFrame] | None:
+        """The bins' coefficients on the model's scale (log rate ratios for Poisson) by event
+        time, reference bin left out, and their cluster-robust covariance; None when not
+        kept. What sensitivity bounds to non-parallel trends start from."""
+        if self._event_estimates is None or self._event_covariance is None:
+            return None
+        return self._event_estimates.copy(), self._event_covariance.copy()
 
     @property
     def coefficients(self) -> pd.DataFrame:

@@ -81,6 +81,24 @@ class StaggeredPanel:
         return int(self.y.shape[1])
 
 
+@dataclass(frozen=True, eq=False)
+class WidePanel:
+    """A validated long panel as arrays, before R ``did``'s recoding and dropping rules.
+
+    Units are in ascending id order; ``cohort`` is each unit's group (``inf`` for never
+    treated, as coded 0, NaN or inf). :func:`select_panel` turns it into the
+    :class:`StaggeredPanel` an estimate uses, for these cohorts or any other assignment of
+    them (randomisation inference re-cuts one wide panel instead of rebuilding it).
+    """
+
+    unit_ids: np.ndarray
+    periods: np.ndarray
+    y: np.ndarray
+    cohort: np.ndarray
+    x: np.ndarray | None
+    cluster: np.ndarray | None
+
+
 def build_panel(
     data: pd.DataFrame,
     *,
@@ -118,6 +136,24 @@ def build_panel(
         over time, or no cohort can be compared (no never-treated units for
         ``control_group="never_treated"``, too small a comparison group, no treated cohort).
     """
+    wide = wide_panel(
+        data, outcome=outcome, unit=unit, time=time, group=group, spec=spec, cluster=cluster
+    )
+    return select_panel(wide, spec)
+
+
+def wide_panel(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    spec: CSSpec,
+    cluster: str | None = None,
+) -> WidePanel:
+    """The checks and reshaping of :func:`build_panel` (same arguments and errors), without
+    the selection of units and periods."""
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(
             f"Callaway-Sant'Anna needs a pandas DataFrame, got {type(data).__name__}."
@@ -219,28 +255,32 @@ def build_panel(
             )
         cluster_codes = c_wide[:, 0]
 
-    return _select(
+    return WidePanel(
         unit_ids=np.asarray(unit_ids),
         periods=periods.astype(float),
         y=y,
         cohort=cohort,
         x=x,
         cluster=cluster_codes,
-        spec=spec,
     )
 
 
-def _select(
-    *,
-    unit_ids: np.ndarray,
-    periods: np.ndarray,
-    y: np.ndarray,
-    cohort: np.ndarray,
-    x: np.ndarray | None,
-    cluster: np.ndarray | None,
+def select_panel(
+    wide: WidePanel,
     spec: CSSpec,
+    *,
+    cohort: np.ndarray | None = None,
+    y: np.ndarray | None = None,
 ) -> StaggeredPanel:
-    """Apply R did's recoding and dropping rules, in R's order, and say what was done."""
+    """Apply R did's recoding and dropping rules, in R's order, and say what was done.
+
+    ``cohort`` (per unit of ``wide``, ``inf`` for never treated) and ``y`` (units x periods)
+    replace the wide panel's own: the panel ``build_panel`` gives for the same long data with
+    that group or outcome column.
+    """
+    unit_ids, periods, x, cluster = wide.unit_ids, wide.periods, wide.x, wide.cluster
+    cohort = wide.cohort if cohort is None else cohort
+    y = wide.y if y is None else y
     notes: list[str] = []
     ant = spec.anticipation
     late = np.isfinite(cohort) & (cohort > periods[-1] + ant)

@@ -17,7 +17,7 @@ the data, so the observed aggregate is compared with its value under the other a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, MutableMapping
+from collections.abc import Hashable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +31,12 @@ from evaltk.estimators.did.randomization import (
     permutation_test_linear,
 )
 from evaltk.estimators.staggered.aggregate_result import AggregateResult
+from evaltk.estimators.staggered.options import CSSpec
+from evaltk.estimators.staggered.permuted import AggregateRequest, PermutedEstimates
+from evaltk.estimators.staggered.permuted import pre_square as dynamic_pre_square
 from evaltk.estimators.staggered.results import CSResult
 
-#: Fit C&S to a panel (columns ``unit, t, g`` and the outcome) for one outcome column.
-Fit = Callable[[pd.DataFrame, str], CSResult]
-#: The headline aggregation of a fitted C&S result.
-Aggregate = Callable[[CSResult], AggregateResult]
+_DYNAMIC = AggregateRequest("dynamic")
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ class StaggeredRandomization:
 
 def randomization_inference(
     data: pd.DataFrame,
-    fit: Fit,
-    aggregate: Aggregate,
+    spec: CSSpec,
+    request: AggregateRequest,
     result: CSResult,
     headline: AggregateResult,
     *,
@@ -85,15 +85,19 @@ def randomization_inference(
 ) -> StaggeredRandomization:
     """Permute the adoption dates of ``data``'s units and test the headline and pre-trends.
 
+    Each assignment's estimates come from :class:`~.permuted.PermutedEstimates` (the panel
+    reshaped once, re-cut per assignment), equal to the bit to those of a refit of C&S on the
+    permuted data.
+
     Parameters
     ----------
     data : pandas.DataFrame
         The balanced panel C&S was fitted to: ``unit``, ``t`` (period index), ``g`` (first
         treated period, 0 = never) and the outcome ``value``.
-    fit : callable
-        ``(panel, outcome column) -> CSResult`` with the analysis's options.
-    aggregate : callable
-        The headline aggregation of a result.
+    spec : CSSpec
+        The fit's options (comparison group, method, base period, anticipation, covariates).
+    request : AggregateRequest
+        The headline aggregation.
     result, headline : CSResult, AggregateResult
         The observed fit and its headline aggregate.
     permutations : int
@@ -113,23 +117,23 @@ def randomization_inference(
     -------
     StaggeredRandomization
     """
-    fitter = _Permuted(data, fit, aggregate, {} if cache is None else cache, cache_key)
-    plan = assignments(fitter.start, permutations, seed)
-    fitter.fits[fitter.start.tobytes()] = result
+    permuted = _Permuted(data, spec, request, {} if cache is None else cache, cache_key)
+    plan = assignments(permuted.start, permutations, seed)
+    permuted.known[permuted.start.tobytes()] = (float(headline.estimate), pre_square(result))
 
     def estimator(start: np.ndarray) -> np.ndarray:
-        return np.array([float(aggregate(fitter.fit_y(start)).estimate), fitter.fit_d(start)])
+        return np.array([permuted.of_y(start)[0], permuted.of_d(start)])
 
     se = headline.std_error
     scale = se if np.isfinite(se) and se > 0 else max(abs(headline.estimate), 1e-6)
-    test = permutation_test_linear(estimator, fitter.start, plan, scale, level)
+    test = permutation_test_linear(estimator, permuted.start, plan, scale, level)
     observed = pre_square(result)
-    permuted = np.array([pre_square(fitter.fit_y(row)) for row in plan.starts])
-    finite = np.isfinite(permuted)
+    squares = np.array([permuted.of_y(row)[1] for row in plan.starts])
+    finite = np.isfinite(squares)
     if not np.isfinite(observed) or not finite.any():
         pretrend = PermutedPretrend(float("nan"), float("nan"), 0)
     else:
-        p = p_value(observed, permuted[finite], plan.enumerated)
+        p = p_value(observed, squares[finite], plan.enumerated)
         pretrend = PermutedPretrend(observed, p, int(finite.sum()))
     return StaggeredRandomization(test, pretrend)
 
@@ -143,46 +147,55 @@ def pre_square(result: CSResult) -> float:
 
 
 class _Permuted:
-    """Fits of one panel under permuted adoption dates (each assignment fitted once)."""
+    """Estimates of one panel under permuted adoption dates (each assignment computed once)."""
 
     def __init__(
         self,
         data: pd.DataFrame,
-        fit: Fit,
-        aggregate: Aggregate,
+        spec: CSSpec,
+        request: AggregateRequest,
         cache: MutableMapping[Any, Any],
         cache_key: Hashable,
     ) -> None:
-        self.data, self.fit, self.aggregate = data, fit, aggregate
+        self.estimates = PermutedEstimates(data, "value", spec)
+        self.request = request
         self.cache, self.cache_key = cache, cache_key
-        units = data.drop_duplicates("unit").set_index("unit")["g"].sort_index()
-        self.units = units.index.to_numpy()
-        self.start = np.where(units.to_numpy() > 0, units.to_numpy(), np.inf).astype(float)
-        self.fits: dict[bytes, CSResult] = {}
+        self.units = self.estimates.units
+        self.start = self.estimates.cohort.astype(float)
+        self.last_period = int(data["t"].max())
+        self.known: dict[bytes, tuple[float, float]] = {}
+        self._treated: np.ndarray | None = None
 
-    def _with_groups(self, start: np.ndarray) -> pd.DataFrame:
-        groups = dict(zip(self.units, np.where(np.isfinite(start), start, 0), strict=True))
-        data = self.data.copy()
-        data["g"] = data["unit"].map(groups).astype(int)
-        return data
+    @staticmethod
+    def _cohort(start: np.ndarray) -> np.ndarray:
+        # As a refit on data whose group column holds int(start), 0 for never treated.
+        start = np.asarray(start, dtype=float)
+        cohort = np.where(np.isfinite(start), np.trunc(np.where(np.isfinite(start), start, 0)), 0)
+        return np.where(cohort == 0, np.inf, cohort)
 
-    def fit_y(self, start: np.ndarray) -> CSResult:
+    def of_y(self, start: np.ndarray) -> tuple[float, float]:
+        """The headline aggregate of the outcome, and the pre-trend statistic."""
         key = np.asarray(start, dtype=float).tobytes()
-        if key not in self.fits:
-            self.fits[key] = self.fit(self._with_groups(start), "value")
-        return self.fits[key]
+        if key not in self.known:
+            headline, dynamic = self.estimates.aggregates(
+                self._cohort(start), [self.request, _DYNAMIC]
+            )
+            self.known[key] = (float(headline.overall), dynamic_pre_square(dynamic))
+        return self.known[key]
 
-    def fit_d(self, start: np.ndarray) -> float:
+    def of_d(self, start: np.ndarray) -> float:
         """The aggregate of the observed treatment indicator D under assignment ``start``."""
         key = (
             tuple(self.units),
-            int(self.data["t"].max()),
+            self.last_period,
             self.cache_key,
             np.asarray(start, dtype=float).tobytes(),
         )
         if key not in self.cache:
-            data = self._with_groups(start)
-            observed = self.data["g"]
-            data["treated"] = ((observed > 0) & (data["t"] >= observed)).astype(float)
-            self.cache[key] = float(self.aggregate(self.fit(data, "treated")).estimate)
+            if self._treated is None:
+                self._treated = self.estimates.treated()
+            (aggregate,) = self.estimates.aggregates(
+                self._cohort(start), [self.request], y=self._treated
+            )
+            self.cache[key] = float(aggregate.overall)
         return self.cache[key]

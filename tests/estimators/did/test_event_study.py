@@ -106,3 +106,28 @@ def test_empty_bins_are_refused(region: pd.DataFrame) -> None:
             treatment="treated",
             spec=EventStudySpec(leads=2, lags=200, width=1),
         )
+
+
+def test_kept_event_time_covariance_is_linearmodels_cluster_covariance(
+    region: pd.DataFrame,
+) -> None:
+    """The coefficients and covariance the sensitivity bounds start from."""
+    spec = EventStudySpec(leads=3, lags=2, width=6)
+    res = EventStudyModel(
+        region, outcome="s136", unit="force", treatment="treated", exposure="population", spec=spec
+    ).fit("cluster")
+    data = region.assign(rate=region["s136"] / region["population"] * 1e5)
+    X = _bins(data, 3, 2, 6)
+    data = pd.concat([data, X], axis=1).set_index(["force", "period"])
+    direct = PanelOLS(
+        data["rate"], data[list(X.columns)], entity_effects=True, time_effects=True
+    ).fit(cov_type="clustered", cluster_entity=True)
+    kept = res.event_time_covariance()
+    assert kept is not None
+    estimates, covariance = kept
+    assert list(estimates.index) == [-3, -2, 0, 1, 2] == list(covariance.columns)
+    names = [f"event_{b:+d}" for b in estimates.index]
+    np.testing.assert_allclose(estimates.to_numpy(), direct.params[names].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(
+        covariance.to_numpy(), direct.cov.loc[names, names].to_numpy(), rtol=1e-8, atol=1e-14
+    )
