@@ -10,7 +10,9 @@ writes one record per check to ``book/validation/NAME.json`` (see
 inference size), verdict_calibration, published_claims (what published before/after claims can
 support, :mod:`evaltk.validation.claims`), synthetic_size (the synthetic control's placebo rank
 test with one treated force among 20 and 43), synthetic_did_size (synthetic DiD's rank test and
-placebo-SE interval, 30 datasets, about ten minutes) and ledger_coverage (the whole-system
+placebo-SE interval, 30 datasets, about ten minutes), template_size (each shipped template's
+default test on a true "no change", at the example's data scale and 10 times it; about 50
+CPU-minutes, run on --workers processes) and ledger_coverage (the whole-system
 ledger's intervals against the true ledger of each simulated dataset,
 :mod:`evaltk.validation.ledger_coverage`). These take minutes: set OPENBLAS_NUM_THREADS=1 on a
 shared machine.
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from evaltk.validation.checks import CHECKS
 from evaltk.validation.record import new_record, write_record
+from evaltk.validation.template_size import template_size
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "bench/validation_checks.py"
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="append", choices=[*sorted(CHECKS), REFERENCE], default=None
     )
     parser.add_argument("--out", type=Path, default=ROOT / "book" / "validation")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes for template_size (joblib)"
+    )
     args = parser.parse_args(argv)
     names = args.check or [*CHECKS, REFERENCE]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
             continue
         began = time.perf_counter()
-        result = CHECKS[name]()
+        # template_size alone runs its studies in parallel processes.
+        result = template_size(workers=args.workers) if name == "template_size" else CHECKS[name]()
         seconds = time.perf_counter() - began
         record = new_record(
             title=result.title,

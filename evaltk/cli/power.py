@@ -15,13 +15,16 @@ from evaltk.project import in_project
 HELP = (
     "Simulation-based power and minimum detectable effect (MDE) for the registered design of "
     "an analysis or protocol template, using the project simulator.\n\n"
-    "Interrupted time series: months before the start, washout, model (family, seasonality, "
-    "errors) and alpha come from the protocol; the primary outcome's baseline volume, trend, "
-    "seasonality, overdispersion and autocorrelation come from the simulator's real-world "
-    "settings for the protocol's forces unless given here. Each cell of the grid (true rate "
-    "ratio x months after the start) simulates REPLICATES series, fits the registered model "
-    "to all of them at once, and counts significant level changes: power with its Monte "
-    "Carlo standard error.\n\n"
+    "Interrupted time series: months before the start, washout, model (glm, gls or auto; "
+    "family, seasonality, errors) and alpha come from the protocol. The primary outcome's "
+    "baseline volume comes from the analysis's own data before the start when its data file "
+    "exists (the output says so), otherwise from the simulator's real-world volume for the "
+    "protocol's forces; trend, seasonality, overdispersion and autocorrelation from the "
+    "simulator; each unless given here. Each cell of the grid (true rate ratio x months "
+    "after the start) simulates REPLICATES series, fits each with the model the analysis "
+    "uses (GLS one replicate at a time, the GLM all at once), and counts significant level "
+    "changes: power with its Monte Carlo standard error. A no-change row that rejects more "
+    "often than alpha plus Monte Carlo error is flagged as a warning.\n\n"
     "Writes power.json, power.csv and power.png into OUT (default ANALYSIS/power/, which the "
     "pre-registration page of the book shows, and whose hash `evaltk register` records). "
     "Cells run on all local cores (joblib), or on a Dask distributed cluster with "
@@ -195,4 +198,6 @@ def power(
             else f"{'at most ' if mde.how == 'at_most' else ''}ratio {mde.effect:.3g}"
         )
         console.print(f"minimum detectable effect at {mde.target:.0%} power, {where}: {text}")
+    for warning in report.warnings:
+        err_console.print(f"[bold red]warning:[/] {warning}")
     console.print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -261,7 +261,7 @@ def total_unit(outcome: Outcome, aggregate: str, additive: bool) -> str:
     """What a post-period total of the modelled series counts: events, the field's units
     (minutes when the field is), or ``not additive`` when the modelled values do not add up
     over months."""
-    if not additive:
+    if not additive or not aggregate_kind(aggregate).numerator_adds_over_months:
         return "not additive"
     if aggregate_kind(aggregate).sums_a_field:
         # A ready series has no measure; its outcome id then names what it sums.

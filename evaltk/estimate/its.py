@@ -76,11 +76,14 @@ def fit_its(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
     series = model_series(panel, protocol, outcome, spec.family)
     series, note = _drop_empty_months(series, outcome)
     start = pd.Timestamp(_month_start(protocol.its_start()))
-    text = estimator_text(protocol, spec.family)
+    text = estimator_text(protocol, spec.family, spec.model)
     scale = "difference" if spec.family == "gaussian" else "ratio"
     n_units, n_periods = len(protocol.units), len(series)
     try:
         model = ITSModel(series, start=start, spec=spec, allow_gaps=bool(note))
+        choice = model.model_choice
+        inference, inference_text = choice.model, choice.reason
+        text = estimator_text(protocol, spec.family, choice.model)
         result = model.fit()
     except EstimationError as error:
         return failed(
@@ -114,6 +117,8 @@ def fit_its(panel: Panel, protocol: Protocol, outcome: Outcome) -> OutcomeFit:
         model=model,
         figure=result.plot,
         note=note,
+        inference=inference,
+        inference_text=inference_text,
     )
 
 
@@ -122,9 +127,11 @@ def fit_all(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
     return [fit_its(panel, protocol, outcome) for outcome in protocol.outcomes]
 
 
-def estimator_text(protocol: Protocol, family: str) -> str:
-    """The ITS model in words, for results.json (the plan's sentence has the same terms)."""
-    return describe_model(protocol, family).estimator
+def estimator_text(protocol: Protocol, family: str, model: str) -> str:
+    """The ITS model in words, for results.json (the plan's sentence has the same terms);
+    ``model`` is the one fitted (``auto`` resolved, or ``auto`` itself when the series failed
+    before the rule could read it)."""
+    return describe_model(protocol, family, model).estimator
 
 
 def _month_start(day: dt.date) -> dt.date:

@@ -47,6 +47,7 @@ from evaltk.measures.accounting import DUPLICATE_IDS_TABLE, exclusion_reason, ro
 from evaltk.measures.coverage import blank, check_coverage, empty_months
 from evaltk.measures.diagnose import invalid_value_error
 from evaltk.measures.grid import long_frame, window_months
+from evaltk.measures.intensity import high_intensity_query
 from evaltk.measures.panel import Panel
 from evaltk.measures.population import population_for, read_population
 from evaltk.measures.quality import check_exclusions
@@ -215,6 +216,16 @@ def compute_panel(
         fields = field_columns(file, mapping, source)
         duplicates = duplicate_ids(con, file, fields)
         groups = _run(con, episode_query(protocol, file, fields, duplicates=duplicates), file)
+        # High-intensity measures group by person, apart from the per-episode query.
+        per_person = {
+            o.id: _run(
+                con,
+                high_intensity_query(protocol, o.measure, file, fields, duplicates=duplicates),
+                file,
+            )
+            for o in protocol.outcomes
+            if o.measure is not None and o.measure.kind.over_people
+        }
         _check_invalid(groups, file, fields)
         counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
         account = row_account(
@@ -255,6 +266,18 @@ def compute_panel(
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
+        if outcome.id in per_person:
+            counted = per_person[outcome.id]
+            counted["period"] = pd.to_datetime(counted["period"]).astype("datetime64[ns]")
+            numerators[outcome.id] = blank(
+                _grid_arrays(counted, units, months, "numerator"), present
+            )
+            denominators[outcome.id] = (
+                blank(_grid_arrays(counted, units, months, "denominator"), present)
+                if measure.kind.has_denominator
+                else None
+            )
+            continue
         numerators[outcome.id] = blank(
             _grid_arrays(used, units, months, f"num__{outcome.id}"), present
         )

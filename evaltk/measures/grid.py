@@ -33,7 +33,7 @@ def measure_value(
 
     Share and mean with a zero denominator are NaN (undefined), never 0.
     """
-    if aggregate_kind(aggregate).additive:
+    if not aggregate_kind(aggregate).has_denominator:
         return numerator.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = numerator / np.where(denominator == 0, np.nan, denominator)

@@ -141,6 +141,8 @@ def _outcome_aggregates(
     predicates: _Predicates,
     flags: dict[tuple[int, str], RepeatFlag],
 ) -> list[str]:
+    if measure.kind.over_people:  # per person, not per episode: measures/intensity.py
+        return []
     match = predicates.test(measure.where)
     if measure.repeat is not None:
         flag = flags[(measure.repeat.within_days, filter_key(measure.repeat.among))]

@@ -32,6 +32,7 @@ from evaltk.protocol.spec import (
     Condition,
     EpisodeSource,
     Filter,
+    Measure,
     Protocol,
     RepeatWindow,
 )
@@ -154,6 +155,66 @@ def _quality_conditions(frame: pd.DataFrame) -> list[np.ndarray]:
     return [missing, duplicated, negative, early, bad_code]
 
 
+def high_intensity_reference(
+    protocol: Protocol, measure: Measure, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Numerator and denominator of a high-intensity measure by unit and month (index
+    ``unit, period``; only the pairs with any contact or high-intensity person), following
+    :mod:`evaltk.measures.intensity`'s definition by a different route: a dense matrix of
+    each person's monthly contact counts, summed over M months by differences of running
+    totals."""
+    assert measure.high_intensity is not None
+    k, span = measure.high_intensity.min_contacts, measure.high_intensity.months
+    stamp = pd.to_datetime(frame["timestamp"])
+    force = frame["force"].astype("string")
+    ok = stamp.notna().to_numpy() & force.isin(protocol.units).fillna(False).to_numpy(bool)
+    for bad in _quality_conditions(frame):
+        ok &= ~bad
+    ok &= matches(frame, measure.where)
+    contacts = pd.DataFrame(
+        {
+            "unit": force[ok].astype(object).to_numpy(),
+            "person": frame["person_id"][ok].to_numpy(object),
+            "month": (stamp[ok].dt.year * 12 + stamp[ok].dt.month - 1).to_numpy(int),
+            "n": 1.0,
+            "v": _as_float(frame[measure.field][ok]) if measure.field else np.nan,
+        }
+    )
+    contacts["v"] = contacts["v"].fillna(0.0)
+    totals = contacts.groupby(["unit", "month"])[["n", "v"]].sum()
+    people = contacts[pd.notna(contacts["person"])]
+    # Persons (per unit) x months as a dense matrix of contact counts; the count in the
+    # ``span`` months ending with each month is a difference of running totals.
+    key = people.groupby(["unit", "person"], sort=False).ngroup().to_numpy()
+    names = people[["unit", "person"]].drop_duplicates().to_numpy(object)
+    first = int(people["month"].min()) if len(people) else 0
+    offset = people["month"].to_numpy(int) - first
+    counts = np.zeros((len(names), (offset.max() + span) if len(people) else 0))
+    np.add.at(counts, (key, offset), 1.0)
+    running = np.cumsum(counts, axis=1)
+    in_window = running - np.pad(running, ((0, 0), (span, 0)))[:, : running.shape[1]]
+    who, when = np.nonzero(in_window >= k)
+    flagged = pd.DataFrame({"unit": names[who, 0], "month": when + first, "person": names[who, 1]})
+    if measure.aggregate == "high_intensity_people":
+        out = flagged.groupby(["unit", "month"]).size().astype(float).to_frame("numerator")
+        out["denominator"] = np.nan
+    else:
+        part = "n" if measure.aggregate == "high_intensity_share" else "v"
+        theirs = people.merge(flagged, on=["unit", "month", "person"], how="inner")
+        out = pd.DataFrame({"denominator": totals[part]})
+        out["numerator"] = theirs.groupby(["unit", "month"])[part].sum()
+        out["numerator"] = out["numerator"].fillna(0.0)
+    months = out.index.get_level_values("month").to_numpy()
+    out.index = pd.MultiIndex.from_arrays(
+        [
+            out.index.get_level_values("unit").astype(str),
+            pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1}),
+        ],
+        names=["unit", "period"],
+    )
+    return out[["numerator", "denominator"]]
+
+
 def reference_panel(
     protocol: Protocol,
     episodes: pd.DataFrame,
@@ -195,11 +256,16 @@ def reference_panel(
     )
 
     # One column per numerator and denominator, then one groupby over the used rows.
-    columns: dict[str, np.ndarray] = {}
+    # "rows" counts the used rows: a unit-month without any is missing data.
+    columns: dict[str, np.ndarray] = {"rows": np.ones(len(frame))}
     repeat_cache: dict[str, np.ndarray] = {}
+    per_person: dict[str, pd.DataFrame] = {}
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
+        if measure.kind.over_people:
+            per_person[outcome.id] = high_intensity_reference(protocol, measure, frame)
+            continue
         match = matches(frame, measure.where)
         if measure.repeat is not None:
             key = measure.repeat.model_dump_json()
@@ -233,16 +299,26 @@ def reference_panel(
         measure = outcome.measure
         assert measure is not None
         piece = pd.DataFrame(index=grid)
-        piece["numerator"] = sums[f"num {outcome.id}"]
-        if measure.kind.per_incident:
+        if outcome.id in per_person:
+            # Zero where nothing was counted; missing where the unit-month has no used row.
+            counted = per_person[outcome.id].reindex(grid).fillna(0.0)
+            counted.loc[sums["rows"].isna().to_numpy(), :] = np.nan
+            piece["numerator"] = counted["numerator"]
+            piece["denominator"] = (
+                counted["denominator"] if measure.kind.has_denominator else np.nan
+            )
+        elif measure.kind.per_incident:
+            piece["numerator"] = sums[f"num {outcome.id}"]
             piece["denominator"] = sums[f"den {outcome.id}"]
         elif measure.kind.per_population:
+            piece["numerator"] = sums[f"num {outcome.id}"]
             assert population is not None
             piece["denominator"] = [population[(u, p.year)] for u, p in grid]
             piece.loc[piece["numerator"].isna(), "denominator"] = np.nan
         else:
+            piece["numerator"] = sums[f"num {outcome.id}"]
             piece["denominator"] = np.nan
-        if measure.kind.additive:
+        if not measure.kind.has_denominator:
             piece["value"] = piece["numerator"]
         else:
             piece["value"] = piece["numerator"] / piece["denominator"].replace(0.0, np.nan)
@@ -265,6 +341,6 @@ def reference_panel(
         aggregates={o.id: o.measure.aggregate for o in protocol.outcomes if o.measure},
         per={o.id: o.measure.per for o in protocol.outcomes if o.measure},
         empty_months=tuple(
-            f"{u} {p:%Y-%m}" for (u, p), missing in sums.iloc[:, 0].isna().items() if missing
+            f"{u} {p:%Y-%m}" for (u, p), missing in sums["rows"].isna().items() if missing
         ),
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from evaltk import __version__
 from evaltk.power.backends import run_cells
 from evaltk.power.did import DiDPowerSettings
-from evaltk.power.report import PowerReport, cells_from, minimum_detectable
+from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
 
 
 def did_power_analysis(
@@ -48,4 +48,5 @@ def did_power_analysis(
             "cluster-robust test over-rejects with few forces (see the no-change row).",
             "Monte Carlo SE = sqrt(p (1 - p) / replicates).",
         ],
+        warnings=size_warnings(cells, settings.alpha),
     )

@@ -1,11 +1,13 @@
 """Power settings for a registered design: months and model from the protocol, the rest from
 the project simulator unless overridden.
 
-The protocol fixes the design (months before and after the start, washout, family,
-seasonality, errors, alpha). It cannot know the primary outcome's volume before the data are
-seen, so the baseline comes from the simulator's real-world volumes for the protocol's forces
-(:func:`evaltk.simulate.expected_outcomes` at ``scale=1``), as do the trend, seasonality,
-overdispersion and autocorrelation (:class:`evaltk.simulate.SimulationConfig` defaults).
+The protocol fixes the design (months before and after the start, washout, model, family,
+seasonality, errors, alpha). The primary outcome's volume comes from the analysis's own data
+before the start where the data file exists (:func:`data_baseline`), otherwise from the
+simulator's real-world volumes for the protocol's forces
+(:func:`evaltk.simulate.expected_outcomes` at ``scale=1``); the trend, seasonality,
+overdispersion and autocorrelation come from the simulator
+(:class:`evaltk.simulate.SimulationConfig` defaults).
 Each can be overridden; ``power.json`` records which values were used and where they came from.
 """
 
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from evaltk.errors import PowerError, SimulationError
 from evaltk.power.did import DiDPowerSettings
 from evaltk.power.settings import ITSPowerSettings
 from evaltk.protocol import LoadedProtocol
-from evaltk.protocol.spec import Outcome, Protocol
+from evaltk.protocol.spec import EpisodeSource, Outcome, Protocol
 from evaltk.simulate import EFFECT_NAMES, SimulationConfig, expected_outcomes
 
 #: Relative changes tried, as multiples of the protocol's minimum important change.
@@ -91,6 +95,45 @@ def simulator_baseline(protocol: Protocol, outcome: Outcome) -> dict[str, Any]:
     }
 
 
+#: Pre-period months whose mean is the baseline taken from the analysis's own data: the
+#: simulated series starts from its baseline and then follows the trend, so the first year.
+BASELINE_MONTHS = 12
+
+
+def data_baseline(loaded: LoadedProtocol, outcome: Outcome) -> dict[str, Any] | None:
+    """Baseline events a month (and population) from the analysis's own pre-period data.
+
+    ``None`` when the protocol's data file is not there (a template, or an analysis before
+    its data arrive); then the simulator's volume is used. The mean of the first
+    :data:`BASELINE_MONTHS` months of the window, all before the start, of the primary
+    outcome's numerator summed over the protocol's forces: only months before the scheme are
+    read, so no outcome after the start is seen.
+    """
+    protocol = loaded.protocol
+    path = loaded.folder / protocol.data.path
+    if not path.exists():
+        return None
+    if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
+        return None  # linking needs the agencies' extracts and the key: the simulator's volume
+    from evaltk.measures import build_panel
+
+    panel = build_panel(protocol, loaded.folder)
+    series = panel.series(outcome.id, protocol.units)
+    start = protocol.its_start().replace(day=1)
+    before = series[series["period"] < pd.Timestamp(start)].head(BASELINE_MONTHS)
+    counts = before["numerator"].dropna()
+    if counts.empty:
+        return None
+    first, last = (p.strftime("%Y-%m") for p in before["period"].iloc[[0, -1]])
+    population = before["denominator"].dropna()
+    return {
+        "baseline": float(counts.mean()),
+        "population": float(population.mean()) if not population.empty else 1_000_000.0,
+        "source": f"the analysis's own data ({protocol.data.path}): mean of '{outcome.id}' "
+        f"in {len(counts)} months before the start, {first} to {last}",
+    }
+
+
 def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
     """Settings of an ITS power grid for the protocol's primary outcome.
 
@@ -113,15 +156,6 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
     if protocol.design.kind != "its":
         raise PowerError(
             f"design {protocol.design.kind!r}: only interrupted time series power is implemented"
-        )
-    if protocol.design.its.model == "gls":
-        # The grid fits thousands of series with a vectorised GLM; a REML fit per series
-        # would take hours. Refused rather than reporting the GLM's power as the GLS model's.
-        raise PowerError(
-            f"{loaded.path}: design.its.model is 'gls', and evaltk power simulates the GLM "
-            "test only; the GLS model's size and power on the simulator are in the book's "
-            "validation chapter (verdict calibration). Run power on a copy with model: glm "
-            "and ar1: true for an approximate figure"
         )
     outcome = protocol.primary_outcomes[0]
     start = protocol.its_start()
@@ -150,7 +184,8 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
         "slope_change": options.slope_change,
         "hac": options.hac,
         "hac_lags": options.hac_lags,
-        "ar1": bool(getattr(options, "ar1", False)),
+        "ar1": bool(options.ar1) and options.model != "gls",
+        "model": options.model,
         "alpha": protocol.decision.alpha,
         "seed": protocol.seed,
         "trend": simulated.trend,
@@ -172,7 +207,7 @@ def its_settings(loaded: LoadedProtocol, **overrides: Any) -> ITSPowerSettings:
             except PowerError:
                 values["exposure"] = "none"  # no population known: model the count alone
     else:
-        found = simulator_baseline(protocol, outcome)
+        found = data_baseline(loaded, outcome) or simulator_baseline(protocol, outcome)
         values["baseline"] = found["baseline"]
         values["population"] = found["population"]
         values["baseline_source"] = found["source"]

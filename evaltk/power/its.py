@@ -8,20 +8,38 @@ from pathlib import Path
 
 from evaltk import __version__
 from evaltk.power.backends import run_cells
-from evaltk.power.report import PowerReport, cells_from, minimum_detectable
+from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
 from evaltk.power.settings import ITSPowerSettings
-from evaltk.protocol.model_description import errors_words, family_words, seasonality_words
+from evaltk.protocol.model_description import (
+    AUTO_RULE,
+    GLS_ERRORS,
+    errors_words,
+    family_words,
+    seasonality_words,
+)
 
 
 def _estimator(settings: ITSPowerSettings) -> str:
     # The same phrases as the plan and the results (evaltk.protocol.model_description).
-    errors = errors_words(settings.hac, settings.hac_lags, settings.ar1)
+    test = f"two-sided test of the level change at alpha = {settings.alpha:g}"
     seasonality = seasonality_words(settings.seasonality, settings.harmonics)
     slope = ", slope change" if settings.slope_change else ""
-    return (
-        f"segmented GLM, {family_words(settings.family)}, level change{slope}, {seasonality}, "
-        f"{errors}; two-sided Wald test of the level change at alpha = {settings.alpha:g}"
+    gls = (
+        f"segmented regression of the log rate by GLS, level change{slope}, {seasonality}, "
+        f"{GLS_ERRORS}"
     )
+    glm = (
+        f"segmented GLM, {family_words(settings.family)}, level change{slope}, {seasonality}, "
+        f"{errors_words(settings.hac, settings.hac_lags, settings.ar1)}"
+    )
+    if settings.model == "gls":
+        return f"{gls}; {test}"
+    if settings.model == "auto":
+        return (
+            f"model auto, as the analysis resolves it for each replicate ({AUTO_RULE}): "
+            f"{gls}; otherwise {glm}; {test}"
+        )
+    return f"{glm}; two-sided Wald test of the level change at alpha = {settings.alpha:g}"
 
 
 def power_analysis(
@@ -64,6 +82,12 @@ def power_analysis(
     ]
     if settings.family == "negative_binomial":
         notes.append("Negative binomial fits run one replicate at a time (statsmodels).")
+    if settings.model != "glm":
+        fitted = sum(c.gls_fits or 0 for c in cells)
+        total = sum(c.replicates for c in cells)
+        rest = "; the others had a month with no events: the GLM" if fitted < total else ""
+        notes.append(f"GLS fitted {fitted:,} of the {total:,} replicates{rest}.")
+    notes.append(f"Baseline: {settings.baseline_source or 'given'}.")
     return PowerReport(
         design="its",
         evaltk_version=__version__,
@@ -73,6 +97,7 @@ def power_analysis(
         cells=cells,
         minimum_detectable=minimum_detectable(cells, settings.target_power),
         notes=notes,
+        warnings=size_warnings(cells, settings.alpha),
     )
 
 

@@ -28,6 +28,7 @@ class CellResult(BaseModel):
     rejections: int
     failed: int
     mean_estimate: float | None
+    gls_fits: int | None = None
 
     @property
     def power(self) -> float:
@@ -60,6 +61,9 @@ class PowerCell(BaseModel):
     power: float
     mc_se: float
     mean_estimate: float | None
+    gls_fits: int | None = Field(
+        default=None, description="ITS model gls or auto: replicates fitted by GLS."
+    )
 
 
 class MinimumDetectable(BaseModel):
@@ -90,6 +94,11 @@ class PowerReport(BaseModel):
     cells: list[PowerCell]
     minimum_detectable: list[MinimumDetectable]
     notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="No-change rows whose rejection rate lies above their Monte Carlo band: "
+        "the registered test rejects a true null more often than its alpha.",
+    )
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
@@ -120,6 +129,38 @@ def column_labels(frame: pd.DataFrame, design: str) -> list[Any]:
         f"{t} treated + {c} comparison"
         for t, c in zip(frame["treated_units"], frame["comparison_units"], strict=True)
     ]
+
+
+#: The Monte Carlo band of a no-change cell: alpha + this many standard errors (one-sided
+#: 99.5 %, so that four honest columns raise a false warning about 2 % of the time).
+SIZE_BAND_Z = 2.576
+
+
+def size_band(alpha: float, replicates: int) -> float:
+    """The highest rejection rate of a true null that Monte Carlo error alone explains."""
+    return alpha + SIZE_BAND_Z * float(np.sqrt(alpha * (1 - alpha) / replicates))
+
+
+def size_warnings(cells: list[PowerCell], alpha: float) -> list[str]:
+    """One line per no-change cell whose rejection rate is above :func:`size_band`."""
+    out = []
+    for c in cells:
+        if c.effect != 1.0:
+            continue
+        band = size_band(alpha, c.replicates)
+        if c.power > band:
+            where = (
+                f"{c.months_after} months after"
+                if c.treated_units is None
+                else f"{c.treated_units} treated + {c.comparison_units} comparison forces"
+            )
+            out.append(
+                f"no change, {where}: the test rejected a true null in {c.power:.1%} of "
+                f"{c.replicates} replicates, above the {band:.1%} that Monte Carlo error "
+                f"explains at alpha {alpha:g}; its p-values are too small and its power "
+                "overstated (consider model: auto or gls)"
+            )
+    return out
 
 
 def cells_from(results: list[CellResult]) -> list[PowerCell]:

@@ -61,6 +61,12 @@ class ITSPowerSettings(BaseModel):
     hac: bool = False
     hac_lags: int | None = None
     ar1: bool = Field(default=False, description="AR(1) working-correlation errors.")
+    model: Literal["glm", "gls", "auto"] = Field(
+        default="glm",
+        description="The ITS model, as the protocol's design.its.model: glm (the segmented GLM "
+        "with the errors above), gls (log rate by GLS, REML, Satterthwaite t), or auto (per "
+        "replicate, by the analysis's own rule: gls when every fitted month has a count).",
+    )
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     target_power: float = Field(default=0.8, gt=0, lt=1)
 
@@ -87,6 +93,8 @@ class ITSPowerSettings(BaseModel):
             raise PowerError("hac_lags is set but hac is false")
         if self.hac and self.ar1:
             raise PowerError("choose one of hac and ar1 for the errors, not both")
+        if self.model == "gls" and (self.hac or self.ar1):
+            raise PowerError("model 'gls' models the autocorrelation itself; drop hac and ar1")
         return self
 
     @property

@@ -12,6 +12,20 @@ mean      the field, summed           incidents with the field     numerator / d
 sum       the field, summed           none                         numerator
 ========= ========================== ============================ ==========================
 
+and three measures of high-intensity users, computed over each person's contacts in the
+rolling months ending each month (``Measure.high_intensity``; :mod:`evaltk.measures.intensity`):
+
+========================== ============================= ========================= ==========
+aggregate                  numerator                     denominator               value
+========================== ============================= ========================= ==========
+high_intensity_people      people with >= k contacts     none                      numerator
+high_intensity_share       their incidents in the month  incidents in the month    ratio
+high_intensity_field_share their field (minutes), summed  the field over incidents  ratio
+========================== ============================= ========================= ==========
+
+A count of people is not additive over months (one person is counted in every month of the
+year in which they stay above k), so a ledger must not total it.
+
 From that table follow the questions the other steps ask: whether the measure has a
 denominator (the models then use it as an exposure offset), whether monthly values add up over
 forces and months (a ledger can then total them), whether the numerator counts people's
@@ -23,7 +37,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-AggregateName = Literal["count", "rate", "share", "mean", "sum"]
+AggregateName = Literal[
+    "count",
+    "rate",
+    "share",
+    "mean",
+    "sum",
+    "high_intensity_people",
+    "high_intensity_share",
+    "high_intensity_field_share",
+]
 
 
 @dataclass(frozen=True)
@@ -31,10 +54,15 @@ class Aggregate:
     """One kind of measure: what its numerator and denominator are."""
 
     name: AggregateName
-    #: ``events``: a count of matching incidents; ``field``: a sum of a number field.
-    numerator: Literal["events", "field"]
-    #: ``population``: resident population; ``incidents``: a count of incidents; ``none``.
-    denominator: Literal["none", "population", "incidents"]
+    #: ``events``: a count of matching incidents; ``field``: a sum of a number field;
+    #: ``people``: a count of distinct people.
+    numerator: Literal["events", "field", "people"]
+    #: ``population``: resident population; ``incidents``: a count of incidents; ``field``:
+    #: the field summed over incidents; ``none``.
+    denominator: Literal["none", "population", "incidents", "field"]
+    #: Computed over each person's contacts in rolling months (``Measure.high_intensity``),
+    #: not incident by incident.
+    over_people: bool = False
 
     @property
     def has_denominator(self) -> bool:
@@ -43,13 +71,30 @@ class Aggregate:
 
     @property
     def additive(self) -> bool:
-        """Monthly values add up over forces and months (a count or a sum)."""
-        return self.denominator == "none"
+        """Monthly values add up over forces and months (a count or a sum; not a count of
+        people, who stay counted in every month they remain high-intensity users)."""
+        return self.denominator == "none" and self.numerator != "people"
+
+    @property
+    def numerator_adds_over_months(self) -> bool:
+        """Monthly numerators add up to a total over months (not a count of people, each
+        counted again in every month they remain high-intensity users)."""
+        return self.numerator != "people"
 
     @property
     def counts_events(self) -> bool:
-        """The numerator counts people's incidents: disclosure control must see it."""
+        """The numerator counts incidents (``count(*)`` of matching rows)."""
         return self.numerator == "events"
+
+    @property
+    def about_people(self) -> bool:
+        """The numerator counts people or their incidents: disclosure control must see it."""
+        return self.numerator in ("events", "people")
+
+    @property
+    def proportion(self) -> bool:
+        """The value is a part of a whole (0 to 1): its differences read in percentage points."""
+        return (self.numerator, self.denominator) in (("events", "incidents"), ("field", "field"))
 
     @property
     def event_total(self) -> bool:
@@ -59,7 +104,7 @@ class Aggregate:
 
     @property
     def sums_a_field(self) -> bool:
-        """The numerator is a number field summed over incidents (mean, sum)."""
+        """The numerator is a number field summed over incidents (mean, sum, field share)."""
         return self.numerator == "field"
 
     @property
@@ -69,8 +114,9 @@ class Aggregate:
 
     @property
     def per_incident(self) -> bool:
-        """A ratio to a count of incidents (share, mean): undefined in a month without any."""
-        return self.denominator == "incidents"
+        """A ratio to a monthly total over incidents (share, mean; a field share's sum of the
+        field): undefined in a month without any. Its value is numerator / denominator."""
+        return self.denominator in ("incidents", "field")
 
 
 AGGREGATES: dict[str, Aggregate] = {
@@ -81,11 +127,14 @@ AGGREGATES: dict[str, Aggregate] = {
         Aggregate("share", "events", "incidents"),
         Aggregate("mean", "field", "incidents"),
         Aggregate("sum", "field", "none"),
+        Aggregate("high_intensity_people", "people", "none", over_people=True),
+        Aggregate("high_intensity_share", "events", "incidents", over_people=True),
+        Aggregate("high_intensity_field_share", "field", "field", over_people=True),
     )
 }
 
 
 def aggregate_kind(name: str) -> Aggregate:
     """The :class:`Aggregate` of a measure's ``aggregate`` name (KeyError for an unknown one:
-    the protocol's schema admits only the five above)."""
+    the protocol's schema admits only the eight above)."""
     return AGGREGATES[name]

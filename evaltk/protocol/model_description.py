@@ -60,7 +60,13 @@ def errors_words(hac: bool, hac_lags: int | None, ar1: bool = False) -> str:
     return "model-based errors"
 
 
-_GLS_ERRORS = "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
+GLS_ERRORS = "Poisson sampling + white + AR(1) errors by REML, Satterthwaite t tests"
+
+#: The rule of ITS ``model: auto`` in words (evaltk.estimators.its.options, ``model_choice``).
+AUTO_RULE = (
+    "GLS where every fitted month has a count above zero and six months are left beyond the "
+    "coefficients, otherwise the GLM"
+)
 
 _DID_FAMILY = {"poisson": "Poisson with offset", "linear": "linear"}
 _EST_METHOD = {
@@ -88,8 +94,22 @@ def _overrides(protocol: Protocol, default: str) -> str:
     return "".join(f"; {f} for {', '.join(ids)}" for f, ids in own.items())
 
 
-def _its(protocol: Protocol, family: str, plan_family: str) -> ModelDescription:
+def _its(
+    protocol: Protocol, family: str, plan_family: str, model: str | None = None
+) -> ModelDescription:
+    """``model`` is the model actually fitted (``auto`` resolved), for the results; None for
+    the plan, which names the registered option (``auto`` states its rule)."""
     options = protocol.design.its
+    chosen = model or options.model
+    if chosen == "auto":
+        gls = _its(protocol, family, plan_family, "gls")
+        glm = _its(protocol, family, plan_family, "glm")
+        plan = (
+            f"Model chosen by the data for each outcome ({AUTO_RULE}): "
+            f"{_lower_first(gls.plan)} Otherwise: {_lower_first(glm.plan)}"
+        )
+        estimator = f"segmented regression (model auto: {AUTO_RULE}), {family_words(family)}"
+        return ModelDescription(plan, estimator, (AUTO_RULE,))
     seasonality = seasonality_words(options.seasonality, options.harmonics)
     slope = ", slope change" if options.slope_change else ""
     overrides = _overrides(protocol, plan_family) if family == plan_family else ""
@@ -98,18 +118,18 @@ def _its(protocol: Protocol, family: str, plan_family: str) -> ModelDescription:
         if options.offset == "denominator"
         else "; no offset"
     )
-    if options.model == "gls":
+    if chosen == "gls":
         scale = "the series" if family == "gaussian" else "the log rate"
         estimator = (
             f"segmented regression of {scale} by GLS, level change{slope}, {seasonality}, "
-            f"{_GLS_ERRORS}"
+            f"{GLS_ERRORS}"
         )
         plan = (
             f"Each outcome's monthly series: segmented regression of {scale} by GLS, level "
-            f"change{slope} at the start on an underlying trend, {seasonality}, {_GLS_ERRORS} "
+            f"change{slope} at the start on an underlying trend, {seasonality}, {GLS_ERRORS} "
             f"(a Poisson GLM of the same design gives the sampling variance){overrides}."
         )
-        return ModelDescription(plan, estimator, (f"{scale} by GLS", seasonality, _GLS_ERRORS))
+        return ModelDescription(plan, estimator, (f"{scale} by GLS", seasonality, GLS_ERRORS))
     words = family_words(family)
     errors = errors_words(options.hac, options.hac_lags, options.ar1)
     estimator = f"segmented GLM, {words}, level change{slope}, {seasonality}, {errors}"
@@ -212,7 +232,13 @@ def _staggered(protocol: Protocol) -> ModelDescription:
     return ModelDescription(plan, estimator, ("Callaway & Sant'Anna", body))
 
 
-def describe_model(protocol: Protocol, family: str | None = None) -> ModelDescription:
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def describe_model(
+    protocol: Protocol, family: str | None = None, model: str | None = None
+) -> ModelDescription:
     """The model of ``protocol``'s design, for the plan and for the results.
 
     Parameters
@@ -222,12 +248,15 @@ def describe_model(protocol: Protocol, family: str | None = None) -> ModelDescri
     family
         The family actually fitted to one outcome (an outcome may set its own, and a CITS of
         a share is fitted Gaussian); default the design's own.
+    model
+        For an ITS, the model actually fitted (``gls`` or ``glm``, what ``auto`` resolved to
+        for one outcome); default the registered option.
     """
     design = protocol.design
     kind = design.kind
     if kind == "its":
         own = design.its.family
-        return _its(protocol, family or own, own)
+        return _its(protocol, family or own, own, model)
     if kind == "cits":
         return _cits(protocol, family or design.cits.family)
     if kind == "did":

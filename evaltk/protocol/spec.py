@@ -107,6 +107,25 @@ def _check_filter(where: Filter, what: str) -> Filter:
 # --------------------------------------------------------------------------- measures
 
 
+class HighIntensity(_Frozen):
+    """Who is a high-intensity user: a person with at least ``min_contacts`` contacts (episodes
+    matching the measure's ``where``) in one unit in the ``months`` calendar months ending with
+    the month measured (that month included).
+
+    The default, at least 6 in 12 months, is "attends A&E more than five times a year", the
+    definition of high intensity use in the British Red Cross's report *Nowhere else to turn*
+    (2021, redcross.org.uk/nowhere-to-turn). NHS England's High Intensity Use programme page
+    (england.nhs.uk/high-intensity-use-programme) defines it as attending an emergency
+    department "more than five times a month, or more than 20 times a year" (``min_contacts:
+    21``), and Dr Foster's analysis of 2017-18 A&E attendances used 10 or more in 12 months.
+    Contacts before the analysis window count towards its first months: an extract that starts
+    with the window under-counts its first ``months - 1`` months, so start it that much earlier.
+    """
+
+    min_contacts: int = Field(default=6, ge=2, le=1000)
+    months: int = Field(default=12, ge=1, le=120)
+
+
 class RepeatWindow(_Frozen):
     """A per-person window: the episode counts only if the same person has *another* episode
     (matching ``among``) within ``within_days`` days after it (strictly later, inclusive bound).
@@ -136,6 +155,15 @@ class Measure(_Frozen):
     * ``sum`` — sum of ``field`` over episodes matching ``where``.
 
     With ``repeat``, an episode matches only if the person has another episode within the window.
+
+    High-intensity users (``high_intensity``: who counts as one, see :class:`HighIntensity`):
+
+    * ``high_intensity_people`` — number of people with at least ``min_contacts`` contacts
+      matching ``where`` in the ``months`` ending with the month;
+    * ``high_intensity_share`` — share of the month's incidents matching ``where`` that are
+      theirs;
+    * ``high_intensity_field_share`` — share of ``field`` (e.g. officer minutes), summed over
+      the month's incidents matching ``where``, that is theirs.
     """
 
     aggregate: AggregateName
@@ -144,6 +172,7 @@ class Measure(_Frozen):
     denominator: Filter | None = None
     per: int = Field(default=100_000, gt=0)
     repeat: RepeatWindow | None = None
+    high_intensity: HighIntensity | None = None
 
     @field_validator("where")
     @classmethod
@@ -172,7 +201,24 @@ class Measure(_Frozen):
             raise ValueError(f"'field' applies to mean and sum, not to '{self.aggregate}'")
         if self.denominator is not None and self.aggregate != "share":
             raise ValueError("'denominator' applies only to aggregate 'share'")
+        if self.kind.over_people:
+            if self.high_intensity is None:
+                raise ValueError(
+                    f"aggregate '{self.aggregate}' needs 'high_intensity' (e.g. "
+                    "{min_contacts: 6, months: 12}, or {} for that default)"
+                )
+            if self.repeat is not None:
+                raise ValueError(f"'repeat' does not apply to aggregate '{self.aggregate}'")
+        elif self.high_intensity is not None:
+            raise ValueError("'high_intensity' applies only to the high_intensity_* aggregates")
         return self
+
+    @model_serializer(mode="wrap")
+    def _absent_high_intensity_left_out(
+        self, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        # Added after the first registrations: their hashes must not change.
+        return later_defaults_left_out(handler(self), {"high_intensity": None})
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -494,13 +540,16 @@ class ITSOptions(_Frozen):
         description="Errors robust to month-to-month autocorrelation through an AR(1) working "
         "correlation (bias-corrected lag-1 autocorrelation of the residuals).",
     )
-    model: Literal["glm", "gls"] = Field(
+    model: Literal["glm", "gls", "auto"] = Field(
         default="glm",
         description="'glm': the segmented GLM of the family, errors as hac/ar1 say. 'gls': "
         "generalised least squares on the log rate with Poisson sampling, white and AR(1) "
         "errors, variance parameters by REML, Satterthwaite t tests; for long "
         "series of large counts, where slow month-to-month variation dominates (every month "
-        "needs a count above zero).",
+        "needs a count above zero). 'auto' (the templates' choice): gls for each outcome whose "
+        "every fitted month has a count above zero and that has at least 6 more fitted months "
+        "than coefficients, otherwise the glm with the errors hac/ar1 say; results.json "
+        "records which it chose and why.",
     )
     offset: Literal["denominator", "none"] = Field(
         default="denominator",

@@ -83,8 +83,8 @@ from evaltk.verdict.axis_labels import result_y_label
 
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
-#: Aggregates whose numerator counts people's incidents (protocol/aggregates.py).
-COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.counts_events)
+#: Aggregates whose numerator counts people or their incidents (protocol/aggregates.py).
+COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.about_people)
 UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
 
 

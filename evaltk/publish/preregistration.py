@@ -37,6 +37,9 @@ _AGGREGATE = {
     "share": "share of incidents",
     "mean": "mean {field} per incident",
     "sum": "total {field}",
+    "high_intensity_people": "number of high-intensity users",
+    "high_intensity_share": "share of incidents that are high-intensity users'",
+    "high_intensity_field_share": "share of {field} that is high-intensity users'",
 }
 
 
@@ -77,6 +80,13 @@ def measure_text(measure: Measure | None) -> str:
         parts.append(
             f"counting an incident only if the same person has another within "
             f"{measure.repeat.within_days} days{among}"
+        )
+    if measure.high_intensity is not None:
+        high = measure.high_intensity
+        parts.append(
+            f"a high-intensity user being a person with at least {high.min_contacts} "
+            f"{'such ' if measure.where else ''}incidents in one force in the {high.months} "
+            "calendar months ending with the month"
         )
     if measure.aggregate == "share":
         denominator = _filter_text(measure.denominator) if measure.denominator else ""
@@ -231,6 +241,7 @@ def power_context(
             f"{settings.get('seed')}."
         ),
         "provenance": provenance,
+        "warnings": list(report.warnings),
         "figure": Markup("power.png") if figure is not None else None,
     }
 

@@ -196,7 +196,8 @@ class OutcomeResult(_Frozen):
     inference: str | None = Field(
         default=None,
         description="Comparison designs: how the interval and p-value were obtained: cluster, "
-        "wild_bootstrap, randomization, model or hac.",
+        "wild_bootstrap, randomization, model or hac. Interrupted time series: the model "
+        "fitted, gls or glm (inference_text says why, e.g. what model 'auto' read).",
     )
     inference_text: str | None = Field(
         default=None, description="The inference in words, with why it was chosen."

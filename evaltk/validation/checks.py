@@ -14,6 +14,7 @@ from evaltk.validation.claims import published_claims
 from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
 from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
+from evaltk.validation.template_size import template_size
 
 CHECKS: dict[str, Callable[[], CheckResult]] = {
     "verdict_calibration": verdict_calibration,
@@ -24,4 +25,5 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "synthetic_size": synthetic_size,
     "synthetic_did_size": synthetic_did_size,
     "ledger_coverage": ledger_coverage,
+    "template_size": template_size,
 }

@@ -46,7 +46,7 @@ def measure_phrase(aggregate: str, per: int = 100_000) -> tuple[str, ...]:
     if kind.per_population:
         return (f"per {per:,} residents", "per month")
     if kind.per_incident:
-        return () if aggregate == "share" else ("per incident",)
+        return () if kind.proportion else ("per incident",)
     return ("per month",)
 
 
@@ -58,7 +58,7 @@ def measured(label: str, phrase: Sequence[str]) -> str:
 
 def _amount(value: float, aggregate: str) -> str:
     # A difference of two shares reads in percentage points (0.05 -> '5 percentage points').
-    if aggregate == "share":
+    if aggregate_kind(aggregate).proportion:
         return f"{abs(value) * 100:.3g} percentage points"
     return f"{abs(value):.3g}"
 
@@ -97,7 +97,7 @@ def effect_text(result: OutcomeResult) -> str:
         return "could not be estimated"
     if result.scale == "ratio":
         return f"were {percent_change(result.estimate)} than expected without the scheme"
-    verb = "was" if result.aggregate == "share" else "were"
+    verb = "was" if aggregate_kind(result.aggregate).proportion else "were"
     if result.estimate == 0:
         return f"{verb} unchanged compared with what was expected"
     return (
@@ -115,7 +115,7 @@ def baseline_text(result: OutcomeResult) -> str:
     share = abs(result.estimate) / result.baseline
     level = (
         f"{result.baseline * 100:.3g} %"
-        if result.aggregate == "share"
+        if aggregate_kind(result.aggregate).proportion
         else f"{result.baseline:.3g}"
     )
     return f"; {share * 100:.0f} % of the pre-start level of {level}"

@@ -26,7 +26,9 @@ def test_one_fit_per_outcome_in_protocol_order(fits: list[OutcomeFit]) -> None:
         assert fit.p_value == fit.effect.p_value
         assert fit.n_units == 1 and fit.n_periods == 120
         assert fit.series is not None and "counterfactual" in fit.series
-        assert fit.inference is None and fit.pretrend is None and not fit.figures
+        # An ITS records the model it fitted (here gls, as the calibration protocol registers).
+        assert (fit.inference, fit.inference_text) == ("gls", "as registered")
+        assert fit.pretrend is None and not fit.figures
 
 
 def test_units_of_the_post_totals(fits: list[OutcomeFit]) -> None:

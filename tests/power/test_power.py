@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from evaltk.errors import PowerError
 from evaltk.power import ITSPowerSettings, its_settings, power_analysis
 from evaltk.power.report import PowerCell, minimum_detectable
 from evaltk.protocol import load_protocol
@@ -126,13 +126,46 @@ def test_minimum_detectable_effect_interpolates_on_the_log_scale() -> None:
     assert none.effect is None and none.how == "beyond_grid"
 
 
-def test_settings_follow_the_registered_design() -> None:
-    settings = its_settings(load_protocol(ROOT / "analyses" / "example-street-triage"))
+def _example_copy(folder: Path, extra: str = "") -> Path:
+    """The street-triage example's analysis.yaml in ``folder`` (its data paths then point
+    into ``folder``, where there are no data unless a test writes them)."""
+    example = ROOT / "analyses" / "example-street-triage"
+    text = (example / "analysis.yaml").read_text(encoding="utf-8")
+    text = text.replace("../../protocols/", f"{ROOT / 'protocols'}/") + extra
+    (folder / "analysis.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_settings_follow_the_registered_design(tmp_path: Path) -> None:
+    settings = its_settings(load_protocol(_example_copy(tmp_path)))
     assert settings.months_before == 27 and settings.registered_months_after == 45
     assert settings.months_after == (12, 24, 36, 45)
     assert 1.0 in settings.effects and 0.9 in settings.effects
     assert settings.exposure == "population" and settings.baseline > 10
-    assert "simulator" in settings.baseline_source
+    # No data in the folder: the simulator's real-world volume, and it says so.
+    assert settings.baseline_source.startswith("simulator: real-world volume of 's136'")
+    # The template's model (auto) and its GLM fallback errors (ar1) are simulated as such.
+    assert settings.model == "auto" and settings.ar1
+
+
+def test_baseline_comes_from_the_analysis_pre_period_data_when_it_exists(tmp_path: Path) -> None:
+    from evaltk.simulate import SimulationConfig, write_dataset
+
+    folder = _example_copy(tmp_path)
+    write_dataset(SimulationConfig.preset("small", seed=4), folder / "data")
+    settings = its_settings(load_protocol(folder))
+    months = pd.read_parquet(folder / "data" / "episodes.parquet", columns=["timestamp", "s136"])
+    first_year = months[(months["timestamp"] < "2015-01-01") & months["s136"]]
+    # The mean of the first 12 months before the start (2014), counted from the rows.
+    assert settings.baseline == pytest.approx(len(first_year) / 12, rel=1e-12)
+    assert settings.baseline_source == (
+        "the analysis's own data (data/episodes.parquet): mean of 's136_rate' in 12 months "
+        "before the start, 2014-01 to 2014-12"
+    )
+    population = pd.read_csv(folder / "data" / "population.csv")
+    assert settings.population == pytest.approx(
+        float(population.loc[population["year"] == 2014, "population"].iloc[0]), rel=1e-9
+    )
 
 
 def test_cli_writes_table_figure_and_json(tmp_path: Path) -> None:
@@ -171,12 +204,82 @@ def test_cli_writes_table_figure_and_json(tmp_path: Path) -> None:
     assert (out / "power.png").read_bytes()[:4] == b"\x89PNG" and (out / "power.csv").is_file()
 
 
-def test_gls_model_is_refused_rather_than_simulated_as_the_glm(tmp_path: Path) -> None:
-    example = ROOT / "analyses" / "example-street-triage"
-    text = (example / "analysis.yaml").read_text(encoding="utf-8")
-    text = text.replace("../../protocols/", f"{ROOT / 'protocols'}/")
-    text += "design:\n  kind: its\n  its:\n    model: gls\n    ar1: false\n"
-    (tmp_path / "analysis.yaml").write_text(text, encoding="utf-8")
-    refusal = r"design\.its\.model is 'gls', and evaltk power simulates"
-    with pytest.raises(PowerError, match=refusal):
-        its_settings(load_protocol(tmp_path))
+def test_gls_model_is_simulated_as_gls(tmp_path: Path) -> None:
+    extra = "design:\n  kind: its\n  its:\n    model: gls\n    ar1: false\n"
+    settings = its_settings(load_protocol(_example_copy(tmp_path, extra)))
+    assert settings.model == "gls" and not settings.ar1
+    report = power_analysis(
+        settings.model_copy(update={"replicates": 10, "months_after": (45,), "effects": (1.0,)}),
+        workers=1,
+    )
+    assert report.estimator.startswith("segmented regression of the log rate by GLS")
+    assert report.cells[0].gls_fits == 10
+    assert "GLS fitted 10 of the 10 replicates." in report.notes
+
+
+def test_a_no_change_row_above_its_monte_carlo_band_is_flagged() -> None:
+    from evaltk.power.report import size_band, size_warnings
+
+    # 500 replicates at alpha 0.05: SE 0.00975, band 0.05 + 2.576 x SE = 0.0751.
+    assert size_band(0.05, 500) == pytest.approx(0.0751, abs=5e-5)
+
+    def cell(effect: float, months: int, rejections: int) -> PowerCell:
+        p = rejections / 500
+        return PowerCell(
+            effect=effect,
+            months_before=27,
+            months_after=months,
+            replicates=500,
+            rejections=rejections,
+            failed=0,
+            power=p,
+            mc_se=float(np.sqrt(p * (1 - p) / 500)),
+            mean_estimate=None,
+        )
+
+    # 37/500 = 7.4 % is inside the band; 38/500 = 7.6 % and 11 % are above; a real effect's
+    # row is never a size warning.
+    cells = [cell(1.0, 12, 37), cell(1.0, 24, 38), cell(1.0, 45, 55), cell(0.8, 45, 400)]
+    warnings = size_warnings(cells, 0.05)
+    assert warnings == [
+        "no change, 24 months after: the test rejected a true null in 7.6% of 500 replicates, "
+        "above the 7.5% that Monte Carlo error explains at alpha 0.05; its p-values are too "
+        "small and its power overstated (consider model: auto or gls)",
+        "no change, 45 months after: the test rejected a true null in 11.0% of 500 replicates, "
+        "above the 7.5% that Monte Carlo error explains at alpha 0.05; its p-values are too "
+        "small and its power overstated (consider model: auto or gls)",
+    ]
+
+
+def test_cli_warns_when_the_registered_test_over_rejects(tmp_path: Path) -> None:
+    # The GLM with AR(1) errors at ten times the example's volume rejects a true null about
+    # 12 % of the time on the simulator (book: Validation, Template defaults).
+    extra = "design:\n  kind: its\n  its:\n    model: glm\n    ar1: true\n"
+    folder = _example_copy(tmp_path, extra)
+    done = subprocess.run(
+        [
+            str(EVALTK),
+            "power",
+            str(folder),
+            "--replicates",
+            "400",
+            "--workers",
+            "1",
+            "--effects",
+            "1",
+            "--months-after",
+            "45",
+            "--baseline",
+            "200",
+            "--out",
+            str(tmp_path / "power"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "power" / "power.json").read_text())
+    (row,) = report["cells"]
+    assert row["power"] > 0.05 + 2.576 * np.sqrt(0.05 * 0.95 / 400)
+    assert report["warnings"] and report["warnings"][0].startswith("no change, 45 months after")
+    assert "warning: no change, 45 months after: the test rejected a true null" in done.stderr

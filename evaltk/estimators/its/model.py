@@ -17,6 +17,7 @@ from statsmodels.stats.stattools import durbin_watson
 from evaltk.errors import EstimationError
 from evaltk.estimators.effect import Effect, p_value
 from evaltk.estimators.its import effects as fx
+from evaltk.estimators.its.auto import ModelChoice, resolve_model
 from evaltk.estimators.its.covariance import (
     ar1_covariance,
     bias_corrected_rho,
@@ -115,6 +116,14 @@ class ITSModel:
         if not isinstance(self._spec, ITSSpec):
             raise EstimationError(f"ITS spec must be an ITSSpec, got {type(spec).__name__}.")
         self._design = build_design(series, start, self._spec, allow_gaps=allow_gaps)
+        # model "auto" is decided here, from the series' counts and length, once.
+        self._choice = resolve_model(self._design, self._spec)
+        self._spec = self._choice.spec
+
+    @property
+    def model_choice(self) -> ModelChoice:
+        """The model fitted (``gls`` or ``glm``) and why (``auto``, or as registered)."""
+        return self._choice
 
     @property
     def spec(self) -> ITSSpec:

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 from evaltk.errors import EstimationError
 
 Family = Literal["poisson", "quasi_poisson", "negative_binomial", "gaussian"]
-Model = Literal["glm", "gls"]
+Model = Literal["glm", "gls", "auto"]
 Seasonality = Literal["none", "fourier", "month"]
 Scale = Literal["ratio", "difference"]
 
@@ -93,7 +93,10 @@ class ITSSpec:
         extra variation and an AR(1) process, variance parameters by REML, Satterthwaite
         covariance and t tests (see :mod:`evaltk.estimators.its.gls`). Meant for long series
         of large counts, where slow month-to-month variation dominates; every fitted month
-        needs a count above zero. Cannot be combined with ``hac`` or ``ar1``.
+        needs a count above zero. Cannot be combined with ``hac`` or ``ar1``. ``auto``
+        resolves to ``gls`` or ``glm`` from the series itself when the model is built (see
+        :mod:`evaltk.estimators.its.auto`); with ``auto``, ``ar1``/``hac`` name the GLM's
+        errors for when it falls back to the GLM.
     washout_months : int
         Months from the intervention month on that are left out of the fit and of the
         post-period sums (implementation period). 0 keeps them all.
