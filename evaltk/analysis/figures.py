@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evaltk.analysis.residual_figures import residual_figure
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.registration.stamp import (
     EXPLORATORY_OUTCOME,
@@ -14,7 +15,9 @@ from evaltk.registration.stamp import (
     png_metadata,
     stamp_figure,
 )
+from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import AnalysisResult, Registration
+from evaltk.verdict.axis_labels import y_label
 from evaltk.verdict.waterfall import plot_waterfall
 
 if TYPE_CHECKING:
@@ -40,6 +43,13 @@ def draw_figures(fits: Sequence[OutcomeFit], folder: Path, result: AnalysisResul
         for extra in outcome.figures:
             fig = outcome_figure(fit, result, extra.kind)
             _save(fig, folder / Path(extra.path).name, registration, mark)
+        # The residual plots go beside the main figure, found there by their name
+        # (evaltk.publish.load): results.json does not list them, as they hold no result.
+        residuals = residual_figure(fit) if outcome.figure is not None else None
+        if residuals is not None:
+            if mark:
+                stamp_figure(residuals, mark)
+            _save(residuals, folder / residual_file(fit.outcome.id), registration, mark)
 
 
 def outcome_figure(fit: OutcomeFit, result: AnalysisResult, kind: str = "main") -> Figure:
@@ -69,6 +79,13 @@ def outcome_figure(fit: OutcomeFit, result: AnalysisResult, kind: str = "main") 
         raise KeyError(f"{fit.outcome.id}: no {kind} figure")
     fig, ax = draw()
     ax.set_title(fit.outcome.label)
+    label = y_label(fit, kind)
+    if label is not None:
+        # Keep what the estimator says of its bars ("(bars: 95 % ... interval)") on a line of
+        # its own under the unit.
+        old = ax.get_ylabel()
+        note = old[old.index("(bars") :] if "(bars" in old else ""
+        ax.set_ylabel(f"{label}\n{note}" if note else label)
     mark = _figure_mark(fit.outcome.id, result.registration)
     if mark:
         stamp_figure(fig, mark)

@@ -117,6 +117,9 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "outcomes": [_outcome_context(analysis, o, level) for o in ordered],
         "pretrend": comparison.pretrend_tests(result),
         "diagnostics_intro": comparison.diagnostics_intro(result),
+        # Method detail the commissioners' section leaves out: it is for a statistician.
+        "evidence_reason": result.evidence.reason if result.evidence else None,
+        "ledger_method": result.ledger.method if result.ledger else None,
         "data": _data_context(result),
         "files": _files(result),
         "downloads": _downloads(analysis),
@@ -435,7 +438,19 @@ def _outcome_context(
         "alt": option(_alt(result, outcome)),
         "caption": (f"{flag.upper()}. " if flag else "") + _caption(result, outcome, level),
         "extra_figures": comparison.extra_figures(analysis, outcome, figure_target),
-        "diagnostics": _diagnostics(outcome.diagnostics, outcome.scale),
+        "diagnostics": _diagnostics(
+            outcome.diagnostics, outcome.scale, outcome.outcome in analysis.residual_figures
+        ),
+        "residual_figure": (
+            Markup(residual_target(outcome.outcome))
+            if outcome.outcome in analysis.residual_figures
+            else None
+        ),
+        "residual_alt": option(
+            f"Two panels for {outcome.label}: the model's residuals month by month, with the "
+            "start marked, and their autocorrelation at lags of 1 to 24 months against the "
+            "approximate 95 % band of uncorrelated residuals."
+        ),
         "sensitivity": sensitivity_section(outcome, level),
         "note": outcome.note,
     }
@@ -454,6 +469,11 @@ def _outcome_flag(result: AnalysisResult, outcome_id: str) -> str | None:
 def figure_target(outcome_id: str, source: Path) -> str:
     """Where an outcome's figure is copied, relative to its chapter page."""
     return f"figures/{slug(outcome_id)}{source.suffix.lower()}"
+
+
+def residual_target(outcome_id: str) -> str:
+    """Where an outcome's residual figure is copied, relative to its chapter page."""
+    return f"figures/{slug(outcome_id)}-residuals.png"
 
 
 def _sentence(outcome: OutcomeResult, level: float) -> str:
@@ -532,7 +552,9 @@ def _caption(result: AnalysisResult, outcome: OutcomeResult, level: float) -> st
     )
 
 
-def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, str]]:
+def _diagnostics(
+    diagnostics: Diagnostics | None, scale: str, plotted: bool = False
+) -> list[dict[str, str]]:
     # Every check is listed even when results.json has no value for it: a silently missing
     # row reads as "nothing to worry about".
     if diagnostics is None:
@@ -549,14 +571,21 @@ def _diagnostics(diagnostics: Diagnostics | None, scale: str) -> list[dict[str, 
         meaning = "counts vary about as much as a Poisson model assumes"
     rows = [{"name": "Dispersion", "value": _fixed(dispersion), "meaning": meaning}]
 
+    # The p-value is shown as a number and read on a continuum, never turned into "correlated"
+    # or "not" at a cut-off: 0.050 and 0.052 are the same evidence. The plots below show it.
     ljung = fmt.finite(diagnostics.ljung_box_p)
     lags = f" ({diagnostics.ljung_box_lags} lags)" if diagnostics.ljung_box_lags else ""
-    if ljung is None:
-        meaning = missing
-    elif ljung < 0.05:
-        meaning = "residuals of nearby months are correlated; plain intervals would be too narrow"
-    else:
-        meaning = "no evidence that residuals of nearby months are correlated"
+    meaning = (
+        missing
+        if ljung is None
+        else "test of correlation between the residuals of nearby months: the smaller the "
+        "p-value, the stronger the evidence of correlation"
+        + (
+            " (see the autocorrelation plot below)"
+            if plotted
+            else " (no residual plot is shown for this outcome)"
+        )
+    )
     rows.append({"name": f"Ljung–Box p{lags}", "value": fmt.p_value(ljung), "meaning": meaning})
 
     durbin = fmt.finite(diagnostics.durbin_watson)

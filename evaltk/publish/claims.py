@@ -5,7 +5,8 @@ Rendered from one record only (``book/validation/published_claims.json``, writte
 :mod:`evaltk.validation.claims`): every figure on the page, the reproduced statistics and the
 share of simulated forces in which each comparison declares a fall, is read from it. Without
 the record the page says that the study has not been run. The citations and the scenarios'
-wording come from :mod:`evaltk.validation.claims`, the same objects the study ran.
+wording come from :mod:`evaltk.validation.claims_record`, the same objects the study ran (that
+module loads no estimator or simulator, as publish must not).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import evaltk.validation.claims_record as claims
 from evaltk.publish.generated import MD_MARKER, check_replaceable
 from evaltk.publish.render import render
 from evaltk.publish.validation import CLAIMS_RECORD, RECORDS_DIR, RecordView, record_view
-from evaltk.validation import claims
 from evaltk.validation.record import load_records
 
 PAGE = "published-claims"

@@ -1,20 +1,27 @@
 """The commissioners' section of a chapter: where demand went, in hours and pounds.
 
-It reads only ``results.json``'s ``ledger``, ``evidence`` and ``not_measured``. Signs follow the
-ledger (positive = saved); the words say "saved" or "added" so that no reader has to.
+It reads only ``results.json``'s ``ledger``, ``evidence``, primary outcomes' pre-trend p-values
+and ``not_measured``. Signs follow the ledger (positive = saved); the words say "saved" or
+"added" so that no reader has to. Written for a reader without statistical training: whole
+percentages, money to three significant figures (:mod:`evaltk.publish.format`), terms linked
+to the glossary, and no method names (the ledger's method and the full evidence reason are in
+the chapter's Results and Diagnostics).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell
-from evaltk.publish.escape import Markup, join
+from evaltk.publish.escape import Markup, join, md
 from evaltk.publish.load import LoadedAnalysis
-from evaltk.results.schema import Interval
+from evaltk.results.schema import AnalysisResult, Interval
 
 LEDGER_FIGURE = "figures/ledger.png"
+#: The hand-written glossary page (``book/glossary.md``) that terms link to.
+GLOSSARY = "glossary"
 #: How a ledger line that the net total leaves out is marked (it is counted inside another).
 NOT_IN_NET = "not in the net total"
 
@@ -31,46 +38,26 @@ EMMIE_ORDER: tuple[tuple[str, str], ...] = (
 _WHERE_DEMAND_WENT = ("displacement", "referral")
 
 
-def _money(value: float) -> str:
-    return f"£{abs(value):,.0f}"
-
-
-def pounds(interval: Interval, level: float) -> str:
-    """'£744,103 added (95 % CI £360,431 to £1,137,470 added)'."""
-    if interval.estimate is None:
-        return fmt.MISSING
-    words = "saved" if interval.estimate >= 0 else "added"
-    text = f"{_money(interval.estimate)} {words}"
-    if interval.ci_low is not None and interval.ci_high is not None:
-        low, high = interval.ci_low, interval.ci_high
-        ends = [f"{_money(v)} {'saved' if v >= 0 else 'added'}" for v in (low, high)]
-        text += f" ({fmt.ci_label(level)} {ends[0]} to {ends[1]})"
-    return text
-
-
-def hours(interval: Interval, level: float, *, saved: str = "saved", added: str = "added") -> str:
-    if interval.estimate is None:
-        return fmt.MISSING
-
-    def words(v: float) -> str:
-        return f"{abs(v):,.0f} hours {saved if v >= 0 else added}"
-
-    text = words(interval.estimate)
-    if interval.ci_low is not None and interval.ci_high is not None:
-        text += f" ({fmt.ci_label(level)} {words(interval.ci_low)} to {words(interval.ci_high)})"
-    return text
-
-
 def per_detention(interval: Interval | None, level: float) -> str:
     if interval is None or interval.estimate is None:
         return (
             "not stated: the interval for detentions averted includes zero, so a cost per "
             "averted detention would be meaningless"
         )
-    text = f"£{interval.estimate:,.0f}"
-    if interval.ci_low is not None and interval.ci_high is not None:
-        text += f" ({fmt.ci_label(level)} £{interval.ci_low:,.0f} to £{interval.ci_high:,.0f})"
-    return text
+    return fmt.cost_per(interval, level)
+
+
+def has_glossary(book_dir: Path) -> bool:
+    """Whether the book has its glossary page, so that terms may link to it."""
+    return (book_dir / f"{GLOSSARY}.md").is_file()
+
+
+def term(words: str, entry: str, glossary: bool) -> Markup:
+    """``words`` linked to the glossary's ``entry`` (a MyST ``{term}`` role), or plain text
+    when the book has no glossary (a link to a missing term fails the strict build)."""
+    if not glossary:
+        return md(words)
+    return Markup(f"{{term}}`{md(words)} <{entry}>`")
 
 
 def emmie_rows(emmie: dict[str, str]) -> list[tuple[str, str]]:
@@ -92,15 +79,96 @@ def _unrated_evidence(design: str) -> str:
     return "The evidence level was not rated for this analysis; see Methods for how to read it."
 
 
-def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
-    """What the commissioners' section prints; ``ledger`` is None without unit costs."""
+#: What each design compares, in words without method names (the method is under Results).
+_PLAIN_DESIGN = {
+    "its": "One area's monthly figures before and after the scheme, with the trend and the "
+    "seasons allowed for, but no comparison area",
+    "cits": "The areas with the scheme compared, month by month, with areas without it",
+    "did": "The areas with the scheme compared with areas without it, before and after",
+    "event_study": "The areas with the scheme compared with areas without it, month by month "
+    "around the start",
+    "staggered_did": "Each group of forces that started the scheme at the same time compared "
+    "with forces that had not (yet) started",
+}
+
+
+def _p_term(p: float | None, link: Markup, glossary: bool) -> Markup | str:
+    """``p = 0.012`` with its ``p`` linked to the glossary."""
+    text = fmt.p_value(p, prose=True)
+    if not glossary or not text.startswith("p "):
+        return text
+    return join(link, text[1:])
+
+
+def plain_evidence(result: AnalysisResult) -> str:
+    """Why the evidence has its Maryland level, in words a commissioner reads without help.
+
+    The full reason (test statistics, degrees of freedom, models) stays in results.json and is
+    printed under Diagnostics; here only what it means and the p-value, as a number.
+    """
+    design = _PLAIN_DESIGN.get(result.design, fmt.design(result.design))
+    if result.design == "its":
+        return (
+            f"{design}: other changes at the same time (policy, commissioning, recording "
+            "practice) cannot be ruled out."
+        )
+    tests = [(o.label, o.pretrend) for o in result.primary if o.pretrend is not None]
+    p_values = [t.p_value for _, t in tests if t.p_value is not None]
+    if not p_values:
+        return (
+            f"{design}. Whether the two groups moved in step before the scheme was not tested, "
+            "so the comparison is not shown to be fair."
+        )
+    shown = "; ".join(
+        f"{label}: {fmt.p_value(t.p_value, prose=True)}"
+        for label, t in tests
+        if t.p_value is not None
+    )
+    if any(p < result.alpha for p in p_values):
+        return (
+            f"{design}. Before the scheme started the two groups did not move in step "
+            f"({shown}), so the comparison areas are not a fair guide to what would have "
+            "happened without it."
+        )
+    return (
+        f"{design}. Before the scheme started the two groups moved in step as far as a test "
+        f"can tell ({shown}); with few forces that test can miss a difference. The test is "
+        "under Diagnostics."
+    )
+
+
+def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -> dict[str, Any]:
+    """What the commissioners' section prints; ``ledger`` is None without unit costs.
+
+    Percentages are whole numbers, money is to three significant figures, and method detail
+    (models, tests, how the ledger's intervals are drawn) is left to the statisticians'
+    sections further down the chapter. With ``glossary`` the section's terms link to the
+    book's glossary page.
+    """
     result = analysis.result
     level = result.interval_level
     evidence = result.evidence
+    terms = {
+        key: term(words, entry, glossary)
+        for key, (words, entry) in {
+            "ci": (fmt.ci_label(level), "Confidence interval"),
+            "counterfactual": ("expected without the scheme", "Counterfactual"),
+            "net": ("Net change to the system", "Net change"),
+            "unit_costs": ("unit costs", "Unit cost"),
+            "sms": ("Maryland Scientific Methods Scale", "Maryland Scientific Methods Scale"),
+            "emmie": ("EMMIE", "EMMIE"),
+            "s136": ("section 136", "Section 136"),
+            "displacement": ("displacement", "Displacement"),
+            "ledger": ("ledger", "Whole-system ledger"),
+            "adjusted": ("adjusted", "Adjusted p-value"),
+            "p": ("p", "p-value"),
+        }.items()
+    }
     context: dict[str, Any] = {
+        "terms": terms,
         "ledger": None,
         "evidence_level": evidence.sms_level if evidence else None,
-        "evidence_reason": evidence.reason if evidence else "",
+        "evidence_reason": plain_evidence(result) if evidence else "",
         "emmie": emmie_rows(evidence.emmie) if evidence else [],
         "evidence_fallback": _unrated_evidence(result.design),
         "ledger_note": (
@@ -114,8 +182,10 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
             {
                 "label": o.label,
                 "role": o.role if o.role == "primary" else o.outcome_class.replace("_", " "),
-                "change": fmt.change_with_interval(o, level),
-                "p": fmt.p_value(o.p_value if o.role == "primary" else o.p_adjusted, prose=True),
+                "change": fmt.change_with_interval(o, level, whole=True),
+                "p": _p_term(
+                    o.p_value if o.role == "primary" else o.p_adjusted, terms["p"], glossary
+                ),
                 "adjusted": o.role != "primary",
             }
             for o in sorted(result.outcomes, key=lambda o: o.role != "primary")
@@ -128,12 +198,14 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         return context
     context["ledger"] = {
         "figure": Markup(LEDGER_FIGURE) if analysis.ledger_figure is not None else None,
-        "net_pounds": pounds(ledger.net_pounds, level),
-        "net_hours": hours(ledger.net_hours, level),
-        "police_hours": hours(ledger.police_hours_released, level, saved="released"),
-        "elsewhere": hours(ledger.hours_added_elsewhere, level, saved="added", added="released"),
+        "net_pounds": fmt.pounds(ledger.net_pounds, level),
+        "net_hours": fmt.hours(ledger.net_hours, level),
+        "police_hours": fmt.hours(ledger.police_hours_released, level, saved="released"),
+        "elsewhere": fmt.hours(
+            ledger.hours_added_elsewhere, level, saved="added", added="released"
+        ),
         "per_detention": per_detention(ledger.cost_per_averted_detention, level),
-        "method": ledger.method,
+        "ci_label": fmt.ci_label(level),
         # Two tables of at most four columns, so that each fits the text column: what each
         # line changed and cost, then the unit costs and their sources.
         "lines": [
@@ -144,10 +216,10 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
                 ),
                 "agency": line.agency.replace("_", " "),
                 "change": cell(
-                    f"{abs(line.averted.estimate or 0):,.0f} {line.unit} "
+                    f"{fmt.total(line.averted.estimate or 0)} {line.unit} "
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
-                "pounds": cell(pounds(line.pounds, level)),
+                "pounds": cell(fmt.pounds(line.pounds, level)),
                 "cost": unit_cost(line.unit_cost_gbp, line.cost_per, line.price_year),
                 "source": line.source,
                 "in_net": line.in_net,
@@ -162,5 +234,4 @@ def commissioners_context(analysis: LoadedAnalysis) -> dict[str, Any]:
 def unit_cost(amount: float, per: str, price_year: str | None) -> str:
     """A unit cost as its source gives it (pence kept: £36.51 is not £37), with its price
     year: "£114 per event (2013-14 prices)"."""
-    pounds = f"£{amount:,.0f}" if float(amount).is_integer() else f"£{amount:,.2f}"
-    return f"{pounds} per {per}" + (f" ({price_year} prices)" if price_year else "")
+    return f"{fmt.unit_cost(amount)} per {per}" + (f" ({price_year} prices)" if price_year else "")

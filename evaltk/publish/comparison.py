@@ -41,8 +41,9 @@ _INTRO = {
 _CAPTION = {
     "event_study": "Event study: the effect by {units} since the start, before it (a test of "
     "parallel trends: these should sit near no change) and after it.",
-    "heatmap": "Effect by cohort (the period a force started) and period, ATT(g,t): blue "
-    "lower, red higher than the comparison; outlined cells are after the start.",
+    "heatmap": "Average effect on the treated by cohort g (the period a force started) and "
+    "period t, ATT(g,t) (see the glossary): blue lower, red higher than the comparison; "
+    "outlined cells are after the start.",
     "groups": "Mean by month in the treated and comparison forces; dotted lines mark the "
     "start dates.",
     "series": "The treated forces' series against the comparison forces' series.",

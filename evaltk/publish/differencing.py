@@ -87,9 +87,21 @@ def _solve(table: Table, names: Sequence[str], target: int, sign: float) -> floa
     cost = np.zeros(len(names))
     cost[target] = sign
     constraints = [LinearConstraint(np.array(rows), 0.0, 0.0)] if rows else []
-    result = milp(
-        cost, integrality=np.ones(len(names)), bounds=Bounds(low, high), constraints=constraints
-    )
+    integrality = np.ones(len(names))
+    result = milp(cost, integrality=integrality, bounds=Bounds(low, high), constraints=constraints)
+    if result.status == 4 and "infeasible or unbounded" in str(result.message):
+        # HiGHS's presolve can stop at "infeasible or unbounded" (model status 9) without
+        # saying which; a search for any feasible point (zero objective) tells them apart.
+        feasible = milp(
+            np.zeros(len(names)),
+            integrality=integrality,
+            bounds=Bounds(low, high),
+            constraints=constraints,
+        )
+        if feasible.status == 2:
+            return None
+        if feasible.status == 0:
+            return -np.inf if sign > 0 else np.inf
     if result.status == 2:  # infeasible
         return None
     if result.status == 3:  # unbounded

@@ -79,6 +79,7 @@ from evaltk.publish.differencing import (
 from evaltk.publish.linkage import linkage_counts, protect_linkage
 from evaltk.publish.load import LoadedAnalysis
 from evaltk.results.schema import AnalysisResult, DataSummary, DisclosureSettings
+from evaltk.verdict.axis_labels import result_y_label
 
 OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
@@ -395,6 +396,7 @@ def redraw_figure(series: pd.DataFrame, outcome: str, result: AnalysisResult, pa
         ax.plot(post["period"], post["counterfactual"], "--", color="C1", label="counterfactual")
     ax.axvline(pd.Timestamp(result.start), color="0.4", lw=1)  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+    _label_axes(ax, result, outcome, "main")
     ax.legend(loc="best", fontsize=8)
     _stamp_and_save(fig, path, result, outcome)
 
@@ -443,8 +445,18 @@ def redraw_comparison_figure(
     for start in starts:
         ax.axvline(pd.Timestamp(start), color="0.4", lw=1, ls=":")  # type: ignore[arg-type]
     ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+    _label_axes(ax, result, outcome, kind)
     ax.legend(loc="best", fontsize=8, frameon=False)
     _stamp_and_save(fig, path, result, outcome)
+
+
+def _label_axes(ax: Any, result: AnalysisResult, outcome: str, kind: str) -> None:
+    """The same axis labels as the figure the run drew (evaltk.verdict.axis_labels)."""
+    ax.set_xlabel("month")
+    found = next((o for o in result.outcomes if o.outcome == outcome), None)
+    label = result_y_label(found, kind) if found is not None else None
+    if label is not None:
+        ax.set_ylabel(label)
 
 
 def _mark_suppressed(ax: Any, gone: pd.DataFrame, result: AnalysisResult) -> None:

@@ -4,10 +4,16 @@ Conventions a reader could guess wrong:
 
 - A *ratio* is the level change on the rate-ratio scale: 0.72 means 28 % lower than the
   counterfactual, 1.19 means 19 % higher. Percentages below 10 keep one decimal (``4.5 %``),
-  larger ones none (``28 %``), because a tenth of a point is noise at that size.
-- Intervals name the smaller change first and the direction once when both ends agree
-  (``19 % to 36 % lower``); when they straddle no change, each end carries its own direction
-  (``10 % lower to 4.0 % higher``).
+  larger ones none (``28 %``), because a tenth of a point is noise at that size; with
+  ``whole=True`` (the commissioners' section) every percentage is a whole number.
+- Every interval is written lower limit first, each end with its own direction, on the scale
+  of the quantity it bounds: a rate ratio from 0.64 to 0.81 is ``36 % lower to 19 % lower``,
+  pounds (positive = saved) ``£858k added to £57.3k saved``, events averted (positive = fewer)
+  ``301 fewer to 521 fewer``. One order everywhere, so that no reader has to work out which
+  end is which.
+- Money and modelled totals of hours are quoted to three significant figures (``£639k``,
+  ``£2.48m``, ``3,960 hours``): a ledger built from modelled effects and illustrative unit
+  costs is not known to the pound.
 - ``averted`` is counterfactual minus observed, so a positive number is *fewer* events.
 - A missing or non-finite number is shown as an en dash, never as ``nan``.
 
@@ -22,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 from evaltk.episodes.forces import force_name
 from evaltk.estimators.render import format_level
-from evaltk.results.schema import Cumulative, OutcomeResult
+from evaltk.results.schema import Cumulative, Interval, OutcomeResult
 
 MISSING = "–"
 
@@ -71,9 +77,11 @@ def finite(value: float | None) -> float | None:
     return float(value)
 
 
-def percent(change: float) -> str:
-    """An unsigned percentage: ``28 %``, ``4.5 %``; one decimal below 10."""
+def percent(change: float, *, whole: bool = False) -> str:
+    """An unsigned percentage: ``28 %``, ``4.5 %``; one decimal below 10 unless ``whole``."""
     size = abs(change)
+    if whole:
+        return f"{size:.0f} %"
     if round(size, 1) < 10:
         return f"{size:.1f} %"
     return f"{size:.0f} %"
@@ -83,11 +91,11 @@ def _signed_change(ratio: float) -> float:
     return (ratio - 1.0) * 100.0
 
 
-def _is_zero_percent(change: float) -> bool:
-    return round(abs(change), 1) == 0
+def _is_zero_percent(change: float, whole: bool = False) -> bool:
+    return round(abs(change), 0 if whole else 1) == 0
 
 
-def ratio_change(ratio: float | None) -> str:
+def ratio_change(ratio: float | None, *, whole: bool = False) -> str:
     """A rate ratio as a change in words.
 
     Examples
@@ -103,18 +111,19 @@ def ratio_change(ratio: float | None) -> str:
     if ratio is None:
         return MISSING
     change = _signed_change(ratio)
-    if _is_zero_percent(change):
+    if _is_zero_percent(change, whole):
         return "no change"
-    return f"{percent(change)} {'higher' if change > 0 else 'lower'}"
+    return f"{percent(change, whole=whole)} {'higher' if change > 0 else 'lower'}"
 
 
-def ratio_interval(low: float | None, high: float | None) -> str:
-    """A rate-ratio interval in words: ``19 % to 36 % lower``, ``10 % lower to 4.0 % higher``."""
+def ratio_interval(low: float | None, high: float | None, *, whole: bool = False) -> str:
+    """A rate-ratio interval, lower limit first: ``36 % lower to 19 % lower``,
+    ``10 % lower to 4.0 % higher``."""
     low, high = finite(low), finite(high)
     if low is None or high is None:
         return MISSING
-    a, b = sorted((_signed_change(low), _signed_change(high)))
-    return _signed_interval(a, b, percent, lambda value: ratio_change(1 + value / 100))
+    a, b = sorted((low, high))
+    return low_to_high(a, b, lambda value: ratio_change(value, whole=whole))
 
 
 def difference_change(difference: float | None) -> str:
@@ -128,46 +137,48 @@ def difference_change(difference: float | None) -> str:
 
 
 def difference_interval(low: float | None, high: float | None) -> str:
-    """A difference interval in words: ``0.5 to 6.7 higher``, ``0.5 lower to 6.7 higher``."""
+    """A difference interval, lower limit first: ``6.7 lower to 0.5 lower``,
+    ``0.5 lower to 6.7 higher``."""
     low, high = finite(low), finite(high)
     if low is None or high is None:
         return MISSING
     a, b = sorted((low, high))
-    return _signed_interval(a, b, lambda value: number(abs(value)), difference_change)
+    return low_to_high(a, b, difference_change)
 
 
-def _signed_interval(
-    a: float, b: float, size: Callable[[float], str], words: Callable[[float], str]
-) -> str:
-    # Both ends on one side: say the direction once, smaller change first. An end that rounds
-    # to no change is not on either side, so it falls through to the two-direction form.
-    if a > 0 and words(a) != "no change":
-        return f"{size(a)} to {size(b)} higher"
-    if b < 0 and words(b) != "no change":
-        return f"{size(b)} to {size(a)} lower"
+def low_to_high(low: float, high: float, words: Callable[[float], str]) -> str:
+    """The one way an interval is written: ``words(lower limit) to words(upper limit)``.
+
+    Each end names its own direction, so the order never depends on which side of no change
+    the interval lies (``36 % lower to 19 % lower``, not ``19 % to 36 % lower``).
+    """
+    a, b = sorted((low, high))
     return f"{words(a)} to {words(b)}"
 
 
-def change(result: OutcomeResult) -> str:
+def change(result: OutcomeResult, *, whole: bool = False) -> str:
     """The outcome's estimate in words, on its own scale."""
     if result.scale == "ratio":
-        return ratio_change(result.estimate)
+        return ratio_change(result.estimate, whole=whole)
     return difference_change(result.estimate)
 
 
-def interval(result: OutcomeResult) -> str:
-    """The outcome's confidence interval in words, on its own scale."""
+def interval(result: OutcomeResult, *, whole: bool = False) -> str:
+    """The outcome's confidence interval in words, on its own scale, lower limit first."""
     if result.scale == "ratio":
-        return ratio_interval(result.ci_low, result.ci_high)
+        return ratio_interval(result.ci_low, result.ci_high, whole=whole)
     return difference_interval(result.ci_low, result.ci_high)
 
 
-def change_with_interval(result: OutcomeResult, level: float) -> str:
-    """``28 % lower (95 % CI 19 % to 36 % lower)``, at the run's ``interval_level``."""
-    words = change(result)
+def change_with_interval(result: OutcomeResult, level: float, *, whole: bool = False) -> str:
+    """``28 % lower (95 % CI 36 % lower to 19 % lower)``, at the run's ``interval_level``.
+
+    ``whole`` writes every percentage as a whole number (the commissioners' section).
+    """
+    words = change(result, whole=whole)
     if words == MISSING:
         return "not estimated"
-    span = interval(result)
+    span = interval(result, whole=whole)
     if span == MISSING:
         return words
     return f"{words} ({ci_label(level)} {span})"
@@ -243,6 +254,91 @@ def amount(value: float | None) -> str:
     return f"{value:.1f}"
 
 
+def significant(value: float, figures: int = 3) -> float:
+    """``value`` rounded to ``figures`` significant figures: 639_408.2 -> 639_000.0."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, figures - 1 - math.floor(math.log10(abs(value))))
+
+
+def _three_figures(value: float) -> str:
+    # 0.0123 -> '0.0123', 57.3 -> '57.3', 639 -> '639': the digits of three significant figures.
+    return f"{significant(value):,.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
+
+
+def money(value: float | None) -> str:
+    """Pounds, unsigned, to three significant figures: ``£639k``, ``£2.48m``, ``£9,860``.
+
+    Below £10,000 the pounds are written out (``£9,860``, ``£45``); from £10,000 in thousands
+    (``£57.3k``), from £1m in millions. A ledger from modelled effects and illustrative unit
+    costs is not known to the pound, and ``£744,103`` says it is.
+    """
+    value = finite(value)
+    if value is None:
+        return MISSING
+    size = significant(abs(value))
+    if size == 0:
+        return "£0"
+    if size >= 1e6:
+        return f"£{_three_figures(size / 1e6)}m"
+    if size >= 1e4:
+        return f"£{_three_figures(size / 1e3)}k"
+    return f"£{size:,.0f}" if size >= 100 else f"£{size:.3g}"
+
+
+def total(value: float | None) -> str:
+    """A modelled total of hours, events or minutes, unsigned, to three significant figures
+    (whole numbers): ``3,960``, ``410``, ``12``."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    size = significant(abs(value))
+    return f"{size:,.0f}" if size >= 10 else f"{size:.2g}"
+
+
+def signed_interval(
+    interval: Interval, level: float, words: Callable[[float], str], *, prefix: str = ""
+) -> str:
+    """``WORDS(estimate) (95 % CI WORDS(low) to WORDS(high))``, lower limit first."""
+    if finite(interval.estimate) is None:
+        return MISSING
+    text = prefix + words(interval.estimate or 0.0)
+    low, high = finite(interval.ci_low), finite(interval.ci_high)
+    if low is not None and high is not None:
+        text += f" ({ci_label(level)} {low_to_high(low, high, words)})"
+    return text
+
+
+def pounds(interval: Interval, level: float) -> str:
+    """Pounds with their interval, positive = saved: '£744k added (95 % CI £1.14m added to
+    £360k added)'."""
+
+    def words(value: float) -> str:
+        return f"{money(value)} {'saved' if value >= 0 else 'added'}"
+
+    return signed_interval(interval, level, words)
+
+
+def hours(interval: Interval, level: float, *, saved: str = "saved", added: str = "added") -> str:
+    """Hours with their interval, positive = ``saved``: '2,810 hours added (95 % CI 5,990 hours
+    added to 410 hours released)'."""
+
+    def words(value: float) -> str:
+        return f"{total(value)} hours {saved if value >= 0 else added}"
+
+    return signed_interval(interval, level, words)
+
+
+def cost_per(interval: Interval, level: float) -> str:
+    """A cost per unit with its interval: '£9,860 (95 % CI £4,840 to £44,500)'."""
+    return signed_interval(interval, level, money)
+
+
+def unit_cost(value: float) -> str:
+    """A unit cost as the protocol states it, to the penny only when it has pence: '£45'."""
+    return f"£{value:,.0f}" if float(value).is_integer() else f"£{value:,.2f}"
+
+
 def count(value: int | None) -> str:
     """A whole count with thousands separators: ``12,345``."""
     if value is None:
@@ -253,8 +349,9 @@ def count(value: int | None) -> str:
 def averted(cumulative: Cumulative | None) -> str:
     """Events averted over the post period, in words, with its interval.
 
-    ``about 1,230 fewer events (800 to 1,600 fewer)``; a negative ``averted`` reads as
-    ``more``. A measure that cannot be summed (a mean on the identity scale) says so.
+    ``about 1,230 fewer events (800 fewer to 1,600 fewer)``; a negative ``averted`` reads as
+    ``more``; the interval runs from its lower limit (fewest averted) to its upper. A measure
+    that cannot be summed (a mean on the identity scale) says so.
     """
     if cumulative is None or cumulative.unit == "not additive":
         return "not additive" if cumulative is not None else MISSING
@@ -272,14 +369,7 @@ def averted(cumulative: Cumulative | None) -> str:
     low, high = finite(cumulative.ci_low), finite(cumulative.ci_high)
     if low is None or high is None:
         return text
-    a, b = sorted((low, high))
-    if a > 0 and words(a) != "no difference":
-        span = f"{amount(a)} to {amount(b)} fewer"
-    elif b < 0 and words(b) != "no difference":
-        span = f"{amount(abs(b))} to {amount(abs(a))} more"
-    else:
-        span = f"{words(a)} to {words(b)}"
-    return f"{text} ({span})"
+    return f"{text} ({low_to_high(low, high, words)})"
 
 
 def outcome_class(name: str) -> str:

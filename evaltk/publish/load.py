@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from evaltk.errors import LogTampered, PublishError
 from evaltk.power.report import PowerReport
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
+from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
 
 RESULTS_FILE = Path("results") / "results.json"
@@ -70,6 +71,9 @@ class LoadedAnalysis:
     # results/figure_data.csv: the observed values the CITS and DiD group-means figures plot
     # (read for disclosure control; never published).
     figure_data: Path | None = None
+    # ITS outcomes: the residual and autocorrelation figure beside the main one (found by its
+    # name, evaltk.analysis.residual_figures; results.json does not list it).
+    residual_figures: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def results_json(self) -> Path:
@@ -185,7 +189,20 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         extra_figures=_extra_figures(folder, result, run),
         effects=(folder / EFFECTS_FILE) if (folder / EFFECTS_FILE).is_file() else None,
         figure_data=(folder / FIGURE_DATA_FILE) if (folder / FIGURE_DATA_FILE).is_file() else None,
+        residual_figures=_residual_figures(folder, result),
     )
+
+
+def _residual_figures(folder: Path, result: AnalysisResult) -> dict[str, Path]:
+    """Each outcome's residual figure, when the run drew one beside its main figure."""
+    found: dict[str, Path] = {}
+    for outcome in result.outcomes:
+        if not outcome.figure:
+            continue
+        path = folder / "results" / Path(outcome.figure).parent / residual_file(outcome.outcome)
+        if path.is_file():
+            found[outcome.outcome] = path
+    return found
 
 
 def _registration(folder: Path) -> RegistrationLog | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,12 @@ import yaml
 
 from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
-from evaltk.publish.chapter import cell, chapter_context, figure_target, slug
+from evaltk.publish.chapter import cell, chapter_context, figure_target, residual_target, slug
 from evaltk.publish.claims import write_claims_page
-from evaltk.publish.commissioners import commissioners_context, hours, pounds
+from evaltk.publish.commissioners import commissioners_context, has_glossary
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
+    Protected,
     protect,
     redraw_comparison_figure,
     redraw_figure,
@@ -59,6 +60,7 @@ HANDWRITTEN: tuple[tuple[str, str], ...] = (
     ("methods", "Methods"),
     ("about-results", "About results.json"),
     ("api", "Python API"),
+    ("glossary", "Glossary"),
 )
 HANDWRITTEN_SUFFIXES = (".md", ".ipynb")
 
@@ -118,13 +120,14 @@ def _links(book_dir: Path, prefix: str) -> dict[str, Markup | None]:
     return {
         "methods": Markup(f"{prefix}methods.md") if found["methods"] else None,
         "about": Markup(f"{prefix}about-results.md") if found["about-results"] else None,
+        "glossary": Markup(f"{prefix}glossary.md") if found["glossary"] else None,
     }
 
 
 def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
     level = result.interval_level
-    parts = [f"{o.label}: {fmt.change_with_interval(o, level)}" for o in result.primary]
+    parts = [f"{o.label}: {fmt.change_with_interval(o, level, whole=True)}" for o in result.primary]
     text = "; ".join(parts) or "no primary outcome"
     if result.registration.primary_changed:
         text += " (primary outcome changed after registration)"
@@ -138,8 +141,8 @@ def ledger_text(result: AnalysisResult) -> str:
     if ledger is None:
         return ""
     level = result.interval_level
-    police = hours(ledger.police_hours_released, level, saved="released")
-    return f"Whole system: {pounds(ledger.net_pounds, level)}; police time: {police}."
+    police = fmt.hours(ledger.police_hours_released, level, saved="released")
+    return f"Whole system: {fmt.pounds(ledger.net_pounds, level)}; police time: {police}."
 
 
 def evidence_text(result: AnalysisResult) -> str:
@@ -180,7 +183,7 @@ def render_chapter(chapter: Chapter, book_dir: Path) -> str:
     return render(
         "chapter.md.j2",
         a=chapter_context(chapter.analysis),
-        c=commissioners_context(chapter.analysis),
+        c=commissioners_context(chapter.analysis, glossary=has_glossary(book_dir)),
         links=_links(book_dir, "../../"),
     )
 
@@ -254,7 +257,7 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     for chapter in chapters(analyses):
         safe = protect(chapter.analysis)
         protected[chapter.slug] = safe
-    chapter_list = [Chapter(p.analysis, key) for key, p in protected.items()]
+    chapter_list = [Chapter(_without_redrawn_residuals(p), key) for key, p in protected.items()]
     landing, toc = book_dir / "index.md", book_dir / "_toc.yml"
     check_replaceable(landing, MD_MARKER)
     check_replaceable(toc, TOC_MARKER)
@@ -293,6 +296,8 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         check_published(folder / "files")
         if chapter.analysis.ledger_figure is not None:
             shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
+        for outcome_id, source in chapter.analysis.residual_figures.items():
+            shutil.copyfile(source, folder / residual_target(outcome_id))
         # Comparison designs: event-study plots, heat maps and effects.csv hold model
         # estimates only; the group-means figure plots observed values and is redrawn when
         # one of them is suppressed (see evaltk.publish.disclosure).
@@ -328,6 +333,15 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages
+
+
+def _without_redrawn_residuals(safe: Protected) -> LoadedAnalysis:
+    """The analysis without the residual figures of outcomes whose series had a count
+    suppressed: drawn from the raw series, they are not published (the main figure is
+    redrawn from the protected series, which has no residuals to draw)."""
+    analysis = safe.analysis
+    kept = {k: v for k, v in analysis.residual_figures.items() if k not in safe.redraw}
+    return replace(analysis, residual_figures=kept)
 
 
 def _fresh_generated_dir(book_dir: Path) -> Path:

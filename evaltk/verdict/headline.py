@@ -24,11 +24,15 @@ _PROPER = frozenset({"Section", "A&E", "GP"})
 
 
 def percent_change(ratio: float) -> str:
-    """0.72 -> '28% lower'; 1.19 -> '19% higher'; 1.0 -> 'unchanged'."""
+    """0.72 -> '28 % lower'; 1.19 -> '19 % higher'; 1.0 -> 'unchanged'.
+
+    Whole percentages with a space before the sign, as the book writes them
+    (:mod:`evaltk.publish.format`) and as the level is written (``95 %``).
+    """
     change = (ratio - 1) * 100
     if round(abs(change)) == 0:
         return "unchanged"
-    return f"{abs(change):.0f}% {'higher' if change > 0 else 'lower'}"
+    return f"{abs(change):.0f} % {'higher' if change > 0 else 'lower'}"
 
 
 def measure_phrase(aggregate: str, per: int = 100_000) -> tuple[str, ...]:
@@ -64,17 +68,19 @@ def _side(value: float) -> str:
 
 
 def difference_interval(low: float, high: float, aggregate: str) -> str:
-    """Low to high in words: '0.0631 to 1.12 lower', '0.3 lower to 0.2 higher'."""
-    if low >= 0 or high <= 0:
-        near, far = sorted((low, high), key=abs)
-        side = "higher" if low >= 0 and high > 0 else "lower"
-        return f"{_amount(near, aggregate)} to {_amount(far, aggregate)} {side}"
-    return f"{_amount(low, aggregate)} lower to {_amount(high, aggregate)} higher"
+    """Lower limit first, each end with its direction: '1.12 lower to 0.0631 lower',
+    '0.3 lower to 0.2 higher' (the order the book writes every interval in)."""
+    low, high = sorted((low, high))
+
+    def end(value: float) -> str:
+        return "no change" if value == 0 else f"{_amount(value, aggregate)} {_side(value)}"
+
+    return f"{end(low)} to {end(high)}"
 
 
 def interval_text(result: OutcomeResult, level: float) -> str:
-    """'95 % CI 19% lower to 36% lower' for a ratio, '95 % CI 0.0631 to 1.12 lower' for a
-    difference (the level written as everywhere else: 97.5 %, never 98%)."""
+    """'95 % CI 36 % lower to 19 % lower' for a ratio, '95 % CI 1.12 lower to 0.0631 lower' for
+    a difference: lower limit first (the level written as everywhere else: 97.5 %, never 98%)."""
     if result.ci_low is None or result.ci_high is None:
         return "interval not available"
     if result.scale == "ratio":
@@ -101,24 +107,24 @@ def effect_text(result: OutcomeResult) -> str:
 
 
 def baseline_text(result: OutcomeResult) -> str:
-    """'; 30% of the pre-start level of 1.47' for a difference with a positive baseline."""
+    """'; 30 % of the pre-start level of 1.47' for a difference with a positive baseline."""
     if result.scale != "difference" or result.estimate is None or result.baseline is None:
         return ""
     if result.baseline <= 0:
         return ""
     share = abs(result.estimate) / result.baseline
     level = (
-        f"{result.baseline * 100:.3g}%"
+        f"{result.baseline * 100:.3g} %"
         if aggregate_kind(result.aggregate).proportion
         else f"{result.baseline:.3g}"
     )
-    return f"; {share:.0%} of the pre-start level of {level}"
+    return f"; {share * 100:.0f} % of the pre-start level of {level}"
 
 
 def outcome_text(
     result: OutcomeResult, level: float, phrases: Mapping[str, Sequence[str]] | None
 ) -> str:
-    """'LABEL [per WHAT per month] EFFECT (INTERVAL[; N% of the pre-start level of B])'.
+    """'LABEL [per WHAT per month] EFFECT (INTERVAL[; N % of the pre-start level of B])'.
 
     A ratio needs no unit (it is a percentage); a difference is read in the measure's units,
     so it says what was measured, per what and over what period.

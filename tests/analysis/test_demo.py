@@ -32,6 +32,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return tmp_path, done.stdout
 
 
+def _money(value: float) -> str:
+    """Pounds to three significant figures, as a commissioner reads them (£639k, £2.48m),
+    computed here with Python's own rounding to three figures (``.3g``), not evaltk's."""
+    size = float(f"{abs(value):.3g}")
+    if size >= 1e6:
+        return f"£{size / 1e6:#.3g}m".replace(".m", "m")
+    if size >= 1e4:
+        return f"£{size / 1e3:#.3g}k".replace(".k", "k")
+    return f"£{size:,.0f}"
+
+
 def test_demo_makes_its_folder_a_project_with_the_reference_comparisons(
     demo: tuple[Path, str],
 ) -> None:
@@ -66,7 +77,7 @@ def test_demo_builds_a_book_with_headline_and_figure(demo: tuple[Path, str]) -> 
     assert "For commissioners: where the demand went" in text
     assert result.ledger is not None
     net = result.ledger.net_pounds.estimate
-    assert f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}" in text
+    assert f"{_money(net)} {'saved' if net >= 0 else 'added'}" in text
     assert "Cost per averted section 136 detention" in text
     assert "Maryland Scientific Methods Scale level 2 of 5" in text
     assert "Not measured by this evaluation" in text
@@ -201,9 +212,10 @@ def test_each_chapter_has_the_sections_in_order(demo: tuple[Path, str], name: st
     # (2) The Maryland level with its reason, and the five EMMIE headings in their order.
     evidence = sections["Strength of evidence"]
     assert result.evidence is not None
-    assert f"**Maryland Scientific Methods Scale level {result.evidence.sms_level} of 5.**" in (
-        evidence
-    )
+    assert (
+        "**{term}`Maryland Scientific Methods Scale <Maryland Scientific Methods Scale>` "
+        f"level {result.evidence.sms_level} of 5.**"
+    ) in evidence
     headings = re.findall(
         r"^\| (Effect|Mechanism|Moderators|Implementation|Economic cost) \|",
         evidence,
@@ -304,9 +316,114 @@ def test_landing_page_gives_net_pounds_and_police_hours_for_every_analysis(
         assert result.ledger is not None, f"{name} has no ledger"
         net = result.ledger.net_pounds.estimate
         assert net is not None
-        words = f"£{abs(net):,.0f} {'saved' if net >= 0 else 'added'}"
+        words = f"{_money(net)} {'saved' if net >= 0 else 'added'}"
         assert f"Whole system: {words}" in text, name
     assert text.count("police time:") == 3
+
+
+# -- a page a commissioner reads without help (issue 13, part 6) -------------------------------
+_SIGN = {"saved": 1, "released": 1, "fewer": 1, "higher": 1, "added": -1, "more": -1, "lower": -1}
+_END = re.compile(
+    r"^(?:(?P<none>no change|no difference)|£?(?P<n>[\d,.]+)(?P<unit>[km]?) ?%? ?"
+    r"(?:hours |events |minutes )?(?P<word>saved|released|fewer|higher|added|more|lower)?)$"
+)
+
+
+def _signed(end: str, sign: dict[str, int]) -> float:
+    """'£858k added' -> -858000, '36 % lower' -> -36, '4,070 hours released' -> 4070."""
+    match = _END.match(end.replace("\u00a0", " ").strip())
+    assert match, f"an interval end that does not read as a number and a direction: {end!r}"
+    if match["none"]:
+        return 0.0
+    size = float(match["n"].replace(",", "")) * {"": 1, "k": 1e3, "m": 1e6}[match["unit"]]
+    # An end without a direction is a cost (per averted detention): positive.
+    return sign[match["word"]] * size if match["word"] else size
+
+
+def _commissioners(tmp_path: Path, name: str) -> str:
+    markdown = (tmp_path / "book" / "analyses" / name / "index.md").read_text(encoding="utf-8")
+    return _sections(markdown)["For commissioners: where the demand went"]
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_commissioners_read_low_to_high_intervals_whole_percentages_and_rounded_money(
+    demo: tuple[Path, str], name: str
+) -> None:
+    tmp_path, _ = demo
+    folder = tmp_path / "analyses" / name
+    result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
+    section = _commissioners(tmp_path, name)
+    assert result.ledger is not None
+    # Net pounds and each line's pounds at three significant figures, from results.json.
+    net = result.ledger.net_pounds
+    assert net.estimate is not None and net.ci_low is not None and net.ci_high is not None
+    words = {True: "saved", False: "added"}
+    assert (
+        f"{_money(net.estimate)} {words[net.estimate >= 0]} (95 % CI "
+        f"{_money(net.ci_low)} {words[net.ci_low >= 0]} to "
+        f"{_money(net.ci_high)} {words[net.ci_high >= 0]})"
+    ) in section
+    assert not re.search(r"£\d{1,3},\d{3},\d{3}|£\d{2,3},\d{3}\b", section), "pounds to the pound"
+    # Every interval printed runs from its lower limit to its upper.
+    intervals = re.findall(r"95[ \u00a0]% CI (.+?) to (.+?)\)", section.replace("`", ""))
+    assert len(intervals) >= 4
+    for line in section.splitlines():
+        # Other agencies' hours count up as added (the ledger's sign for that line).
+        sign = {**_SIGN, "added": 1, "released": -1} if "Other agencies" in line else _SIGN
+        for low, high in re.findall(r"95[ \u00a0]% CI (.+?) to (.+?)\)", line):
+            assert _signed(low, sign) <= _signed(high, sign), (low, high)
+    # Whole percentages only, and none of the statisticians' words.
+    assert not re.search(r"\d\.\d+[ \u00a0]?%", section)
+    for jargon in ("multivariate", "Satterthwaite", "estimating function", "copula", "GLS"):
+        assert jargon not in section, jargon
+    evidence = _sections(
+        (tmp_path / "book" / "analyses" / name / "index.md").read_text(encoding="utf-8")
+    )["Strength of evidence"]
+    assert "Satterthwaite" not in evidence and "REML" not in evidence
+
+
+def test_glossary_links_on_the_commissioners_section_resolve(demo: tuple[Path, str]) -> None:
+    tmp_path, _ = demo
+    html_dir = tmp_path / "book" / "_build" / "html"
+    glossary = (html_dir / "glossary.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'id="(term-[^"]+)"', glossary))
+    assert {"term-EMMIE", "term-ATT-g-t", "term-Confidence-interval"} <= ids
+    for name in EXAMPLES:
+        page = (html_dir / "analyses" / name / "index.html").read_text(encoding="utf-8")
+        start = page.index('<section id="for-commissioners-where-the-demand-went"')
+        section = page[start : page.index('<section id="registration-and-amendments"', start)]
+        links = set(re.findall(r'href="\.\./\.\./glossary\.html#(term-[^"]+)"', section))
+        assert {"term-EMMIE", "term-Maryland-Scientific-Methods-Scale"} <= links, name
+        assert links <= ids, links - ids
+        assert "Effect, Mechanism" in html.unescape(re.sub(r"<[^>]+>", "", section))
+
+
+def test_its_diagnostics_show_residual_plots_and_p_values_as_numbers(
+    demo: tuple[Path, str],
+) -> None:
+    tmp_path, _ = demo
+    name = "example-street-triage"
+    folder = tmp_path / "analyses" / name
+    result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
+    book = tmp_path / "book" / "analyses" / name
+    diagnostics = _sections((book / "index.md").read_text(encoding="utf-8"))["Diagnostics"]
+    shown = re.findall(r"```\{figure\} (figures/\S+-residuals\.png)", diagnostics)
+    assert shown, "no residual figure in the diagnostics"
+    assert all((book / target).is_file() for target in shown)
+    for outcome in result.outcomes:
+        assert outcome.diagnostics is not None
+        # A residual figure for every ITS outcome the run drew one for (figures of series with
+        # a suppressed small count are redrawn, and their residual plots withheld).
+        drawn = (folder / "results" / "figures" / f"{outcome.outcome}-residuals.png").is_file()
+        assert drawn, outcome.outcome
+        p = outcome.diagnostics.ljung_box_p
+        assert p is not None
+        value = "< 0.001" if p < 0.001 else (f"{p:.3f}" if p < 0.1 else f"{p:.2f}")
+        assert f"| {value} | test of correlation between the residuals" in diagnostics.replace(
+            "\\<", "<"
+        ).replace("\u00a0", " ")
+    assert "no evidence that residuals" not in diagnostics
+    assert "residuals of nearby months are correlated;" not in diagnostics
 
 
 def test_truth_json_gives_each_examples_true_ledger_and_the_ledger_covers_it(

@@ -50,7 +50,7 @@ def test_strict_build_writes_the_landing_page(built: tuple[Path, list[str]]) -> 
     landing = _text(index)
     assert TITLE in landing
     assert "Displaces" in landing
-    assert "28 % lower (95 % CI 19 % to 36 % lower)" in landing
+    assert "28 % lower (95 % CI 36 % lower to 19 % lower)" in landing
     # Staging folders do not outlive the build; evaltk's work folder holds only its .gitignore.
     build = index.parent.parent
     assert sorted(p.name for p in build.iterdir()) == [".evaltk", ".evaltk.lock", "html"]
@@ -71,8 +71,8 @@ def test_chapter_has_headline_figure_and_table(built: tuple[Path, list[str]]) ->
     assert any("counterfactual" in alt for alt in alts)
     for cells in (
         "<td><p>Conveyances to A&E</p></td>",
-        "<td><p>19 % higher</p></td> <td><p>8.0 % to 31 % higher</p></td>",
-        "<td><p>28 % lower</p></td> <td><p>19 % to 36 % lower</p></td>",
+        "<td><p>19 % higher</p></td> <td><p>8.0 % higher to 31 % higher</p></td>",
+        "<td><p>28 % lower</p></td> <td><p>36 % lower to 19 % lower</p></td>",
     ):
         assert cells in text
 

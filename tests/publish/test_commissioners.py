@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
-from evaltk.publish.commissioners import hours, per_detention, pounds, unit_cost
+from evaltk.publish.commissioners import per_detention, unit_cost
+from evaltk.publish.format import hours, pounds
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import write_pages
 from evaltk.results.schema import Interval, Ledger, LedgerLine
@@ -12,9 +15,9 @@ from evaltk.results.schema import Interval, Ledger, LedgerLine
 from .conftest import make_result, write_analysis
 
 
-def test_pounds_name_the_direction_at_each_end() -> None:
+def test_pounds_name_the_direction_at_each_end_to_three_figures() -> None:
     added = Interval(estimate=-744_103.5, ci_low=-1_137_470.3, ci_high=-360_430.7)
-    assert pounds(added, 0.95) == "£744,104 added (95 % CI £1,137,470 added to £360,431 added)"
+    assert pounds(added, 0.95) == "£744k added (95 % CI £1.14m added to £360k added)"
     mixed = Interval(estimate=1_000.0, ci_low=-500.0, ci_high=2_500.0)
     assert pounds(mixed, 0.9) == "£1,000 saved (90 % CI £500 added to £2,500 saved)"
 
@@ -22,11 +25,11 @@ def test_pounds_name_the_direction_at_each_end() -> None:
 def test_hours_and_missing_cost_per_detention() -> None:
     police = Interval(estimate=-2812.9, ci_low=-5989.4, ci_high=409.5)
     assert hours(police, 0.95, saved="released") == (
-        "2,813 hours added (95 % CI 5,989 hours added to 410 hours released)"
+        "2,810 hours added (95 % CI 5,990 hours added to 410 hours released)"
     )
     assert per_detention(None, 0.95).startswith("not stated: the interval for detentions")
     assert per_detention(Interval(estimate=11851.2, ci_low=4952.9, ci_high=69793.3), 0.95) == (
-        "£11,851 (95 % CI £4,953 to £69,793)"
+        "£11.9k (95 % CI £4,950 to £69.8k)"
     )
 
 
@@ -72,8 +75,8 @@ def test_ledger_is_two_narrow_tables(tmp_path: Path, book_dir: Path) -> None:
     assert (
         "| Outcome | Agency | Change over the post period | Pounds |\n"
         "|---|---|---|---|\n"
-        "| Conveyances to A&E | emergency department | 1,047 events more "
-        f"| £261,738 added (95{nb}% CI £261,838 added to £261,638 added) |\n"
+        "| Conveyances to A&E | emergency department | 1,050 events more "
+        f"| £262k added (95{nb}% CI £262k added to £262k added) |\n"
         "| Police minutes *(not in the net total)* | police | 50 events fewer "
         f"| £2,500 saved (95{nb}% CI £2,400 saved to £2,600 saved) |\n"
     ) in section
@@ -87,6 +90,55 @@ def test_ledger_is_two_narrow_tables(tmp_path: Path, book_dir: Path) -> None:
         "| Police minutes | £250 per event | Illustrative: replace with \\| local figure |\n"
     ) in section
     assert "In net total" not in section
+
+
+def _costed(tmp_path: Path, book_dir: Path, *, glossary: bool) -> str:
+    total = Interval(estimate=-639_408.2, ci_low=-1_137_470.3, ci_high=57_317.0)
+    ledger = Ledger(
+        lines=[_line("Conveyances to A&E", "emergency_department", -1_047.4, -261_738.0, True)],
+        net_pounds=total,
+        net_hours=total,
+        police_hours_released=total,
+        hours_added_elsewhere=total,
+        cost_per_averted_detention=None,
+        correlation={},
+        method="Totals from 20,000 draws joined by a Gaussian copula of estimating functions.",
+    )
+    if glossary:
+        shutil.copyfile(
+            Path(__file__).parents[2] / "book" / "glossary.md", book_dir / "glossary.md"
+        )
+    write_analysis(tmp_path / "a" / "x", make_result().model_copy(update={"ledger": ledger}))
+    write_pages(load_analyses(tmp_path / "a"), book_dir)
+    return (book_dir / "analyses" / "x" / "index.md").read_text()
+
+
+def test_terms_link_to_glossary_entries_that_exist(tmp_path: Path, book_dir: Path) -> None:
+    text = _costed(tmp_path, book_dir, glossary=True)
+    section = text[text.index("## For commissioners") : text.index("## Registration")]
+    entries = set(
+        re.findall(
+            r"^(\S.*)$",
+            (book_dir / "glossary.md").read_text().split("```{glossary}")[1],
+            flags=re.MULTILINE,
+        )
+    )
+    linked = set(re.findall(r"\{term\}`[^`<]*<([^>`]+)>`", section))
+    assert {"Confidence interval", "Counterfactual", "Net change", "Unit cost"} <= linked
+    assert linked <= entries, linked - entries
+    # £639,408.2 at three significant figures, the interval lower limit first.
+    assert "£639k added (95 % CI £1.14m added to £57.3k saved)" in section
+
+
+def test_without_a_glossary_no_term_role_and_method_detail_moves_to_results(
+    tmp_path: Path, book_dir: Path
+) -> None:
+    text = _costed(tmp_path, book_dir, glossary=False)
+    commissioners = text[text.index("## For commissioners") : text.index("## Registration")]
+    assert "{term}" not in text  # a link to a missing glossary fails the strict build
+    assert "copula" not in commissioners and "estimating functions" not in commissioners
+    results = text[text.index("## Results, outcome by outcome") : text.index("## Diagnostics")]
+    assert "### How the ledger's intervals were computed\n\nTotals from 20,000 draws" in results
 
 
 def test_unit_costs_keep_pence_and_show_their_price_year() -> None:

@@ -31,10 +31,10 @@ def test_ratio_change(ratio: float, words: str) -> None:
 @pytest.mark.parametrize(
     ("low", "high", "words"),
     [
-        (0.64, 0.81, "19 % to 36 % lower"),  # smaller change first, direction once
-        (0.81, 0.64, "19 % to 36 % lower"),  # order of the bounds does not matter
-        (1.08, 1.31, "8.0 % to 31 % higher"),
-        (0.90, 1.04, "10 % lower to 4.0 % higher"),  # straddles 1: each end its direction
+        (0.64, 0.81, "36 % lower to 19 % lower"),  # lower limit first, each end its direction
+        (0.81, 0.64, "36 % lower to 19 % lower"),  # order of the bounds does not matter
+        (1.08, 1.31, "8.0 % higher to 31 % higher"),
+        (0.90, 1.04, "10 % lower to 4.0 % higher"),
         (1.0, 1.2, "no change to 20 % higher"),
     ],
 )
@@ -60,8 +60,8 @@ def test_difference_change(difference: float, words: str) -> None:
 
 def test_difference_interval() -> None:
     assert fmt.difference_interval(-0.5, 6.7) == "0.5 lower to 6.7 higher"
-    assert fmt.difference_interval(0.5, 6.7) == "0.5 to 6.7 higher"
-    assert fmt.difference_interval(-6.7, -0.5) == "0.5 to 6.7 lower"
+    assert fmt.difference_interval(0.5, 6.7) == "0.5 higher to 6.7 higher"
+    assert fmt.difference_interval(-6.7, -0.5) == "6.7 lower to 0.5 lower"
 
 
 @pytest.mark.parametrize(
@@ -82,8 +82,10 @@ def test_p_value(p: float, table: str, prose: str) -> None:
 
 def test_change_with_interval_names_the_level() -> None:
     primary = make_result().outcome("s136_rate")
-    assert fmt.change_with_interval(primary, 0.95) == "28 % lower (95 % CI 19 % to 36 % lower)"
-    assert fmt.change_with_interval(primary, 0.9) == "28 % lower (90 % CI 19 % to 36 % lower)"
+    assert fmt.change_with_interval(primary, 0.95) == (
+        "28 % lower (95 % CI 36 % lower to 19 % lower)"
+    )
+    assert fmt.change_with_interval(primary, 0.9) == "28 % lower (90 % CI 36 % lower to 19 % lower)"
     no_interval = primary.model_copy(update={"ci_low": None})
     assert fmt.change_with_interval(no_interval, 0.95) == "28 % lower"
     no_estimate = primary.model_copy(update={"estimate": None})
@@ -106,10 +108,10 @@ def _cumulative(averted: float, low: float, high: float, unit: str = "events") -
 
 def test_averted_reads_positive_as_fewer_and_negative_as_more() -> None:
     assert fmt.averted(_cumulative(412.6, 301.2, 520.9)) == (
-        "about 413 fewer events (301 to 521 fewer)"
+        "about 413 fewer events (301 fewer to 521 fewer)"
     )
     assert fmt.averted(_cumulative(-160.4, -231.0, -88.5)) == (
-        "about 160 more events (88 to 231 more)"
+        "about 160 more events (231 more to 88 more)"
     )
     assert fmt.averted(_cumulative(120, -50, 290, "minutes")) == (
         "about 120 fewer minutes (50 more to 290 fewer)"
@@ -133,6 +135,44 @@ def test_number_amount_and_count() -> None:
     assert fmt.number(12345.6) == "12,346"
     assert fmt.number(0.0123) == "0.0123"
     assert fmt.count(1234567) == "1,234,567"
+
+
+def test_whole_percentages_for_commissioners() -> None:
+    primary = (
+        make_result()
+        .outcome("s136_rate")
+        .model_copy(update={"estimate": 0.955, "ci_low": 0.912, "ci_high": 1.004})
+    )
+    assert fmt.change_with_interval(primary, 0.95) == (
+        "4.5 % lower (95 % CI 8.8 % lower to 0.4 % higher)"
+    )
+    assert fmt.change_with_interval(primary, 0.95, whole=True) == (
+        "5 % lower (95 % CI 9 % lower to no change)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (639_408.2, "£639k"),
+        (-639_408.2, "£639k"),  # unsigned: the words say saved or added
+        (57_317.0, "£57.3k"),
+        (2_484_683.0, "£2.48m"),
+        (999_999.0, "£1.00m"),  # rounds up across the unit
+        (9_863.0, "£9,860"),
+        (45.0, "£45"),
+        (0.0, "£0"),
+    ],
+)
+def test_money_to_three_significant_figures(value: float, text: str) -> None:
+    assert fmt.money(value) == text
+
+
+def test_totals_to_three_significant_figures() -> None:
+    assert fmt.total(3_958.7) == "3,960"
+    assert fmt.total(-410.2) == "410"
+    assert fmt.total(272_073.0) == "272,000"
+    assert fmt.total(4.86) == "4.9"
 
 
 def test_words_for_codes() -> None:

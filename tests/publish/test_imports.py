@@ -27,6 +27,7 @@ ALLOWED = (
     "evaltk.verdict",
     "evaltk.power.report",
     "evaltk.validation.record",
+    "evaltk.validation.claims_record",  # published claims and scenarios as data; no estimator
     "evaltk.project",  # where a new book's sources are copied from (evaltk/_scaffold)
     "evaltk.estimators.render",  # the one way a level is written (format_level); fits nothing
     "evaltk.publish",

@@ -59,14 +59,14 @@ def test_outcome_table_has_both_outcomes_formatted(analyses_dir: Path, book_dir:
     ae = [r for r in rows if r.startswith("| Conveyances to A&E |")]
     assert s136 == [
         "| Section 136 detentions per 100,000 residents *(primary)* | Resolution; lower is better "
-        f"| 28{NB}% lower | 19{NB}% to 36{NB}% lower | \\<{NB}0.001 | \\<{NB}0.001 |",
+        f"| 28{NB}% lower | 36{NB}% lower to 19{NB}% lower | \\<{NB}0.001 | \\<{NB}0.001 |",
         "| Section 136 detentions per 100,000 residents *(primary)* "
-        "| about 413 fewer events (301 to 521 fewer) |",
+        "| about 413 fewer events (301 fewer to 521 fewer) |",
     ]
     assert ae == [
         "| Conveyances to A&E | Displacement; lower is better "
-        f"| 19{NB}% higher | 8.0{NB}% to 31{NB}% higher | \\<{NB}0.001 | 0.003 |",
-        "| Conveyances to A&E | about 160 more events (88 to 231 more) |",
+        f"| 19{NB}% higher | 8.0{NB}% higher to 31{NB}% higher | \\<{NB}0.001 | 0.003 |",
+        "| Conveyances to A&E | about 160 more events (231 more to 88 more) |",
     ]
     assert "| Outcome | Averted over the post period |\n|---|---|\n" in _chapter_text(book_dir)
 
@@ -106,7 +106,7 @@ def test_chapter_states_the_recorded_decision_settings(analyses_dir: Path, book_
     assert "| Outcome | Class | Change | 95 % CI | p | Adjusted p |\n" in text
     assert "95 % CI is the 95 % confidence interval." in text
     assert "*Adjusted p* is corrected by the Holm step-down method" in text
-    assert "(95 % CI 19 % to 36 % lower" in text  # sentences and captions name the level
+    assert "(95 % CI 36 % lower to 19 % lower" in text  # sentences and captions name the level
     assert "(CI " not in text and "| CI |" not in text  # never a CI without its level
 
 
@@ -127,11 +127,11 @@ def test_chapter_uses_the_level_and_correction_of_its_own_run(
     assert "* - Intervention\n  - Right Care, Right Person\n" in text
     assert "Two-sided, at α = 0.01; 90 % confidence intervals; no correction across" in text
     assert "*Adjusted p* equals p: the protocol chose no correction" in text
-    assert "90 % CI 19 % to 36 % lower" in text
+    assert "90 % CI 36 % lower to 19 % lower" in text
     assert "95 %" not in text.replace(HEADLINE, "")  # the fixture's headline is fixed text
     assert "Holm" not in text
     landing = (book_dir / "index.md").read_text()
-    assert f"28{NB}% lower (90{NB}% CI 19{NB}% to 36{NB}% lower)" in landing
+    assert f"28{NB}% lower (90{NB}% CI 36{NB}% lower to 19{NB}% lower)" in landing
 
 
 def test_rows_that_do_not_add_up_are_flagged(tmp_path: Path, book_dir: Path) -> None:
@@ -185,7 +185,7 @@ def test_landing_page_and_toc(analyses_dir: Path, book_dir: Path) -> None:
     ) in landing
     assert (
         "| **Displaces** | Section 136 detentions per 100,000 residents: "
-        f"28{NB}% lower (95{NB}% CI 19{NB}% to 36{NB}% lower) "
+        f"28{NB}% lower (95{NB}% CI 36{NB}% lower to 19{NB}% lower) "
         "| Not rated: interrupted time series; not registered |\n"
     ) in landing
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text())

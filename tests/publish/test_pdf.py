@@ -73,7 +73,7 @@ def test_pdf_has_pages_the_analysis_and_its_figures(built: tuple[Path, str]) -> 
     assert TITLE in text  # "<", ">" and "|" of the title survive LaTeX
     for label in ("Section 136 detentions per 100,000 residents", "Conveyances to A&E"):
         assert label in text
-    assert "28 % lower (95 % CI 19 % to 36 % lower)" in text
+    assert "28 % lower (95 % CI 36 % lower to 19 % lower)" in text
     assert "Methods" in text and "About results.json" in text
     # Both outcome figures are in it: pdfimages lists one "image" row per placement, and each
     # PNG (80 x 48 pixels, written by the fixture) is one PDF object however often it is shown.

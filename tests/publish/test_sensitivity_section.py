@@ -80,8 +80,8 @@ def test_computed_bounds_show_the_breakdown_sentence_and_the_table() -> None:
     )
     assert "bends by at most 0.021 a period" in page
     assert (
-        "| post-start change at most 1 × the largest pre-start change | 0.05 to 0.7 lower | yes |"
-        in page
+        "| post-start change at most 1 × the largest pre-start change | 0.7 lower to 0.05 lower "
+        "| yes |" in page
     )
     assert "| trend bends by at most 0.04 a period | 0.8 lower to 0.1 higher | no |" in page
 

@@ -44,8 +44,11 @@ def test_label_gains_only_what_it_does_not_say() -> None:
 
 
 def test_intervals_read_low_to_high_in_words() -> None:
-    assert difference_interval(-1.12, -0.0631, "rate") == "0.0631 to 1.12 lower"
-    assert difference_interval(0.2, 0.9, "count") == "0.2 to 0.9 higher"
+    # Lower limit first, each end with its direction, as the book writes every interval.
+    assert difference_interval(-1.12, -0.0631, "rate") == "1.12 lower to 0.0631 lower"
+    assert difference_interval(-0.0631, -1.12, "rate") == "1.12 lower to 0.0631 lower"
+    assert difference_interval(0.2, 0.9, "count") == "0.2 higher to 0.9 higher"
+    assert difference_interval(0.0, 0.9, "count") == "no change to 0.9 higher"
     assert difference_interval(-0.3, 0.2, "count") == "0.3 lower to 0.2 higher"
     assert difference_interval(-0.017, 0.349, "share") == (
         "1.7 percentage points lower to 34.9 percentage points higher"
@@ -59,7 +62,7 @@ def test_rate_difference_headline_states_unit_time_base_and_baseline() -> None:
     )
     assert outcome_text(result, 0.95, None) == (
         "Section 136 detentions per 100,000 residents per month were 0.445 lower than "
-        "expected without the scheme (95 % CI 0.0631 to 1.12 lower; 30% of the pre-start "
+        "expected without the scheme (95 % CI 1.12 lower to 0.0631 lower; 30 % of the pre-start "
         "level of 1.47)"
     )
     # The run passes each outcome's own phrase (its measure's `per`).
@@ -84,7 +87,7 @@ def test_share_difference_reads_in_percentage_points() -> None:
     assert outcome_text(result, 0.95, None) == (
         "share of s136 detentions at A&E was 7.77 percentage points higher than expected "
         "without the scheme (95 % CI 1.7 percentage points lower to 34.9 percentage points "
-        "higher; 24% of the pre-start level of 32.2%)"
+        "higher; 24 % of the pre-start level of 32.2 %)"
     )
 
 
@@ -92,9 +95,9 @@ def test_without_baseline_no_percentage_and_ratio_unchanged() -> None:
     result = difference("Officer minutes", "mean", 5.0, (1.0, 9.0), None)
     assert outcome_text(result, 0.95, None) == (
         "officer minutes per incident were 5 higher than expected without the scheme "
-        "(95 % CI 1 to 9 higher)"
+        "(95 % CI 1 higher to 9 higher)"
     )
     ratio = outcome("s136", 0.8, (0.7, 0.9), 0.01)
     assert outcome_text(ratio, 0.95, None) == (
-        "s136 were 20% lower than expected without the scheme (95 % CI 30% lower to 10% lower)"
+        "s136 were 20 % lower than expected without the scheme (95 % CI 30 % lower to 10 % lower)"
     )

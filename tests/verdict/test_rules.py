@@ -101,8 +101,8 @@ def test_holm_adjustment_matches_hand_computation() -> None:
 
 
 def test_headline_words() -> None:
-    assert percent_change(0.72) == "28% lower"
-    assert percent_change(1.19) == "19% higher"
+    assert percent_change(0.72) == "28 % lower"
+    assert percent_change(1.19) == "19 % higher"
     text = headline(
         [PRIMARY_DOWN, outcome("ae", 1.2, (1.1, 1.31), 0.001)],
         scheme="street triage",
@@ -112,8 +112,8 @@ def test_headline_words() -> None:
         level=0.95,
     )
     assert text.startswith("After street triage began in Nottinghamshire in April 2016, s136")
-    assert "30% lower than expected without the scheme (95 % CI 38% lower to 21% lower)" in text
-    assert "ae were 20% higher" in text
+    assert "30 % lower than expected without the scheme (95 % CI 38 % lower to 21 % lower)" in text
+    assert "ae were 20 % higher" in text
 
 
 def test_tost_matches_hand_computation() -> None:

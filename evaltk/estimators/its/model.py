@@ -258,6 +258,9 @@ class ITSModel:
             _frame=frame,
             _diagnostics=MappingProxyType(diagnostics),
             _error_cov=est.error_cov,
+            _residuals=pd.DataFrame(
+                {"period": np.asarray(d.periods)[rows], "residual": np.asarray(pearson)}
+            ),
         )
 
 

@@ -70,6 +70,9 @@ class ITSResult(RendersItself):
     _diagnostics: Mapping[str, Any] = field(repr=False)
     #: Error covariance of the fitted months (model 'gls' only), for the ledger's correlations.
     _error_cov: np.ndarray | None = field(default=None, repr=False)
+    #: Residuals of the fitted months in time order (Pearson for a GLM), as the Ljung-Box and
+    #: Durbin-Watson diagnostics read them.
+    _residuals: pd.DataFrame | None = field(default=None, repr=False)
 
     # -- labelled pandas views ---------------------------------------------------------------
     @property
@@ -99,6 +102,15 @@ class ITSResult(RendersItself):
         in_fit``. ``cf_low``/``cf_high`` are pointwise intervals at ``spec.level``;
         ``post`` is True from the intervention month on; ``in_fit`` is False in the washout."""
         return self._frame.copy()
+
+    @property
+    def residuals(self) -> pd.DataFrame:
+        """``period, residual`` for every fitted month (washout left out), in time order: the
+        Pearson residuals of a GLM (raw residuals of a Gaussian or GLS model), the series the
+        Ljung-Box test and the Durbin-Watson statistic in :attr:`diagnostics` are taken over."""
+        if self._residuals is None:
+            return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "residual": []})
+        return self._residuals.copy()
 
     @property
     def error_covariance(self) -> np.ndarray | None:
