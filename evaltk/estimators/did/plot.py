@@ -8,20 +8,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.axes import figure_axes
 from evaltk.estimators.render import format_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-
-def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(8, 4.5), layout="constrained")
-        return fig, fig.add_subplot()
-    return ax.get_figure(), ax  # type: ignore[return-value]
 
 
 def plot_event_study(
@@ -37,7 +29,7 @@ def plot_event_study(
     The reference bin ``-1`` is drawn hollow at 0 (or 1 for ratios); the dotted vertical line
     sits between the last lead and adoption; binned endpoints are labelled ``<=`` / ``>=``.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     null = 1.0 if scale == "ratio" else 0.0
     est = data[data["kind"] != "reference"]
     ref = data[data["kind"] == "reference"]
@@ -100,7 +92,7 @@ def plot_groups(
     title: str | None = None,
 ) -> tuple[Figure, Axes]:
     """Mean outcome by period for treated and comparison units, adoption dates marked."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for i, (group, rows) in enumerate(data.groupby("group", sort=False)):
         ax.plot(rows["period"], rows["value"], "-", color=f"C{i}", lw=1.4, label=group)
     starts = sorted({s for s in details.get("starts", {}).values() if s is not None})
@@ -121,7 +113,7 @@ def plot_cits(
     title: str | None = None,
 ) -> tuple[Figure, Axes]:
     """Observed treated and comparison series, fitted treated line and its counterfactual."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     treated = data[data["role"] == "treated"]
     comparison = data[data["role"] == "comparison"].groupby("period", sort=True)
     comp = comparison[["observed", "fitted"]].mean().reset_index()

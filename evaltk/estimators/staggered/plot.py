@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaltk.estimators.axes import figure_axes
 from evaltk.estimators.render import format_level
 from evaltk.estimators.staggered.format import label
 
@@ -22,15 +23,6 @@ XLABEL = {
     "calendar": "period",
     "simple": "",
 }
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=size, layout="constrained")
-        return fig, fig.add_subplot()
-    return ax.get_figure(), ax  # type: ignore[return-value]
 
 
 def plot_aggregate(
@@ -49,7 +41,7 @@ def plot_aggregate(
     -------
     (matplotlib.figure.Figure, matplotlib.axes.Axes)
     """
-    fig, ax = _axes(ax, (7.5, 4.2))
+    fig, ax = figure_axes(ax, (7.5, 4.2))
     band = "simultaneous" if agg.cband else "pointwise"
     interval = f"{format_level(agg.level)} {band} interval"
     if agg.type == "simple":
@@ -155,7 +147,7 @@ def plot_heatmap(
     # and effects.csv), or everything would be shrunk to unreadable.
     labelled = len(times) <= MAX_LABELLED_PERIODS
     width = min(1.1 * len(times) + 2.5, MAX_HEATMAP_WIDTH_INCHES)
-    fig, ax = _axes(ax, (width, 0.6 * len(groups) + 1.8))
+    fig, ax = figure_axes(ax, (width, 0.6 * len(groups) + 1.8))
     grid = np.full((len(groups), len(times)), np.nan)
     gi = np.searchsorted(groups, frame["group"])
     ti = np.searchsorted(times, frame["time"])

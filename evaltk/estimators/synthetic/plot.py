@@ -8,19 +8,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from evaltk.estimators.axes import figure_axes
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-
-def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(8, 4.5), layout="constrained")
-        return fig, fig.add_subplot()
-    return ax.get_figure(), ax  # type: ignore[return-value]
 
 
 def plot_paths(
@@ -36,7 +29,7 @@ def plot_paths(
 
     ``labels`` are the treated line's, the synthetic line's and the y axis's.
     """
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     ax.plot(periods, treated, "-", color="C0", lw=1.6, label=labels[0])
     ax.plot(periods, synthetic, "--", color="C1", lw=1.6, label=labels[1])
     ax.axvline(start, color="0.4", lw=0.8, ls=":", label="start")
@@ -57,7 +50,7 @@ def plot_placebo_gaps(
     title: str | None = None,
 ) -> tuple[Figure, Axes]:
     """Each placebo's gap in grey and the treated unit's (row 0) in black."""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for i, row in enumerate(gaps[1:]):
         ax.plot(
             periods, row, "-", color="0.75", lw=0.8, label="placebos (donors)" if i == 0 else None
