@@ -198,4 +198,6 @@ def test_book_chapter_shows_event_study_and_inference(analyses: Path, tmp_path: 
     assert "**Inference used:** score wild cluster bootstrap" in did
     assert "```{figure} figures/s136_rate-groups.png" in did
     prereg = (book / "analyses" / "staggered" / "preregistration.md").read_text()
-    assert "Staggered difference-in-differences (Callaway & Sant'Anna 2021)" in prereg
+    # The plan's model sentence (evaltk.protocol.model_description, issue 20), as registered.
+    assert "Staggered difference-in-differences (Callaway & Sant'Anna)" in prereg
+    assert "Callaway & Sant'Anna staggered DiD (doubly robust, not-yet-treated" in prereg
