@@ -173,7 +173,7 @@ def load_analysis(folder: Path) -> LoadedAnalysis:
         raise PublishError(
             f"{shown}: not a valid results file ({where}: {first['msg']}); re-run `{run}`"
         ) from None
-    power = _power(folder)
+    power = read_power(folder)
     return LoadedAnalysis(
         name=folder.name,
         folder=folder,
@@ -216,7 +216,8 @@ def _registration(folder: Path) -> RegistrationLog | None:
         raise PublishError(f"{error}; the book does not publish a broken registration") from None
 
 
-def _power(folder: Path) -> PowerReport | None:
+def read_power(folder: Path) -> PowerReport | None:
+    """The analysis's ``power/power.json``, or None without one; a bad file is one line."""
     path = folder / POWER_JSON
     if not path.is_file():
         return None

@@ -22,13 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from evaltk.errors import PublishError
 from evaltk.power.report import PowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.publish import format as fmt
+from evaltk.publish.load import read_power
 from evaltk.publish.preregistration import (
     decision_rules,
     exclusions,
@@ -223,7 +221,7 @@ def osf_answers(log: RegistrationLog, folder: Path) -> list[Answer]:
     """
     entry = log.head
     protocol = Protocol.model_validate(entry.protocol)
-    report = _read_power(folder)
+    report = read_power(folder)
     before, after = _months_between(protocol)
     access = log.original.data_access
     intervention = fmt.intervention(protocol.intervention.kind)
@@ -292,19 +290,6 @@ def osf_answers(log: RegistrationLog, folder: Path) -> list[Answer]:
         for section, items in FORM
         for item, label in items
     ]
-
-
-def _read_power(folder: Path) -> PowerReport | None:
-    path = folder / "power" / "power.json"
-    if not path.is_file():
-        return None
-    try:
-        return PowerReport.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError) as error:
-        raise PublishError(
-            f"{path}: not a valid power file ({str(error).splitlines()[0]}); re-run "
-            f"`evaltk power {folder}`"
-        ) from None
 
 
 def osf_markdown(answers: list[Answer], title: str) -> str:
