@@ -9,11 +9,11 @@ explicit with ``coalesce(..., FALSE)``), so an incident with no recorded flag is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
 from evaltk.errors import ProtocolError
-from evaltk.ingest.sql import literal
+from evaltk.ingest.sql import literal, quote_ident
 from evaltk.protocol.spec import Comparison, Condition, Scalar
 
 
@@ -93,3 +93,13 @@ def filter_sql(where: Mapping[str, Condition], columns: Mapping[str, str]) -> st
         for name, cond in sorted(where.items())
     ]
     return f"coalesce({' AND '.join(parts)}, FALSE)"
+
+
+def filter_columns(fields: Iterable[str]) -> dict[str, str]:
+    """The SQL each canonical field is compared as in a filter: ids as text (see
+    sql.normalise_condition), every other field as itself. Ids keep their type elsewhere."""
+    ids = ("episode_id", "person_id")
+    return {
+        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ids else quote_ident(name)
+        for name in fields
+    }

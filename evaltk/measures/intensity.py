@@ -31,22 +31,13 @@ from evaltk.ingest.field_sql import FieldColumn
 from evaltk.ingest.source import EpisodeFile
 from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
-from evaltk.measures.filters import filter_sql
+from evaltk.measures.filters import filter_columns, filter_sql
 from evaltk.measures.grid import month_floor
 from evaltk.protocol.spec import Measure, Protocol
 
 #: Months far enough apart that the window rule excludes no row: contacts are taken at any
 #: date, the window is applied to the months reported.
 _ALL_TIME = (dt.date(1, 1, 1), dt.date(9999, 12, 1))
-
-
-def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
-    # As in the main query: filters compare ids as text.
-    ids = ("episode_id", "person_id")
-    return {
-        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ids else quote_ident(name)
-        for name in fields
-    }
 
 
 def contacts_cte(
@@ -71,7 +62,7 @@ def contacts_cte(
         fields=frozenset(fields),
         duplicates=duplicates,
     )
-    where = filter_sql(measure.where, _filter_columns(fields))
+    where = filter_sql(measure.where, filter_columns(fields))
     value = (
         f"sum(CAST({quote_ident(measure.field)} AS DOUBLE))"
         if measure.field is not None

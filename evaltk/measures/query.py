@@ -34,7 +34,7 @@ from evaltk.ingest.field_sql import FieldColumn, is_integer_type
 from evaltk.ingest.source import EpisodeFile
 from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
-from evaltk.measures.filters import filter_sql
+from evaltk.measures.filters import filter_columns, filter_sql
 from evaltk.measures.grid import month_floor
 from evaltk.protocol.spec import Comparison, Filter, Measure, Protocol, RepeatWindow
 
@@ -126,15 +126,6 @@ def person_time(person: str, micros: str) -> str:
     return f"CASE WHEN {person} IS NOT NULL THEN (CAST({second} AS HUGEINT) << 64) + {micros} END"
 
 
-def _filter_columns(fields: dict[str, FieldColumn]) -> dict[str, str]:
-    # Filters compare ids as text (see sql.normalise_condition); ids keep their type elsewhere.
-    ids = ("episode_id", "person_id")
-    return {
-        name: f"CAST({quote_ident(name)} AS VARCHAR)" if name in ids else quote_ident(name)
-        for name in fields
-    }
-
-
 def _outcome_aggregates(
     outcome_id: str,
     measure: Measure,
@@ -205,7 +196,7 @@ def episode_query(
         fields=frozenset(fields),
         duplicates=duplicates,
     )
-    predicates = _Predicates(_filter_columns(fields))
+    predicates = _Predicates(filter_columns(fields))
     flags = repeat_flags(protocol)
     aggregates = ["count(*) AS n_rows"]
     aggregates += [f"count(*) FILTER (WHERE {col}) AS {col}" for col in invalid]

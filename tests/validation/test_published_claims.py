@@ -47,7 +47,7 @@ def test_ntw_fall_is_recomputed_from_its_rates() -> None:
 
 
 def test_a_reproduction_off_by_more_than_its_tolerance_is_not_within() -> None:
-    off = claims.Reproduction(claims.SUSSEX, value=18.45, p_value=0.0, note="")
+    off = claims.Reproduction(claims.SUSSEX, value=18.45, p_value=0.0)
     assert not off.within
 
 
