@@ -1,0 +1,145 @@
+"""People's journeys and contacts per person (measures/journeys.py): a worked example by hand,
+and the SQL against a plain pandas reading of the same rules on a simulated force."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from measures_helpers import episodes, protocol, write
+
+from evaltk.measures.journeys import demand_tables, pathway_phases, span_phases
+from evaltk.simulate import SimulationConfig, write_dataset
+
+OUTCOME = [{"id": "n", "measure": {"aggregate": "count"}}]
+
+
+def test_a_worked_journey(tmp_path):
+    # Window 2016-01..2016-06, start 2016-02 (the helper's second month).
+    frame = episodes(
+        # Before: p1 detained under s136, reported missing 20 hours later, then nothing.
+        {"timestamp": "2016-01-10 10:00", "person_id": "p1", "s136": True},
+        {"timestamp": "2016-01-11 06:00", "person_id": "p1", "missing_person": True},
+        # After: p2 seen by triage, referred, back 27 days later and admitted.
+        {"timestamp": "2016-03-01 12:00", "person_id": "p2", "triage_attended": True,
+         "referral": "gp"},
+        {"timestamp": "2016-03-28 12:00", "person_id": "p2", "admitted_72h": True},
+        # After: p3 once, no action; a row without a person is nobody's journey.
+        {"timestamp": "2016-04-01 12:00", "person_id": "p3"},
+        {"timestamp": "2016-04-02 12:00", "person_id": None},
+        # p3 again 29 days later: outside the 28-day window.
+        {"timestamp": "2016-04-30 12:00:01", "person_id": "p3", "ae_conveyance": True},
+    )  # fmt: skip
+    write(tmp_path, frame)
+    tables = demand_tables(protocol(OUTCOME), tmp_path)
+    assert tables is not None
+    got = {
+        (r.phase, r.contact, r.outcome, r.next): (r.incidents, r.people)
+        for r in tables.pathways.itertuples()
+    }
+    assert got == {
+        ("before", "Police only", "Section 136", "Missing-person report"): (1, 1),
+        ("before", "Police only", "No further action", "No contact"): (1, 1),
+        ("after", "Triage contact", "Referral", "Admission"): (1, 1),
+        ("after", "Police only", "Admission", "No contact"): (1, 1),
+        ("after", "Police only", "No further action", "No contact"): (1, 1),
+        ("after", "Police only", "A&E", "No contact"): (1, 1),
+    }
+    assert tables.phase_months == {"before": 1, "after": 5}
+    # Contacts per person, year before the start (2015-02..2016-01) and last 12 months.
+    contacts = tables.contacts
+    before = contacts[contacts["phase"] == "before"]
+    assert before[["contacts", "people", "incidents"]].values.tolist() == [[2, 1, 2]]
+    after = contacts[contacts["phase"] == "after"].fillna({"contacts": -1})
+    assert sorted(after[["contacts", "people", "incidents"]].values.tolist()) == [
+        [-1, 0, 1],  # the episode of nobody
+        [2, 2, 4],
+    ]
+    assert tables.min_contacts == 6
+
+
+def test_no_person_ids_no_journeys(tmp_path):
+    frame = episodes({"timestamp": "2016-03-01 12:00"}).drop(columns="person_id")
+    write(tmp_path, frame)
+    assert demand_tables(protocol(OUTCOME), tmp_path) is None
+
+
+def test_phases_of_a_unit():
+    p = protocol(OUTCOME, start="2015-01-01", end="2019-12-31")
+    (before, after) = pathway_phases(p)
+    assert (before.first, before.last, before.months) == (
+        dt.date(2015, 1, 1), dt.date(2015, 1, 1), 1,
+    )  # fmt: skip
+    assert (after.first, after.last, after.months) == (dt.date(2015, 2, 1), dt.date(2019, 12, 1), 59)
+    year_before, last_year = span_phases(p)
+    assert (year_before.first, year_before.last) == (dt.date(2014, 2, 1), dt.date(2015, 1, 1))
+    assert (last_year.first, last_year.last) == (dt.date(2019, 1, 1), dt.date(2019, 12, 1))
+
+
+def _reference_pathways(table: pd.DataFrame, phases, days: int = 28) -> pd.DataFrame:
+    """The pathway rules in plain pandas: for each index episode, scan its person's later ones."""
+    table = table[table["person_id"].notna()].sort_values("timestamp")
+    limit = pd.Timedelta(days=days)
+    rows = []
+    for _, person in table.groupby("person_id"):
+        times = person["timestamp"].to_numpy()
+        for i, row in enumerate(person.itertuples()):
+            month = row.timestamp.to_period("M").to_timestamp().date()
+            phase = next((p.phase for p in phases if p.first <= month <= p.last), None)
+            if phase is None:
+                continue
+            later = person.iloc[i + 1 :]
+            later = later[(later["timestamp"] > row.timestamp)
+                          & (later["timestamp"] - row.timestamp <= limit)]  # fmt: skip
+            nxt = ("Missing-person report" if later["missing_person"].any()
+                   else "Admission" if later["admitted_72h"].any()
+                   else "Repeat contact" if len(later) else "No contact")  # fmt: skip
+            outcome = ("Section 136" if row.s136 else "Admission" if row.admitted_72h
+                       else "A&E" if row.ae_conveyance
+                       else "Referral" if row.referral != "none" else "No further action")  # fmt: skip
+            contact = "Triage contact" if row.triage_attended else "Police only"
+            rows.append((phase, contact, outcome, nxt, row.person_id, row.officer_minutes))
+        del times
+    frame = pd.DataFrame(
+        rows, columns=["phase", "contact", "outcome", "next", "person", "minutes"]
+    )
+    return (
+        frame.groupby(["phase", "contact", "outcome", "next"])
+        .agg(incidents=("person", "size"), people=("person", "nunique"),
+             officer_minutes=("minutes", "sum"))  # fmt: skip
+        .reset_index()
+    )
+
+
+def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
+    folder = write_dataset(SimulationConfig.preset("small", scale=0.02, seed=9), tmp_path / "d")
+    p = protocol(
+        OUTCOME,
+        units=("E23000019",),
+        start="2015-01-01",
+        end="2017-12-31",
+        data={"population": "population.csv"},
+    )
+    tables = demand_tables(p, folder)
+    assert tables is not None
+    table = pd.read_parquet(folder / "episodes.parquet")
+    expected = _reference_pathways(table, pathway_phases(p))
+    key = ["phase", "contact", "outcome", "next"]
+    got = tables.pathways.sort_values(key).reset_index(drop=True)
+    expected = expected.sort_values(key).reset_index(drop=True)
+    assert got[key].values.tolist() == expected[key].values.tolist()
+    assert got["incidents"].tolist() == expected["incidents"].tolist()
+    assert got["people"].tolist() == expected["people"].tolist()
+    np.testing.assert_allclose(got["officer_minutes"], expected["officer_minutes"], rtol=1e-12)
+    assert got["incidents"].sum() > 1000  # every used episode of the window is one step
+    # The year before the start: people by number of contacts, as pandas counts them.
+    year = span_phases(p)[0]
+    months = table["timestamp"].dt.to_period("M").dt.to_timestamp().dt.date
+    inside = table[(months >= year.first) & (months <= year.last) & table["person_id"].notna()]
+    counts = inside.groupby("person_id").size().value_counts().sort_index()
+    before = tables.contacts[
+        (tables.contacts["phase"] == "before") & tables.contacts["contacts"].notna()
+    ]
+    assert before["contacts"].astype(int).tolist() == counts.index.tolist()
+    assert before["people"].tolist() == counts.tolist()
