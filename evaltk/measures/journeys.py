@@ -57,6 +57,7 @@ from evaltk.ingest.source import (
 )
 from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
+from evaltk.measures.concentration import lorenz_points
 from evaltk.measures.episodes import duplicate_ids
 from evaltk.measures.grid import month_floor
 from evaltk.measures.query import MICROSECONDS_PER_DAY
@@ -183,8 +184,7 @@ def pathway_sql(
         else "CAST(NULL AS DOUBLE)"
     )
     window = (
-        f"OVER (PARTITION BY {person} ORDER BY t "
-        "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
+        f"OVER (PARTITION BY {person} ORDER BY t RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
     )
     missing, admitted = _flag(fields, "missing_person"), _flag(fields, "admitted_72h")
     limit = int(within_days) * MICROSECONDS_PER_DAY
@@ -263,14 +263,62 @@ def contact_sql(
 
 @dataclass(frozen=True)
 class DemandTables:
-    """The two tables, as counts (never person ids), and what they were computed with."""
+    """The two tables, as counts (never person ids), what follows from the second, and what
+    they were computed with."""
 
     pathways: pd.DataFrame  # phase, contact, outcome, next, incidents, people, officer_minutes
     contacts: pd.DataFrame  # phase, contacts, people, incidents, minutes
     phase_months: dict[str, int]  # unit-months of each pathway phase, summed over units
     min_contacts: int  # k of the high-intensity users
+    min_people: int  # smallest group of people a Lorenz point may describe
     within_days: int = JOURNEY_DAYS
     span_months: int = SPAN_MONTHS
+
+    @property
+    def lorenz(self) -> pd.DataFrame:
+        """``phase`` and :func:`~evaltk.measures.concentration.lorenz_points` of each phase
+        (people with a person id; groups of fewer than ``min_people`` merged)."""
+        frames = []
+        for phase in ("before", "after"):
+            rows = self.contacts[
+                (self.contacts["phase"] == phase) & self.contacts["contacts"].notna()
+            ]
+            if rows.empty:
+                continue
+            points = lorenz_points(rows[["contacts", "people"]], self.min_people)
+            frames.append(points.assign(phase=phase))
+        columns = ["phase", "people_share", "contact_share", "people", "contacts"]
+        return (
+            pd.concat(frames, ignore_index=True)[columns]
+            if frames
+            else pd.DataFrame(columns=columns)
+        )
+
+    @property
+    def high_intensity(self) -> pd.DataFrame:
+        """Per phase: ``people`` with at least ``min_contacts`` contacts in its months, their
+        ``incidents`` and officer ``minutes``, and every incident's (``all_incidents``,
+        ``all_minutes``; episodes of nobody included)."""
+        rows = []
+        for phase in ("before", "after"):
+            part = self.contacts[self.contacts["phase"] == phase]
+            if part.empty:
+                continue
+            high = part[part["contacts"].notna() & (part["contacts"] >= self.min_contacts)]
+            rows.append(
+                {
+                    "phase": phase,
+                    "people": int(high["people"].sum()),
+                    "incidents": int(high["incidents"].sum()),
+                    "all_incidents": int(part["incidents"].sum()),
+                    "minutes": float(high["minutes"].sum()),
+                    "all_minutes": float(part["minutes"].sum()),
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=["phase", "people", "incidents", "all_incidents", "minutes", "all_minutes"],
+        )
 
 
 def high_intensity_k(protocol: Protocol) -> int:
@@ -323,4 +371,6 @@ def demand_tables(
         ["phase", "contacts"], key=lambda c: c.map(order) if c.name == "phase" else c
     ).reset_index(drop=True)
     contacts = contacts.astype({"contacts": "Int64", "people": "int64", "incidents": "int64"})
-    return DemandTables(pathways, contacts, months, high_intensity_k(protocol))
+    return DemandTables(
+        pathways, contacts, months, high_intensity_k(protocol), protocol.disclosure.threshold
+    )

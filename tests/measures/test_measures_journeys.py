@@ -71,7 +71,11 @@ def test_phases_of_a_unit():
     assert (before.first, before.last, before.months) == (
         dt.date(2015, 1, 1), dt.date(2015, 1, 1), 1,
     )  # fmt: skip
-    assert (after.first, after.last, after.months) == (dt.date(2015, 2, 1), dt.date(2019, 12, 1), 59)
+    assert (after.first, after.last, after.months) == (
+        dt.date(2015, 2, 1),
+        dt.date(2019, 12, 1),
+        59,
+    )
     year_before, last_year = span_phases(p)
     assert (year_before.first, year_before.last) == (dt.date(2014, 2, 1), dt.date(2015, 1, 1))
     assert (last_year.first, last_year.last) == (dt.date(2019, 1, 1), dt.date(2019, 12, 1))
@@ -83,7 +87,6 @@ def _reference_pathways(table: pd.DataFrame, phases, days: int = 28) -> pd.DataF
     limit = pd.Timedelta(days=days)
     rows = []
     for _, person in table.groupby("person_id"):
-        times = person["timestamp"].to_numpy()
         for i, row in enumerate(person.itertuples()):
             month = row.timestamp.to_period("M").to_timestamp().date()
             phase = next((p.phase for p in phases if p.first <= month <= p.last), None)
@@ -95,19 +98,23 @@ def _reference_pathways(table: pd.DataFrame, phases, days: int = 28) -> pd.DataF
             nxt = ("Missing-person report" if later["missing_person"].any()
                    else "Admission" if later["admitted_72h"].any()
                    else "Repeat contact" if len(later) else "No contact")  # fmt: skip
-            outcome = ("Section 136" if row.s136 else "Admission" if row.admitted_72h
-                       else "A&E" if row.ae_conveyance
-                       else "Referral" if row.referral != "none" else "No further action")  # fmt: skip
+            outcome = (
+                "Section 136" if row.s136
+                else "Admission" if row.admitted_72h
+                else "A&E" if row.ae_conveyance
+                else "Referral" if row.referral != "none"
+                else "No further action"
+            )  # fmt: skip
             contact = "Triage contact" if row.triage_attended else "Police only"
             rows.append((phase, contact, outcome, nxt, row.person_id, row.officer_minutes))
-        del times
-    frame = pd.DataFrame(
-        rows, columns=["phase", "contact", "outcome", "next", "person", "minutes"]
-    )
+    frame = pd.DataFrame(rows, columns=["phase", "contact", "outcome", "next", "person", "minutes"])
     return (
         frame.groupby(["phase", "contact", "outcome", "next"])
-        .agg(incidents=("person", "size"), people=("person", "nunique"),
-             officer_minutes=("minutes", "sum"))  # fmt: skip
+        .agg(
+            incidents=("person", "size"),
+            people=("person", "nunique"),
+            officer_minutes=("minutes", "sum"),
+        )
         .reset_index()
     )
 
@@ -143,3 +150,24 @@ def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
     ]
     assert before["contacts"].astype(int).tolist() == counts.index.tolist()
     assert before["people"].tolist() == counts.tolist()
+
+
+def test_high_intensity_users_of_each_year(tmp_path):
+    frame = episodes(
+        {"timestamp": "2016-03-01 12:00", "person_id": "p2", "officer_minutes": 100.0},
+        {"timestamp": "2016-03-28 12:00", "person_id": "p2", "officer_minutes": 50.0},
+        {"timestamp": "2016-04-01 12:00", "person_id": "p3", "officer_minutes": 30.0},
+        {"timestamp": "2016-04-02 12:00", "person_id": "p3", "officer_minutes": 30.0},
+        {"timestamp": "2016-05-02 12:00", "person_id": "p3", "officer_minutes": 30.0},
+        {"timestamp": "2016-04-02 12:00", "person_id": None, "officer_minutes": 10.0},
+        {"timestamp": "2016-06-02 12:00", "person_id": "p4", "officer_minutes": 20.0},
+    )
+    write(tmp_path, frame)
+    measure = {"aggregate": "high_intensity_people", "high_intensity": {"min_contacts": 3}}
+    tables = demand_tables(protocol([{"id": "hi", "measure": measure}]), tmp_path)
+    assert tables is not None and tables.min_contacts == 3
+    after = tables.high_intensity.set_index("phase").loc["after"]
+    assert (after["people"], after["incidents"], after["all_incidents"]) == (1, 3, 7)
+    assert (after["minutes"], after["all_minutes"]) == (90.0, 270.0)
+    # Lorenz points with the default threshold 5: 3 people in all, too few for any point.
+    assert tables.lorenz.empty or tables.lorenz["people"].max() == 0
