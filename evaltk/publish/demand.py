@@ -122,7 +122,11 @@ def protect_high_intensity(raw: pd.DataFrame, rule: DisclosureSettings) -> pd.Da
             if people and row.all_minutes and np.isfinite(row.all_minutes)
             else None
         )
-        rows.append((row.phase, people, share if people != 0 else 0.0, hours))
+        if people is None:  # a small group: nothing about it is shown
+            share = None
+        elif people == 0:
+            share = 0.0
+        rows.append((row.phase, people, share, hours))
     return pd.DataFrame(rows, columns=["phase", "people", "share_incidents", "share_hours"])
 
 
