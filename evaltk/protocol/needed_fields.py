@@ -35,7 +35,7 @@ def required_fields(protocol: Protocol) -> dict[str, list[str]]:
             need([measure.field], outcome.id)
         if measure.repeat is not None:
             need(["person_id", *measure.repeat.among], outcome.id)
-        if measure.high_intensity is not None:
+        if measure.high_intensity is not None or measure.kind.per_person:
             need(["person_id"], outcome.id)
     if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
         need(["person_id"], "data.linkage")

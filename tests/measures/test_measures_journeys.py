@@ -171,3 +171,29 @@ def test_high_intensity_users_of_each_year(tmp_path):
     assert (after["minutes"], after["all_minutes"]) == (90.0, 270.0)
     # Lorenz points with the default threshold 5: 3 people in all, too few for any point.
     assert tables.lorenz.empty or tables.lorenz["people"].max() == 0
+
+
+def test_hours_per_person_in_crisis(tmp_path):
+    """``per_person``: the field summed over the month's matching incidents, over the
+    distinct people who had one (a row without a person adds to the sum, not to the people)."""
+    from measures_helpers import values
+
+    from evaltk.measures.episodes import compute_panel
+
+    frame = episodes(
+        {"timestamp": "2016-01-03 10:00", "person_id": "p1", "officer_minutes": 120.0},
+        {"timestamp": "2016-01-04 10:00", "person_id": "p1", "officer_minutes": 60.0},
+        {"timestamp": "2016-01-05 10:00", "person_id": "p2", "officer_minutes": 30.0},
+        {"timestamp": "2016-01-06 10:00", "person_id": None, "officer_minutes": 90.0},
+        {"timestamp": "2016-02-06 10:00", "person_id": "p2", "officer_minutes": None},
+        {"timestamp": "2016-03-06 10:00", "person_id": "p3", "s136": True},
+        {"timestamp": "2016-06-06 10:00", "person_id": "p3", "s136": True},
+    )
+    write(tmp_path, frame)
+    measure = {"aggregate": "per_person", "field": "officer_minutes", "where": {"s136": False}}
+    panel = compute_panel(protocol([{"id": "pp", "measure": measure}]), tmp_path)
+    assert values(panel, "pp", column="numerator")[:3] == [300.0, 0.0, 0.0]
+    assert values(panel, "pp", column="denominator")[:3] == [2.0, 1.0, 0.0]
+    assert values(panel, "pp")[:2] == [150.0, 0.0]
+    assert np.isnan(values(panel, "pp")[2])  # no one in March: undefined, not zero
+    assert panel.series("pp", ["E23000019"])["value"].tolist()[:2] == [150.0, 0.0]
