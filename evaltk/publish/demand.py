@@ -98,35 +98,43 @@ def protect_pathways(raw: pd.DataFrame, rule: DisclosureSettings) -> pd.DataFram
     """Every cell's incidents and people by the count rule (None: suppressed); officer hours
     only where the incidents are published and not 0."""
     out = raw[["phase", "contact", "outcome", "next"]].copy()
-    incidents = [publish_count(v, rule) for v in raw["incidents"]]
+    incidents = [publish_count(_number(v), rule) for v in raw["incidents"]]
     out["incidents"] = pd.array(incidents, dtype="Int64")
-    out["people"] = pd.array([publish_count(v, rule) for v in raw["people"]], dtype="Int64")
+    people = [publish_count(_number(v), rule) for v in raw["people"]]
+    out["people"] = pd.array(people, dtype="Int64")
     hours = raw["officer_minutes"].astype(float) / 60
     out["officer_hours"] = [
-        round(float(h), 0) if n and np.isfinite(h) else None
-        for n, h in zip(incidents, hours, strict=True)
+        round(h, 0) if n and h is not None and np.isfinite(h) else None
+        for n, h in zip(incidents, map(_number, hours), strict=True)
     ]
     return out
+
+
+def _number(value: Any) -> float | None:
+    """A table cell as a float, None when missing."""
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def protect_high_intensity(raw: pd.DataFrame, rule: DisclosureSettings) -> pd.DataFrame:
     """Per phase: published people, and their shares of published incidents and of hours."""
     rows = []
-    for row in raw.itertuples():
-        people = publish_count(row.people, rule)
+    for record in raw.to_dict("records"):
+        people = publish_count(_number(record["people"]), rule)
         share = published_share(
-            publish_count(row.incidents, rule), publish_count(row.all_incidents, rule)
+            publish_count(_number(record["incidents"]), rule),
+            publish_count(_number(record["all_incidents"]), rule),
         )
+        minutes, all_minutes = _number(record["minutes"]), _number(record["all_minutes"])
         hours = (
-            float(row.minutes) / float(row.all_minutes)
-            if people and row.all_minutes and np.isfinite(row.all_minutes)
+            minutes / all_minutes
+            if people and minutes is not None and all_minutes and np.isfinite(all_minutes)
             else None
         )
         if people is None:  # a small group: nothing about it is shown
             share = None
         elif people == 0:
             share = 0.0
-        rows.append((row.phase, people, share, hours))
+        rows.append((record["phase"], people, share, hours))
     return pd.DataFrame(rows, columns=["phase", "people", "share_incidents", "share_hours"])
 
 
@@ -175,7 +183,9 @@ def draw_flows(pathways: pd.DataFrame, path: Path, threshold: int) -> None:
         cells["w"] /= total
         stages = [("contact", CONTACTS), ("outcome", OUTCOMES), ("next", NEXT_STEPS)]
         pos = [
-            _stage_positions(cells.groupby(col)["w"].sum().to_dict(), order, gap)
+            _stage_positions(
+                {str(k): float(v) for k, v in cells.groupby(col)["w"].sum().items()}, order, gap
+            )
             for col, order in stages
         ]
         for i in range(2):
@@ -310,8 +320,9 @@ def pathway_rows(demand: Demand) -> list[dict[str, Any]]:
                 else:
                     row[f"{p}_count"] = Markup(("at least " if hidden else "") + observed(n))
                 row[f"{p}_month"] = _per_month(n, months.get(p, 0)) if not hidden else "–"
-                shares[p] = n / totals[p] if totals[p] and not hidden else None
-                row[f"{p}_share"] = "–" if shares[p] is None else fmt.percent(shares[p] * 100)
+                share = n / totals[p] if totals[p] and not hidden else None
+                shares[p] = share
+                row[f"{p}_share"] = "–" if share is None else fmt.percent(share * 100)
             before, after = shares["before"], shares["after"]
             row["change"] = (
                 "–" if before is None or after is None else f"{(after - before) * 100:+.1f}"
@@ -323,20 +334,20 @@ def pathway_rows(demand: Demand) -> list[dict[str, Any]]:
 def demand_context(analysis: LoadedAnalysis, demand: Demand) -> dict[str, Any]:
     """What ``demand.md.j2`` prints."""
     k = demand.settings["min_contacts"]
-    high = {r.phase: r for r in demand.high_intensity.itertuples()}
+    high = {str(r["phase"]): r for r in demand.high_intensity.to_dict("records")}
+
+    def whole(share: float | None) -> str:
+        return "–" if share is None else fmt.percent(share * 100, whole=True)
 
     def high_row(phase: str) -> dict[str, str]:
         row = high.get(phase)
         if row is None:
             return {"people": "–", "incidents": "–", "hours": "–"}
-        people = None if pd.isna(row.people) else float(row.people)
         return {
-            "people": _marked(people),
-            "incidents": "–" if pd.isna(row.share_incidents)
-            else fmt.percent(row.share_incidents * 100, whole=True),
-            "hours": "–" if row.share_hours is None or pd.isna(row.share_hours)
-            else fmt.percent(row.share_hours * 100, whole=True),
-        }  # fmt: skip
+            "people": _marked(_number(row["people"])),
+            "incidents": whole(_number(row["share_incidents"])),
+            "hours": whole(_number(row["share_hours"])),
+        }
 
     tops = {p: _top_share(demand.lorenz, p) for p in PHASES}
     top_text = {

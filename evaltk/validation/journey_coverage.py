@@ -188,7 +188,7 @@ def journey_coverage(replicates: int = REPLICATES) -> CheckResult:
             f"given a {LEVEL:.0%} Wilson interval; the requirement is coverage of the true "
             "share between 90 % and 99 %."
         ),
-        figures={f"{row[0]} ({row[1]})": float(row[5]) for row in tables[0].rows},
+        figures={f"{row[0]} ({row[1]})": float(row[5] or 0.0) for row in tables[0].rows},
         tables=tables,
         requirements=requirements,
         replicates={"counts": [list(r) for r in rows]},
