@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from evaltk.analysis.tables import write_demand
 from evaltk.measures.journeys import demand_tables
@@ -20,6 +21,7 @@ from evaltk.publish.demand import (
 )
 from evaltk.publish.disclosure import small_counts_in_downloads
 from evaltk.publish.load import load_analysis
+from evaltk.publish.pages import Chapter, render_toc
 from evaltk.results.figure_files import DEMAND_FILES
 from evaltk.results.schema import DisclosureSettings
 from evaltk.simulate import SimulationConfig, write_dataset
@@ -97,7 +99,8 @@ def test_the_page_shows_published_counts_only(tmp_path: Path) -> None:
     analysis = load_analysis(analysis_dir)
     demand = read_demand(analysis)
     assert demand is not None
-    chapter = tmp_path / "chapter"
+    book = tmp_path / "book"
+    chapter = book / "analyses" / "small-triage"
     (chapter / "figures").mkdir(parents=True)
     (chapter / "files").mkdir()
     page = write_demand_page(analysis, chapter)
@@ -109,6 +112,12 @@ def test_the_page_shows_published_counts_only(tmp_path: Path) -> None:
     assert ((counts == 0) | ((counts >= 5) & (counts % 5 == 0))).all()
     assert published["incidents"].isna().sum() == raw["incidents"].between(1, 4).sum()
     assert small_counts_in_downloads(chapter, 5) == []
+    # The page is a section of its analysis's chapter, after the pre-registration.
+    toc = yaml.safe_load(render_toc([Chapter(analysis, "small-triage")], book))
+    assert toc["parts"][0]["chapters"][0]["sections"] == [
+        {"file": "analyses/small-triage/preregistration"},
+        {"file": "analyses/small-triage/demand"},
+    ]
     text = page.read_text()
     assert "Where the demand goes and who carries it" in text
     assert text.count("{evaltk-observed}`suppressed`") >= 1
