@@ -120,7 +120,7 @@ def _reference_pathways(table: pd.DataFrame, phases, days: int = 28) -> pd.DataF
 
 
 def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
-    folder = write_dataset(SimulationConfig.preset("small", scale=0.02, seed=9), tmp_path / "d")
+    folder = write_dataset(SimulationConfig.preset("small", scale=0.01, seed=9), tmp_path / "d")
     p = protocol(
         OUTCOME,
         units=("E23000019",),
@@ -139,7 +139,7 @@ def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
     assert got["incidents"].tolist() == expected["incidents"].tolist()
     assert got["people"].tolist() == expected["people"].tolist()
     np.testing.assert_allclose(got["officer_minutes"], expected["officer_minutes"], rtol=1e-12)
-    assert got["incidents"].sum() > 1000  # every used episode of the window is one step
+    assert got["incidents"].sum() > 500  # every used episode of the window is one step
     # The year before the start: people by number of contacts, as pandas counts them.
     year = span_phases(p)[0]
     months = table["timestamp"].dt.to_period("M").dt.to_timestamp().dt.date
@@ -197,3 +197,52 @@ def test_hours_per_person_in_crisis(tmp_path):
     assert values(panel, "pp")[:2] == [150.0, 0.0]
     assert np.isnan(values(panel, "pp")[2])  # no one in March: undefined, not zero
     assert panel.series("pp", ["E23000019"])["value"].tolist()[:2] == [150.0, 0.0]
+
+
+def test_per_person_is_an_ordinary_outcome(tmp_path):
+    """On a simulated force: the SQL equals the pandas reference, the protocol asks for the
+    person id, and the ITS fits it with people as exposure, read 'per person'."""
+    from evaltk.estimate import fit_outcomes
+    from evaltk.estimate.its import model_series
+    from evaltk.measures.episodes import compute_panel
+    from evaltk.measures.reference import read_canonical, reference_panel
+    from evaltk.protocol.aggregates import aggregate_kind
+    from evaltk.protocol.needed_fields import required_fields
+    from evaltk.protocol.spec import Protocol
+    from evaltk.verdict.axis_labels import measure_unit
+    from evaltk.verdict.headline import measure_phrase
+
+    kind = aggregate_kind("per_person")
+    assert (kind.per_person, kind.per_incident, kind.additive, kind.about_people) == (
+        True, True, False, False,
+    )  # fmt: skip
+    assert measure_phrase("per_person") == ("per person",)
+    assert measure_unit("per_person", "officer_minutes") == "minutes per person"
+    folder = write_dataset(SimulationConfig.preset("small", scale=0.02, seed=9), tmp_path / "d")
+    measure = {"aggregate": "per_person", "field": "officer_minutes"}
+    p = protocol(
+        [{"id": "hours_pp", "label": "Officer minutes per person in crisis", "measure": measure}],
+        units=("E23000019",),
+        start="2014-01-01",
+        end="2019-12-31",
+        data={"population": "population.csv"},
+    )
+    # The scheme's start in April 2016, as simulated (the helper starts it in the window's
+    # second month).
+    document = p.model_dump(by_alias=True, mode="json")
+    document["intervention"]["start"] = {"E23000019": "2016-04-01"}
+    p = Protocol.model_validate(document)
+    assert "hours_pp" in required_fields(p)["person_id"]
+    panel = compute_panel(p, folder)
+    expected = reference_panel(p, read_canonical(p, folder))
+    for column in ("numerator", "denominator", "value"):
+        np.testing.assert_allclose(
+            panel.frame[column].to_numpy(float), expected.frame[column].to_numpy(float), rtol=1e-12
+        )
+    people = panel.frame["denominator"].to_numpy(float)
+    assert people.min() >= 5 and (panel.frame["value"] > 60).all()
+    (fit,) = fit_outcomes(panel, p)
+    assert fit.effect is not None and fit.scale == "ratio"
+    # The count model's exposure is the number of people (its log the offset).
+    series = model_series(panel, p, p.outcomes[0], "poisson")
+    np.testing.assert_array_equal(series["exposure"].to_numpy(float), people)
