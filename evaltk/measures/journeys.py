@@ -9,9 +9,11 @@ that pass every data check; rows without a person are left out: they have no jou
 step of its person's journey, read in three stages:
 
 1. *contact*: ``Triage contact`` when ``triage_attended``, else ``Police only``;
-2. *outcome*, the first that applies: ``Section 136``, ``Admission`` (``admitted_72h``),
-   ``A&E`` (``ae_conveyance``), ``Referral`` (``referral`` other than ``none``), ``No further
-   action``;
+2. *outcome*, the first that applies: ``Section 136``, ``Admission`` (``admitted_72h``, or a
+   linked admission record), ``A&E`` (``ae_conveyance``, or a linked A&E attendance),
+   ``Referral`` (``referral`` other than ``none``), ``No further action``; the linked records
+   are ``linked_admission`` and ``linked_ae`` of a run with ``data.linkage``
+   (:mod:`evaltk.linkage.pipeline`), which the journeys then follow on the linked file;
 3. *next*, what follows for the same person within ``within_days`` days (strictly later,
    looking at every row of the file, any force and date, like a repeat window): a
    ``Missing-person report`` (a later episode with ``missing_person``), else an
@@ -61,30 +63,20 @@ from evaltk.measures.concentration import lorenz_points
 from evaltk.measures.episodes import duplicate_ids
 from evaltk.measures.grid import month_floor
 from evaltk.measures.query import MICROSECONDS_PER_DAY
-from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, required_fields
+from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, JOURNEY_FIELDS, required_fields
 from evaltk.protocol.spec import EpisodeSource, HighIntensity, Protocol
 
 #: Days after an incident within which the next stage of the journey is looked for (the
 #: project's repeat-contact window).
 JOURNEY_DAYS = 28
+#: Linkage flags that count as a step of the journey when the (linked) file has them.
+LINKED_STEPS = ("linked_ae", "linked_admission")
 #: Months of each phase of the contacts-per-person table (the high-intensity year).
 SPAN_MONTHS = 12
 
 CONTACTS = ("Triage contact", "Police only")
 OUTCOMES = ("Section 136", "Admission", "A&E", "Referral", "No further action")
 NEXT_STEPS = ("Missing-person report", "Admission", "Repeat contact", "No contact")
-
-#: Fields the journeys read when the file has them (person_id is required for any journey).
-JOURNEY_FIELDS = (
-    "person_id",
-    "triage_attended",
-    "s136",
-    "admitted_72h",
-    "ae_conveyance",
-    "referral",
-    "missing_person",
-    "officer_minutes",
-)
 
 
 @dataclass(frozen=True)
@@ -150,6 +142,12 @@ def _flag(fields: dict[str, FieldColumn], name: str) -> str:
     return f"coalesce({quote_ident(name)}, FALSE)" if name in fields else "FALSE"
 
 
+def _either(fields: dict[str, FieldColumn], *names: str) -> str:
+    """True where any of the bool fields is (those the file has; none: false)."""
+    present = [_flag(fields, n) for n in names if n in fields]
+    return " OR ".join(present) if present else "FALSE"
+
+
 def _canon(protocol: Protocol, file: EpisodeFile, fields: dict[str, FieldColumn]) -> str:
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
     canon.append(f"CAST(date_trunc('month', {fields['timestamp'].value}) AS DATE) AS period")
@@ -188,10 +186,12 @@ def pathway_sql(
     )
     missing, admitted = _flag(fields, "missing_person"), _flag(fields, "admitted_72h")
     limit = int(within_days) * MICROSECONDS_PER_DAY
+    # A linked agency record (data.linkage) counts as the step it records.
+    admitted_here = _either(fields, "admitted_72h", "linked_admission")
     outcome = (
         f"CASE WHEN {_flag(fields, 's136')} THEN 'Section 136' "
-        f"WHEN {admitted} THEN 'Admission' "
-        f"WHEN {_flag(fields, 'ae_conveyance')} THEN 'A&E' "
+        f"WHEN {admitted_here} THEN 'Admission' "
+        f"WHEN {_either(fields, 'ae_conveyance', 'linked_ae')} THEN 'A&E' "
         f"WHEN {referral} THEN 'Referral' ELSE 'No further action' END"
     )
     return (
@@ -346,7 +346,7 @@ def demand_tables(
         file = open_episode_file(con, source, Path(folder))
         if linked_file is not None:
             file = scanned_as(con, file, linked_file)
-        present = (*CHECKED_IF_PRESENT, *JOURNEY_FIELDS)
+        present = (*CHECKED_IF_PRESENT, *JOURNEY_FIELDS, *LINKED_STEPS)
         mapping = map_columns(file, source, required_fields(protocol), read_if_present=present)
         if "person_id" not in mapping:
             return None

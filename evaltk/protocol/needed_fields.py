@@ -46,6 +46,21 @@ def required_fields(protocol: Protocol) -> dict[str, list[str]]:
 #: them, because a check looks at them: an admission before its incident is excluded.
 CHECKED_IF_PRESENT = ("admission_time",)
 
+#: Fields people's journeys read when the file has them (evaltk.measures.journeys: the
+#: pathway table and who carries the demand); linkage stages them too, so that journeys can
+#: be followed on the linked file. None of them is required: without person_id there are no
+#: journeys, and a missing flag counts as false.
+JOURNEY_FIELDS = (
+    "person_id",
+    "triage_attended",
+    "s136",
+    "admitted_72h",
+    "ae_conveyance",
+    "referral",
+    "missing_person",
+    "officer_minutes",
+)
+
 
 def provided_by_linkage(protocol: Protocol) -> set[str]:
     """Canonical fields that linkage derives (``linked_<agency>``) rather than the file holds."""

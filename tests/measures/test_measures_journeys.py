@@ -246,3 +246,19 @@ def test_per_person_is_an_ordinary_outcome(tmp_path):
     # The count model's exposure is the number of people (its log the offset).
     series = model_series(panel, p, p.outcomes[0], "poisson")
     np.testing.assert_array_equal(series["exposure"].to_numpy(float), people)
+
+
+def test_a_linked_record_is_a_step_of_the_journey(tmp_path):
+    """On a linked file, an A&E attendance or admission found by linkage counts as that step
+    even where the police record has no flag."""
+    frame = episodes(
+        {"timestamp": "2016-03-01 12:00", "person_id": "p1"},
+        {"timestamp": "2016-03-02 12:00", "person_id": "p2"},
+        {"timestamp": "2016-03-03 12:00", "person_id": "p3"},
+    )
+    frame["linked_ae"] = [True, False, False]
+    frame["linked_admission"] = [False, True, False]
+    write(tmp_path, frame)
+    tables = demand_tables(protocol(OUTCOME), tmp_path)
+    assert tables is not None
+    assert sorted(tables.pathways["outcome"]) == ["A&E", "Admission", "No further action"]
