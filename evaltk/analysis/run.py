@@ -13,6 +13,10 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   can apply disclosure control to those figures (not published);
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
+* ``pathways.csv`` and ``contacts.csv`` (episodes with person ids) — people's journeys
+  before and after the start, and people by number of contacts in the year before and the
+  last year (:mod:`evaltk.measures.journeys`): counts for ``evaltk book`` to protect and
+  draw (:mod:`evaltk.publish.demand`), not for publication as they are (small counts);
 * ``figures/OUTCOME.png`` — observed against counterfactual (ITS), the event-study plot
   (did, event_study, staggered_did) or the treated and comparison series (cits); comparison
   designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
@@ -37,7 +41,12 @@ from pathlib import Path
 from evaltk import __version__
 from evaltk.analysis.figures import draw_figures
 from evaltk.analysis.inputs import input_files
-from evaltk.analysis.tables import effects_table, observed_figure_data, series_table
+from evaltk.analysis.tables import (
+    effects_table,
+    observed_figure_data,
+    series_table,
+    write_demand,
+)
 from evaltk.digest import file_sha256
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
@@ -47,6 +56,7 @@ from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.locking import folder_lock
 from evaltk.measures import build_panel
+from evaltk.measures.journeys import demand_tables
 from evaltk.measures.panel import Panel
 from evaltk.measures.quality import quality_share
 from evaltk.protocol import LoadedProtocol, load_protocol
@@ -346,6 +356,7 @@ def _run_locked(
         linked = link_episodes(protocol, loaded.folder)
     say("Measuring outcomes")
     panel = build_panel(protocol, loaded.folder, linked_file=linked.path if linked else None)
+    demand = demand_tables(protocol, loaded.folder, linked_file=linked.path if linked else None)
     say(f"Fitting {len(protocol.outcomes)} models")
     fits = fit_outcomes(panel, protocol)
     say("Deciding and writing results")
@@ -360,5 +371,7 @@ def _run_locked(
                 staging / "figure_data.csv", index=False, float_format="%.10g"
             )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
+        if demand is not None:
+            write_demand(demand, staging)
         draw_figures(fits, staging / "figures", result)
     return result, fits

@@ -153,7 +153,9 @@ class Measure(_Frozen):
     * ``rate`` — that count per ``per`` population (the population enters models as an offset);
     * ``share`` — that count divided by the episodes matching ``denominator`` (default: all);
     * ``mean`` — mean of ``field`` over episodes matching ``where``;
-    * ``sum`` — sum of ``field`` over episodes matching ``where``.
+    * ``sum`` — sum of ``field`` over episodes matching ``where``;
+    * ``per_person`` — that sum over the distinct people (``person_id``) with an episode
+      matching ``where`` in the month (e.g. officer minutes per person in crisis).
 
     With ``repeat``, an episode matches only if the person has another episode within the window.
 

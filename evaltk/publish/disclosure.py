@@ -85,7 +85,7 @@ OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
 #: Aggregates whose numerator counts people or their incidents (protocol/aggregates.py).
 COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.about_people)
-UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
+UNPUBLISHABLE = ("panel.csv", "figure_data.csv", "high_intensity.csv", "concentration.csv")
 
 
 def settings_of(result: AnalysisResult) -> DisclosureSettings:
@@ -591,6 +591,22 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
     for name in UNPUBLISHABLE:
         for path in sorted(folder.rglob(name)):
             problems.append(f"{path}: {name} holds unprotected observed counts")
+    # The journeys' pathway table (evaltk.publish.demand): every count by the rule.
+    for path in sorted(folder.rglob("pathways.csv")):
+        result_path = path.parent / "results.json"
+        settings = (
+            AnalysisResult.model_validate_json(result_path.read_text(encoding="utf-8")).disclosure
+            if result_path.is_file()
+            else None
+        )
+        frame = pd.read_csv(path)
+        for column in ("incidents", "people"):
+            if column not in frame:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = ((values > 0) & (values < threshold)) | (values % rule_of(settings)[1] != 0)
+            for i in frame.index[bad & values.notna()][:3]:
+                problems.append(f"{path}: {column} {values[i]:g} is not suppressed or rounded")
     # effects.csv holds model estimates only (module docstring); should one ever carry an
     # observed or count column, its small values are caught here.
     for path in sorted(folder.rglob("effects.csv")):

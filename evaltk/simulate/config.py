@@ -166,6 +166,23 @@ class SimulationConfig(BaseModel):
         12.0, gt=0, description="Mean length of a person's active spell."
     )
 
+    # Journeys: one crisis feeding another (evaltk.simulate.journeys). Off by default, so that
+    # the demo's data and every golden stay as they were; the journey study turns them on.
+    journey_missing_after_s136: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Chance that a person detained under s136 is reported missing 1-23 hours "
+        "later (a police incident of the same person).",
+    )
+    journey_missing_after_admission: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Chance that a person admitted within 72 hours of an incident (and not "
+        "detained under s136 at it) is reported missing 24-72 hours after the incident.",
+    )
+
     effects: dict[str, float] = Field(
         default_factory=lambda: dict(DISPLACEMENT_EFFECTS),
         description="True ratio per outcome key; missing keys mean no effect (1.0).",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from evaltk.validation.calibration import verdict_calibration
 from evaltk.validation.claims import published_claims
+from evaltk.validation.journey_coverage import journey_coverage
 from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
 from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
@@ -26,4 +27,5 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "synthetic_did_size": synthetic_did_size,
     "ledger_coverage": ledger_coverage,
     "template_size": template_size,
+    "journey_coverage": journey_coverage,
 }

@@ -45,6 +45,8 @@ def measure_unit(aggregate: str, field: str | None = None, per: int = 100_000) -
         return "share (proportion, 0.1 = 10 %)"
     if aggregate == "mean":
         return f"{field_unit(field)} per incident"
+    if kind.per_person:
+        return f"{field_unit(field)} per person"
     if kind.sums_a_field:
         return f"{field_unit(field)} per month"
     return "events per month"
