@@ -17,6 +17,8 @@ from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.count_rule import rule_of
+from evaltk.publish.demand import PAGE as DEMAND_PAGE
+from evaltk.publish.demand import has_demand
 from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
@@ -104,6 +106,7 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "registration_history": _history(result),
         "primary_flag": _primary_flag(result),
         "preregistration": Markup("preregistration.md"),
+        "demand": Markup(f"{DEMAND_PAGE}.md") if has_demand(analysis) else None,
         "tests": _tests_text(result),
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),

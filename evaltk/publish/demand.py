@@ -76,12 +76,19 @@ def _settings(result: AnalysisResult) -> DisclosureSettings:
     return result.disclosure or DisclosureSettings()
 
 
+def has_demand(analysis: LoadedAnalysis) -> bool:
+    """Whether the run wrote the tables of a demand page (episodes with person ids)."""
+    results = analysis.folder / "results"
+    names = (PATHWAYS_FILE, CONCENTRATION_FILE, HIGH_INTENSITY_FILE, DEMAND_SETTINGS_FILE)
+    return all((results / name).is_file() for name in names)
+
+
 def read_demand(analysis: LoadedAnalysis) -> Demand | None:
     """The protected tables, or None when the run wrote none (no person ids, or a series)."""
+    if not has_demand(analysis):
+        return None
     results = analysis.folder / "results"
     paths = [results / name for name in (PATHWAYS_FILE, CONCENTRATION_FILE, HIGH_INTENSITY_FILE)]
-    if not all(p.is_file() for p in [*paths, results / DEMAND_SETTINGS_FILE]):
-        return None
     settings = json.loads((results / DEMAND_SETTINGS_FILE).read_text(encoding="utf-8"))
     rule = _settings(analysis.result)
     raw_pathways, lorenz, high = (pd.read_csv(p) for p in paths)

@@ -125,6 +125,13 @@ def test_the_page_shows_published_counts_only(tmp_path: Path) -> None:
     lorenz = pd.read_csv(results / "concentration.csv")
     steps = lorenz.groupby("phase")["people"].diff().dropna()
     assert (steps >= 5).all()
+    # The chapter links to it (and a chapter of a run without the tables does not).
+    from evaltk.publish.chapter import chapter_context
+
+    assert chapter_context(analysis)["demand"] == "demand.md"
+    for name in DEMAND_FILES:
+        (results / name).unlink()
+    assert chapter_context(load_analysis(analysis_dir))["demand"] is None
 
 
 def test_the_scan_catches_an_unrounded_pathway_download(tmp_path: Path) -> None:
