@@ -42,7 +42,7 @@ from evaltk.estimators.synthetic import (
     synthetic_did,
 )
 from evaltk.estimators.synthetic.adh import fit_sc
-from evaltk.estimators.synthetic.inference import GapFit, placebo_in_space, placebo_in_time
+from evaltk.estimators.synthetic.inference import GapFit, placebo_in_space
 from evaltk.estimators.synthetic.sdid import fit_weighted
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
@@ -129,13 +129,17 @@ def fit_synthetic(
             outcome="value",
             predictors=predictors,
         )
-        result = _fit(kind, data, level, placebo_pre, options.placebo_in_time or options.leave_one_out)
+        result = _fit(
+            kind, data, level, placebo_pre, options.placebo_in_time or options.leave_one_out
+        )
         result = replace(
             result,
             placebo_time=result.placebo_time if options.placebo_in_time else None,
             leave_one_out=result.leave_one_out if options.leave_one_out else None,
         )
-        pretrend = _placebo_in_time_test(kind, data, placebo_pre) if options.placebo_in_time else None
+        pretrend = (
+            _placebo_in_time_test(kind, data, placebo_pre) if options.placebo_in_time else None
+        )
     except EstimationError as error:
         return failed(
             frame.outcome,
@@ -165,7 +169,7 @@ def fit_synthetic(
         baseline=number(np.mean(data.treated_series[: data.n_pre])),
         figure=lambda: _paths_figure(result),
         figures={"placebo": lambda: _placebo_figure(result)},
-        figure_data={"main": _figure_data(result)},
+        figure_data=_figure_data(result),
         effects=_effects(result),
         synthetic=synthetic_record(result),
         note=frame.note,
@@ -254,7 +258,7 @@ def with_synthetic_change(
 # -- what results.json and the chapter read -----------------------------------------------------
 
 
-def _name(unit: str) -> str:
+def _name(unit: object) -> str:
     return "+".join(force_name(u) for u in str(unit).split("+"))
 
 
@@ -280,7 +284,11 @@ def synthetic_record(result: SyntheticResult) -> dict[str, Any]:
         "rank": space.rank,
         "placebo_se": number(result.placebo_se),
         "weights": [
-            {"unit": str(unit), "name": _name(unit), "weight": float(w) if w > SHOWN_WEIGHT else 0.0}
+            {
+                "unit": str(unit),
+                "name": _name(unit),
+                "weight": float(w) if w > SHOWN_WEIGHT else 0.0,
+            }
             for unit, w in weights.items()
         ],
         "placebos": [
@@ -292,7 +300,7 @@ def synthetic_record(result: SyntheticResult) -> dict[str, Any]:
                 "pre_rmspe": number(row.pre_rmspe),
                 "post_rmspe": number(row.post_rmspe),
                 "ratio": number(row.ratio),
-                "rank": int(row.rank),
+                "rank": int(row.rank),  # type: ignore[arg-type]
             }
             for row in table.itertuples()
         ],
@@ -327,19 +335,41 @@ def synthetic_record(result: SyntheticResult) -> dict[str, Any]:
     return record
 
 
-def _figure_data(result: SyntheticResult) -> pd.DataFrame:
-    # The treated series is observed (disclosure control checks it against its count); the
-    # synthetic one is a weighted mix of other forces, modelled.
+def _figure_data(result: SyntheticResult) -> dict[str, pd.DataFrame]:
+    """What the two figures plot, for disclosure control by ``evaltk book``.
+
+    The treated series is observed (checked against its count by month); the synthetic one is
+    a weighted mix of other forces, modelled. The treated unit's placebo gap is its observed
+    value minus the synthetic one shown beside it, so it carries the treated count too: a
+    month suppressed in one figure is suppressed in both. The donors' gaps (their synthetic
+    forces are not published) are modelled.
+    """
     data = result.data
     periods = pd.to_datetime(pd.Index(data.periods))
     post = periods >= pd.Timestamp(data.start)
-    treated = pd.DataFrame(
-        {"period": periods, "group": "treated", "observed": data.treated_series, "post": post}
+
+    def rows(group: str, values: np.ndarray, unit: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"period": periods, "group": group, "observed": values, "post": post, "unit": unit}
+        )
+
+    space = result.placebo_space
+    main = pd.concat(
+        [
+            rows("treated", data.treated_series, data.treated),
+            rows("synthetic", result.synthetic, ""),
+        ],
+        ignore_index=True,
     )
-    synthetic = pd.DataFrame(
-        {"period": periods, "group": "synthetic", "observed": result.synthetic, "post": post}
+    placebo = pd.concat(
+        [rows("treated", space.gaps[0], space.units[0])]
+        + [
+            rows("placebo", gap, unit)
+            for unit, gap in zip(space.units[1:], space.gaps[1:], strict=True)
+        ],
+        ignore_index=True,
     )
-    return pd.concat([treated, synthetic], ignore_index=True)
+    return {"main": main, "placebo": placebo}
 
 
 def _effects(result: SyntheticResult) -> pd.DataFrame:
@@ -347,7 +377,11 @@ def _effects(result: SyntheticResult) -> pd.DataFrame:
     tidy.insert(0, "kind", ["headline", *tidy["term"].iloc[1:]])
     weights = result.donor_weights().reset_index()
     weights = pd.DataFrame(
-        {"kind": "donor_weight", "term": weights["donor"].astype(str), "estimate": weights["weight"]}
+        {
+            "kind": "donor_weight",
+            "term": weights["donor"].astype(str),
+            "estimate": weights["weight"],
+        }
     )
     space = result.placebo_space.table().rename(columns={"unit": "term"})
     space.insert(0, "kind", "placebo_in_space")

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -276,6 +277,14 @@ class SyntheticOptions(_Frozen):
     leave_one_out: bool = Field(
         default=True, description="Refit without each donor that has a weight."
     )
+
+    @field_validator("donors", mode="before")
+    @classmethod
+    def _donors_word(cls, value: Any) -> Any:
+        # One message, not one per member of the union.
+        if isinstance(value, str) and value != "untreated":
+            raise ValueError(f"'{value}': use 'untreated' or a list of ONS force codes")
+        return value
 
 
 #: The option blocks each design reads (the others are left out of the canonical form, so an

@@ -242,8 +242,7 @@ def _synthetic(protocol: Protocol) -> ModelDescription:
     )
     if design.kind == "synthetic_did":
         body = (
-            "synthetic difference-in-differences (Arkhangelsky et al. 2021; unit and time "
-            "weights)"
+            "synthetic difference-in-differences (Arkhangelsky et al. 2021; unit and time weights)"
         )
     elif options.predictors:
         n = len(options.predictors)

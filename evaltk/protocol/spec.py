@@ -581,7 +581,8 @@ class Design(_Frozen):
     interrupted time series), ``synthetic_control`` or ``synthetic_did`` (one treated unit
     against a donor pool). Each reads its own block (``its``, ``did``, ``event_study``,
     ``staggered``, ``cits``, ``synthetic``) and the DiD family the shared ``inference``
-    block; the blocks a design does not read are left out of the canonical form (they change no hash).
+    block; the blocks a design does not read are left out of the canonical form (they change
+    no hash).
     """
 
     kind: DesignKind
