@@ -259,7 +259,7 @@ def _synthetic(protocol: Protocol) -> ModelDescription:
     checks = [
         name
         for name, on in (
-            ("placebo in time", options.placebo_in_time),
+            ("placebo in time (the pre-trend test)", options.placebo_in_time),
             ("leave one donor out", options.leave_one_out),
         )
         if on

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import html
+import json
 import os
 import re
 import subprocess
