@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.protocol import prices
 from evaltk.protocol.aggregates import Aggregate, AggregateName, aggregate_kind
 from evaltk.protocol.designs import (
     CITSOptions,
@@ -721,6 +722,32 @@ class Decision(_Frozen):
         default_factory=lambda: list(DEFAULT_RULES),
         description="Checked in order; the first rule whose conditions all hold decides.",
     )
+    price_year: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}(-\d{2})?$",
+        description="The price year of every pound in the ledger ('2024'): each unit cost with "
+        "a stated price_year is uprated to it by the HM Treasury GDP deflator evaltk carries "
+        "(evaltk.protocol.prices); costs without one, and the scheme's running cost, are taken "
+        "as they are. Absent: every cost at its own price base, none uprated.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _default_price_year_left_out(
+        self, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        # Added after the first registrations: their hashes must not change.
+        return later_defaults_left_out(handler(self), {"price_year": None})
+
+    @field_validator("price_year")
+    @classmethod
+    def _price_year_deflated(cls, value: str | None) -> str | None:
+        if value is not None and not prices.covered(value):
+            first, last = prices.price_years()
+            raise ValueError(
+                f"price_year '{value}' is outside the GDP deflator evaltk carries "
+                f"({first} to {last}): use a year within it"
+            )
+        return value
 
     @field_validator("rules")
     @classmethod
@@ -844,6 +871,7 @@ class Protocol(_Frozen):
             if unmapped:
                 raise ValueError("data.outcomes has no column for: " + ", ".join(unmapped))
         self._check_parts()
+        self._check_price_years()
         if self.design.kind == "its":
             self._check_its()
         else:
@@ -871,6 +899,21 @@ class Protocol(_Frozen):
                 raise ValueError(
                     f"{where} must be the same agency and 'per' as its whole "
                     f"({whole.agency}, per {whole.per}), since its time is inside it"
+                )
+
+    def _check_price_years(self) -> None:
+        """With ``decision.price_year`` set, every cost's own price year must be one the
+        deflator reaches, or its pounds could not be uprated."""
+        if self.decision.price_year is None:
+            return
+        for outcome in self.outcomes:
+            year = outcome.cost.price_year if outcome.cost is not None else None
+            if year is not None and not prices.covered(year):
+                first, last = prices.price_years()
+                raise ValueError(
+                    f"outcome '{outcome.id}': cost.price_year '{year}' is outside the GDP "
+                    f"deflator evaltk carries ({first} to {last}), so it cannot be uprated to "
+                    f"decision.price_year '{self.decision.price_year}'; give a year within it"
                 )
 
     def _check_its(self) -> None:

@@ -224,18 +224,40 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
                 "pounds": cell(fmt.pounds(line.pounds, level)),
-                "cost": unit_cost(line.unit_cost_gbp, line.cost_per, line.price_year),
+                "cost": unit_cost(
+                    line.unit_cost_gbp,
+                    line.cost_per,
+                    line.price_year,
+                    line.uprated_unit_cost_gbp,
+                    ledger.price_year,
+                ),
                 "source": line.source,
                 "in_net": line.in_net,
             }
             for line in ledger.lines
         ],
         "some_not_in_net": not all(line.in_net for line in ledger.lines),
+        "price_year": ledger.price_year,
+        "prices": ledger.prices,
     }
     return context
 
 
-def unit_cost(amount: float, per: str, price_year: str | None) -> str:
-    """A unit cost as its source gives it (pence kept: £36.51 is not £37), with its price
-    year: "£114 per event (2013-14 prices)"."""
-    return f"{fmt.unit_cost(amount)} per {per}" + (f" ({price_year} prices)" if price_year else "")
+def unit_cost(
+    amount: float,
+    per: str,
+    price_year: str | None,
+    uprated: float | None = None,
+    to_year: str | None = None,
+) -> str:
+    """A unit cost as the ledger used it and as its source gives it (pence kept: £36.51 is not
+    £37): "£155 per event at 2024 prices (£114 at 2013-14 prices)", or, not uprated,
+    "£114 per event (2013-14 prices)"."""
+    if uprated is not None and to_year is not None and price_year is not None:
+        return (
+            f"{fmt.unit_cost(uprated)} per {per} at {to_year} prices "
+            f"({fmt.unit_cost(amount)} at {price_year} prices)"
+        )
+    given = f" ({price_year} prices)" if price_year else ""
+    kept = ", not uprated" if to_year is not None else ""
+    return f"{fmt.unit_cost(amount)} per {per}{given}{kept}"

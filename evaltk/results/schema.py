@@ -311,6 +311,11 @@ class LedgerLine(_Frozen):
     price_year: str | None = Field(
         default=None, description="Price base of the unit cost, as the protocol gives it."
     )
+    uprated_unit_cost_gbp: float | None = Field(
+        default=None,
+        description="The unit cost at the ledger's price_year (GDP deflator), which its pounds "
+        "use; null when it is not uprated (no price year on the cost or the ledger).",
+    )
     in_net: bool = Field(description="Counted in the totals (false when part_of is set).")
     part_of: str | None = Field(
         default=None,
@@ -339,6 +344,14 @@ class Ledger(_Frozen):
     )
     correlation: dict[str, dict[str, float]]
     method: str
+    price_year: str | None = Field(
+        default=None,
+        description="The price year of every pound (decision.price_year); null when each cost "
+        "stays at its own price base.",
+    )
+    prices: str | None = Field(
+        default=None, description="The price base and the uprating in one or two sentences."
+    )
 
 
 class EvidenceLevel(_Frozen):

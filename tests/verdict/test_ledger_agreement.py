@@ -80,3 +80,34 @@ def test_ledger_lines_are_the_events_averted_in_hours_and_pounds(name: str) -> N
         if line["in_net"] and line["agency"] == "police"
     )
     assert ledger["police_hours_released"]["estimate"] == pytest.approx(police)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_ledger_pounds_are_at_its_price_year(name: str) -> None:
+    """Each line's pounds are its events (or minutes / 60) times the unit cost uprated to the
+    ledger's price year by the GDP deflator; a cost without a price year is not uprated."""
+    from evaltk.protocol.prices import uprating_factor
+
+    ledger = _results(name)["ledger"]
+    assert ledger["price_year"] == "2024"
+    assert "All pounds are at 2024 prices" in ledger["prices"]
+    uprated = 0
+    for line in ledger["lines"]:
+        if line["price_year"] is None:
+            assert line["uprated_unit_cost_gbp"] is None
+            cost = line["unit_cost_gbp"]
+        else:
+            factor = uprating_factor(line["price_year"], "2024")
+            cost = line["unit_cost_gbp"] * factor
+            assert line["uprated_unit_cost_gbp"] == round(cost, 2)
+            uprated += 1
+        if line["unit"] == "minutes":
+            per = cost / 60
+        elif line["cost_per"] == "event":
+            per = cost
+        else:
+            continue
+        assert line["pounds"]["estimate"] == pytest.approx(
+            line["averted"]["estimate"] * per, rel=1e-9
+        ), line["outcome"]
+    assert uprated >= 4
