@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.9"
+RESULTS_SCHEMA_VERSION = "1.10"
 
 
 class _Frozen(BaseModel):
