@@ -6,11 +6,12 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
 * ``results.json`` — the :class:`~evaltk.results.schema.AnalysisResult` (deterministic);
 * ``series.csv`` (ITS) — per outcome and month: observed, fitted, counterfactual and its
   interval;
-* ``effects.csv`` (did, event_study, staggered_did, cits) — per outcome: the headline effect,
-  the event-time effects and, for staggered adoption, every ATT(g,t);
-* ``figure_data.csv`` (did, event_study, cits) — the observed values the CITS series and DiD
-  group-means figures plot, with each group's summed count by month, so that ``evaltk book``
-  can apply disclosure control to those figures (not published);
+* ``effects.csv`` (every design but its) — per outcome: the headline effect, the event-time
+  effects and, for staggered adoption, every ATT(g,t); for the synthetic designs the donor
+  weights and every placebo;
+* ``figure_data.csv`` (every design but its) — the observed values the CITS series, DiD
+  group-means and synthetic figures plot, with each group's summed count by month, so that
+  ``evaltk book`` can apply disclosure control to those figures (not published);
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
 * ``pathways.csv`` and ``contacts.csv`` (episodes with person ids) — people's journeys
@@ -18,8 +19,9 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
   last year (:mod:`evaltk.measures.journeys`): counts for ``evaltk book`` to protect and
   draw (:mod:`evaltk.publish.demand`), not for publication as they are (small counts);
 * ``figures/OUTCOME.png`` — observed against counterfactual (ITS), the event-study plot
-  (did, event_study, staggered_did) or the treated and comparison series (cits); comparison
-  designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
+  (did, event_study, staggered_did), the treated and comparison series (cits) or the treated
+  and synthetic series (synthetic designs); comparison designs add
+  ``figures/OUTCOME-KIND.png`` (heat map, group means, placebo gaps).
 
 Every design is fitted by :func:`evaltk.estimate.fit_outcomes` (one fit per outcome); the
 whole-system ledger turns every design's headline into events, hours and pounds over the

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaltk.protocol.designs import FEW_CLUSTERS
+from evaltk.protocol.designs import FEW_CLUSTERS, SYNTHETIC_KINDS
 from evaltk.protocol.spec import Protocol
 
 
@@ -232,6 +232,49 @@ def _staggered(protocol: Protocol) -> ModelDescription:
     return ModelDescription(plan, estimator, ("Callaway & Sant'Anna", body))
 
 
+def _synthetic(protocol: Protocol) -> ModelDescription:
+    design = protocol.design
+    options = design.synthetic
+    donors = (
+        "donors: every force without a start date"
+        if options.donors == "untreated"
+        else f"donors: {len(options.donors)} named forces"
+    )
+    if design.kind == "synthetic_did":
+        body = (
+            "synthetic difference-in-differences (Arkhangelsky et al. 2021; unit and time weights)"
+        )
+    elif options.predictors:
+        n = len(options.predictors)
+        body = (
+            "synthetic control (Abadie, Diamond & Hainmueller 2010; "
+            f"{n} predictor(s) with optimised weights)"
+        )
+    else:
+        body = (
+            "synthetic control (Abadie, Diamond & Hainmueller 2010; weights fitted to the "
+            "months before the start)"
+        )
+    inference = "p-value by placebo in space (rank of the post/pre RMSPE ratio)"
+    checks = [
+        name
+        for name, on in (
+            ("placebo in time (the pre-trend test)", options.placebo_in_time),
+            ("leave one donor out", options.leave_one_out),
+        )
+        if on
+    ]
+    robustness = f"; robustness: {' and '.join(checks)}" if checks else ""
+    estimator = f"{body}; {donors}; {inference}"
+    plan = (
+        f"The treated forces summed as one unit against a weighted mix of donor forces: {body}; "
+        f"{donors}. The effect is the average difference from the synthetic unit over the "
+        f"months from the start; {inference}, interval from the placebo standard error"
+        f"{robustness}."
+    )
+    return ModelDescription(plan, estimator, (body, donors, inference))
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -263,4 +306,6 @@ def describe_model(
         return _did(protocol, family or design.did.family)
     if kind == "event_study":
         return _did(protocol, family or design.event_study.family)
+    if kind in SYNTHETIC_KINDS:
+        return _synthetic(protocol)
     return _staggered(protocol)

@@ -42,6 +42,7 @@ from evaltk.protocol.designs import (
     EventStudyOptions,
     InferenceOptions,
     StaggeredOptions,
+    SyntheticOptions,
     check_comparison_design,
     first_start,
     later_defaults_left_out,
@@ -579,10 +580,12 @@ class Design(_Frozen):
 
     ``kind``: ``its`` (interrupted time series of the treated units, summed), ``did``
     (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
-    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna) or ``cits`` (comparative
-    interrupted time series). Each reads its own block (``its``, ``did``, ``event_study``,
-    ``staggered``, ``cits``) and the DiD family the shared ``inference`` block; the blocks a
-    design does not read are left out of the canonical form (they change no hash).
+    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna), ``cits`` (comparative
+    interrupted time series), ``synthetic_control`` or ``synthetic_did`` (one treated unit
+    against a donor pool). Each reads its own block (``its``, ``did``, ``event_study``,
+    ``staggered``, ``cits``, ``synthetic``) and the DiD family the shared ``inference``
+    block; the blocks a design does not read are left out of the canonical form (they change
+    no hash).
     """
 
     kind: DesignKind
@@ -591,6 +594,7 @@ class Design(_Frozen):
     event_study: EventStudyOptions = Field(default_factory=EventStudyOptions)
     staggered: StaggeredOptions = Field(default_factory=StaggeredOptions)
     cits: CITSOptions = Field(default_factory=CITSOptions)
+    synthetic: SyntheticOptions = Field(default_factory=SyntheticOptions)
     inference: InferenceOptions = Field(default_factory=InferenceOptions)
 
     @model_serializer(mode="wrap")

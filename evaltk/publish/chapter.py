@@ -24,6 +24,7 @@ from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.publish.sensitivity import sensitivity_section
+from evaltk.publish.synthetic import synthetic_section
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
@@ -455,6 +456,7 @@ def _outcome_context(
             "approximate 95 % band of uncorrelated residuals."
         ),
         "sensitivity": sensitivity_section(outcome, level),
+        "synthetic": synthetic_section(outcome, level),
         "note": outcome.note,
     }
 

@@ -89,6 +89,10 @@ _PLAIN_DESIGN = {
     "around the start",
     "staggered_did": "Each group of forces that started the scheme at the same time compared "
     "with forces that had not (yet) started",
+    "synthetic_control": "The area with the scheme compared with a mix of areas without it, "
+    "chosen to match it in the years before",
+    "synthetic_did": "The area with the scheme compared with a mix of areas without it, "
+    "chosen to move like it in the years before",
 }
 
 

@@ -37,6 +37,14 @@ _INTRO = {
     "cits": "Each change is the change in level at the start in the treated forces' series "
     "beyond the change the comparison forces' series shows at the same date (comparative "
     "interrupted time series).",
+    "synthetic_control": "Each change is the average gap, over the months from the start, "
+    "between the treated force and its synthetic force: a weighted mix of donor forces fitted "
+    "to track it before the start (synthetic control). Changes are differences in the measure "
+    "itself, e.g. detentions per 100,000 residents a month.",
+    "synthetic_did": "Each change is the treated force's change from its weighted months "
+    "before the start to the months after, beyond the same change in a weighted mix of donor "
+    "forces (synthetic difference-in-differences). Changes are differences in the measure "
+    "itself, e.g. detentions per 100,000 residents a month.",
 }
 _CAPTION = {
     "event_study": "Event study: the effect by {units} since the start, before it (a test of "
@@ -50,6 +58,13 @@ _CAPTION = {
     "cits": "The treated forces' monthly series (summed) against the comparison forces', with "
     "the fitted lines and, from the start, the treated series expected without the scheme "
     "(dashed).",
+    "synthetic": "The treated force's monthly series against its synthetic force (dashed), "
+    "the weighted mix of donor forces in the table above; after the start the synthetic "
+    "force is the series expected without the scheme.",
+    "placebo": "Placebo in space: the gap between each donor force and its own synthetic "
+    "force (grey), each donor in turn treated as if it had started the scheme, and the "
+    "treated force's gap (black). The treated force's gap after the start should stand out "
+    "from the grey lines if the scheme had an effect.",
 }
 _ALT = {
     "event_study": "Chart of estimated effects with interval bars against {units} since the "
@@ -64,6 +79,11 @@ _ALT = {
     "cits": "Line chart by month of the treated forces' series and the comparison forces' "
     "series as points with fitted lines, and a dashed line from the start for the treated "
     "series expected without the scheme; a dotted vertical line marks the start.",
+    "synthetic": "Line chart by month of the treated force's series (solid) and its "
+    "synthetic force's (dashed); a dotted vertical line marks the start.",
+    "placebo": "Line chart by month of the gap between each force and its synthetic force: "
+    "one grey line per donor force, the treated force's in black, a horizontal line at no "
+    "gap and a dotted vertical line at the start.",
 }
 
 
@@ -196,6 +216,8 @@ def figure_words(result: AnalysisResult, outcome: OutcomeResult, kind: str) -> t
         kind = "cits" if result.design == "cits" else "event_study"
         if result.design == "did" and not outcome.event_time:
             kind = "groups"
+        if outcome.synthetic is not None:
+            kind = "synthetic"
     units = _plural(outcome.event_time_unit)
     caption = f"{outcome.label}. " + _CAPTION[kind].format(units=units)
     return _ALT[kind].format(units=units), caption

@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.9"
+RESULTS_SCHEMA_VERSION = "1.10"
 
 
 class _Frozen(BaseModel):
@@ -143,8 +143,68 @@ class Sensitivity(_Frozen):
 class FigureFile(_Frozen):
     """An extra figure of an outcome, relative to the results folder."""
 
-    kind: Literal["event_study", "heatmap", "groups", "series"]
+    kind: Literal["event_study", "heatmap", "groups", "series", "placebo"]
     path: str
+
+
+class DonorWeight(_Frozen):
+    unit: str
+    name: str = Field(description="The force's name.")
+    weight: float = Field(description="Its weight in the synthetic unit (0 below 0.0001).")
+
+
+class PlaceboFit(_Frozen):
+    """One unit fitted as if it were the treated one (placebo in space)."""
+
+    unit: str
+    name: str
+    role: Literal["treated", "placebo"]
+    estimate: float | None
+    pre_rmspe: float | None
+    post_rmspe: float | None
+    ratio: float | None = Field(description="Post- over pre-start RMSPE.")
+    rank: int = Field(description="Rank by ratio, largest first (ties share the lower rank).")
+
+
+class PlaceboInTimeFit(_Frozen):
+    start: str = Field(description="The pretend start (first month).")
+    estimate: float | None
+    rmspe_ratio: float | None
+
+
+class LeaveOneOutFit(_Frozen):
+    unit: str = Field(description="The donor left out.")
+    name: str
+    estimate: float | None
+
+
+class PredictorBalance(_Frozen):
+    predictor: str
+    treated: float | None
+    synthetic: float | None
+    donor_mean: float | None
+    weight: float | None = Field(description="The predictor's weight (V).")
+
+
+class SyntheticFit(_Frozen):
+    """Synthetic control and synthetic DiD: what the synthetic unit is and how well it fits."""
+
+    method: Literal["synthetic_control", "synthetic_did"]
+    treated: str = Field(description="The treated unit (force codes joined by + for a region).")
+    treated_name: str
+    n_donors: int
+    n_pre: int
+    n_post: int
+    pre_rmspe: float = Field(description="Root mean squared gap before the start (the fit).")
+    post_rmspe: float
+    treated_mean_pre: float = Field(description="The treated unit's mean before the start.")
+    rank: int = Field(description="The treated unit's rank in the placebo in space.")
+    placebo_se: float | None
+    weights: list[DonorWeight]
+    placebos: list[PlaceboFit]
+    placebo_in_time: PlaceboInTimeFit | None = None
+    leave_one_out: list[LeaveOneOutFit] | None = None
+    predictors: list[PredictorBalance] = Field(default_factory=list)
 
 
 class OutcomeResult(_Frozen):
@@ -220,6 +280,17 @@ class OutcomeResult(_Frozen):
         default=None,
         description="Event-study and staggered designs: sensitivity to non-parallel trends.",
     )
+    synthetic: SyntheticFit | None = Field(
+        default=None, description="Synthetic control and synthetic DiD: weights, fit, placebos."
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_synthetic_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent rather than null for the other designs, so their results.json is unchanged.
+        out: dict[str, Any] = handler(self)
+        if self.synthetic is None:
+            out.pop("synthetic", None)
+        return out
 
 
 class LedgerLine(_Frozen):

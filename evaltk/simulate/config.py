@@ -24,8 +24,8 @@ from evaltk.simulate.forces import (
     NOTTINGHAMSHIRE,
 )
 
-PresetName = Literal["demo", "small", "region", "national"]
-PRESETS: tuple[str, ...] = ("demo", "small", "region", "national")
+PresetName = Literal["demo", "small", "region", "national", "synthetic"]
+PRESETS: tuple[str, ...] = ("demo", "small", "region", "national", "synthetic")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _REFERRAL_KINDS = tuple(r for r in REFERRALS if r != "none")
@@ -262,7 +262,9 @@ class SimulationConfig(BaseModel):
             of ``evaltk demo``), ``"small"`` (Nottinghamshire alone, about 5,600 episodes),
             ``"region"`` (the 5 forces at full scale over 2014-2023, about 1.1 million) or
             ``"national"`` (all 43 forces at full scale over 2014-2023, about 14 million,
-            with generated staggered starts).
+            with generated staggered starts) or ``"synthetic"`` (all 43 forces 2014-2019 at
+            a tenth of the scale, Nottinghamshire alone starting, in April 2016: the data of
+            the demo's synthetic-control example, about 200,000).
         **overrides
             Any field, e.g. ``seed=7`` or ``effects={"s136": 0.8}``.
         """
@@ -283,6 +285,17 @@ class SimulationConfig(BaseModel):
             fields |= {"months": 120, "scale": 1.0}
         elif name == "national":
             fields |= {"forces": ALL_FORCES, "starts": {}, "months": 120, "scale": 1.0}
+        elif name == "synthetic":
+            # One force against the other 42 (the synthetic-control example of `evaltk demo`):
+            # Nottinghamshire starts in April 2016, no other force ever does; small scale keeps
+            # the demo quick.
+            starts: dict[str, str | None] = {force: None for force in ALL_FORCES}
+            fields |= {
+                "seed": DEMO_SEED,
+                "forces": ALL_FORCES,
+                "starts": starts | {NOTTINGHAMSHIRE: "2016-04"},
+                "scale": 0.1,
+            }
         return cls(**(fields | overrides))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from evaltk.estimate.fit import OutcomeFit
 
 #: Designs whose main figure is the observed series with the model (level plots).
-SERIES_DESIGNS = ("its", "cits")
+SERIES_DESIGNS = ("its", "cits", "synthetic_control", "synthetic_did")
 #: Designs whose main figure shows effects by event time (or extra figure of that kind).
 EFFECT_DESIGNS = ("staggered_did", "event_study")
 
@@ -80,6 +80,8 @@ def axis_label(
             if scale == "ratio"
             else measure_unit(aggregate, field, per)
         )
+    if kind == "placebo":
+        return f"gap: difference in {measure_unit(aggregate, field, per)}"
     if (kind == "main" and design in EFFECT_DESIGNS) or kind == "event_study":
         if scale == "ratio":
             return "rate ratio (1 = no change)"

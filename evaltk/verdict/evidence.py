@@ -3,9 +3,10 @@
 The level follows from the design (What Works centres' reading of the scale): a single-series
 interrupted time series has no comparison group, so it is level 2 however long the series; a
 comparison with untreated units reaches level 3 only with evidence on pre-intervention trends.
-For did, event_study, staggered_did and cits that evidence is the pre-trend test of every
-primary outcome (the event study's joint test of the leads, the Callaway & Sant'Anna pre-test,
-or the comparative ITS placebo): level 3 when each was computed and none rejects at the
+For did, event_study, staggered_did, cits, synthetic_control and synthetic_did that evidence
+is the pre-trend test of every primary outcome (the event study's joint test of the leads, the
+Callaway & Sant'Anna pre-test, the comparative ITS placebo, or the synthetic unit's placebo in
+time): level 3 when each was computed and none rejects at the
 protocol's alpha, level 2 otherwise, with the reason and the p-values in words.
 """
 
@@ -30,6 +31,12 @@ _COMPARISON = {
     "over the same periods (Callaway & Sant'Anna staggered difference-in-differences)",
     "cits": "The treated forces' series compared with the comparison forces' series before "
     "and after the start (comparative interrupted time series)",
+    "synthetic_control": "The treated force compared with a synthetic force, a weighted mix "
+    "of donor forces fitted to track it before the start (synthetic control), the pre-trend "
+    "test being the placebo in time",
+    "synthetic_did": "The treated force compared with a weighted mix of donor forces over "
+    "weighted months before the start (synthetic difference-in-differences), the pre-trend "
+    "test being the placebo in time",
 }
 
 
