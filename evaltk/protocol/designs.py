@@ -44,7 +44,7 @@ FEW_CLUSTERS = 50
 #: one per covariate), as :mod:`evaltk.estimators.staggered.data` requires.
 MIN_NEVER_TREATED = 5
 
-DesignKind = Literal["its", "did", "event_study", "staggered_did", "cits"]
+DesignKind = Literal["its", "did", "event_study", "staggered_did", "cits", "stepped_wedge"]
 
 
 def later_defaults_left_out(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +230,7 @@ USED_BLOCKS: dict[str, tuple[str, ...]] = {
     "event_study": ("event_study", "inference"),
     "staggered_did": ("staggered", "inference"),
     "cits": ("cits",),
+    "stepped_wedge": ("trial", "stepped_wedge"),
 }
 
 
@@ -327,7 +328,10 @@ def _check_staggered(protocol: Protocol, comparisons: list[str]) -> None:
 
 
 def first_start(protocol: Protocol) -> dt.date:
-    """The earliest start date among the analysed units (ITS: the common one)."""
+    """The earliest start date among the analysed units (ITS: the common one; a stepped-wedge
+    trial: its first step, drawn or not)."""
+    if protocol.design.kind == "stepped_wedge" and protocol.design.trial is not None:
+        return protocol.design.trial.first_start
     return min(protocol.intervention.start[u] for u in protocol.treated_units)
 
 

@@ -46,6 +46,7 @@ from evaltk.protocol.designs import (
     later_defaults_left_out,
     used_blocks_only,
 )
+from evaltk.protocol.trial import SteppedWedgeOptions, TrialOptions, check_stepped_wedge
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -576,8 +577,9 @@ class Design(_Frozen):
 
     ``kind``: ``its`` (interrupted time series of the treated units, summed), ``did``
     (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
-    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna) or ``cits`` (comparative
-    interrupted time series). Each reads its own block (``its``, ``did``, ``event_study``,
+    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna), ``cits`` (comparative
+    interrupted time series) or ``stepped_wedge`` (a randomised rollout: ``trial`` and
+    ``stepped_wedge``, :mod:`evaltk.protocol.trial`). Each reads its own block (``its``, ``did``, ``event_study``,
     ``staggered``, ``cits``) and the DiD family the shared ``inference`` block; the blocks a
     design does not read are left out of the canonical form (they change no hash).
     """
@@ -589,6 +591,8 @@ class Design(_Frozen):
     staggered: StaggeredOptions = Field(default_factory=StaggeredOptions)
     cits: CITSOptions = Field(default_factory=CITSOptions)
     inference: InferenceOptions = Field(default_factory=InferenceOptions)
+    trial: TrialOptions | None = None
+    stepped_wedge: SteppedWedgeOptions = Field(default_factory=SteppedWedgeOptions)
 
     @model_serializer(mode="wrap")
     def _used_blocks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -842,6 +846,8 @@ class Protocol(_Frozen):
         self._check_parts()
         if self.design.kind == "its":
             self._check_its()
+        elif self.design.kind == "stepped_wedge":
+            check_stepped_wedge(self)
         else:
             check_comparison_design(self)
         return self
