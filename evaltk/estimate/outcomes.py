@@ -13,6 +13,7 @@ from evaltk.estimate.fit import OutcomeFit
 from evaltk.estimate.its import fit_all
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, outcome_frame
 from evaltk.estimate.staggered import fit_staggered
+from evaltk.estimate.stepped_wedge import fit_stepped_wedge
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Protocol
 
@@ -46,6 +47,8 @@ def fit_outcomes(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
         covariates = _covariate_frames(frames, protocol)
         cache: dict[object, float] = {}
         return [fit_staggered(frames[o.id], protocol, covariates, cache) for o in protocol.outcomes]
+    if kind == "stepped_wedge":
+        return [fit_stepped_wedge(frames[o.id], protocol) for o in protocol.outcomes]
     raise ValueError(f"design {kind!r} is not known")
 
 

@@ -579,9 +579,10 @@ class Design(_Frozen):
     (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
     lags of adoption), ``staggered_did`` (Callaway & Sant'Anna), ``cits`` (comparative
     interrupted time series) or ``stepped_wedge`` (a randomised rollout: ``trial`` and
-    ``stepped_wedge``, :mod:`evaltk.protocol.trial`). Each reads its own block (``its``, ``did``, ``event_study``,
-    ``staggered``, ``cits``) and the DiD family the shared ``inference`` block; the blocks a
-    design does not read are left out of the canonical form (they change no hash).
+    ``stepped_wedge``, :mod:`evaltk.protocol.trial`). Each reads its own block (``its``,
+    ``did``, ``event_study``, ``staggered``, ``cits``) and the DiD family the shared
+    ``inference`` block; the blocks a design does not read are left out of the canonical
+    form (they change no hash).
     """
 
     kind: DesignKind

@@ -76,3 +76,57 @@ def simulate_stepped_wedge(
             "count": counts.ravel(),
         }
     )
+
+
+def simulate_trial_series(
+    names: list[str],
+    populations: list[int],
+    start_months: list[str],
+    first_month: str,
+    n_months: int,
+    outcomes: dict[str, tuple[float, float]],
+    *,
+    seed: int,
+    cluster_sd: float = 0.15,
+    period_sd: float = 0.05,
+    rho: float = 0.5,
+    trend: float = 0.0,
+) -> pd.DataFrame:
+    """A ready monthly series of a stepped-wedge trial: one row per cluster and month with
+    ``area, month, population`` and one count column per outcome.
+
+    ``start_months`` and ``first_month`` are ``YYYY-MM-01``; ``outcomes`` maps a column to its
+    (base rate per 100,000 a month, true rate ratio). Each outcome draws its own cluster and
+    month variation from the one seed, in the order given.
+    """
+    first = pd.Timestamp(first_month)
+    months = pd.date_range(first, periods=n_months, freq="MS")
+    starts = np.array(
+        [
+            (pd.Timestamp(s).year - first.year) * 12 + pd.Timestamp(s).month - first.month
+            for s in start_months
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    out = pd.DataFrame(
+        {
+            "area": np.repeat(np.asarray(names), n_months),
+            "month": np.tile(months.strftime("%Y-%m-%d"), len(names)),
+            "population": np.repeat(np.asarray(populations, dtype=int), n_months),
+        }
+    )
+    for column, (rate, effect) in outcomes.items():
+        frame = simulate_stepped_wedge(
+            np.asarray(populations),
+            starts,
+            n_months,
+            base_rate=rate,
+            effect=effect,
+            cluster_sd=cluster_sd,
+            period_sd=period_sd,
+            rho=rho,
+            trend=trend,
+            rng=rng,
+        )
+        out[column] = frame["count"].to_numpy()
+    return out

@@ -72,7 +72,9 @@ class SWData:
         return treatment(self.steps, self.periods)
 
     def long(self) -> pd.DataFrame:
-        c, t = np.meshgrid(np.arange(len(self.clusters)), np.arange(len(self.periods)), indexing="ij")
+        c, t = np.meshgrid(
+            np.arange(len(self.clusters)), np.arange(len(self.periods)), indexing="ij"
+        )
         return pd.DataFrame(
             {
                 "cluster": np.asarray(self.clusters)[c.ravel()],
@@ -87,7 +89,7 @@ class SWData:
 def sw_data(frame: pd.DataFrame, steps: dict[str, int]) -> SWData:
     """:class:`SWData` from long rows ``cluster, period, y, exposure`` (one per cluster and
     period) and each cluster's step; a missing cluster-period is an error."""
-    clusters = tuple(sorted(steps))
+    clusters = tuple(steps)  # the caller's order: that of the scheme's schedules
     periods = np.sort(frame["period"].unique()).astype(int)
     wide_y = frame.pivot_table(index="cluster", columns="period", values="y", aggfunc="sum")
     wide_e = frame.pivot_table(index="cluster", columns="period", values="exposure", aggfunc="sum")

@@ -27,6 +27,8 @@ from itertools import permutations as all_orders
 
 import numpy as np
 
+from evaltk.protocol.trial import TrialOptions
+
 #: Distinct schedules above which the set is sampled, not listed.
 MAX_ENUMERATION = 50_000
 #: Block orders listed at most when groups are present (8! = 40,320).
@@ -220,3 +222,28 @@ def reference_schedules(scheme: Scheme, seed: int, permutations: int) -> Referen
         return ReferenceSchedules(pool, True, len(pool), seed)
     rows = rng.integers(len(pool), size=permutations)
     return ReferenceSchedules(pool[rows], False, len(pool), seed)
+
+
+def trial_scheme(trial: TrialOptions) -> Scheme:
+    """The scheme of a protocol's ``design.trial`` (clusters in the order listed)."""
+    names = trial.names
+    groups = tuple(tuple(names.index(n) for n in group) for group in trial.together)
+    restricted = trial.restricted
+    if restricted is None:
+        return Scheme(trial.steps, len(names), groups)
+    columns = []
+    for variable in restricted.balance:
+        columns.append(
+            [
+                float(c.population if variable == "population" else c.baseline or 0.0)
+                for c in trial.clusters
+            ]
+        )
+    return Scheme(
+        trial.steps,
+        len(names),
+        groups,
+        np.array(columns, dtype=float).T,
+        restricted.max_imbalance,
+        restricted.candidates,
+    )
