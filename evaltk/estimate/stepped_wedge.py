@@ -34,7 +34,7 @@ from evaltk.estimators.stepped_wedge import (
     sw_data,
 )
 from evaltk.estimators.stepped_wedge.scheme import trial_scheme
-from evaltk.protocol.designs import InferenceOptions, StaggeredOptions
+from evaltk.protocol.designs import StaggeredOptions
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Design, Protocol
 from evaltk.protocol.trial import LOG_RATE_MIN_COUNT, TrialOptions
@@ -207,8 +207,10 @@ def _staggered_sensitivity(
     frame: OutcomeFrame, protocol: Protocol
 ) -> tuple[pd.DataFrame, str] | None:
     """Callaway & Sant'Anna on the same clusters (not-yet-treated comparisons, analytical
-    errors by cluster), by quarter when the steps are whole calendar quarters."""
-    from evaltk.estimate.staggered import fit_staggered
+    errors clustered by cluster, the simple aggregation), by quarter when the steps are whole
+    calendar quarters; None when it cannot be fitted."""
+    from evaltk.estimate.staggered import staggered_frame
+    from evaltk.estimators.staggered import CallawaySantAnna
 
     trial = protocol.design.trial
     assert trial is not None
@@ -216,28 +218,43 @@ def _staggered_sensitivity(
     design = Design(
         kind="staggered_did",
         staggered=StaggeredOptions(period_bin="quarter" if quarters else "month"),
-        inference=InferenceOptions(method="cluster"),
     )
-    staggered = fit_staggered(frame, protocol.model_copy(update={"design": design}))
-    effect = staggered.effect
-    if effect is None:
+    level = protocol.decision.interval_level
+    data, _ = staggered_frame(frame, protocol.model_copy(update={"design": design}))
+    try:
+        result = CallawaySantAnna(
+            data,
+            outcome="value",
+            unit="unit",
+            time="t",
+            group="g",
+            control_group="not_yet_treated",
+        ).fit(level=level)
+        overall = result.aggregate("simple")
+    except EstimationError:
         return None
-    level = format_level(protocol.decision.interval_level)
+    estimate, low, high, p = (
+        float(overall.estimate),
+        float(overall.ci_low),
+        float(overall.ci_high),
+        float(overall.p_value),
+    )
     row = pd.DataFrame(
         [
             {
                 "kind": "sensitivity_staggered_did",
-                "estimate": effect.estimate,
-                "ci_low": effect.ci_low,
-                "ci_high": effect.ci_high,
-                "p_value": effect.p_value,
+                "estimate": estimate,
+                "ci_low": low,
+                "ci_high": high,
+                "p_value": p,
             }
         ]
     )
     text = (
         "Sensitivity analysis, staggered DiD (Callaway & Sant'Anna, not-yet-treated clusters, "
-        f"analytical errors): a difference of {effect.estimate:.3g} in the measure "
-        f"({level} interval {effect.ci_low:.3g} to {effect.ci_high:.3g}, p = {effect.p_value:.3g})."
+        f"by {design.staggered.period_bin}, analytical errors by cluster): a difference of "
+        f"{estimate:.3g} in the measure ({format_level(level)} interval {low:.3g} to "
+        f"{high:.3g}, p = {p:.3g})."
     )
     return row, text
 

@@ -124,16 +124,19 @@ class Scheme:
     # ------------------------------------------------------------------ the sets
 
     def random_schedules(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """``count`` schedules from random block orders."""
-        n_blocks = len(self.blocks)
-        orders = np.argsort(rng.random((count, n_blocks)), axis=1)
-        if not self.groups:
-            slots = np.repeat(np.arange(1, self.n_steps + 1), self.sizes)
-            out = np.empty((count, self.n_clusters), dtype=int)
-            rows = np.arange(count)[:, None]
-            out[rows, orders] = slots[None, :]
-            return out
-        return np.array([self.assign(o) for o in orders], dtype=int)
+        """``count`` schedules from random block orders (:meth:`assign`, vectorised)."""
+        blocks = self.blocks
+        orders = np.argsort(rng.random((count, len(blocks))), axis=1)
+        slots = np.repeat(np.arange(1, self.n_steps + 1), self.sizes)
+        sizes = np.array([len(b) for b in blocks])[orders]  # (count, blocks) in drawn order
+        cursor = np.cumsum(sizes, axis=1) - sizes
+        step_in_order = slots[np.minimum(cursor, self.n_clusters - 1)]
+        step_of_block = np.empty_like(step_in_order)
+        np.put_along_axis(step_of_block, orders, step_in_order, axis=1)
+        block_of = np.empty(self.n_clusters, dtype=int)
+        for b, block in enumerate(blocks):
+            block_of[list(block)] = b
+        return np.asarray(step_of_block[:, block_of], dtype=int)
 
     def enumerable(self) -> bool:
         if not self.groups:
