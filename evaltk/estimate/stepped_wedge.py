@@ -28,6 +28,7 @@ from evaltk.estimators.render import format_level
 from evaltk.estimators.stepped_wedge import (
     SWData,
     SWFit,
+    fit_log_rate,
     fit_model,
     randomisation_test,
     reference_schedules,
@@ -38,6 +39,7 @@ from evaltk.protocol.designs import StaggeredOptions
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Design, Protocol
 from evaltk.protocol.trial import LOG_RATE_MIN_COUNT, TrialOptions
+from evaltk.results.schema import TrialClusterRow, TrialReport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -144,7 +146,9 @@ def fit_stepped_wedge(frame: OutcomeFrame, protocol: Protocol) -> OutcomeFit:
         inference_text=_inference_text(test, fit, why, level),
         baseline=_baseline(data),
         figure=lambda: schedule_figure(protocol),
-        effects=_effects(fit, test, level, sensitivity[0] if sensitivity else None),
+        effects=_effects(
+            fit, test, level, sensitivity[0] if sensitivity else None, _icc(data, fit)
+        ),
         note=" ".join(n for n in notes if n),
     )
     return with_total_change(outcome_fit, frame)
@@ -167,16 +171,32 @@ def _inference_text(test: RandomizationTest, fit: SWFit, why: str, level: float)
         f"(seed {test.seed}; Monte Carlo)"
     )
     low, high = fit.interval(level)
-    icc = f"; ICC of the log rate {fit.icc:.3f}" if fit.icc is not None else ""
     return (
         f"randomisation inference over {how}, statistic the {test.statistic_name}; interval "
         f"by inverting the test under a constant rate ratio. The model's own {format_level(level)} "
-        f"Wald interval: {np.exp(low):.3f} to {np.exp(high):.3f} ({why}{icc})."
+        f"Wald interval: {np.exp(low):.3f} to {np.exp(high):.3f} ({why})."
     )
 
 
+def _icc(data: SWData, fit: SWFit) -> float | None:
+    """The intra-cluster correlation of the log rate (CONSORT-SW): the log-rate model's own,
+    or, where the Poisson model was fitted, that of a log-rate model of ``log((Y + 0.5) / E)``
+    (zero counts allowed), for the report only."""
+    if fit.model == "log_rate":
+        return fit.icc
+    shifted = SWData(data.clusters, data.periods, data.y + 0.5, data.exposure, data.steps)
+    try:
+        return fit_log_rate(shifted).icc
+    except (EstimationError, ValueError, np.linalg.LinAlgError):
+        return None
+
+
 def _effects(
-    fit: SWFit, test: RandomizationTest, level: float, sensitivity: pd.DataFrame | None
+    fit: SWFit,
+    test: RandomizationTest,
+    level: float,
+    sensitivity: pd.DataFrame | None,
+    icc: float | None,
 ) -> pd.DataFrame:
     low, high = fit.interval(level)
     rows = [
@@ -195,8 +215,8 @@ def _effects(
             "p_value": fit.p_value,
         },
     ]
-    if fit.icc is not None:
-        rows.append({"kind": "icc_log_rate", "estimate": fit.icc})
+    if icc is not None:
+        rows.append({"kind": "icc_log_rate", "estimate": icc})
     table = pd.DataFrame(rows)
     if sensitivity is not None:
         table = pd.concat([table, sensitivity], ignore_index=True)
@@ -293,4 +313,62 @@ def schedule_figure(protocol: Protocol) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-__all__ = ["design_periods", "fit_stepped_wedge", "schedule_figure", "trial_data"]
+def trial_report(protocol: Protocol, fits: list[OutcomeFit]) -> TrialReport | None:
+    """The trial's design, randomisation and clustering for results.json (CONSORT-SW);
+    None for other designs or before the schedule is drawn."""
+    trial = protocol.design.trial
+    if protocol.design.kind != "stepped_wedge" or trial is None or trial.schedule is None:
+        return None
+    months = pd.Series(pd.date_range(protocol.window.start, protocol.window.end, freq="MS"))
+    periods = design_periods(months, trial).unique()
+    scheme = trial_scheme(trial)
+    pool = scheme.reference_set(protocol.seed)
+    words = ["restricted randomisation" if trial.restricted else "simple randomisation"]
+    if trial.restricted:
+        words.append(
+            f"balanced on {' and '.join(trial.restricted.balance)} (every step's mean within "
+            f"{trial.restricted.max_imbalance * 100:g} % of the mean of all clusters)"
+        )
+    if trial.together:
+        groups = "; ".join(", ".join(g) for g in trial.together)
+        words.append(f"these clusters starting together: {groups}")
+    words.append(
+        "the order drawn by `evaltk trial design` with a seed read from the registration "
+        "fingerprint and recorded in the registration chain before any outcome was analysed"
+    )
+    icc: dict[str, float | None] = {}
+    for fit in fits:
+        rows = fit.effects if fit.effects is not None else pd.DataFrame(columns=["kind"])
+        value = rows.loc[rows["kind"] == "icc_log_rate", "estimate"]
+        icc[fit.outcome.id] = number(value.iloc[0]) if len(value) else None
+    schedule = trial.schedule
+    return TrialReport(
+        clusters=[
+            TrialClusterRow(
+                name=c.name,
+                population=c.population,
+                step=schedule[c.name],
+                start=trial.step_start(schedule[c.name]).isoformat(),
+            )
+            for c in sorted(
+                trial.clusters, key=lambda c: (schedule[c.name], trial.names.index(c.name))
+            )
+        ],
+        steps=trial.steps,
+        step_months=trial.step_months,
+        first_start=trial.first_start.isoformat(),
+        periods=len(periods),
+        baseline_periods=int((periods < 1).sum()),
+        randomisation="; ".join(words) + ".",
+        schedules=0 if pool is None else len(pool),
+        icc=icc,
+    )
+
+
+__all__ = [
+    "design_periods",
+    "fit_stepped_wedge",
+    "schedule_figure",
+    "trial_data",
+    "trial_report",
+]

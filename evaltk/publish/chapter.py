@@ -15,6 +15,7 @@ from typing import Any
 
 from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
+from evaltk.publish.trial import trial_context
 from evaltk.publish import format as fmt
 from evaltk.publish.count_rule import rule_of
 from evaltk.publish.disclosure import observed
@@ -108,6 +109,7 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
         "comparison": comparison.chapter_comparison(analysis),
+        "trial": trial_context(result),
         "every_outcome_intro": comparison.every_outcome_intro(result),
         "last_column": comparison.last_column(result)[0],
         "last_column_note": comparison.last_column(result)[1],

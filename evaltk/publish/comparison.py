@@ -50,6 +50,8 @@ _CAPTION = {
     "cits": "The treated forces' monthly series (summed) against the comparison forces', with "
     "the fitted lines and, from the start, the treated series expected without the scheme "
     "(dashed).",
+    "schedule": "The rollout schedule drawn at random: each cluster (row, by step) against the "
+    "design periods, shaded from the period its scheme started.",
 }
 _ALT = {
     "event_study": "Chart of estimated effects with interval bars against {units} since the "
@@ -64,6 +66,8 @@ _ALT = {
     "cits": "Line chart by month of the treated forces' series and the comparison forces' "
     "series as points with fitted lines, and a dashed line from the start for the treated "
     "series expected without the scheme; a dotted vertical line marks the start.",
+    "schedule": "Grid with one row per cluster, ordered by the step at which it started, and "
+    "one column per design period; cells are shaded from the cluster's start onwards.",
 }
 
 
@@ -193,7 +197,7 @@ def outcome_lines(result: AnalysisResult, outcome: OutcomeResult) -> list[str]:
 def figure_words(result: AnalysisResult, outcome: OutcomeResult, kind: str) -> tuple[str, str]:
     """(alt text, caption) of an outcome's figure of ``kind`` (``main`` for its figure)."""
     if kind == "main":
-        kind = "cits" if result.design == "cits" else "event_study"
+        kind = {"cits": "cits", "stepped_wedge": "schedule"}.get(result.design, "event_study")
         if result.design == "did" and not outcome.event_time:
             kind = "groups"
     units = _plural(outcome.event_time_unit)

@@ -49,6 +49,7 @@ _DESIGN_WORDS = {
     "event_study": "Event study",
     "staggered": "Staggered difference-in-differences (Callaway & Sant'Anna)",
     "staggered_did": "Staggered difference-in-differences (Callaway & Sant'Anna)",
+    "stepped_wedge": "Randomised stepped-wedge trial",
 }
 
 _INTERVENTION_WORDS = {
