@@ -19,12 +19,15 @@ schedules the trial's randomisation scheme could have drawn
 (:func:`evaltk.estimators.stepped_wedge.scheme.reference_schedules`). Its statistic is the
 model's own estimator of :math:`\theta`, computed for every schedule at once:
 
-* log rate: generalised least squares with the variance components of the observed REML fit
-  (which for the observed schedule IS the REML estimate). With a random intercept, GLS on a
-  complete grid is least squares after quasi-demeaning each cluster's series by
+* log rate: generalised least squares with the variance components of the REML fit without
+  the treatment (a function of the data alone, so the statistic is one function under every
+  schedule and the test is exact; with the treated fit's components it would be the REML
+  estimate itself, and it differs from it only through them). With a random intercept, GLS
+  on a complete grid is least squares after quasi-demeaning each cluster's series by
   :math:`\lambda = 1 - \sqrt{\sigma^2 / (\sigma^2 + T\tau^2)}` and removing each period's mean
-  over clusters, so :math:`\hat\theta_p = \sum \tilde d_p z / \sum \tilde d_p^2`: linear in
-  the log rates, and the interval is inverted exactly under a constant effect.
+  over clusters, so :math:`\hat\theta_p = \sum \tilde d_p \tilde z / \sum \tilde d_p^2`:
+  linear in the log rates, and the interval is inverted under a constant effect with the
+  weights held fixed.
 * Poisson: the one-step (score) estimator from the fit without treatment,
   :math:`U_p / I_p` with :math:`U_p = \sum D_p (Y - \hat\mu_0)` and :math:`I_p` the weighted
   sum of squares of :math:`D_p` after weighted two-way demeaning. Under the sharp null
@@ -139,9 +142,10 @@ class SWFit:
         return self.estimate - z * self.std_error, self.estimate + z * self.std_error
 
 
-def fit_log_rate(data: SWData) -> SWFit:
-    """REML fit of the log-rate linear mixed model (cluster random intercept, period fixed
-    effects, treatment indicator)."""
+def _reml(data: SWData, treated: bool) -> tuple[float, float, float, float]:
+    """REML fit of the log rate on period effects (and the treatment indicator when
+    ``treated``) with a cluster random intercept: (estimate, SE, tau^2, sigma^2); the first
+    two NaN without treatment."""
     import warnings
 
     from statsmodels.regression.mixed_linear_model import MixedLM
@@ -153,21 +157,32 @@ def fit_log_rate(data: SWData) -> SWFit:
         )
     z = np.log(data.y / data.exposure).ravel()
     n_c, n_t = data.y.shape
-    period_dummies = np.kron(np.ones((n_c, 1)), np.eye(n_t))
-    x = np.column_stack([period_dummies, data.d.ravel()])
+    x = np.kron(np.ones((n_c, 1)), np.eye(n_t))
+    if treated:
+        x = np.column_stack([x, data.d.ravel()])
     groups = np.repeat(np.arange(n_c), n_t)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         fit = MixedLM(z, x, groups=groups).fit(reml=True)
-    estimate, se = float(fit.fe_params[-1]), float(fit.bse_fe[-1])
+    tau2, sigma2 = float(np.asarray(fit.cov_re).ravel()[0]), float(fit.scale)
+    if not treated:
+        return float("nan"), float("nan"), tau2, sigma2
+    return float(fit.fe_params[-1]), float(fit.bse_fe[-1]), tau2, sigma2
+
+
+def fit_log_rate(data: SWData) -> SWFit:
+    """REML fit of the log-rate linear mixed model (cluster random intercept, period fixed
+    effects, treatment indicator)."""
+    estimate, se, tau2, sigma2 = _reml(data, treated=True)
+    n_c, n_t = data.y.shape
     return SWFit(
         "log_rate",
         estimate,
         se,
         float(p_values(np.array([estimate]), np.array([se]))[0]),
-        float(np.asarray(fit.cov_re).ravel()[0]),
-        float(fit.scale),
+        tau2,
+        sigma2,
         n_c,
         n_t,
     )
@@ -236,12 +251,13 @@ def _gls_weights(d: np.ndarray, lam: float) -> np.ndarray:
 
 
 def _log_rate_statistic(
-    data: SWData, fit: SWFit, schedules: np.ndarray
+    data: SWData, components: tuple[float, float], schedules: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """The GLS estimator under each schedule as a linear map of the quasi-demeaned log rates:
-    weights ``(R, C, T)``, denominators ``(R,)``, and the quasi-demeaning factor."""
+    weights ``(R, C, T)``, denominators ``(R,)``, and the quasi-demeaning factor, for the
+    variance components ``(tau^2, sigma^2)``."""
     n_t = data.y.shape[1]
-    tau2, sigma2 = max(fit.tau2 or 0.0, 0.0), max(fit.sigma2 or 0.0, 1e-300)
+    tau2, sigma2 = max(components[0], 0.0), max(components[1], 1e-300)
     lam = float(1.0 - np.sqrt(sigma2 / (sigma2 + n_t * tau2)))
     d = treatment(schedules, data.periods)
     tilde = _gls_weights(d, lam)
@@ -298,8 +314,11 @@ def randomisation_test(
     """
     observed = data.steps[None, :]
     if fit.model == "log_rate":
-        w_obs, den_obs, lam = _log_rate_statistic(data, fit, observed)
-        w, den, _ = _log_rate_statistic(data, fit, reference.schedules)
+        # Variance components of the fit WITHOUT treatment: a function of the data alone, so
+        # that the statistic is the same function under every schedule (exactness).
+        null = _reml(data, treated=False)[2:]
+        w_obs, den_obs, lam = _log_rate_statistic(data, null, observed)
+        w, den, _ = _log_rate_statistic(data, null, reference.schedules)
         z = _quasi(np.log(data.y / data.exposure), lam)
         d_obs = _quasi(data.d, lam)
         # theta_p(delta) = w_p . (z - delta d_obs) / den_p, all quasi-demeaned
