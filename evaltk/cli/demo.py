@@ -153,7 +153,8 @@ def demo(
     five forces, on the same data) -> evaltk run analyses/example-right-care-right-person
     (comparative interrupted time series: Nottinghamshire against Lincolnshire and
     Northamptonshire) -> evaltk run analyses/example-stepped-wedge (a randomised
-    stepped-wedge rollout over twelve areas, on its own simulated series) -> evaltk book. Prints the path of the book's landing page.
+    stepped-wedge rollout over twelve areas, on its own simulated series) -> evaltk book.
+    Prints the path of the book's landing page.
     """
     from evaltk.analysis.run import run_analysis
     from evaltk.publish import build_book

@@ -290,12 +290,13 @@ def schedule_figure(protocol: Protocol) -> tuple[Figure, Axes]:
     assert trial is not None and trial.schedule is not None
     months = pd.Series(pd.date_range(protocol.window.start, protocol.window.end, freq="MS"))
     periods = np.sort(design_periods(months, trial).unique())
-    order = sorted(trial.names, key=lambda n: (trial.schedule[n], trial.names.index(n)))  # type: ignore[index]
-    grid = np.array([[p >= trial.schedule[n] for p in periods] for n in order], dtype=float)  # type: ignore[index]
+    schedule = trial.schedule
+    order = sorted(trial.names, key=lambda n: (schedule[n], trial.names.index(n)))
+    grid = np.array([[p >= schedule[n] for p in periods] for n in order], dtype=float)
     fig = Figure(figsize=(8, 0.32 * len(order) + 1.8), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1.4, interpolation="nearest")
-    ax.set_yticks(range(len(order)), [f"{n} (step {trial.schedule[n]})" for n in order])  # type: ignore[index]
+    ax.set_yticks(range(len(order)), [f"{n} (step {schedule[n]})" for n in order])
     labels = [f"{max(trial.step_start(int(p)), protocol.window.start):%b %Y}" for p in periods]
     ax.set_xticks(range(len(periods)), labels, rotation=45, ha="right")
     ax.set_xlabel(
@@ -333,7 +334,7 @@ def trial_report(protocol: Protocol, fits: list[OutcomeFit]) -> TrialReport | No
         groups = "; ".join(", ".join(g) for g in trial.together)
         words.append(f"these clusters starting together: {groups}")
     words.append(
-        "the order drawn by `evaltk trial design` with a seed read from the registration "
+        "the order drawn by evaltk trial design with a seed read from the registration "
         "fingerprint and recorded in the registration chain before any outcome was analysed"
     )
     icc: dict[str, float | None] = {}

@@ -58,6 +58,13 @@ class TrialCluster(_Frozen):
     )
 
 
+BalanceVariable = Literal["population", "baseline"]
+
+
+def _population_only() -> list[BalanceVariable]:
+    return ["population"]
+
+
 class Restriction(_Frozen):
     """Restricted randomisation (Moulton 2004): of all schedules (or ``candidates`` random
     ones, when there are more), keep those whose steps are balanced within
@@ -69,9 +76,7 @@ class Restriction(_Frozen):
     Randomisation inference then re-draws from the same kept set.
     """
 
-    balance: list[Literal["population", "baseline"]] = Field(
-        default_factory=lambda: ["population"], min_length=1
-    )
+    balance: list[BalanceVariable] = Field(default_factory=_population_only, min_length=1)
     max_imbalance: float = Field(default=0.25, gt=0, le=5)
     candidates: int = Field(
         default=10_000,

@@ -15,7 +15,6 @@ from typing import Any
 
 from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
-from evaltk.publish.trial import trial_context
 from evaltk.publish import format as fmt
 from evaltk.publish.count_rule import rule_of
 from evaltk.publish.disclosure import observed
@@ -23,6 +22,7 @@ from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.publish.sensitivity import sensitivity_section
+from evaltk.publish.trial import trial_context
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {

@@ -75,10 +75,8 @@ def _seed_entry(entries: tuple[LogEntry, ...], document: dict[str, Any]) -> LogE
     wanted = _trial_part(document)
     chosen = None
     for entry in entries:
-        if _trial_part(entry.protocol) == wanted:
-            chosen = chosen or entry
-        else:
-            chosen = None
+        # A later entry that changed the trial starts the search again.
+        chosen = (chosen or entry) if _trial_part(entry.protocol) == wanted else None
     assert chosen is not None  # the head matches (checked by the caller)
     return chosen
 
@@ -91,9 +89,7 @@ def _pool_words(scheme: Scheme, pool: int) -> str:
     return f"one of all {pool:,} possible schedules"
 
 
-def design_trial(
-    analysis: str | Path, *, by: str | None = None, now: str | None = None
-) -> Drawn:
+def design_trial(analysis: str | Path, *, by: str | None = None, now: str | None = None) -> Drawn:
     """Draw the rollout order of a registered stepped-wedge analysis, write
     ``trial/schedule.csv`` and record it as an amendment.
 

@@ -30,7 +30,7 @@ from evaltk.estimators.stepped_wedge import (
     sw_data,
 )
 from evaltk.simulate.stepped_wedge import simulate_stepped_wedge
-from evaltk.validation.record import Requirement, Table
+from evaltk.validation.record import ReplicateCell, Requirement, Table
 from evaltk.validation.simulation import CheckResult, mc_se
 
 BENCH_REPLICATES = 1000
@@ -92,7 +92,7 @@ def stepped_wedge_size(replicates: int = BENCH_REPLICATES) -> CheckResult:
     rows: list[list[str | int | float | None]] = []
     requirements: list[Requirement] = []
     figures: dict[str, float] = {"replicates": replicates}
-    kept: dict[str, list[float | str | int | None | list[str | int | float | None]]] = {}
+    kept: dict[str, list[ReplicateCell]] = {}
     for model in RATES:
         p = np.array([null_p_value(seed, model) for seed in range(replicates)])
         rate = float(np.mean(p <= ALPHA + 1e-12))

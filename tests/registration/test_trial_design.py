@@ -145,6 +145,6 @@ def test_too_strict_a_restriction_is_refused(tmp_path: Path) -> None:
     folder = _analysis(tmp_path)
     _edit(folder, "max_imbalance: 0.25 ", "max_imbalance: 0.02 ")
     register(folder, data_access="not_collected", by="tester")
-    with pytest.raises(RegistrationError, match="keeps 0 schedule.* raise max_imbalance"):
+    with pytest.raises(RegistrationError, match=r"keeps 0 schedule.* raise max_imbalance"):
         design_trial(folder)
     assert not (folder / SCHEDULE_FILE).exists()

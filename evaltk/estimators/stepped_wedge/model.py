@@ -100,8 +100,7 @@ def sw_data(frame: pd.DataFrame, steps: dict[str, int]) -> SWData:
     wide_e = wide_e.reindex(index=list(clusters), columns=periods)
     gaps = wide_y.isna() | wide_e.isna() | ~(wide_e > 0)
     if gaps.to_numpy().any():
-        where = gaps.stack()
-        c, t = where[where].index[0]
+        c, t = next((c, t) for c in gaps.index for t in gaps.columns if bool(gaps.loc[c, t]))
         raise EstimationError(
             f"cluster {c} has no data (or no exposure) in design period {t}: the stepped-wedge "
             "analysis needs every cluster in every period"

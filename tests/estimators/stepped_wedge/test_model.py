@@ -21,17 +21,21 @@ from evaltk.estimators.stepped_wedge.model import _log_rate_statistic, _quasi
 from evaltk.simulate.stepped_wedge import simulate_stepped_wedge
 
 
-def trial(
-    seed: int, steps: np.ndarray, rate: float, effect: float, step_months: int = 3
-) -> SWData:
+def trial(seed: int, steps: np.ndarray, rate: float, effect: float, step_months: int = 3) -> SWData:
     """Monthly counts of a trial with a baseline year, summed into the design periods."""
     rng = np.random.default_rng(seed)
     n = steps.size
     populations = np.linspace(60_000, 130_000, n).round()
     months = 12 + int(steps.max()) * step_months
     data = simulate_stepped_wedge(
-        populations, 12 + (steps - 1) * step_months, months, base_rate=rate, effect=effect,
-        cluster_sd=0.15, period_sd=0.05, rng=rng,
+        populations,
+        12 + (steps - 1) * step_months,
+        months,
+        base_rate=rate,
+        effect=effect,
+        cluster_sd=0.15,
+        period_sd=0.05,
+        rng=rng,
     )
     frame = pd.DataFrame(
         {
@@ -102,7 +106,7 @@ def test_a_missing_cluster_period_is_named() -> None:
     frame = pd.DataFrame(
         {"cluster": ["a", "a", "b"], "period": [0, 1, 0], "y": [3.0, 4.0, 5.0], "exposure": 1.0}
     )
-    with pytest.raises(EstimationError, match="cluster b has no data .* period 1"):
+    with pytest.raises(EstimationError, match=r"cluster b has no data .* period 1"):
         sw_data(frame, {"a": 1, "b": 1})
 
 
