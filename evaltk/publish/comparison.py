@@ -37,6 +37,10 @@ _INTRO = {
     "cits": "Each change is the change in level at the start in the treated forces' series "
     "beyond the change the comparison forces' series shows at the same date (comparative "
     "interrupted time series).",
+    "stepped_wedge": "Each change is the rate ratio of the stepped-wedge model: every cluster's "
+    "periods with the scheme against its own periods before it and against clusters not yet "
+    "started in the same periods; its p-value and range come from re-drawing the rollout "
+    "order under the registered randomisation scheme.",
 }
 _CAPTION = {
     "event_study": "Event study: the effect by {units} since the start, before it (a test of "
@@ -90,6 +94,14 @@ def last_column(result: AnalysisResult) -> tuple[str, Markup]:
                 "Over the months after the start, the model's expected total without the "
                 "scheme minus the observed total is the demand *averted*: fewer events than "
                 "expected is demand the scheme averted, more is demand it added."
+            ),
+        )
+    if result.design == "stepped_wedge":
+        return (
+            "Pre-trend p",
+            Markup(
+                "A randomised rollout needs no *pre-trend* test: the order the clusters started "
+                "in was drawn at random, so none is computed (–)."
             ),
         )
     return (
@@ -156,6 +168,11 @@ def diagnostics_intro(result: AnalysisResult) -> str:
             "How well each outcome's model fits its monthly series: variation beyond a Poisson "
             "model, correlation between nearby months (which would make plain intervals too "
             "narrow) and the months on each side of the start."
+        )
+    if result.design == "stepped_wedge":
+        return (
+            "Why the comparison is fair: the rollout order was drawn at random (see the trial "
+            "section above); then any checks of the models' fit."
         )
     return (
         "Whether the comparison is fair: for each outcome, the test that the treated and "

@@ -54,6 +54,11 @@ def test_the_draw_is_registered_and_drawing_again_gives_the_same(tmp_path: Path)
     # Groups start together; the restriction's balance holds; every step is used.
     assert steps["NCN"] == steps["NCS"]
     assert set(steps.values()) == set(range(1, 7))
+    populations = {c.name: c.population for c in trial.clusters}
+    mean = sum(populations.values()) / len(populations)
+    for step in range(1, 7):
+        members = [populations[n] for n, s in steps.items() if s == step]
+        assert abs(sum(members) / len(members) / mean - 1) <= 0.25
     # Recorded in the chain as an amendment naming the fingerprint; the run's check passes.
     log = read_log(folder)
     assert len(log.entries) == 2 and log.head.kind == "amendment"

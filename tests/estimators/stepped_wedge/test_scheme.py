@@ -90,6 +90,13 @@ def test_the_draw_is_fixed_by_its_seeds() -> None:
     assert len(others) > 10  # 20 seeds over 90 schedules: nearly all different
 
 
+def test_too_many_schedules_unrestricted_draw_one_random_order() -> None:
+    scheme = Scheme(6, 12)  # 7,484,400 schedules: not listed
+    chosen, pool = draw_schedule(scheme, set_seed=1, draw_seed=77)
+    assert pool == 0 and sorted(chosen.tolist()) == sorted(np.repeat(np.arange(1, 7), 2).tolist())
+    assert (draw_schedule(scheme, set_seed=2, draw_seed=77)[0] == chosen).all()
+
+
 def test_reference_is_every_schedule_when_few_else_a_sample() -> None:
     exact = reference_schedules(Scheme(3, 6), seed=1, permutations=99)
     assert exact.enumerated and exact.n_distinct == 90 and exact.schedules.shape == (90, 6)
