@@ -1,7 +1,7 @@
 """Panel + protocol -> one :class:`~evaltk.estimate.fit.OutcomeFit` per outcome, whatever the
 design: :func:`fit_outcomes` dispatches on ``design.kind`` to the design's module
 (:mod:`~evaltk.estimate.its`, :mod:`~evaltk.estimate.did`, :mod:`~evaltk.estimate.cits`,
-:mod:`~evaltk.estimate.staggered`)."""
+:mod:`~evaltk.estimate.staggered`, :mod:`~evaltk.estimate.stepped_wedge`)."""
 
 from __future__ import annotations
 

@@ -164,22 +164,28 @@ class TrialOptions(_Frozen):
     def _check_schedule(self, names: list[str]) -> None:
         assert self.schedule is not None
         where = f"{SCHEDULE_FILE}"
+        again = (
+            "if the trial was changed, delete the file, record the change (`evaltk amend`) and "
+            "draw again (`evaltk trial design`); otherwise restore it from version control"
+        )
         if sorted(self.schedule) != sorted(names):
             missing = sorted(set(names) - set(self.schedule))
             extra = sorted(set(self.schedule) - set(names))
             raise ValueError(
                 f"{where} does not name the clusters of design.trial (missing: "
                 f"{', '.join(missing) or 'none'}; not clusters: {', '.join(extra) or 'none'}); "
-                "draw it again with `evaltk trial design`"
+                + again
             )
         for name, step in self.schedule.items():
             if not 1 <= step <= self.steps:
-                raise ValueError(f"{where}: cluster {name} has step {step}, not 1-{self.steps}")
+                raise ValueError(
+                    f"{where}: cluster {name} has step {step}, not 1-{self.steps}; {again}"
+                )
         for i, group in enumerate(self.together):
             if len({self.schedule[n] for n in group}) > 1:
                 raise ValueError(
                     f"{where}: design.trial.together[{i}] ({', '.join(group)}) do not start "
-                    "at the same step; draw it again with `evaltk trial design`"
+                    f"at the same step; {again}"
                 )
 
     @property

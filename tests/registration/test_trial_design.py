@@ -153,3 +153,15 @@ def test_too_strict_a_restriction_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RegistrationError, match=r"keeps 0 schedule.* raise max_imbalance"):
         design_trial(folder)
     assert not (folder / SCHEDULE_FILE).exists()
+
+
+def test_a_schedule_that_does_not_fit_the_trial_is_named(tmp_path: Path) -> None:
+    folder = _registered(tmp_path)
+    design_trial(folder, by="tester")
+    path = folder / SCHEDULE_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line for line in lines if not line.startswith("ASH,")) + "\n")
+    with pytest.raises(ProtocolError, match=r"does not name the clusters .*missing: ASH") as caught:
+        load_protocol(folder)
+    assert "delete the file, record the change" in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
