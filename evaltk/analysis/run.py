@@ -53,6 +53,7 @@ from evaltk.digest import file_sha256
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
 from evaltk.estimate import OutcomeFit, fit_outcomes
+from evaltk.estimate.stepped_wedge import trial_report
 from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
@@ -239,6 +240,7 @@ def assemble(
         ),
         outcomes=outcomes,
         packages=_packages(),
+        trial=trial_report(protocol, fits),
     )
 
 

@@ -46,7 +46,14 @@ FEW_CLUSTERS = 50
 MIN_NEVER_TREATED = 5
 
 DesignKind = Literal[
-    "its", "did", "event_study", "staggered_did", "cits", "synthetic_control", "synthetic_did"
+    "its",
+    "did",
+    "event_study",
+    "staggered_did",
+    "cits",
+    "synthetic_control",
+    "synthetic_did",
+    "stepped_wedge",
 ]
 
 #: The designs of one treated unit against a donor pool (options in ``design.synthetic``).
@@ -297,6 +304,7 @@ USED_BLOCKS: dict[str, tuple[str, ...]] = {
     "cits": ("cits",),
     "synthetic_control": ("synthetic",),
     "synthetic_did": ("synthetic",),
+    "stepped_wedge": ("trial", "stepped_wedge"),
 }
 
 
@@ -495,7 +503,10 @@ def _check_predictors(protocol: Protocol, start: dt.date, n_treated: int) -> Non
 
 
 def first_start(protocol: Protocol) -> dt.date:
-    """The earliest start date among the analysed units (ITS: the common one)."""
+    """The earliest start date among the analysed units (ITS: the common one; a stepped-wedge
+    trial: its first step, drawn or not)."""
+    if protocol.design.kind == "stepped_wedge" and protocol.design.trial is not None:
+        return protocol.design.trial.first_start
     return min(protocol.intervention.start[u] for u in protocol.treated_units)
 
 

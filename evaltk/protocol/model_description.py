@@ -275,6 +275,48 @@ def _synthetic(protocol: Protocol) -> ModelDescription:
     return ModelDescription(plan, estimator, (body, donors, inference))
 
 
+#: The stepped-wedge models in words (design.stepped_wedge.model; evaltk.estimate.stepped_wedge).
+SW_MODELS = {
+    "log_rate": "linear mixed model of the log rate by REML (cluster random intercept, period "
+    "fixed effects, treatment indicator)",
+    "poisson": "Poisson GLM with cluster and period fixed effects, errors clustered by cluster",
+}
+SW_INFERENCE = "randomisation inference over the registered randomisation scheme"
+
+
+def _stepped_wedge(protocol: Protocol, model: str | None) -> ModelDescription:
+    from evaltk.protocol.trial import LOG_RATE_MIN_COUNT
+
+    options = protocol.design.stepped_wedge
+    trial = protocol.design.trial
+    assert trial is not None  # validated: a stepped_wedge design has its trial
+    chosen = model or options.model
+    if chosen == "auto":
+        words = (
+            f"the {SW_MODELS['log_rate']} where every cluster-period has at least "
+            f"{LOG_RATE_MIN_COUNT} events, otherwise the {SW_MODELS['poisson']}"
+        )
+    else:
+        words = f"the {SW_MODELS[chosen]}"
+    scheme = "restricted (balanced) randomisation" if trial.restricted else "simple randomisation"
+    sensitivity = (
+        "; sensitivity analysis: Callaway & Sant'Anna staggered DiD (not-yet-treated clusters)"
+        if options.sensitivity
+        else ""
+    )
+    design = (
+        f"stepped-wedge cluster-randomised trial ({len(trial.clusters)} clusters, "
+        f"{trial.steps} steps of {_width(trial.step_months)})"
+    )
+    estimator = f"{design}: {words}; rate ratio by {SW_INFERENCE}"
+    plan = (
+        f"A {design} from {trial.first_start:%B %Y}, the order drawn by {scheme}: {words}, "
+        f"periods being the steps; the rate ratio's p-value and interval by {SW_INFERENCE} "
+        f"(exact when every schedule can be listed){sensitivity}."
+    )
+    return ModelDescription(plan, estimator, (design, words, SW_INFERENCE))
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -293,7 +335,8 @@ def describe_model(
         a share is fitted Gaussian); default the design's own.
     model
         For an ITS, the model actually fitted (``gls`` or ``glm``, what ``auto`` resolved to
-        for one outcome); default the registered option.
+        for one outcome), for a stepped-wedge trial ``log_rate`` or ``poisson``; default the
+        registered option.
     """
     design = protocol.design
     kind = design.kind
@@ -308,4 +351,6 @@ def describe_model(
         return _did(protocol, family or design.event_study.family)
     if kind in SYNTHETIC_KINDS:
         return _synthetic(protocol)
+    if kind == "stepped_wedge":
+        return _stepped_wedge(protocol, model)
     return _staggered(protocol)

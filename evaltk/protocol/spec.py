@@ -48,6 +48,7 @@ from evaltk.protocol.designs import (
     later_defaults_left_out,
     used_blocks_only,
 )
+from evaltk.protocol.trial import SteppedWedgeOptions, TrialOptions, check_stepped_wedge
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -582,10 +583,11 @@ class Design(_Frozen):
     (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
     lags of adoption), ``staggered_did`` (Callaway & Sant'Anna), ``cits`` (comparative
     interrupted time series), ``synthetic_control`` or ``synthetic_did`` (one treated unit
-    against a donor pool). Each reads its own block (``its``, ``did``, ``event_study``,
-    ``staggered``, ``cits``, ``synthetic``) and the DiD family the shared ``inference``
-    block; the blocks a design does not read are left out of the canonical form (they change
-    no hash).
+    against a donor pool) or ``stepped_wedge`` (a randomised rollout: ``trial`` and
+    ``stepped_wedge``, :mod:`evaltk.protocol.trial`). Each reads its own block (``its``,
+    ``did``, ``event_study``, ``staggered``, ``cits``, ``synthetic``) and the DiD family the
+    shared ``inference`` block; the blocks a design does not read are left out of the
+    canonical form (they change no hash).
     """
 
     kind: DesignKind
@@ -596,6 +598,8 @@ class Design(_Frozen):
     cits: CITSOptions = Field(default_factory=CITSOptions)
     synthetic: SyntheticOptions = Field(default_factory=SyntheticOptions)
     inference: InferenceOptions = Field(default_factory=InferenceOptions)
+    trial: TrialOptions | None = None
+    stepped_wedge: SteppedWedgeOptions = Field(default_factory=SteppedWedgeOptions)
 
     @model_serializer(mode="wrap")
     def _used_blocks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -876,6 +880,8 @@ class Protocol(_Frozen):
         self._check_price_years()
         if self.design.kind == "its":
             self._check_its()
+        elif self.design.kind == "stepped_wedge":
+            check_stepped_wedge(self)
         else:
             check_comparison_design(self)
         return self

@@ -25,6 +25,7 @@ from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.publish.sensitivity import sensitivity_section
 from evaltk.publish.synthetic import synthetic_section
+from evaltk.publish.trial import trial_context
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
@@ -112,6 +113,7 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
         "comparison": comparison.chapter_comparison(analysis),
+        "trial": trial_context(result),
         "every_outcome_intro": comparison.every_outcome_intro(result),
         "last_column": comparison.last_column(result)[0],
         "last_column_note": comparison.last_column(result)[1],

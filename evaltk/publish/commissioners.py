@@ -81,6 +81,7 @@ def _unrated_evidence(design: str) -> str:
 
 #: What each design compares, in words without method names (the method is under Results).
 _PLAIN_DESIGN = {
+    "stepped_wedge": "A randomised trial in which every area got the scheme in turn",
     "its": "One area's monthly figures before and after the scheme, with the trend and the "
     "seasons allowed for, but no comparison area",
     "cits": "The areas with the scheme compared, month by month, with areas without it",
@@ -115,6 +116,12 @@ def plain_evidence(result: AnalysisResult) -> str:
         return (
             f"{design}: other changes at the same time (policy, commissioning, recording "
             "practice) cannot be ruled out."
+        )
+    if result.design == "stepped_wedge":
+        return (
+            f"{design}: the order in which the areas started was drawn at random and registered "
+            "before any outcome was looked at, so areas that had the scheme and areas that did "
+            "not yet are alike but for chance, which the p-values and ranges allow for."
         )
     tests = [(o.label, o.pretrend) for o in result.primary if o.pretrend is not None]
     p_values = [t.p_value for _, t in tests if t.p_value is not None]

@@ -45,6 +45,10 @@ _INTRO = {
     "before the start to the months after, beyond the same change in a weighted mix of donor "
     "forces (synthetic difference-in-differences). Changes are differences in the measure "
     "itself, e.g. detentions per 100,000 residents a month.",
+    "stepped_wedge": "Each change is the rate ratio of the stepped-wedge model: every cluster's "
+    "periods with the scheme against its own periods before it and against clusters not yet "
+    "started in the same periods; its p-value and range come from re-drawing the rollout "
+    "order under the registered randomisation scheme.",
 }
 _CAPTION = {
     "event_study": "Event study: the effect by {units} since the start, before it (a test of "
@@ -65,6 +69,8 @@ _CAPTION = {
     "force (grey), each donor in turn treated as if it had started the scheme, and the "
     "treated force's gap (black). The treated force's gap after the start should stand out "
     "from the grey lines if the scheme had an effect.",
+    "schedule": "The rollout schedule drawn at random: each cluster (row, by step) against the "
+    "design periods, shaded from the period its scheme started.",
 }
 _ALT = {
     "event_study": "Chart of estimated effects with interval bars against {units} since the "
@@ -84,6 +90,8 @@ _ALT = {
     "placebo": "Line chart by month of the gap between each force and its synthetic force: "
     "one grey line per donor force, the treated force's in black, a horizontal line at no "
     "gap and a dotted vertical line at the start.",
+    "schedule": "Grid with one row per cluster, ordered by the step at which it started, and "
+    "one column per design period; cells are shaded from the cluster's start onwards.",
 }
 
 
@@ -106,6 +114,14 @@ def last_column(result: AnalysisResult) -> tuple[str, Markup]:
                 "Over the months after the start, the model's expected total without the "
                 "scheme minus the observed total is the demand *averted*: fewer events than "
                 "expected is demand the scheme averted, more is demand it added."
+            ),
+        )
+    if result.design == "stepped_wedge":
+        return (
+            "Pre-trend p",
+            Markup(
+                "A randomised rollout needs no *pre-trend* test: the order the clusters started "
+                "in was drawn at random, so none is computed (–)."
             ),
         )
     return (
@@ -173,6 +189,11 @@ def diagnostics_intro(result: AnalysisResult) -> str:
             "model, correlation between nearby months (which would make plain intervals too "
             "narrow) and the months on each side of the start."
         )
+    if result.design == "stepped_wedge":
+        return (
+            "Why the comparison is fair: the rollout order was drawn at random (see the trial "
+            "section above); then any checks of the models' fit."
+        )
     return (
         "Whether the comparison is fair: for each outcome, the test that the treated and "
         "comparison forces moved together before the start (a small p is evidence they did "
@@ -213,7 +234,7 @@ def outcome_lines(result: AnalysisResult, outcome: OutcomeResult) -> list[str]:
 def figure_words(result: AnalysisResult, outcome: OutcomeResult, kind: str) -> tuple[str, str]:
     """(alt text, caption) of an outcome's figure of ``kind`` (``main`` for its figure)."""
     if kind == "main":
-        kind = "cits" if result.design == "cits" else "event_study"
+        kind = {"cits": "cits", "stepped_wedge": "schedule"}.get(result.design, "event_study")
         if result.design == "did" and not outcome.event_time:
             kind = "groups"
         if outcome.synthetic is not None:

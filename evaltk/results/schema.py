@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.10"
+RESULTS_SCHEMA_VERSION = "1.11"
 
 
 class _Frozen(BaseModel):
@@ -554,6 +554,35 @@ class DisclosureSettings(_Frozen):
     )
 
 
+class TrialClusterRow(_Frozen):
+    """One cluster of a stepped-wedge trial, as randomised."""
+
+    name: str
+    population: int
+    step: int
+    start: str = Field(description="First month with the scheme (ISO date).")
+
+
+class TrialReport(_Frozen):
+    """What the CONSORT extension for stepped-wedge trials (Hemming et al. 2018) asks a trial
+    to report about its design, randomisation and clustering (design stepped_wedge only)."""
+
+    clusters: list[TrialClusterRow]
+    steps: int
+    step_months: int
+    first_start: str
+    periods: int = Field(description="Design periods analysed (baseline blocks included).")
+    baseline_periods: int = Field(description="Periods before the first step.")
+    randomisation: str = Field(description="How the order was drawn, in words.")
+    schedules: int = Field(
+        description="Schedules the draw and the randomisation test were uniform over "
+        "(0: random orders of the clusters, too many to list)."
+    )
+    icc: dict[str, float | None] = Field(
+        description="Each outcome's intra-cluster correlation of the log rate (REML)."
+    )
+
+
 class AnalysisResult(_Frozen):
     """Everything one ``evaltk run`` found."""
 
@@ -591,6 +620,17 @@ class AnalysisResult(_Frozen):
         default=None,
         description="The protocol's disclosure control, applied when the book is published.",
     )
+    trial: TrialReport | None = Field(
+        default=None, description="A stepped-wedge trial's design (left out for other designs)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_trial_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Written only by stepped-wedge runs, so other designs' results keep their bytes.
+        data = handler(self)
+        if data.get("trial") is None:
+            data.pop("trial", None)
+        return dict(data)
 
     def to_json(self) -> str:
         # sort_keys and a fixed float repr keep the file byte-identical across runs.

@@ -14,6 +14,7 @@ from evaltk.validation.claims import published_claims
 from evaltk.validation.journey_coverage import journey_coverage
 from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.stepped_wedge_size import stepped_wedge_size
 from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
 from evaltk.validation.template_size import template_size
 
@@ -28,4 +29,5 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "ledger_coverage": ledger_coverage,
     "template_size": template_size,
     "journey_coverage": journey_coverage,
+    "stepped_wedge_size": stepped_wedge_size,
 }

@@ -22,6 +22,13 @@ _ITS = (
     "modelled but no comparison area: other changes at the same time (policy, "
     "commissioning, recording practice) cannot be ruled out."
 )
+_TRIAL = (
+    "A randomised stepped-wedge trial: the order in which the clusters started was drawn at "
+    "random with a seed fixed by the registration and recorded in the registration chain "
+    "before any outcome was analysed, and the p-value and interval come from re-drawing it "
+    "under the same scheme (randomisation inference). Every cluster is compared with itself "
+    "before its start and with clusters not yet started over the same periods."
+)
 _COMPARISON = {
     "did": "Treated forces compared with comparison forces before and after the start "
     "(difference-in-differences)",
@@ -53,11 +60,13 @@ def evidence_level(
     kind = protocol.design.kind
     if kind == "its":
         level, reason = 2, _ITS
+    elif kind == "stepped_wedge":
+        level, reason = 5, _TRIAL
     else:
         level, reason = _comparison_level(kind, protocol.decision.alpha, outcomes)
     if ledger is not None:
         economics = "Whole-system ledger in hours and pounds."
-    elif kind not in ("its", "cits"):
+    elif kind not in ("its", "cits", "stepped_wedge"):
         economics = (
             "Not assessed: the whole-system ledger is computed for interrupted time series "
             "and comparative ITS."
