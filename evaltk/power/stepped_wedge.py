@@ -290,9 +290,7 @@ ESTIMATOR = (
 )
 
 
-def sw_power_analysis(
-    settings: SteppedWedgePowerSettings, *, workers: int = 1
-) -> SWPowerReport:
+def sw_power_analysis(settings: SteppedWedgePowerSettings, *, workers: int = 1) -> SWPowerReport:
     """Power over the grid of ``settings`` by simulation and by the closed form.
 
     Cells are pure functions of the settings and their coordinates, so the report is the same

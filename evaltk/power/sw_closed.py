@@ -37,7 +37,9 @@ from scipy import stats
 from evaltk.errors import PowerError
 
 
-def schedule(clusters: int, steps: int, *, periods_per_step: int = 1, baseline: int = 1) -> np.ndarray:
+def schedule(
+    clusters: int, steps: int, *, periods_per_step: int = 1, baseline: int = 1
+) -> np.ndarray:
     """The standard stepped-wedge schedule, clusters × periods of 0/1.
 
     ``baseline`` periods with every cluster in control, then ``steps`` steps of
@@ -89,7 +91,7 @@ def gls_variance(x: np.ndarray, sigma2: np.ndarray | float, tau2: float) -> floa
     ``sigma2`` is a scalar or clusters × periods array; each cluster's covariance is
     ``diag(sigma2_i) + tau2 J``, inverted by Sherman-Morrison.
     """
-    n_clusters, n_periods = x.shape
+    n_periods = x.shape[1]
     s2 = np.broadcast_to(np.asarray(sigma2, float), x.shape)
     if np.any(s2 <= 0):
         raise PowerError("every cluster-period needs a residual variance above 0")

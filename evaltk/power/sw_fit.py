@@ -2,8 +2,11 @@
 
 The model is a linear mixed model of the cluster-period values: period fixed effects, the
 treatment indicator, a cluster random intercept and a homoscedastic residual, fitted by REML
-and tested by the Wald z statistic, as statsmodels' ``MixedLM(..., groups=cluster).fit(reml=True)``
-fits and reports it (``tests/power/test_stepped_wedge.py`` checks replicates against it).
+and tested by the Wald z statistic. The estimates and variance components are those of
+statsmodels' ``MixedLM(..., groups=cluster).fit(reml=True)``; the standard error is the GLS one,
+``(X'V^-1X)^-1`` at the REML components (as lme4, nlme and SAS report it; statsmodels' own comes
+from the Hessian of the likelihood and is larger near tau^2 = 0). ``tests/power/
+test_stepped_wedge.py`` checks replicates against MixedLM.
 
 Within a cluster the covariance is :math:`\\sigma^2 (I + rJ)` with :math:`r = \\tau^2/\\sigma^2`,
 so GLS at a given :math:`r` is OLS after quasi-demeaning each cluster's values by
@@ -11,11 +14,12 @@ so GLS at a given :math:`r` is OLS after quasi-demeaning each cluster's values b
 
 .. math::
 
-    -\\tfrac12\\bigl[(N-p)\\log \\mathrm{RSS}_r + I \\log(1 + rT) + \\log|X_r^{*\\prime} X_r^*|\\bigr],
+    -\\tfrac12\\bigl[(N-p)\\log \\mathrm{RSS}_r + I \\log(1 + rT)
+        + \\log|X_r^{*\\prime} X_r^*|\\bigr],
 
-is evaluated for every replicate on one grid of :math:`r` (with :math:`r = 0`, the boundary) and
-refined by a parabola through the best grid point and its neighbours. Every replicate shares the
-design, so each grid point is one matrix product over all replicates.
+is evaluated for every replicate on one grid of :math:`r` (with :math:`r = 0`, the boundary),
+then maximised by golden-section search between the best grid point's neighbours, every
+replicate at once (batched matrix products).
 """
 
 from __future__ import annotations

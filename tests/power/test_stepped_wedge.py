@@ -13,7 +13,6 @@ from evaltk.errors import PowerError
 from evaltk.power.stepped_wedge import (
     SteppedWedgePowerSettings,
     closed_form_variance,
-    detectable_effects,
     draw_log_rates,
     settings_from_history,
     simulate_sw_cell,
@@ -127,9 +126,7 @@ def test_batched_fit_is_mixedlm_reml() -> None:
         tau2, sigma2 = float(model.cov_re.iloc[0, 0]), float(model.scale)
         assert fits.estimate[r] == pytest.approx(model.params["x"], abs=1e-5)
         assert fits.ratio[r] == pytest.approx(tau2 / sigma2, rel=1e-3, abs=1e-6)
-        assert fits.std_error[r] == pytest.approx(
-            np.sqrt(gls_variance(x, sigma2, tau2)), rel=1e-4
-        )
+        assert fits.std_error[r] == pytest.approx(np.sqrt(gls_variance(x, sigma2, tau2)), rel=1e-4)
 
 
 def _gaussian(**changes: object) -> SteppedWedgePowerSettings:
@@ -186,9 +183,7 @@ def test_power_report_table_and_detectable_effects() -> None:
     assert table.loc[16, 4] > table.loc[8, 4] and table.loc[16, 4] > table.loc[16, 2]
     for row in report.detectable:
         variance = closed_form_variance(settings, row.clusters, row.steps, row.reduction)
-        assert float(z_power(np.log(row.reduction), variance, 0.05)) == pytest.approx(
-            0.8, abs=1e-3
-        )
+        assert float(z_power(np.log(row.reduction), variance, 0.05)) == pytest.approx(0.8, abs=1e-3)
         assert row.increase > 1 > row.reduction
     curve = report.curve()
     assert len(curve) == 8 and set(curve["effect"]) == {0.8, 1.0}
@@ -215,9 +210,7 @@ def test_history_recovers_components() -> None:
     x = schedule(40, 35)
     expected = 80.0 * np.exp(0.005 * np.arange(x.shape[1]))
     log_mean = (
-        np.log(expected)[None]
-        + rng.normal(0, 0.2, (40, 1))
-        + rng.normal(0, 0.1, (40, x.shape[1]))
+        np.log(expected)[None] + rng.normal(0, 0.2, (40, 1)) + rng.normal(0, 0.1, (40, x.shape[1]))
     )
     panel = pd.DataFrame(rng.poisson(np.exp(log_mean)))
     found = estimate_components(panel)
