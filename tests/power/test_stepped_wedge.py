@@ -4,6 +4,7 @@ statsmodels, the simulation against the closed form, and components from history
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -238,3 +239,14 @@ def test_draws_share_random_numbers_across_effects() -> None:
     low, x = draw_log_rates(settings, 24, 4, 0.8)
     high, _ = draw_log_rates(settings, 24, 4, 1.0)
     assert np.allclose(high - low, -np.log(0.8) * x[None])
+
+
+def test_written_files(tmp_path: Path) -> None:
+    from evaltk.power.sw_output import write_sw_power
+
+    settings = _gaussian(clusters=(8, 12), steps=(4,), effects=(0.85, 1.0), replicates=50)
+    paths = write_sw_power(sw_power_analysis(settings), tmp_path / "power")
+    assert [p.name for p in paths] == ["power.json", "power.csv", "detectable.csv", "power.png"]
+    table = pd.read_csv(paths[2], index_col="clusters")
+    assert list(table.index) == [8, 12] and list(table.columns) == ["4"]
+    assert table.loc[12, "4"] > table.loc[8, "4"]
