@@ -60,6 +60,40 @@ def test_hussey_hughes_reference(steps: int, per_step: int, n: int, icc: float) 
     assert _woertman_variance(steps, per_step, n, icc) == pytest.approx(hh, rel=1e-10)
 
 
+@pytest.mark.parametrize(
+    ("size", "steps", "design_effect", "sample_size"),
+    [(10, 4, 0.535, 440), (20, 3, 0.767, 660), (20, 4, 0.572, 480)],
+)
+def test_published_design_effects_and_sample_sizes(
+    size: int, steps: int, design_effect: float, sample_size: int
+) -> None:
+    """Reference: Kristunas et al. (2017), Trials 18:109, Table 2, rows "Woertman et al.",
+    equal cluster sizes (CV = 0): the design effect and the total sample size of a standard
+    stepped wedge (one baseline period, one period a step) with `size` people a cluster-period
+    and `steps` steps, to the 3 significant figures printed. An ICC of 0.05 and a standardised
+    difference of 0.2 at 80 % power, 5 % two-sided, are the settings that give all six
+    printed values (as we read the paper's design). From Hussey & Hughes' variance:
+    DE = Var * clusters * size / 4 (total variance 1), and the sample size is the fewest
+    clusters, a multiple of the steps, whose power reaches 80 %, times `size`."""
+    icc, difference = 0.05, 0.2
+    x = schedule(steps, steps)
+    variance = hussey_hughes_variance(x, (1 - icc) / size, icc)
+    assert round(variance * steps * size / 4, 3) == design_effect
+    clusters = steps
+    while (
+        float(
+            z_power(
+                difference,
+                hussey_hughes_variance(schedule(clusters, steps), (1 - icc) / size, icc),
+                0.05,
+            )
+        )
+        < 0.8
+    ):
+        clusters += steps
+    assert clusters * size == sample_size
+
+
 def test_hussey_hughes_example_of_swcrtdesign() -> None:
     """swCRTdesign's Example 1 of swPwr (the design of Hussey & Hughes' Section 4: 24 clusters
     in 4 steps, 120 per cluster-period, 5 % against 3.5 %, tau 0.01; binomial variance at the
