@@ -164,6 +164,12 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
     common first start, the window and alpha."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     protocol = loaded.protocol
+    dates = {protocol.intervention.start[u] for u in protocol.treated_units}
+    if len(dates) > 1:
+        raise PowerError(
+            f"design {protocol.design.kind} with {len(dates)} different start dates: its power "
+            "is simulated for one common start only; power the rollout as staggered_did"
+        )
     outcome = protocol.primary_outcomes[0]
     window = protocol.window
     start = protocol.first_start()

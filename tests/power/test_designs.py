@@ -189,3 +189,45 @@ def test_evaltk_power_dispatches_on_the_design(tmp_path: Path) -> None:
     report = design_power_analysis(settings, "cits", workers=1)
     assert report.design == "cits" and report.cells[0].gls_fits == 10
     assert list(report.table().columns) == [42]
+
+
+def _did_analysis(folder: Path, kind: str, second_start: str) -> Path:
+    folder.mkdir()
+    template = ROOT / "protocols" / "control-room-nurses-staggered.yaml"
+    (folder / "analysis.yaml").write_text(
+        f"""protocol: {template}
+title: "A DiD"
+design:
+  kind: {kind}
+intervention:
+  start:
+    E23000021: 2016-04-01
+    E23000019: {second_start}
+units: [E23000018, E23000019, E23000020, E23000021, E23000022]
+data:
+  kind: episodes
+  path: data/episodes.parquet
+  population: data/population.csv
+window:
+  start: 2014-01-01
+  end: 2019-12-31
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["did", "event_study"])
+def test_did_designs_use_the_registered_forces(tmp_path: Path, kind: str) -> None:
+    from evaltk.errors import PowerError
+    from evaltk.power.did import DiDPowerSettings
+
+    loaded = load_protocol(_did_analysis(tmp_path / "a", kind, "2016-04-01"))
+    settings = design_settings(loaded, replicates=20, effects=(0.8, 1.0))
+    assert isinstance(settings, DiDPowerSettings)
+    assert settings.units == ((2, 3),) and settings.months_before == 27
+    assert settings.inference == "randomization"  # auto with 5 forces
+    report = design_power_analysis(settings, kind, workers=1)
+    assert report.design == kind and len(report.cells) == 2
+    with pytest.raises(PowerError, match="2 different start dates"):
+        design_settings(load_protocol(_did_analysis(tmp_path / "b", kind, "2017-01-01")))
