@@ -54,9 +54,18 @@ def design_power_analysis(
             if settings.model == "gls"
             else f"joint segmented GLM of both series ({settings.family}), model-based errors"
         )
+        notes = [n for n in report.notes if not n.startswith("GLS fitted")]
+        if settings.model == "gls":
+            fitted = sum(c.gls_fits or 0 for c in report.cells)
+            total = sum(c.replicates for c in report.cells)
+            notes.append(
+                f"GLS fitted {fitted:,} of the {total:,} replicates; the others (a month with no "
+                "events in either series) count as misses, as the analysis cannot fit them."
+            )
         return report.model_copy(
             update={
                 "design": "cits",
+                "notes": notes,
                 "estimator": f"comparative ITS ({model}, as evaltk.estimators.did.CITSModel); "
                 f"two-sided test of the difference in level change at alpha = "
                 f"{settings.alpha:g}",
