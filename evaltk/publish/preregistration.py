@@ -193,7 +193,7 @@ def power_context(
     registered = settings.get("registered_months_after")
     headers = [
         f"{m} months after" + (" (registered)" if m == registered else "")
-        if report.design == "its"
+        if report.design in ("its", "cits")
         else f"{m} forces"
         for m in table.columns
     ]
