@@ -58,7 +58,7 @@ def test_demo_makes_its_folder_a_project_with_the_reference_comparisons(
 
 def test_demo_builds_a_book_with_headline_and_figure(demo: tuple[Path, str]) -> None:
     tmp_path, stdout = demo
-    assert "[6/6] Building the book" in stdout
+    assert "[7/7] Building the book" in stdout
     index = tmp_path / "book" / "_build" / "html" / "index.html"
     assert index.is_file()
     result = AnalysisResult.model_validate_json(
@@ -115,7 +115,7 @@ def test_demo_runs_the_stepped_wedge_trial_example(demo: tuple[Path, str]) -> No
     import json
 
     tmp_path, stdout = demo
-    assert "[5/6] Running analyses/example-stepped-wedge" in stdout
+    assert "[6/7] Running analyses/example-stepped-wedge" in stdout
     folder = tmp_path / "analyses" / "example-stepped-wedge"
     result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
     assert result.registration.status == "registered" and result.design == "stepped_wedge"
@@ -146,7 +146,7 @@ def test_demo_runs_the_right_care_right_person_example(demo: tuple[Path, str]) -
     police minutes waiting at hospital x 0.7, A&E conveyances x 1.2, ambulance conveyances,
     missing-person reports and incidents x 1 (evaltk/simulate/config.py)."""
     tmp_path, stdout = demo
-    assert "[4/6] Running analyses/example-right-care-right-person" in stdout
+    assert "[4/7] Running analyses/example-right-care-right-person" in stdout
     folder = tmp_path / "analyses" / "example-right-care-right-person"
     result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
     assert result.registration.status == "registered"
@@ -516,7 +516,7 @@ def test_demo_runs_the_synthetic_control_example(demo: tuple[Path, str]) -> None
     chapter section: the synthetic force's weights by force name, its fit before the start,
     the placebo in space that gives the p-value, and both figures."""
     tmp_path, stdout = demo
-    assert "[5/6] Running analyses/example-street-triage-synthetic" in stdout
+    assert "[5/7] Running analyses/example-street-triage-synthetic" in stdout
     folder = tmp_path / "analyses" / "example-street-triage-synthetic"
     result = AnalysisResult.model_validate_json((folder / "results" / "results.json").read_text())
     assert result.registration.status == "registered"
