@@ -3,13 +3,11 @@ stamped when the run or the outcome is exploratory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltk.analysis.residual_figures import residual_figure
-from evaltk.analysis.two_processes import run_on_two_cores
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.registration.stamp import (
     EXPLORATORY_OUTCOME,
@@ -27,55 +25,31 @@ if TYPE_CHECKING:
 
 
 def draw_figures(fits: Sequence[OutcomeFit], folder: Path, result: AnalysisResult) -> None:
-    """Draw the ledger (if any) and each outcome's figures where ``result`` says they are.
-
-    Each figure is drawn and written by one job; the jobs share the two cores
-    (:mod:`evaltk.analysis.two_processes`), as drawing is most of a run's time.
-    """
+    """Draw the ledger (if any) and each outcome's figures where ``result`` says they are."""
     registration = result.registration
     folder.mkdir(parents=True, exist_ok=True)
-    jobs: list[Callable[[], None]] = []
     if result.ledger is not None:
-        ledger = result.ledger
-
-        def waterfall() -> None:
-            fig, _ = plot_waterfall(ledger)
-            mark = EXPLORATORY_RUN if registration.status != "registered" else None
-            if mark:
-                stamp_figure(fig, mark)
-            _save(fig, folder / "ledger.png", registration, mark)
-
-        jobs.append(waterfall)
+        fig, _ = plot_waterfall(result.ledger)
+        mark = EXPLORATORY_RUN if registration.status != "registered" else None
+        if mark:
+            stamp_figure(fig, mark)
+        _save(fig, folder / "ledger.png", registration, mark)
     for fit in fits:
         outcome = result.outcome(fit.outcome.id)
         mark = _figure_mark(fit.outcome.id, registration)
         if fit.figure is not None and outcome.figure is not None:
-            path = folder / Path(outcome.figure).name
-            jobs.append(partial(_outcome_job, fit, result, "main", path, mark))
+            fig = outcome_figure(fit, result)
+            _save(fig, folder / Path(outcome.figure).name, registration, mark)
         for extra in outcome.figures:
-            path = folder / Path(extra.path).name
-            jobs.append(partial(_outcome_job, fit, result, extra.kind, path, mark))
+            fig = outcome_figure(fit, result, extra.kind)
+            _save(fig, folder / Path(extra.path).name, registration, mark)
         # The residual plots go beside the main figure, found there by their name
         # (evaltk.publish.load): results.json does not list them, as they hold no result.
-        if outcome.figure is not None:
-            jobs.append(partial(_residual_job, fit, folder, registration, mark))
-    run_on_two_cores(jobs)
-
-
-def _outcome_job(
-    fit: OutcomeFit, result: AnalysisResult, kind: str, path: Path, mark: str | None
-) -> None:
-    _save(outcome_figure(fit, result, kind), path, result.registration, mark)
-
-
-def _residual_job(
-    fit: OutcomeFit, folder: Path, registration: Registration, mark: str | None
-) -> None:
-    residuals = residual_figure(fit)
-    if residuals is not None:
-        if mark:
-            stamp_figure(residuals, mark)
-        _save(residuals, folder / residual_file(fit.outcome.id), registration, mark)
+        residuals = residual_figure(fit) if outcome.figure is not None else None
+        if residuals is not None:
+            if mark:
+                stamp_figure(residuals, mark)
+            _save(residuals, folder / residual_file(fit.outcome.id), registration, mark)
 
 
 def outcome_figure(fit: OutcomeFit, result: AnalysisResult, kind: str = "main") -> Figure:
