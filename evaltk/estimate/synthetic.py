@@ -8,12 +8,13 @@ The outcome is the measure's value by month and the effect the average gap, trea
 synthetic, over the months from the start (INCLUSIVE): a difference in the measure.
 
 Inference is that of one treated unit (:mod:`evaltk.estimators.synthetic.inference`): the
-p-value is the placebo in space (exact rank of the post/pre RMSPE ratio), the interval the
-estimate plus or minus the normal quantile times the placebo standard error. There is no
-large-sample standard error: with one treated unit there is no sample of treated units for
-one to describe, and clustering by force has one cluster on the treated side. The pre-trend
-test is the placebo in time ranked the same way: every unit fitted with a pretend start in the
-months before the real one, the real post months dropped.
+p-value is the placebo in space (exact rank of the post/pre RMSPE ratio); the synthetic
+control's interval inverts that rank test (every effect it does not reject), the synthetic
+DiD's is the estimate plus or minus the normal quantile times the placebo standard error.
+There is no large-sample standard error: with one treated unit there is no sample of treated
+units for one to describe, and clustering by force has one cluster on the treated side. The
+pre-trend test is the placebo in time ranked the same way: every unit fitted with a pretend
+start in the months before the real one, the real post months dropped.
 """
 
 from __future__ import annotations
@@ -229,9 +230,17 @@ def inference_text(result: SyntheticResult) -> str:
         f"forces; the p-value is the treated unit's rank ({space.rank} of {n}) by the ratio of "
         "post- to pre-start RMSPE (exact if the treated force was no likelier than any other "
         f"to be the one treated; the smallest it can be is 1/{n} = {1 / n:.3f}); the "
-        f"{format_level(result.level)} interval is the estimate ± the normal quantile × the "
-        "placebo standard error (the spread of the donors' placebo estimates). No large-sample "
-        "standard error is used: with one treated unit there is no sample of treated units "
+        f"{format_level(result.level)} interval "
+        + (
+            "is every effect that same rank test does not reject (the treated force's gaps "
+            "after the start less that effect, ranked again), so it excludes no change exactly "
+            "when the p-value is below the significance level. No large-sample "
+            if result.inverts_rank_test
+            else "is the estimate ± the normal quantile × the placebo standard error (the "
+            "spread of the donors' placebo estimates, Arkhangelsky et al.); near the "
+            "significance level it can disagree with the rank p-value. No large-sample "
+        )
+        + "standard error is used: with one treated unit there is no sample of treated units "
         "for one to describe."
     )
 

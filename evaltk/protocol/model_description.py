@@ -269,8 +269,13 @@ def _synthetic(protocol: Protocol) -> ModelDescription:
     plan = (
         f"The treated forces summed as one unit against a weighted mix of donor forces: {body}; "
         f"{donors}. The effect is the average difference from the synthetic unit over the "
-        f"months from the start; {inference}, interval from the placebo standard error"
-        f"{robustness}."
+        f"months from the start; {inference}, "
+        + (
+            "interval from the placebo standard error"
+            if design.kind == "synthetic_did"
+            else "interval by inverting that rank test"
+        )
+        + f"{robustness}."
     )
     return ModelDescription(plan, estimator, (body, donors, inference))
 

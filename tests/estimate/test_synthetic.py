@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from evaltk.estimate import fit_outcomes
+from evaltk.estimators.synthetic.inference import PlaceboInSpace
 from evaltk.measures.accounting import RowAccount
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Protocol
@@ -118,7 +119,10 @@ def test_synthetic_control_finds_the_mix_the_effect_and_its_events() -> None:
     assert fit.effect.estimate == pytest.approx(EFFECT, abs=1e-3)
     # Perfect fit before, a gap after: the largest RMSPE ratio, rank 1 of 13.
     assert fit.synthetic["rank"] == 1 and fit.effect.p_value == pytest.approx(1 / 13)
-    # Interval: estimate ± 1.96 × the spread (divisor n) of the 12 donors' placebo estimates.
+    # Interval: with 13 forces the rank test cannot reject at 5 %, so no finite interval
+    # inverts it and the headline falls back to estimate ± 1.96 × the spread (divisor n) of the
+    # 12 donors' placebo estimates.
+    assert not fit.result.inverts_rank_test
     placebos = [p["estimate"] for p in fit.synthetic["placebos"] if p["role"] == "placebo"]
     half = 1.959964 * np.std(placebos)
     assert fit.effect.ci_low == pytest.approx(fit.effect.estimate - half, rel=1e-5)
@@ -180,3 +184,46 @@ def test_synthetic_did_recovers_a_level_shifted_effect() -> None:
     assert fit.error is None and fit.design == "synthetic_did"
     assert fit.effect.estimate == pytest.approx(EFFECT, abs=0.25)
     assert fit.pretrend is None and "synthetic difference-in-differences" in fit.estimator
+
+
+def _space(post_shift: float, seed: int = 3, units: int = 21) -> PlaceboInSpace:
+    """A placebo in space of ``units`` forces, 24 months before and 12 after: every force's
+    gaps are noise; the treated force's post-start gaps are moved by ``post_shift``."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.normal(0.0, 1.0, (units, 36)) * rng.uniform(0.5, 1.5, (units, 1))
+    gaps[0, 24:] += post_shift
+    return PlaceboInSpace(
+        units=tuple(f"F{i}" for i in range(units)),
+        estimates=gaps[:, 24:].mean(axis=1),
+        gaps=gaps,
+        n_pre=24,
+    )
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.8, 1.5, 3.0, -2.5])
+def test_synthetic_control_interval_inverts_the_rank_test(shift: float) -> None:
+    """The interval is the set of effects tau the rank test keeps: just inside an end the
+    treated gaps less tau are not rejected at 5 %, just outside they are; and it excludes 0
+    exactly when the p-value is at most 0.05 (21 forces: the test can reject at rank 1)."""
+    space = _space(shift)
+    interval = space.interval(0.95)
+    assert interval is not None
+    low, high = interval
+    mean = space.gaps[0, 24:].mean()
+    assert low < mean < high
+
+    def p_at(tau: float) -> float:
+        moved = space.gaps.copy()
+        moved[0, 24:] -= tau
+        return PlaceboInSpace(space.units, space.estimates, moved, 24).p_value
+
+    for end, outward in ((low, -1.0), (high, 1.0)):
+        assert p_at(end - outward * 1e-6) > 0.05
+        assert p_at(end + outward * 1e-6) <= 0.05
+    assert (space.p_value <= 0.05) == (not low <= 0.0 <= high)
+
+
+def test_rank_test_interval_needs_enough_forces() -> None:
+    # 13 forces at 95 %: the smallest p-value is 1/13, the test rejects nothing.
+    assert _space(3.0, units=13).interval(0.95) is None
+    assert _space(3.0, units=13).interval(0.90) is not None

@@ -99,6 +99,37 @@ class PlaceboInSpace:
         """Rank of the treated unit's RMSPE ratio over the number of units."""
         return self.rank / len(self.units)
 
+    def interval(self, level: float) -> tuple[float, float] | None:
+        """The effects ``tau`` the rank test does not reject at ``1 - level``: the interval
+        that agrees with :attr:`p_value` (Firpo & Possebom 2018's test inversion).
+
+        Under ``H0: effect = tau`` the treated unit's post-start gaps less ``tau`` are what it
+        would show; the weights and every placebo are fitted before the start or on donors, so
+        only the treated ratio ``R(tau) = sqrt(mean((post - tau)^2)) / pre_rmspe`` moves. The
+        test keeps ``tau`` while ``1 + #{placebo ratios >= R(tau)}`` exceeds ``alpha x units``,
+        i.e. while ``R(tau)`` is at most the ``k``-th largest placebo ratio, ``k = floor(alpha
+        x units)``. With ``m`` and ``v`` the mean and variance of the post gaps,
+        ``mean((post - tau)^2) = (tau - m)^2 + v``: the interval is ``m -/+ sqrt((c pre)^2 -
+        v)``, ``c`` that ratio. At ``tau = 0`` the rule is the p-value's, so the interval
+        excludes 0 exactly when ``p_value <= alpha``. None when the test can reject nothing
+        (fewer units than ``1 / alpha``: every effect is kept) or keeps nothing (the post-start
+        gaps vary more than any placebo's): then no finite interval agrees with the test.
+        """
+        alpha = 1.0 - level
+        k = int(np.floor(alpha * len(self.units) + 1e-12))
+        placebo = np.sort(self.ratios[1:])[::-1]
+        if k < 1 or k > placebo.size:
+            return None
+        gaps = self.gaps[0]
+        pre = float(np.sqrt(np.mean(gaps[: self.n_pre] ** 2)))
+        post = gaps[self.n_pre :]
+        mean, var = float(np.mean(post)), float(np.var(post))
+        room = (placebo[k - 1] * pre) ** 2 - var
+        if room < 0:
+            return None
+        half = float(np.sqrt(room))
+        return mean - half, mean + half
+
     @property
     def smallest_p(self) -> float:
         """The smallest p-value this many units can give."""

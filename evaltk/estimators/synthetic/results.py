@@ -80,17 +80,38 @@ class SyntheticResult(RendersItself):
 
     @property
     def headline(self) -> Effect:
-        half = critical_value(self.level) * self.placebo_se
+        """The estimate with the placebo in space's rank p-value. The synthetic control's
+        interval inverts that same rank test (:meth:`PlaceboInSpace.interval`), so interval
+        and p-value agree; the synthetic DiD's is the paper's, the estimate plus or minus the
+        normal quantile times the placebo standard error, and so is the synthetic control's
+        when no finite interval inverts the test (:attr:`inverts_rank_test` False)."""
+        inverted = (
+            self.placebo_space.interval(self.level) if self.method == "synthetic_control" else None
+        )
+        if inverted is not None:
+            low, high = inverted
+        else:
+            half = critical_value(self.level) * self.placebo_se
+            low, high = self.estimate - half, self.estimate + half
         return Effect(
             term="att",
             estimate=self.estimate,
-            ci_low=self.estimate - half,
-            ci_high=self.estimate + half,
+            ci_low=low,
+            ci_high=high,
             p_value=self.placebo_space.p_value,
             scale="difference",
             std_error=self.placebo_se,
             level=self.level,
             df=None,
+        )
+
+    @property
+    def inverts_rank_test(self) -> bool:
+        """Whether the headline interval inverts the rank test (synthetic control with enough
+        units for the interval's level); else it is the placebo standard error's."""
+        return (
+            self.method == "synthetic_control"
+            and self.placebo_space.interval(self.level) is not None
         )
 
     @property
