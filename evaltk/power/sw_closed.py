@@ -45,9 +45,9 @@ def schedule(
     ``baseline`` periods with every cluster in control, then ``steps`` steps of
     ``periods_per_step`` periods; at each step the next group of clusters starts (and stays
     treated); then ``after`` more periods with every cluster treated (a trial's window that
-    runs on after the last start). Clusters are spread over the steps as evenly as possible, the earlier steps taking
-    the remainder. The order of clusters is the randomised one: row ``i`` is the ``i``-th
-    cluster to start.
+    runs on after the last start). Clusters are spread over the steps as evenly as possible,
+    the earlier steps taking the remainder. The order of clusters is the randomised one: row
+    ``i`` is the ``i``-th cluster to start.
     """
     if steps < 1 or clusters < steps:
         raise PowerError(

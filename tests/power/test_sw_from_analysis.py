@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evaltk.cli.app import app
-from evaltk.protocol import load_protocol
 from evaltk.power.sw_settings import stepped_wedge_settings
+from evaltk.protocol import load_protocol
 from evaltk.registration import register
 from evaltk.registration.trial_schedule import design_trial
 from evaltk.simulate.stepped_wedge import simulate_trial_series
