@@ -36,7 +36,12 @@ HELP = (
     "did and event_study (the registered numbers of treated and comparison forces; two-way "
     "fixed effects linear in the rate, randomisation or cluster test). --design did powers an "
     "ITS protocol's outcome as a DiD with the forces of --units (e.g. 1+4,2+3: treated + "
-    "comparison)."
+    "comparison). stepped_wedge: the registered clusters and steps, one design period a step "
+    "(step_months months, as the analysis forms them); the ICC, cluster autocorrelation, "
+    "trend and each cluster's count estimated from the analysis's own data in the complete "
+    "baseline periods before design.trial.first_start (the output says so), else give "
+    "--baseline (events per cluster a month) and --icc; the log-rate mixed model simulated "
+    "and the closed form (Hussey & Hughes), power.csv, detectable.csv, power.json, power.png."
 )
 
 
@@ -94,6 +99,12 @@ def power(
     ),
     ar_rho: float | None = typer.Option(None, "--ar-rho", help="AR(1) coefficient of log noise."),
     ar_sd: float | None = typer.Option(None, "--ar-sd", help="Marginal sd of the AR(1) noise."),
+    icc: float | None = typer.Option(
+        None, "--icc", help="stepped_wedge: intra-cluster correlation of the log rate."
+    ),
+    cac: float | None = typer.Option(
+        None, "--cac", help="stepped_wedge: cluster autocorrelation (1 = none over time)."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the protocol's)."),
     design: str | None = typer.Option(
         None,
@@ -121,6 +132,18 @@ def power(
     kind = loaded.protocol.design.kind
     if design not in (None, kind, "did"):
         raise PowerError(f"--design {design!r}: leave it out (the protocol's {kind}) or say did")
+    if out is None:
+        is_analysis = loaded.path.name == "analysis.yaml"
+        out = loaded.folder / POWER_DIR if is_analysis else Path(f"power-{loaded.path.stem}")
+    if kind == "stepped_wedge" and design is None:
+        from evaltk.cli.power_sw import stepped_wedge_power
+
+        unused = {"months_after": months, "overdispersion_cv": overdispersion}
+        return stepped_wedge_power(
+            loaded, out, workers=workers, scheduler=scheduler, replicates=replicates,
+            effects=_floats(effects, "--effects"), baseline=baseline, icc=icc, cac=cac,
+            seed=seed, ar_rho=ar_rho, ar_sd=ar_sd, **unused,
+        )  # fmt: skip
     settings: Any
     if design is None and kind != "its":
         settings = design_settings(
@@ -158,9 +181,6 @@ def power(
             ar_sd=ar_sd,
             seed=seed,
         )
-    if out is None:
-        is_analysis = loaded.path.name == "analysis.yaml"
-        out = loaded.folder / POWER_DIR if is_analysis else Path(f"power-{loaded.path.stem}")
     with Progress(
         TextColumn("[bold]power[/] cells"),
         BarColumn(),

@@ -64,6 +64,9 @@ class SteppedWedgePowerSettings(BaseModel):
     steps: tuple[int, ...] = Field(description="Numbers of steps to compare.")
     periods_per_step: int = Field(default=1, ge=1)
     baseline_periods: int = Field(default=1, ge=1, description="Periods before the first step.")
+    after_periods: int = Field(
+        default=0, ge=0, description="Periods after the last step's own, every cluster treated."
+    )
     mean_count: float = Field(gt=0, description="Expected events per cluster-period.")
     cluster_counts: tuple[float, ...] | None = None
     icc: float = Field(ge=0, lt=1, description="Between-cluster share of a log rate's variance.")
@@ -121,6 +124,7 @@ def _schedule(settings: SteppedWedgePowerSettings, clusters: int, steps: int) ->
         steps,
         periods_per_step=settings.periods_per_step,
         baseline=settings.baseline_periods,
+        after=settings.after_periods,
     )
 
 

@@ -38,26 +38,29 @@ from evaltk.errors import PowerError
 
 
 def schedule(
-    clusters: int, steps: int, *, periods_per_step: int = 1, baseline: int = 1
+    clusters: int, steps: int, *, periods_per_step: int = 1, baseline: int = 1, after: int = 0
 ) -> np.ndarray:
     """The standard stepped-wedge schedule, clusters × periods of 0/1.
 
     ``baseline`` periods with every cluster in control, then ``steps`` steps of
     ``periods_per_step`` periods; at each step the next group of clusters starts (and stays
-    treated). Clusters are spread over the steps as evenly as possible, the earlier steps taking
-    the remainder. The order of clusters is the randomised one: row ``i`` is the ``i``-th
-    cluster to start.
+    treated); then ``after`` more periods with every cluster treated (a trial's window that
+    runs on after the last start). Clusters are spread over the steps as evenly as possible,
+    the earlier steps taking the remainder. The order of clusters is the randomised one: row
+    ``i`` is the ``i``-th cluster to start.
     """
     if steps < 1 or clusters < steps:
         raise PowerError(
             f"{clusters} clusters over {steps} steps: a stepped wedge needs at least one step "
             "and at least one cluster per step"
         )
-    if periods_per_step < 1 or baseline < 1:
-        raise PowerError("periods_per_step and baseline periods must each be at least 1")
+    if periods_per_step < 1 or baseline < 1 or after < 0:
+        raise PowerError(
+            "periods_per_step and baseline periods must each be at least 1, after periods 0 or more"
+        )
     per_step = np.full(steps, clusters // steps)
     per_step[: clusters % steps] += 1
-    n_periods = baseline + steps * periods_per_step
+    n_periods = baseline + steps * periods_per_step + after
     x = np.zeros((clusters, n_periods))
     row = 0
     for step, count in enumerate(per_step):
