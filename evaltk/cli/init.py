@@ -36,12 +36,15 @@ class TemplateName(StrEnum):
     street_triage_its = "street-triage-its"
     control_room_nurses_staggered = "control-room-nurses-staggered"
     right_care_right_person_cits = "right-care-right-person-cits"
+    street_triage_synthetic_control = "street-triage-synthetic-control"
 
 
 @dataclass(frozen=True)
 class TemplateInfo:
     design: str
     summary: str
+    #: The `evaltk simulate --preset` whose forces the template's illustrative values match.
+    preset: str = "demo"
 
 
 TEMPLATES: dict[str, TemplateInfo] = {
@@ -61,12 +64,23 @@ TEMPLATES: dict[str, TemplateInfo] = {
         "ambulance, A&E and missing-person reports: comparative ITS; Maryland level 3 if the "
         "placebo test holds",
     ),
+    TemplateName.street_triage_synthetic_control.value: TemplateInfo(
+        "synthetic_control",
+        "one force against the forces that never started (20 or more): synthetic control with "
+        "placebo inference; Maryland level 3 if the placebo in time holds",
+        preset="synthetic",
+    ),
 }
+
+#: Designs `evaltk power` simulates (the others: justify the numbers in the protocol).
+_POWERED = ("its", "cits", "staggered_did", "did", "event_study", "stepped_wedge")
 
 _FORCE_HINT = {
     "its": "every force is summed into one series and needs the same date",
     "staggered_did": "dates may differ; a force in `units` with no date is a comparison",
     "cits": "one date for every treated force; a force in `units` with no date is a comparison",
+    "synthetic_control": "one date (several treated forces are summed as one region); every "
+    "force in `units` with no date is a donor",
 }
 
 HELP = (
@@ -300,7 +314,8 @@ def scaffold_text(name: str, document: dict[str, Any], directory: Path, template
         "",
         "# CHANGE: your data. Paths are relative to this folder. To try the analysis first on",
         "# simulated data, this command writes these files:",
-        f"#   evaltk simulate {shlex.quote(directory.as_posix() + '/data')} --preset demo",
+        f"#   evaltk simulate {shlex.quote(directory.as_posix() + '/data')} "
+        f"--preset {TEMPLATES[name].preset}",
         "data:",
         f"  kind: {data.get('kind', 'episodes')}",
         note(f"  path: {data['path']}", "CHANGE: your extract (.parquet, .csv, .sav, .dta, ...)"),
@@ -327,13 +342,13 @@ def next_steps(name: str, document: dict[str, Any], directory: Path) -> str:
     design = TEMPLATES[name].design
     d = shlex.quote(str(directory))
     data = document["data"]
-    if design == "its":
+    if design in _POWERED:
         power = f"evaltk power {d}   (simulated power and minimum detectable effect)"
     else:
         power = (
-            f"Power: `evaltk power` simulates interrupted time series only, not {design};\n"
-            "       skip it (the registration then records no power analysis) or justify the\n"
-            "       numbers of forces and months in intervention.description."
+            f"Power: `evaltk power` does not simulate {design} yet; skip it (the\n"
+            "       registration then records no power analysis) or justify the numbers of\n"
+            "       forces and months in intervention.description."
         )
     parent = shlex.quote(str(directory.parent))
     return "\n".join(
@@ -343,7 +358,8 @@ def next_steps(name: str, document: dict[str, Any], directory: Path) -> str:
             "marked CHANGE.",
             "  2. Data: point data.path (and data.population) at your force's extract, or try "
             "it on simulated data first:",
-            f"       evaltk simulate {shlex.quote(str(directory / 'data'))} --preset demo"
+            f"       evaltk simulate {shlex.quote(str(directory / 'data'))} "
+            f"--preset {TEMPLATES[name].preset}"
             f"   (writes {data['path']} and {data.get('population') or 'population.csv'})",
             f"  3. evaltk validate {d}",
             f"  4. {power}",

@@ -23,11 +23,15 @@ PROTOCOLS = scaffold_root() / "protocols"
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small simulated dataset (the demo's five forces at 5 % volume), shared by the tests."""
-    root = tmp_path_factory.mktemp("init")
-    write_dataset(SimulationConfig.preset("demo", scale=0.05), root / "data")
-    return root
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small simulated datasets by preset, shared by the tests: the demo's five forces at 5 %
+    volume, and all 43 forces (the synthetic control's donors) at its preset's volume."""
+    folders = {}
+    for preset, overrides in (("demo", {"scale": 0.05}), ("synthetic", {})):
+        root = tmp_path_factory.mktemp(f"init-{preset}")
+        write_dataset(SimulationConfig.preset(preset, **overrides), root / "data")
+        folders[preset] = root
+    return folders
 
 
 def invoke(*args: str) -> str:
@@ -38,9 +42,10 @@ def invoke(*args: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(TEMPLATES))
-def test_scaffold_validates_registers_and_runs(name: str, simulated: Path) -> None:
-    analysis = simulated / name
+def test_scaffold_validates_registers_and_runs(name: str, simulated: dict[str, Path]) -> None:
+    analysis = simulated[TEMPLATES[name].preset] / name
     output = invoke("init", "--template", name, str(analysis))
+    assert f"--preset {TEMPLATES[name].preset}" in output
     for step in ("evaltk simulate", "evaltk validate", "evaltk register", "evaltk run", "book"):
         assert step in output
     assert output.index("validate") < output.index("register") < output.index("evaltk run")
