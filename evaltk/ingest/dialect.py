@@ -44,8 +44,10 @@ def _enum_code(node: exp.Anonymous) -> exp.Expression | None:
         return None
     values = exp.Array(expressions=[v.copy() for v in arg.to.expressions])
     position = _call("ARRAY_POSITION", values, arg.this.copy())
-    return exp.Sub(this=exp.Nullif(this=position, expression=exp.Literal.number(0)),
-                   expression=exp.Literal.number(1))
+    return exp.Sub(
+        this=exp.Nullif(this=position, expression=exp.Literal.number(0)),
+        expression=exp.Literal.number(1),
+    )
 
 
 def _try_strptime(node: exp.Anonymous) -> exp.Expression:
@@ -70,7 +72,9 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             return _enum_code(node) or node
         if name == "epoch_us":
             [ts] = node.expressions
-            return _call("UNIX_MICROS", exp.Cast(this=ts.copy(), to=exp.DataType.build("TIMESTAMPLTZ")))
+            return _call(
+                "UNIX_MICROS", exp.Cast(this=ts.copy(), to=exp.DataType.build("TIMESTAMPLTZ"))
+            )
         if name == "hash" and len(node.expressions) == 1:
             return _call("XXHASH64", node.expressions[0].copy())
         if name == "try_strptime":
@@ -82,7 +86,9 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         interval = node.expression
         unit = interval.unit.name.upper() if interval.unit else ""
         if unit in ("MONTH", "MONTHS"):
-            months = interval.this.unnest() if isinstance(interval.this, exp.Paren) else interval.this
+            months = (
+                interval.this.unnest() if isinstance(interval.this, exp.Paren) else interval.this
+            )
             return _call("ADD_MONTHS", node.this.copy(), months.copy())
     return node
 
