@@ -192,8 +192,10 @@ class SparkBackend:
         return self.session.sql(spark_sql(duckdb_sql)).toPandas()
 
     def temp_table(self, name: str, select_sql: str) -> None:
-        """``name`` as a temporary view of ``select_sql``, kept in memory while it is used."""
-        self.session.sql(spark_sql(select_sql)).createOrReplaceTempView(name)
+        """``name`` as a temporary view of ``select_sql``'s rows, computed now and kept
+        (a local checkpoint: later statements read the rows, not the plan that made them,
+        so that rounds of statements over the last round's table stay as cheap as one)."""
+        self.session.sql(spark_sql(select_sql)).localCheckpoint().createOrReplaceTempView(name)
         self._views.append(name)
 
     def close(self) -> None:
