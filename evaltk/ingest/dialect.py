@@ -86,9 +86,9 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         interval = node.expression
         unit = interval.unit.name.upper() if interval.unit else ""
         if unit in ("MONTH", "MONTHS"):
-            months = (
-                interval.this.unnest() if isinstance(interval.this, exp.Paren) else interval.this
-            )
+            months: exp.Expression = interval.this
+            if isinstance(months, exp.Paren):
+                months = months.this
             return _call("ADD_MONTHS", node.this.copy(), months.copy())
     return node
 

@@ -152,7 +152,10 @@ def _in_microseconds(table: pd.DataFrame) -> pd.DataFrame:
         {
             "record": table["record"].to_numpy(),
             "pseudonym": table["pseudonym"].astype(str).to_numpy(),
-            "time": pd.to_datetime(table["time"]).dt.floor("us").astype("datetime64[us]").to_numpy(),
+            "time": pd.to_datetime(table["time"])
+            .dt.floor("us")
+            .astype("datetime64[us]")
+            .to_numpy(),
         }
     )
 

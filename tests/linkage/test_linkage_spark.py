@@ -36,9 +36,7 @@ def _keys(links: pd.DataFrame) -> set[tuple[str, str]]:
 
 def test_spark_links_as_duckdb_with_todays_precision_and_recall(tmp_path, spark):
     tables, paths, truth = _tables(tmp_path)
-    on_duckdb = link_pseudonymised(
-        tables["police"], {a: tables[a] for a in WINDOWS}, WINDOWS
-    ).links
+    on_duckdb = link_pseudonymised(tables["police"], {a: tables[a] for a in WINDOWS}, WINDOWS).links
     backend = SparkBackend(spark)
     try:
         for name, path in paths.items():
