@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from evaltk.analysis.run import run_analysis
 from evaltk.cli import app
 
+# One worker runs every Spark test (`make test`: --dist loadgroup), so one JVM starts.
+SPARK = pytest.mark.xdist_group("spark")
 
+
+@SPARK
 def test_run_on_spark_writes_the_duckdb_results_json(analysis_dir: Path, spark) -> None:
     run_analysis(analysis_dir)
     on_duckdb = (analysis_dir / "results" / "results.json").read_bytes()

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pytest
 from test_linkage import KEY, WINDOWS, simulate
 
 from evaltk.ingest.engine import DuckDBBackend
 from evaltk.ingest.spark import SparkBackend
 from evaltk.linkage.link import Extract, link_pseudonymised, precision_recall, pseudonymise
 from evaltk.linkage.match import one_to_one
+
+# One worker runs every Spark test (`make test`: --dist loadgroup), so one JVM starts.
+SPARK = pytest.mark.xdist_group("spark")
 
 
 def _tables(tmp_path, seed: int = 3):
@@ -34,6 +38,7 @@ def _keys(links: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(links["police_record"], links["agency_record"], strict=True))
 
 
+@SPARK
 def test_spark_links_as_duckdb_with_todays_precision_and_recall(tmp_path, spark):
     tables, paths, truth = _tables(tmp_path)
     on_duckdb = link_pseudonymised(tables["police"], {a: tables[a] for a in WINDOWS}, WINDOWS).links

@@ -21,6 +21,9 @@ from evaltk.ingest.dialect import spark_sql
 from evaltk.ingest.spark import SparkSettings
 from evaltk.measures import EngineSettings, compute_panel
 
+# One worker runs every Spark test (`make test`: --dist loadgroup), so one JVM starts.
+SPARK = pytest.mark.xdist_group("spark")
+
 UNITS = (UNIT_A, UNIT_B)
 HIGH = {"min_contacts": 3, "months": 2}
 OUTCOMES = [
@@ -133,6 +136,7 @@ def _assert_same(duck, spark) -> None:
     assert (spark.frame.loc[counted, "numerator"] == duck.frame.loc[counted, "numerator"]).all()
 
 
+@SPARK
 def test_spark_local_gives_the_duckdb_panel_and_accounting(tmp_path, spark):
     frame = random_episodes(1200, seed=15)
     p = _setup(tmp_path, frame)
@@ -159,6 +163,7 @@ def test_spark_local_gives_the_duckdb_panel_and_accounting(tmp_path, spark):
     assert (totals > 0).all(), totals[totals <= 0]
 
 
+@SPARK
 def test_spark_connect_gives_the_duckdb_panel(tmp_path, spark):
     """Through a Spark Connect address (how Databricks and a standalone cluster are reached),
     on integer person ids and timestamps stored as text (ISO and UK day-first)."""
@@ -176,6 +181,7 @@ def test_spark_connect_gives_the_duckdb_panel(tmp_path, spark):
     assert duck.accounting.rows_used > 150
 
 
+@SPARK
 def test_spark_names_a_bad_value_and_refuses_other_formats(tmp_path, spark):
     frame = random_episodes(300, seed=17)
     frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M").astype(object)
