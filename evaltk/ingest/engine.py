@@ -108,7 +108,7 @@ class Backend(Protocol):
 
     dialect: str  # 'duckdb' or 'spark'
 
-    def query(self, sql: str) -> pd.DataFrame: ...
+    def query(self, sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame: ...
     def temp_table(self, name: str, select_sql: str) -> None: ...
     def close(self) -> None: ...
 
@@ -121,8 +121,8 @@ class DuckDBBackend:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def query(self, sql: str) -> pd.DataFrame:
-        return self.con.execute(sql).df()
+    def query(self, sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params).df() if params else self.con.execute(sql).df()
 
     def temp_table(self, name: str, select_sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {select_sql}")

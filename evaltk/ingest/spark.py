@@ -187,9 +187,11 @@ class SparkBackend:
         types = {f.name: duck_type(f.dataType.simpleString()) for f in schema.fields}
         return EpisodeFile(Path(location), fmt, types, table=view)
 
-    def query(self, duckdb_sql: str) -> pd.DataFrame:
-        """Run one statement written in DuckDB's dialect; its (small) result as pandas."""
-        return self.session.sql(spark_sql(duckdb_sql)).toPandas()
+    def query(self, duckdb_sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame:
+        """Run one statement written in DuckDB's dialect; its (small) result as pandas.
+        ``params`` are bound to ``$name`` (Spark's ``:name``), never pasted into the text."""
+        args = {k: bytearray(v) for k, v in (params or {}).items()} or None
+        return self.session.sql(spark_sql(duckdb_sql), args=args).toPandas()
 
     def temp_table(self, name: str, select_sql: str) -> None:
         """``name`` as a temporary view of ``select_sql``'s rows, computed now and kept

@@ -5,11 +5,13 @@ ambulance -> A&E matched the same way on both engines."""
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from test_linkage import KEY, WINDOWS, simulate
 
 from evaltk.ingest.engine import DuckDBBackend
+from evaltk.ingest.pseudonyms import hmac_parameters, pseudonym_sql
 from evaltk.ingest.spark import SparkBackend
 from evaltk.linkage.link import Extract, link_pseudonymised, precision_recall, pseudonymise
 from evaltk.linkage.match import one_to_one
@@ -77,3 +79,35 @@ def test_spark_links_as_duckdb_with_todays_precision_and_recall(tmp_path, spark)
         for amb, ae in _keys(chain_duckdb)
     )
     assert true_pairs / len(chain_duckdb) > 0.9
+
+
+@SPARK
+def test_pseudonyms_in_either_engine_are_todays(tmp_path, spark):
+    """HMAC-SHA-256 pseudonyms computed by SQL in DuckDB and in Spark equal LinkKey's."""
+    rng = np.random.default_rng(8)
+    ids = [f"{9_400_000_000 + int(n)}" for n in rng.integers(0, 10**9, 300)]
+    ids[:6] = [" 943 476 5919", "ab12c", "", "nan", None, "x\ty"]
+    frame = pd.DataFrame({"nhs": ids})
+    frame.to_parquet(tmp_path / "ids.parquet", index=False)
+    expected = KEY.pseudonyms(ids)
+    sql = f"SELECT nhs, {pseudonym_sql('nhs')} AS p FROM t ORDER BY nhs"
+    params = hmac_parameters(KEY)
+    con = duckdb.connect()
+    try:
+        con.register("t", frame)
+        on_duckdb = DuckDBBackend(con).query(sql, params)
+    finally:
+        con.close()
+    backend = SparkBackend(spark)
+    try:
+        backend.open_location(str(tmp_path / "ids.parquet"), "parquet", "t")
+        on_spark = backend.query(sql, params)
+    finally:
+        backend.close()
+    want = dict(zip(ids, expected, strict=True))
+    for got in (on_duckdb, on_spark):
+        assert len(got) == len(ids)
+        for nhs, pseudonym in zip(got["nhs"], got["p"], strict=True):
+            nhs = None if pd.isna(nhs) else nhs
+            assert (None if pd.isna(pseudonym) else pseudonym) == want[nhs], nhs
+    assert want["ab12c"] == KEY.pseudonym("AB12C") and want[""] is None
