@@ -1,73 +1,76 @@
-"""Benchmark: a 10-scenario x 500-replicate power grid for a monthly ITS, on 1 and 2 workers.
+"""Benchmark: a 10-scenario x 500-replicate power grid for a monthly ITS, on 1 worker, 2 joblib
+workers and a 2-worker Dask local cluster (issue 19: <= 60 s on 2 cores, Dask no slower than
+joblib).
 
 The grid is the example analysis's registered design (27 months before, quasi-Poisson with two
-Fourier pairs, population offset): 5 true rate ratios x 2 post-period lengths. It prints the
-wall time with 1 worker (in this process), then with 2 joblib workers, cold (starting the
-process pool) and warm (pool already running), the speed-up from 1 to 2 workers, and, as the
-plain comparison, the time of fitting the same replicates one by one with statsmodels
-(ITSModel) on a sample of them. Run from the repository root:
+Fourier pairs, population offset, ``model: auto``: GLS with AR(1) errors by REML wherever every
+month has a count): 5 true rate ratios x 2 post-period lengths. The legs run interleaved,
+``--repeats`` rounds of each, so that a machine shared with other work slows them alike; every
+leg reports its wall time and the CPU time of this process and all its worker processes
+(psutil), and the load average. CPU time is the fair measure on a busy machine: the wall time
+of a quiet 2-core machine is about the CPU time over 2 for the 2-worker legs.
 
-    .venv/bin/python bench/bench_power.py [--replicates 500] [--repeats 3]
+``before`` is the serial leg with the estimator's own REML fit
+(:func:`evaltk.estimators.its.gls.fit_gls_ar1`) in place of the power grid's leaner copy
+(:func:`evaltk.power.batch_gls.fit_gls_ar1_power`), in the same process: the same fits, the
+speed-up of the change. Run from the repository root:
+
+    .venv/bin/python bench/bench_power.py [--replicates 500] [--repeats 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
-# BLAS threads are fixed before numpy loads: numpy's matrix products would otherwise use both
-# cores in the "1 worker" run, and loky already gives each of its workers one thread, so the
-# speed-up would compare 2 threads with 2 processes. ``--blas-threads 2`` shows that case.
-_THREADS = sys.argv[sys.argv.index("--blas-threads") + 1] if "--blas-threads" in sys.argv else "1"
+# BLAS threads are fixed before numpy loads (the workers inherit them): otherwise matrix
+# products use both cores in the 1-worker leg, and the comparison is threads against processes.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = _THREADS
+    os.environ[_name] = "1"
 from pathlib import Path  # noqa: E402 (after the BLAS thread settings)
 
-import pandas as pd  # noqa: E402 (after the BLAS thread settings)
+import psutil  # noqa: E402 (after the BLAS thread settings)
 
-from evaltk.estimators.its import ITSModel  # noqa: E402 (after the BLAS thread settings)
-from evaltk.power import its_settings, power_analysis  # noqa: E402 (after the BLAS thread settings)
-from evaltk.power.cell import _streams, its_spec  # noqa: E402 (after the BLAS thread settings)
-from evaltk.power.generate import calendar, draw_counts, exposure  # noqa: E402 (after the BLAS thread settings)
-from evaltk.protocol import load_protocol  # noqa: E402 (after the BLAS thread settings)
+from evaltk.estimators.its import gls as estimator_gls  # noqa: E402
+from evaltk.power import batch_gls, its_settings, power_analysis  # noqa: E402
+from evaltk.protocol import load_protocol  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _best(run, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _cpu_seconds() -> dict[int, float]:
+    """CPU seconds (user + system) of this process and every live descendant, by pid."""
+    me = psutil.Process()
+    out = {}
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            out[proc.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return out
 
 
-def _statsmodels_per_fit(settings, sample: int = 40) -> float:  # type: ignore[no-untyped-def]
-    """Seconds per replicate when each is fitted alone with ITSModel (statsmodels)."""
-    months_after = settings.months_after[-1]
-    months = calendar(settings, months_after)
-    periods = pd.DatetimeIndex(months.astype("datetime64[ns]"))
-    y = draw_counts(settings, months_after, 0.9, *_streams(settings, months_after))[:sample]
-    pop = exposure(settings, len(months))
-    spec = its_spec(settings)
+def _measure(run) -> tuple[float, float, object]:  # type: ignore[no-untyped-def]
+    before = _cpu_seconds()
     start = time.perf_counter()
-    for counts in y:
-        frame = pd.DataFrame({"period": periods, "y": counts, "exposure": pop})
-        ITSModel(frame, start=periods[settings.months_before], spec=spec).fit()
-    return (time.perf_counter() - start) / sample
+    result = run()
+    wall = time.perf_counter() - start
+    after = _cpu_seconds()
+    cpu = sum(v - before.get(pid, 0.0) for pid, v in after.items())
+    return wall, cpu, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=3, help="Best of this many runs.")
-    parser.add_argument(
-        "--blas-threads", default="1", help="BLAS threads of this process (default 1)."
-    )
+    parser.add_argument("--repeats", type=int, default=2, help="Rounds of every leg.")
+    parser.add_argument("--legs", default="before,serial,joblib,dask")
     args = parser.parse_args()
+    legs = args.legs.split(",")
 
     loaded = load_protocol(ROOT / "analyses" / "example-street-triage")
     settings = its_settings(
@@ -79,38 +82,93 @@ def main() -> None:
     cells = len(settings.cells)
     fits = cells * settings.replicates
 
-    serial = _best(lambda: power_analysis(settings, workers=1), args.repeats)
-    start = time.perf_counter()
-    first = power_analysis(settings, workers=2)  # starts the loky pool
-    cold = time.perf_counter() - start
-    warm = _best(lambda: power_analysis(settings, workers=2), args.repeats)
-    assert power_analysis(settings, workers=1) == first, "backends disagree"
-    per_fit = _statsmodels_per_fit(settings)
+    cluster = client = None
+    if "dask" in legs:
+        from distributed import Client, LocalCluster
 
-    print(f"grid             {cells} scenarios x {settings.replicates} replicates = {fits:,} fits")
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    if "joblib" in legs:
+        power_analysis(settings.model_copy(update={"replicates": 10}), workers=2)  # warm pool
+    if client is not None:
+        power_analysis(
+            settings.model_copy(update={"replicates": 10}), scheduler=cluster.scheduler_address
+        )
+
+    fast = batch_gls.fit_gls_ar1_power
+
+    def serial_before():  # type: ignore[no-untyped-def]
+        batch_gls.fit_gls_ar1_power = estimator_gls.fit_gls_ar1
+        try:
+            return power_analysis(settings, workers=1)
+        finally:
+            batch_gls.fit_gls_ar1_power = fast
+
+    runs = {
+        "before": serial_before,
+        "serial": lambda: power_analysis(settings, workers=1),
+        "joblib": lambda: power_analysis(settings, workers=2),
+        "dask": lambda: power_analysis(
+            settings, scheduler=None if cluster is None else cluster.scheduler_address
+        ),
+    }
+    times: dict[str, list[tuple[float, float]]] = {leg: [] for leg in legs}
+    reports = {}
+    loads = []
+    for _ in range(args.repeats):
+        for leg in legs:  # interleaved: each round runs every leg once
+            wall, cpu, report = _measure(runs[leg])
+            times[leg].append((wall, cpu))
+            reports[leg] = report
+            loads.append(os.getloadavg()[0])
+    if client is not None:
+        client.close()
+        cluster.close()
+
+    after = [reports[leg] for leg in legs if leg != "before"]
+    first = after[0] if after else reports["before"]
+    same = all(r.cells == first.cells for r in after)
+    if "before" in reports and after:
+        # The estimator's fit and the lean copy agree to the optimiser's tolerance: the same
+        # rejections, the mean estimate to many digits.
+        same = same and all(
+            b.rejections == a.rejections and abs(b.mean_estimate - a.mean_estimate) < 1e-6
+            for b, a in zip(reports["before"].cells, first.cells, strict=True)
+        )
+    print(f"grid        {cells} scenarios x {settings.replicates} replicates = {fits:,} fits")
     print(
-        f"machine          {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
-        f"BLAS threads in the 1-worker run: {_THREADS}"
+        f"design      {settings.months_before} months before, {settings.months_after} after, "
+        f"{settings.family}, model {settings.model}, {settings.harmonics} Fourier pairs"
     )
     print(
-        f"design           {settings.months_before} months before, {settings.months_after} "
-        f"after, {settings.family}, {settings.harmonics} Fourier pairs, "
-        f"{'AR(1)' if settings.ar1 else 'model-based'} errors"
+        f"machine     {os.cpu_count()} cores; load average during the legs "
+        f"{min(loads):.1f}-{max(loads):.1f} (other work on the machine)"
     )
-    print(f"1 worker         {serial:.2f} s ({fits / serial:,.0f} fits/s)")
-    print(f"2 workers, cold  {cold:.2f} s (includes starting the process pool)")
-    print(f"2 workers, warm  {warm:.2f} s ({fits / warm:,.0f} fits/s)")
-    print(f"speed-up 1 -> 2  {serial / warm:.2f}x warm, {serial / cold:.2f}x cold")
-    print(
-        f"statsmodels      {per_fit * 1e3:.1f} ms per fit one by one -> about "
-        f"{per_fit * fits:.0f} s for the grid on 1 worker "
-        f"({per_fit * fits / serial:.0f}x the batched fit)"
-    )
+    print(f"{'leg':<10}  {'wall s (each round)':<26} {'CPU s (each round)':<26} CPU ms/fit")
+    for leg in legs:
+        walls = [w for w, _ in times[leg]]
+        cpus = [c for _, c in times[leg]]
+        print(
+            f"{leg:<10}  {', '.join(f'{w:.1f}' for w in walls):<26} "
+            f"{', '.join(f'{c:.1f}' for c in cpus):<26} {1000 * statistics.median(cpus) / fits:.1f}"
+        )
+    if "before" in legs and "serial" in legs:
+        b = statistics.median(c for _, c in times["before"])
+        a = statistics.median(c for _, c in times["serial"])
+        print(f"speed-up    {b / a:.2f}x CPU, the power grid's REML fit against the estimator's")
+    for leg in ("joblib", "dask"):
+        if leg in legs:
+            cpu = statistics.median(c for _, c in times[leg])
+            print(f"{leg:<10}  quiet 2-core wall estimate {cpu / 2:.1f} s (CPU / 2)")
+    print(f"same table  {same} (every backend; before: same rejections, estimates to 1e-6)")
     mde = {m.months_after: m.effect for m in first.minimum_detectable}
     print(
-        f"check            power at 0.8: {[c.power for c in first.cells if c.effect == 0.8]}, "
+        f"check       power at 0.8: {[c.power for c in first.cells if c.effect == 0.8]}, "
         f"size at 1.0: {[c.power for c in first.cells if c.effect == 1.0]}, MDE {mde}"
     )
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ PACKAGED_DIR = "_scaffold"
 BOOK_IGNORE = ".gitignore"
 #: An example analysis's own files (never its data/ or results/).
 EXAMPLE_FILES = ("analysis.yaml", "registration.json")
-EXAMPLE_DIRS = ("power",)
+EXAMPLE_DIRS = ("power", "trial")
 
 
 def scaffold_files(

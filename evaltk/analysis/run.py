@@ -6,16 +6,22 @@ The run is a straight line through the modules of the data flow (DESIGN.md). It 
 * ``results.json`` — the :class:`~evaltk.results.schema.AnalysisResult` (deterministic);
 * ``series.csv`` (ITS) — per outcome and month: observed, fitted, counterfactual and its
   interval;
-* ``effects.csv`` (did, event_study, staggered_did, cits) — per outcome: the headline effect,
-  the event-time effects and, for staggered adoption, every ATT(g,t);
-* ``figure_data.csv`` (did, event_study, cits) — the observed values the CITS series and DiD
-  group-means figures plot, with each group's summed count by month, so that ``evaltk book``
-  can apply disclosure control to those figures (not published);
+* ``effects.csv`` (every design but its) — per outcome: the headline effect, the event-time
+  effects and, for staggered adoption, every ATT(g,t); for the synthetic designs the donor
+  weights and every placebo;
+* ``figure_data.csv`` (every design but its) — the observed values the CITS series, DiD
+  group-means and synthetic figures plot, with each group's summed count by month, so that
+  ``evaltk book`` can apply disclosure control to those figures (not published);
 * ``panel.csv`` — the unit x month measures the models were fitted to (for audit; not for
   publication: it holds small counts);
+* ``pathways.csv`` and ``contacts.csv`` (episodes with person ids) — people's journeys
+  before and after the start, and people by number of contacts in the year before and the
+  last year (:mod:`evaltk.measures.journeys`): counts for ``evaltk book`` to protect and
+  draw (:mod:`evaltk.publish.demand`), not for publication as they are (small counts);
 * ``figures/OUTCOME.png`` — observed against counterfactual (ITS), the event-study plot
-  (did, event_study, staggered_did) or the treated and comparison series (cits); comparison
-  designs add ``figures/OUTCOME-KIND.png`` (heat map, group means).
+  (did, event_study, staggered_did), the treated and comparison series (cits) or the treated
+  and synthetic series (synthetic designs); comparison designs add
+  ``figures/OUTCOME-KIND.png`` (heat map, group means, placebo gaps).
 
 Every design is fitted by :func:`evaltk.estimate.fit_outcomes` (one fit per outcome); the
 whole-system ledger turns every design's headline into events, hours and pounds over the
@@ -37,16 +43,23 @@ from pathlib import Path
 from evaltk import __version__
 from evaltk.analysis.figures import draw_figures
 from evaltk.analysis.inputs import input_files
-from evaltk.analysis.tables import effects_table, observed_figure_data, series_table
+from evaltk.analysis.tables import (
+    effects_table,
+    observed_figure_data,
+    series_table,
+    write_demand,
+)
 from evaltk.digest import file_sha256
 from evaltk.episodes.forces import force_name
 from evaltk.errors import DataError
 from evaltk.estimate import OutcomeFit, fit_outcomes
+from evaltk.estimate.stepped_wedge import trial_report
 from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.locking import folder_lock
 from evaltk.measures import EngineSettings, build_panel
+from evaltk.measures.journeys import demand_tables
 from evaltk.measures.panel import Panel
 from evaltk.measures.quality import quality_share
 from evaltk.protocol import LoadedProtocol, load_protocol
@@ -227,6 +240,7 @@ def assemble(
         ),
         outcomes=outcomes,
         packages=_packages(),
+        trial=trial_report(protocol, fits),
     )
 
 
@@ -354,6 +368,9 @@ def _run_locked(
     panel = build_panel(
         protocol, loaded.folder, settings=engine, linked_file=linked.path if linked else None
     )
+    # People's journeys and contacts (measures/journeys.py) are still DuckDB SQL over the
+    # local file, whichever the engine.
+    demand = demand_tables(protocol, loaded.folder, linked_file=linked.path if linked else None)
     say(f"Fitting {len(protocol.outcomes)} models")
     fits = fit_outcomes(panel, protocol)
     say("Deciding and writing results")
@@ -368,5 +385,7 @@ def _run_locked(
                 staging / "figure_data.csv", index=False, float_format="%.10g"
             )
         panel.frame.to_csv(staging / "panel.csv", index=False, float_format="%.10g")
+        if demand is not None:
+            write_demand(demand, staging)
         draw_figures(fits, staging / "figures", result)
     return result, fits

@@ -1,16 +1,26 @@
 """The tidy CSV files of a run: ``series.csv`` (ITS), ``effects.csv`` and ``figure_data.csv``
-(comparison designs), each with the outcome id first."""
+(comparison designs), each with the outcome id first; and the demand tables of people's
+journeys (``pathways.csv``, ``contacts.csv``, ``demand.json``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evaltk.estimate.fit import OutcomeFit
+from evaltk.measures.journeys import DemandTables
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Protocol
+from evaltk.results.figure_files import (
+    CONCENTRATION_FILE,
+    DEMAND_SETTINGS_FILE,
+    HIGH_INTENSITY_FILE,
+    PATHWAYS_FILE,
+)
 
 
 def series_table(fits: Sequence[OutcomeFit]) -> pd.DataFrame:
@@ -73,3 +83,21 @@ def observed_figure_data(
     columns = ["outcome", "figure", "period", "group", "observed"]
     columns += ["fitted", "counterfactual", "post", "count"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def write_demand(tables: DemandTables, folder: Path) -> None:
+    """The journeys' pathway table, the concentration of demand (Lorenz points, no group of
+    fewer people than the disclosure threshold), the high-intensity users of each phase, and
+    what they were computed with (the files of evaltk.results.figure_files.DEMAND_FILES)."""
+    tables.pathways.to_csv(folder / PATHWAYS_FILE, index=False, float_format="%.10g")
+    tables.lorenz.to_csv(folder / CONCENTRATION_FILE, index=False, float_format="%.10g")
+    tables.high_intensity.to_csv(folder / HIGH_INTENSITY_FILE, index=False, float_format="%.10g")
+    settings = {
+        "min_contacts": tables.min_contacts,
+        "within_days": tables.within_days,
+        "span_months": tables.span_months,
+        "phase_months": tables.phase_months,
+    }
+    (folder / DEMAND_SETTINGS_FILE).write_text(
+        json.dumps(settings, indent=2) + "\n", encoding="utf-8"
+    )

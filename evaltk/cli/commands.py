@@ -18,6 +18,7 @@ from evaltk.cli import (  # noqa: F401
     run,
     schema,
     simulate,
+    trial,
     validate,
     verify,
 )

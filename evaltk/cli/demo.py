@@ -1,10 +1,14 @@
-"""``evaltk demo``: simulate five forces, run the three example analyses, and build the book.
+"""``evaltk demo``: simulate the forces, run the example analyses, and build the book.
 
 The street-triage example is an interrupted time series of one force; the control-room
 example a staggered difference-in-differences across all five (three start on different
 dates, two never do); the Right Care, Right Person example a comparative interrupted time
-series of one force against the two that never start. All read the same simulated data,
-written once into the first.
+series of one force against the two that never start. These three read the same simulated
+data of five forces, written once into the first. The synthetic-control example is one force
+against the other 42 of England and Wales, on data of its own (preset ``synthetic``). The
+stepped-wedge example is a randomised rollout over the twelve areas of one force, in the order
+its registration drew (trial/schedule.csv); its monthly series is simulated for it
+(:data:`TRIAL_EFFECTS`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,19 @@ if TYPE_CHECKING:
 EXAMPLE = Path("analyses") / "example-street-triage"
 STAGGERED = Path("analyses") / "example-control-room-staggered"
 COMPARATIVE = Path("analyses") / "example-right-care-right-person"
-EXAMPLES = (EXAMPLE, STAGGERED, COMPARATIVE)
+SYNTHETIC = Path("analyses") / "example-street-triage-synthetic"
+TRIAL = Path("analyses") / "example-stepped-wedge"
+#: The examples that read the demo preset's five forces (simulated into EXAMPLE's data/).
+FIVE_FORCES = (EXAMPLE, STAGGERED, COMPARATIVE)
+EXAMPLES = (*FIVE_FORCES, SYNTHETIC, TRIAL)
+#: The stepped-wedge example's simulated series: column -> (rate per 100,000 a month before
+#: the scheme, true rate ratio with it).
+TRIAL_EFFECTS = {
+    "s136": (12.0, 0.80),
+    "ae_conveyance": (25.0, 0.95),
+    "ambulance_conveyance": (30.0, 1.0),
+    "referral": (20.0, 1.10),
+}
 #: Simulate, run each example, build the book.
 STEPS = 1 + len(EXAMPLES) + 1
 
@@ -67,7 +83,9 @@ def _simulated(folder: Path) -> bool:
         return False
 
 
-def _true_ledgers(workdir: Path, config: SimulationConfig) -> dict[str, dict[str, object]]:
+def _true_ledgers(
+    workdir: Path, config: SimulationConfig, examples: tuple[Path, ...] = FIVE_FORCES
+) -> dict[str, dict[str, object]]:
     """Each example's true whole-system ledger on the simulated data (for truth.json): what
     its ledger estimates, priced by its own unit costs."""
     from evaltk.protocol.load import load_protocol
@@ -75,8 +93,45 @@ def _true_ledgers(workdir: Path, config: SimulationConfig) -> dict[str, dict[str
 
     return {
         example.name: true_ledger(config, load_protocol(workdir / example).protocol).to_dict()
-        for example in EXAMPLES
+        for example in examples
     }
+
+
+def _write_trial_series(workdir: Path, seed: int) -> Path:
+    """The stepped-wedge example's monthly series by area, from its drawn schedule."""
+    from evaltk.protocol.load import load_protocol
+    from evaltk.simulate.stepped_wedge import simulate_trial_series
+
+    protocol = load_protocol(workdir / TRIAL).protocol
+    trial = protocol.design.trial
+    assert trial is not None and trial.schedule is not None  # registered with its schedule
+    window = protocol.window
+    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    series = simulate_trial_series(
+        trial.names,
+        [c.population for c in trial.clusters],
+        [trial.starts()[n].isoformat() for n in trial.names],
+        window.start.isoformat(),
+        months + 1,
+        TRIAL_EFFECTS,
+        seed=seed,
+    )
+    folder = workdir / TRIAL / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = folder / "truth.json"
+    if (folder / "series.csv").exists() and not _simulated(folder):
+        raise EvaltkError(
+            f"{folder / 'series.csv'} exists and was not written by evaltk; run the demo in a "
+            "new folder (evaltk demo --workdir FOLDER)"
+        )
+    series.to_csv(folder / "series.csv", index=False)
+    effects = {column: ratio for column, (_, ratio) in TRIAL_EFFECTS.items()}
+    truth.write_text(
+        json.dumps({"generator": "evaltk.simulate", "seed": seed, "rate_ratios": effects}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+    return folder / "series.csv"
 
 
 @app.command()
@@ -96,14 +151,18 @@ def demo(
         show_default=False,
     ),
 ) -> None:
-    """Simulate five East Midlands forces, run the three example analyses, build the book.
+    """Simulate the demo forces, run the five example analyses, build the book.
 
     Steps: evaltk simulate (preset 'demo') -> evaltk run analyses/example-street-triage (an
     interrupted time series of Nottinghamshire) -> evaltk run
     analyses/example-control-room-staggered (staggered difference-in-differences across the
     five forces, on the same data) -> evaltk run analyses/example-right-care-right-person
     (comparative interrupted time series: Nottinghamshire against Lincolnshire and
-    Northamptonshire) -> evaltk book. Prints the path of the book's landing page.
+    Northamptonshire) -> evaltk run analyses/example-street-triage-synthetic (synthetic
+    control: Nottinghamshire against the other 42 forces, simulated by preset 'synthetic')
+    -> evaltk run analyses/example-stepped-wedge (a randomised stepped-wedge rollout over
+    twelve areas, on its own simulated series) -> evaltk book. Prints the path of the book's
+    landing page.
     """
     from evaltk.analysis.run import run_analysis
     from evaltk.publish import build_book
@@ -119,7 +178,7 @@ def demo(
         elapsed = time.perf_counter() - began
         console.print(f"[bold]\\[{number}/{STEPS}][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
-    step(1, "Simulating episode data for the demo forces")
+    step(1, "Simulating episode data for the demo forces (and all 43 for the synthetic control)")
     config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
     data = write_dataset(
         config,
@@ -128,6 +187,15 @@ def demo(
         true_ledgers=_true_ledgers(workdir, config),
     )
     console.print(f"      wrote {data}")
+    forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
+    data = write_dataset(
+        forces,
+        workdir / SYNTHETIC / "data",
+        overwrite=_simulated(workdir / SYNTHETIC / "data"),
+        true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
+    )
+    console.print(f"      wrote {data} (all 43 forces, for the synthetic control)")
+    console.print(f"      wrote {_write_trial_series(workdir, config.seed)}")
     for number, example in enumerate(EXAMPLES, start=2):
         step(number, f"Running {example}")
         with steps(console, indent="      ") as say:

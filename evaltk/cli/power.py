@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -29,10 +30,13 @@ HELP = (
     "pre-registration page of the book shows, and whose hash `evaltk register` records). "
     "Cells run on all local cores (joblib), or on a Dask distributed cluster with "
     "--scheduler. The same seed gives the same table on any backend.\n\n"
-    "Difference-in-differences (--design did): the protocol format has no DiD design yet, so "
-    "give the forces with --units (e.g. 1+4,2+3,5+5: treated + comparison); each replicate "
-    "is a simulated force panel fitted by the two-way fixed effects model of "
-    "evaltk.estimators.did (linear in the rate, errors clustered by force)."
+    "Other designs, by the protocol's design.kind: cits (both series simulated, the "
+    "registered CITS GLM or GLS), staggered_did (the registered forces and start dates; "
+    "Callaway & Sant'Anna, simple aggregation, randomisation test over the adoption dates), "
+    "did and event_study (the registered numbers of treated and comparison forces; two-way "
+    "fixed effects linear in the rate, randomisation or cluster test). --design did powers an "
+    "ITS protocol's outcome as a DiD with the forces of --units (e.g. 1+4,2+3: treated + "
+    "comparison)."
 )
 
 
@@ -91,8 +95,11 @@ def power(
     ar_rho: float | None = typer.Option(None, "--ar-rho", help="AR(1) coefficient of log noise."),
     ar_sd: float | None = typer.Option(None, "--ar-sd", help="Marginal sd of the AR(1) noise."),
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the protocol's)."),
-    design: str = typer.Option(
-        "its", "--design", help="its (the protocol's design) or did (give --units)."
+    design: str | None = typer.Option(
+        None,
+        "--design",
+        help="Default: the protocol's design.kind (its, cits, staggered_did, did, event_study); "
+        "did powers an ITS protocol's outcome as a DiD (give --units).",
     ),
     units: str = typer.Option(
         "1+1,1+4,2+3,5+5",
@@ -102,27 +109,32 @@ def power(
     out: Path | None = typer.Option(None, "--out", help="Output folder (default ANALYSIS/power)."),
 ) -> None:
     """Power analysis (see :data:`HELP`)."""
-    from evaltk.power import (
-        POWER_DIR,
-        DiDPowerSettings,
-        ITSPowerSettings,
-        PowerError,
-        did_power_analysis,
-        did_settings,
-        its_settings,
-        power_analysis,
-        write_power,
-    )
+    from evaltk.power import POWER_DIR, PowerError, did_settings, its_settings, write_power
+    from evaltk.power.design_report import design_power_analysis
+    from evaltk.power.design_settings import design_settings
     from evaltk.protocol import load_protocol
     from evaltk.protocol.canonical import protocol_sha256
 
     target = in_project(target)  # a name in the project works from any folder in it
     loaded = load_protocol(target)
     months = _floats(months_after, "--months-after")
-    if design not in ("its", "did"):
-        raise PowerError(f"--design {design!r}: choose its or did")
-    settings: ITSPowerSettings | DiDPowerSettings
-    if design == "did":
+    kind = loaded.protocol.design.kind
+    if design not in (None, kind, "did"):
+        raise PowerError(f"--design {design!r}: leave it out (the protocol's {kind}) or say did")
+    settings: Any
+    if design is None and kind != "its":
+        settings = design_settings(
+            loaded,
+            replicates=replicates,
+            effects=_floats(effects, "--effects"),
+            months_after=None if months is None else tuple(int(m) for m in months),
+            baseline=baseline,
+            overdispersion_cv=overdispersion,
+            ar_rho=ar_rho,
+            ar_sd=ar_sd,
+            seed=seed,
+        )
+    elif design == "did":
         settings = did_settings(
             loaded,
             _units(units),
@@ -159,9 +171,9 @@ def power(
         disable=not err_console.is_terminal,
     ) as bar:
         task = bar.add_task("cells", total=len(settings.cells))
-        analyse = did_power_analysis if design == "did" else power_analysis
-        report = analyse(
-            settings,  # type: ignore[arg-type]
+        report = design_power_analysis(
+            settings,
+            design or kind,
             workers=workers,
             scheduler=scheduler,
             protocol_sha256=protocol_sha256(loaded.protocol),
@@ -173,7 +185,7 @@ def power(
     table.add_column("true ratio")
     frame = report.table()
     for column in frame.columns:
-        if isinstance(settings, DiDPowerSettings):
+        if report.design not in ("its", "cits"):
             table.add_column(str(column))
             continue
         mark = " (registered)" if column == settings.registered_months_after else ""

@@ -21,6 +21,7 @@ class Preset(StrEnum):
     small = "small"
     region = "region"
     national = "national"
+    synthetic = "synthetic"
 
 
 def parse_effects(items: list[str]) -> dict[str, float]:
@@ -71,7 +72,8 @@ def simulate(
             help="demo: 5 East Midlands forces 2014-2019, about 145,000 episodes (the data "
             "of `evaltk demo`). small: Nottinghamshire alone, about 5,600. region: the 5 "
             "forces at full scale 2014-2023, about 1.1M. national: all 43 forces "
-            "2014-2023, about 14M.",
+            "2014-2023, about 14M. synthetic: all 43 forces 2014-2019, Nottinghamshire alone "
+            "starting (the data of the demo's synthetic-control example).",
         ),
     ] = Preset.demo,
     seed: Annotated[

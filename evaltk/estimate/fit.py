@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 Draw = Callable[[], "tuple[Figure, Axes]"]
 
 #: Extra figures an outcome may have, besides its main one, in the order the book shows them.
-FIGURE_KINDS = ("event_study", "heatmap", "groups", "series")
+FIGURE_KINDS = ("event_study", "heatmap", "groups", "series", "placebo")
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,9 @@ class OutcomeFit:
         Event-study and staggered designs: Rambachan & Roth bounds on the effect under
         non-parallel trends and their breakdown values, or why they were not computed
         (:mod:`evaltk.estimate.sensitivity`).
+    synthetic : Mapping or None
+        Synthetic control and synthetic DiD: donor weights by force, the pre-period fit, every
+        placebo and the robustness checks (:func:`evaltk.estimate.synthetic.synthetic_record`).
     note : str
         What the reader must know (months left out, why it failed).
     error : str or None
@@ -152,6 +155,7 @@ class OutcomeFit:
     figure_data: dict[str, pd.DataFrame] = field(default_factory=dict)
     effects: pd.DataFrame | None = None
     sensitivity: Mapping[str, Any] | None = None
+    synthetic: Mapping[str, Any] | None = None
     note: str = ""
     error: str | None = None
 

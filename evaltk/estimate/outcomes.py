@@ -1,7 +1,8 @@
 """Panel + protocol -> one :class:`~evaltk.estimate.fit.OutcomeFit` per outcome, whatever the
 design: :func:`fit_outcomes` dispatches on ``design.kind`` to the design's module
 (:mod:`~evaltk.estimate.its`, :mod:`~evaltk.estimate.did`, :mod:`~evaltk.estimate.cits`,
-:mod:`~evaltk.estimate.staggered`)."""
+:mod:`~evaltk.estimate.staggered`, :mod:`~evaltk.estimate.synthetic`,
+:mod:`~evaltk.estimate.stepped_wedge`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from evaltk.estimate.fit import OutcomeFit
 from evaltk.estimate.its import fit_all
 from evaltk.estimate.panel_frame import OutcomeFrame, bin_periods, outcome_frame
 from evaltk.estimate.staggered import fit_staggered
+from evaltk.estimate.stepped_wedge import fit_stepped_wedge
+from evaltk.estimate.synthetic import fit_synthetic
 from evaltk.measures.panel import Panel
 from evaltk.protocol.spec import Protocol
 
@@ -46,6 +49,10 @@ def fit_outcomes(panel: Panel, protocol: Protocol) -> list[OutcomeFit]:
         covariates = _covariate_frames(frames, protocol)
         cache: dict[object, float] = {}
         return [fit_staggered(frames[o.id], protocol, covariates, cache) for o in protocol.outcomes]
+    if kind in ("synthetic_control", "synthetic_did"):
+        return [fit_synthetic(frames[o.id], protocol, frames) for o in protocol.outcomes]
+    if kind == "stepped_wedge":
+        return [fit_stepped_wedge(frames[o.id], protocol) for o in protocol.outcomes]
     raise ValueError(f"design {kind!r} is not known")
 
 

@@ -39,7 +39,12 @@ from evaltk.ingest.readers import CACHE_DIR
 from evaltk.ingest.source import EpisodeFile, map_columns, open_episode_file, stage_episode_file
 from evaltk.ingest.sql import literal, quote_ident
 from evaltk.linkage.link import PairCount, link_pseudonymised
-from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, provided_by_linkage, required_fields
+from evaltk.protocol.needed_fields import (
+    CHECKED_IF_PRESENT,
+    JOURNEY_FIELDS,
+    provided_by_linkage,
+    required_fields,
+)
 from evaltk.protocol.spec import AgencyExtract, EpisodeSource, Linkage, Protocol
 
 _LINKED_VERSION = 1  # bump when the linked file's form changes
@@ -103,7 +108,8 @@ def link_episodes(
             police_file,
             source,
             required_fields(protocol),
-            read_if_present=CHECKED_IF_PRESENT,
+            # The journeys' fields too, so the run can follow people on the linked file.
+            read_if_present=(*CHECKED_IF_PRESENT, *JOURNEY_FIELDS),
             provided=provided_by_linkage(protocol),
         )
         police = stage_episode_file(con, police_file, source, mapping, folder, always=True, key=key)

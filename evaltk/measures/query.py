@@ -150,6 +150,9 @@ def _outcome_aggregates(
     parts = [f"coalesce(sum({value}) FILTER (WHERE {match}), 0) AS {num}"]
     if measure.aggregate == "mean":
         parts.append(f"count({value}) FILTER (WHERE {match}) AS {den}")
+    if measure.kind.per_person:
+        # Distinct ids themselves (not hashes): two people can never count as one.
+        parts.append(f"count(DISTINCT person) FILTER (WHERE {match}) AS {den}")
     return parts
 
 
@@ -224,6 +227,8 @@ def episode_query(
             for f in number_fields
         ),
     ]
+    if any(o.measure is not None and o.measure.kind.per_person for o in protocol.outcomes):
+        marked.append(f"{quote_ident('person_id')} AS person")
     flagged = "SELECT * FROM marked"
     if flags:
         person, micros = quote_ident("person_id"), f"epoch_us({ts})"

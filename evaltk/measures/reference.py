@@ -260,6 +260,7 @@ def reference_panel(
     columns: dict[str, np.ndarray] = {"rows": np.ones(len(frame))}
     repeat_cache: dict[str, np.ndarray] = {}
     per_person: dict[str, pd.DataFrame] = {}
+    people: dict[str, np.ndarray] = {}  # per_person measures: rows whose person counts
     for outcome in protocol.outcomes:
         measure = outcome.measure
         assert measure is not None
@@ -281,6 +282,8 @@ def reference_panel(
             columns[f"num {outcome.id}"] = np.where(counted, value, 0.0)
             if measure.aggregate == "mean":
                 columns[f"den {outcome.id}"] = counted.astype(float)
+            if measure.kind.per_person:
+                people[outcome.id] = match & frame["person_id"].notna().to_numpy(bool)
         if measure.aggregate == "share":
             columns[f"den {outcome.id}"] = matches(frame, measure.denominator or {}).astype(float)
     used = reason == ""
@@ -307,6 +310,17 @@ def reference_panel(
             piece["denominator"] = (
                 counted["denominator"] if measure.kind.has_denominator else np.nan
             )
+        elif outcome.id in people:
+            piece["numerator"] = sums[f"num {outcome.id}"]
+            rows = people[outcome.id] & used
+            distinct = (
+                frame.loc[rows, "person_id"]
+                .astype(str)
+                .groupby([force[rows].to_numpy(object), month[rows].astype("datetime64[ns]")])
+                .nunique()
+            )
+            piece["denominator"] = distinct.reindex(grid).fillna(0.0).astype(float)
+            piece.loc[piece["numerator"].isna(), "denominator"] = np.nan
         elif measure.kind.per_incident:
             piece["numerator"] = sums[f"num {outcome.id}"]
             piece["denominator"] = sums[f"den {outcome.id}"]

@@ -11,18 +11,24 @@ from typing import Any
 
 from evaltk.errors import PowerError
 from evaltk.power.cell import simulate_cell
+from evaltk.power.cits import CITSPowerSettings, simulate_cits_cell
 from evaltk.power.did import DiDPowerSettings, simulate_did_cell
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
+from evaltk.power.staggered import StaggeredPowerSettings, simulate_staggered_cell
 
 Progress = Callable[[int, int], None]
-Settings = ITSPowerSettings | DiDPowerSettings
+Settings = ITSPowerSettings | DiDPowerSettings | StaggeredPowerSettings
 
 
 def run_cell(settings: Settings, effect: float, column: Any) -> CellResult:
-    """One cell of either design (a module-level function, so that workers can unpickle it)."""
+    """One cell of any design (a module-level function, so that workers can unpickle it)."""
     if isinstance(settings, DiDPowerSettings):
         return simulate_did_cell(settings, effect, column)
+    if isinstance(settings, StaggeredPowerSettings):
+        return simulate_staggered_cell(settings, effect, column)
+    if isinstance(settings, CITSPowerSettings):
+        return simulate_cits_cell(settings, effect, column)
     return simulate_cell(settings, effect, column)
 
 

@@ -7,7 +7,15 @@ from typing import Any
 import numpy as np
 
 from evaltk.estimators.effect import critical_value
-from evaltk.power.report import PowerReport, column_labels
+from evaltk.power.report import BY_MONTHS, PowerReport, column_labels
+
+#: The design named in the figure's title (an ITS needs no name).
+DESIGN_WORDS = {
+    "did": "difference-in-differences, ",
+    "event_study": "difference-in-differences, ",
+    "cits": "comparative ITS, ",
+    "staggered_did": "staggered adoption (Callaway & Sant'Anna), ",
+}
 
 #: Level of the Monte Carlo bars on each power estimate.
 MC_LEVEL = 0.95
@@ -33,7 +41,7 @@ def plot_power(report: PowerReport) -> tuple[Any, Any]:
         part = part.sort_values("change")
         label = (
             f"{months} months after" + (" (registered)" if months == registered else "")
-            if report.design == "its"
+            if report.design in BY_MONTHS
             else f"{months} forces"
         )
         ax.errorbar(
@@ -52,10 +60,11 @@ def plot_power(report: PowerReport) -> tuple[Any, Any]:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("true change in the primary outcome after the start (%)")
     ax.set_ylabel("power (share of replicates significant)")
-    design = "" if report.design == "its" else "difference-in-differences, "
+    design = DESIGN_WORDS.get(report.design, "")
+    before = settings.get("months_before")
     ax.set_title(
         f"{settings.get('outcome_label') or settings.get('outcome')}\n"
-        f"{design}{settings.get('months_before')} months before the start, "
+        f"{design}{'' if before is None else f'{before} months before the start, '}"
         f"{settings.get('replicates')} replicates per point",
         fontsize="medium",
     )

@@ -44,6 +44,9 @@ class CellResult(BaseModel):
 
 POWER_FORMAT = 1
 
+#: Designs whose grid's other axis is the months after the start (the rest: forces).
+BY_MONTHS = ("its", "cits")
+
 
 class PowerCell(BaseModel):
     """Power at one effect and post-period length, with its Monte Carlo standard error."""
@@ -86,7 +89,7 @@ class PowerReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     power_format: int = POWER_FORMAT
-    design: Literal["its", "did"]
+    design: Literal["its", "did", "cits", "staggered_did", "event_study"]
     evaltk_version: str
     protocol_sha256: str | None
     estimator: str = Field(description="The model and test in words.")
@@ -106,7 +109,7 @@ class PowerReport(BaseModel):
     def to_frame(self) -> pd.DataFrame:
         """One row per cell: effect, months (and forces for DiD), power, Monte Carlo SE."""
         frame = pd.DataFrame([c.model_dump() for c in self.cells])
-        if self.design == "its":
+        if self.design in BY_MONTHS:
             frame = frame.drop(columns=["treated_units", "comparison_units"])
         return frame
 
@@ -123,7 +126,7 @@ class PowerReport(BaseModel):
 
 def column_labels(frame: pd.DataFrame, design: str) -> list[Any]:
     """The label of each cell's column: months after (ITS) or forces (DiD)."""
-    if design == "its":
+    if design in BY_MONTHS:
         return frame["months_after"].tolist()
     return [
         f"{t} treated + {c} comparison"

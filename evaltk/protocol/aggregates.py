@@ -10,7 +10,13 @@ rate      matching incidents          population (resident)        numerator / p
 share     matching incidents          incidents in the denominator numerator / denominator
 mean      the field, summed           incidents with the field     numerator / denominator
 sum       the field, summed           none                         numerator
+per_person the field, summed          people with such an incident numerator / denominator
 ========= ========================== ============================ ==========================
+
+``per_person`` follows people rather than incidents: "officer hours per person in crisis" is
+``officer_minutes`` summed over the month's matching incidents over the distinct people
+(``person_id``) who had one (a journey measure, issue 18: the cost of a person's crisis to the
+services, whichever of their contacts it fell on).
 
 and three measures of high-intensity users, computed over each person's contacts in the
 rolling months ending each month (``Measure.high_intensity``; :mod:`evaltk.measures.intensity`):
@@ -43,6 +49,7 @@ AggregateName = Literal[
     "share",
     "mean",
     "sum",
+    "per_person",
     "high_intensity_people",
     "high_intensity_share",
     "high_intensity_field_share",
@@ -58,8 +65,9 @@ class Aggregate:
     #: ``people``: a count of distinct people.
     numerator: Literal["events", "field", "people"]
     #: ``population``: resident population; ``incidents``: a count of incidents; ``field``:
-    #: the field summed over incidents; ``none``.
-    denominator: Literal["none", "population", "incidents", "field"]
+    #: the field summed over incidents; ``people``: distinct people with a matching incident;
+    #: ``none``.
+    denominator: Literal["none", "population", "incidents", "field", "people"]
     #: Computed over each person's contacts in rolling months (``Measure.high_intensity``),
     #: not incident by incident.
     over_people: bool = False
@@ -115,8 +123,14 @@ class Aggregate:
     @property
     def per_incident(self) -> bool:
         """A ratio to a monthly total over incidents (share, mean; a field share's sum of the
-        field): undefined in a month without any. Its value is numerator / denominator."""
-        return self.denominator in ("incidents", "field")
+        field) or over the people who had them (per person): undefined in a month without
+        any. Its value is numerator / denominator."""
+        return self.denominator in ("incidents", "field", "people")
+
+    @property
+    def per_person(self) -> bool:
+        """The denominator counts distinct people with a matching incident in the month."""
+        return self.denominator == "people"
 
 
 AGGREGATES: dict[str, Aggregate] = {
@@ -127,6 +141,7 @@ AGGREGATES: dict[str, Aggregate] = {
         Aggregate("share", "events", "incidents"),
         Aggregate("mean", "field", "incidents"),
         Aggregate("sum", "field", "none"),
+        Aggregate("per_person", "field", "people"),
         Aggregate("high_intensity_people", "people", "none", over_people=True),
         Aggregate("high_intensity_share", "events", "incidents", over_people=True),
         Aggregate("high_intensity_field_share", "field", "field", over_people=True),
@@ -136,5 +151,5 @@ AGGREGATES: dict[str, Aggregate] = {
 
 def aggregate_kind(name: str) -> Aggregate:
     """The :class:`Aggregate` of a measure's ``aggregate`` name (KeyError for an unknown one:
-    the protocol's schema admits only the eight above)."""
+    the protocol's schema admits only the nine above)."""
     return AGGREGATES[name]

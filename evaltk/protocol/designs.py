@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -44,7 +45,19 @@ FEW_CLUSTERS = 50
 #: one per covariate), as :mod:`evaltk.estimators.staggered.data` requires.
 MIN_NEVER_TREATED = 5
 
-DesignKind = Literal["its", "did", "event_study", "staggered_did", "cits"]
+DesignKind = Literal[
+    "its",
+    "did",
+    "event_study",
+    "staggered_did",
+    "cits",
+    "synthetic_control",
+    "synthetic_did",
+    "stepped_wedge",
+]
+
+#: The designs of one treated unit against a donor pool (options in ``design.synthetic``).
+SYNTHETIC_KINDS = ("synthetic_control", "synthetic_did")
 
 
 def later_defaults_left_out(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -222,6 +235,65 @@ class CITSOptions(_Frozen):
         return later_defaults_left_out(handler(self), {"model": "glm"})
 
 
+class SyntheticPredictor(_Frozen):
+    """One predictor of the synthetic control: the mean of an outcome's measure over the
+    months from ``start`` to ``end`` (both inclusive, before the intervention)."""
+
+    outcome: str = Field(description="An outcome id of this protocol.")
+    start: dt.date
+    end: dt.date
+
+
+class SyntheticOptions(_Frozen):
+    """One treated unit against a donor pool (design.kind: synthetic_control, synthetic_did).
+
+    The treated units (those with a start date, all on the same date) are one unit: several
+    forces are summed into one region. ``donors``: the forces the synthetic unit may be built
+    from, or ``untreated`` (every force in ``units`` without a start date). The outcome is the
+    measure's value (a rate per 100,000, a share, a mean, a count per month); the effect is
+    the average difference from the synthetic unit over the months from the start.
+
+    Inference suits one treated unit: the p-value is the placebo in space (every donor in turn
+    treated; the rank of the treated unit's post/pre RMSPE ratio, exact, never below
+    1/units); the interval is the estimate plus or minus the normal quantile times the placebo
+    standard error. ``placebo_in_time`` (the fit with a pretend start in the pre-period; the
+    pre-trend test) and ``leave_one_out`` (refit without each weighted donor) are robustness
+    checks shown beside it.
+    """
+
+    donors: list[str] | Literal["untreated"] = Field(
+        default="untreated",
+        description="ONS codes of the donor forces, or 'untreated': every force in units "
+        "without a start date.",
+    )
+    predictors: list[SyntheticPredictor] = Field(
+        default_factory=list,
+        description="synthetic_control only: predictors matched with optimised weights "
+        "(Abadie, Diamond & Hainmueller); empty to fit the months before the start alone.",
+    )
+    placebo_in_time: bool = Field(
+        default=True,
+        description="Refit with a pretend start in the months before the start: its placebo "
+        "p-value is the design's pre-trend test (the Maryland level reads it).",
+    )
+    placebo_start: dt.date | None = Field(
+        default=None,
+        description="The pretend start of the placebo in time (default: halfway through the "
+        "months before the start).",
+    )
+    leave_one_out: bool = Field(
+        default=True, description="Refit without each donor that has a weight."
+    )
+
+    @field_validator("donors", mode="before")
+    @classmethod
+    def _donors_word(cls, value: Any) -> Any:
+        # One message, not one per member of the union.
+        if isinstance(value, str) and value != "untreated":
+            raise ValueError(f"'{value}': use 'untreated' or a list of ONS force codes")
+        return value
+
+
 #: The option blocks each design reads (the others are left out of the canonical form, so an
 #: irrelevant block, e.g. a template's ``its`` block under a staggered design, changes no hash).
 USED_BLOCKS: dict[str, tuple[str, ...]] = {
@@ -230,6 +302,9 @@ USED_BLOCKS: dict[str, tuple[str, ...]] = {
     "event_study": ("event_study", "inference"),
     "staggered_did": ("staggered", "inference"),
     "cits": ("cits",),
+    "synthetic_control": ("synthetic",),
+    "synthetic_did": ("synthetic",),
+    "stepped_wedge": ("trial", "stepped_wedge"),
 }
 
 
@@ -263,6 +338,9 @@ def check_comparison_design(protocol: Protocol) -> None:
                 f"({protocol.window.start} to {protocol.window.end}): a treated unit needs "
                 "months before and after its start"
             )
+    if kind in SYNTHETIC_KINDS:
+        _check_synthetic(protocol, starts, comparisons)
+        return
     if kind != "cits" and protocol.window.washout_months:
         raise ValueError(
             f"window.washout_months applies to its and cits; design '{kind}' shows the months "
@@ -326,8 +404,109 @@ def _check_staggered(protocol: Protocol, comparisons: list[str]) -> None:
             )
 
 
+def _check_synthetic(
+    protocol: Protocol, starts: dict[str, dt.date], comparisons: list[str]
+) -> None:
+    kind = protocol.design.kind
+    options = protocol.design.synthetic
+    if protocol.window.washout_months:
+        raise ValueError(
+            f"window.washout_months applies to its and cits; design '{kind}' compares every "
+            "month from the start: set it to 0"
+        )
+    if len(set(starts.values())) > 1:
+        raise ValueError(
+            f"intervention.start gives {len(set(starts.values()))} different dates; design "
+            f"'{kind}' treats the treated forces as one unit (summed) and needs one date"
+        )
+    if options.donors == "untreated":
+        donors = comparisons
+        if len(donors) < 2:
+            raise ValueError(
+                f"units has {len(donors)} force(s) without a start date; design '{kind}' needs "
+                "at least two donors (list the forces that never started the scheme in units)"
+            )
+    else:
+        donors = options.donors
+        for donor in donors:
+            if donor not in protocol.units:
+                raise ValueError(
+                    f"design.synthetic.donors names '{donor}', which is not in units: add it "
+                    "to units or remove it from the donors"
+                )
+            if donor in starts:
+                raise ValueError(
+                    f"design.synthetic.donors names '{donor}', which has a start date in "
+                    "intervention.start: a treated force cannot be a donor"
+                )
+        if len(set(donors)) != len(donors):
+            raise ValueError("design.synthetic.donors lists a force twice")
+        if len(donors) < 2:
+            raise ValueError("design.synthetic.donors needs at least two forces")
+    alpha = protocol.decision.alpha
+    if 1 / (len(donors) + 1) >= alpha:
+        field = "units" if options.donors == "untreated" else "design.synthetic.donors"
+        raise ValueError(
+            f"{field} gives {len(donors)} donor(s): the placebo p-value can be no smaller than "
+            f"1/{len(donors) + 1} = {1 / (len(donors) + 1):.3f}, which is not below "
+            f"decision.alpha {alpha:g}, so no result could be significant; add donors (at "
+            f"least {int(1 / alpha)}) or raise alpha"
+        )
+    start = next(iter(starts.values())).replace(day=1)
+    first = protocol.window.start.replace(day=1)
+    pre_months = (start.year - first.year) * 12 + start.month - first.month
+    if pre_months < 3:
+        raise ValueError(
+            f"window.start {protocol.window.start} leaves {pre_months} month(s) before the "
+            f"start; design '{kind}' needs at least 3 (Abadie advises years of them)"
+        )
+    _check_predictors(protocol, start, len(starts))
+    placebo = options.placebo_start
+    if placebo is not None:
+        before = (placebo.year - first.year) * 12 + placebo.month - first.month
+        if not 2 <= before < pre_months:
+            raise ValueError(
+                f"design.synthetic.placebo_start {placebo} must leave at least 2 months of the "
+                f"window before it and fall before the start ({start})"
+            )
+
+
+def _check_predictors(protocol: Protocol, start: dt.date, n_treated: int) -> None:
+    options = protocol.design.synthetic
+    if not options.predictors:
+        return
+    if protocol.design.kind == "synthetic_did":
+        raise ValueError(
+            "design.synthetic.predictors applies to synthetic_control only: synthetic_did "
+            "fits the months before the start (remove the predictors)"
+        )
+    if n_treated > 1:
+        raise ValueError(
+            "design.synthetic.predictors needs one treated force: a summed region has no "
+            "single predictor value (remove the predictors or treat one force)"
+        )
+    ids = {o.id for o in protocol.outcomes}
+    for i, predictor in enumerate(options.predictors):
+        where = f"design.synthetic.predictors[{i}]"
+        if predictor.outcome not in ids:
+            raise ValueError(
+                f"{where}.outcome '{predictor.outcome}' is not an outcome id "
+                f"({', '.join(sorted(ids))})"
+            )
+        if predictor.end < predictor.start:
+            raise ValueError(f"{where}: end {predictor.end} is before start {predictor.start}")
+        if predictor.start < protocol.window.start or predictor.end.replace(day=1) >= start:
+            raise ValueError(
+                f"{where}: months {predictor.start} to {predictor.end} must lie in the window "
+                f"and before the start ({start}): predictors are measured before the scheme"
+            )
+
+
 def first_start(protocol: Protocol) -> dt.date:
-    """The earliest start date among the analysed units (ITS: the common one)."""
+    """The earliest start date among the analysed units (ITS: the common one; a stepped-wedge
+    trial: its first step, drawn or not)."""
+    if protocol.design.kind == "stepped_wedge" and protocol.design.trial is not None:
+        return protocol.design.trial.first_start
     return min(protocol.intervention.start[u] for u in protocol.treated_units)
 
 
@@ -338,6 +517,8 @@ __all__ = [
     "EventStudyOptions",
     "InferenceOptions",
     "StaggeredOptions",
+    "SyntheticOptions",
+    "SyntheticPredictor",
     "check_comparison_design",
     "first_start",
     "used_blocks_only",

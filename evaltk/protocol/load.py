@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from evaltk.errors import ProtocolError
 from evaltk.protocol.spec import Protocol
+from evaltk.protocol.trial import with_drawn_schedule
 from evaltk.protocol.yaml_text import check_bounds, read_text, syntax_error
 
 Location = tuple[str | int, ...]
@@ -213,6 +214,7 @@ def load_protocol(path: str | Path) -> LoadedProtocol:
             raise ProtocolError(f"{template}: a template cannot itself name a 'protocol'")
         document = _merge(base, document)
         lines = {**base_lines, **lines}
+    document = with_drawn_schedule(document, path.parent)
     try:
         protocol = Protocol.model_validate(document)
     except ValidationError as error:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evaltk.protocol.designs import FEW_CLUSTERS
+from evaltk.protocol.designs import FEW_CLUSTERS, SYNTHETIC_KINDS
 from evaltk.protocol.spec import Protocol
 
 
@@ -232,6 +232,91 @@ def _staggered(protocol: Protocol) -> ModelDescription:
     return ModelDescription(plan, estimator, ("Callaway & Sant'Anna", body))
 
 
+def _synthetic(protocol: Protocol) -> ModelDescription:
+    design = protocol.design
+    options = design.synthetic
+    donors = (
+        "donors: every force without a start date"
+        if options.donors == "untreated"
+        else f"donors: {len(options.donors)} named forces"
+    )
+    if design.kind == "synthetic_did":
+        body = (
+            "synthetic difference-in-differences (Arkhangelsky et al. 2021; unit and time weights)"
+        )
+    elif options.predictors:
+        n = len(options.predictors)
+        body = (
+            "synthetic control (Abadie, Diamond & Hainmueller 2010; "
+            f"{n} predictor(s) with optimised weights)"
+        )
+    else:
+        body = (
+            "synthetic control (Abadie, Diamond & Hainmueller 2010; weights fitted to the "
+            "months before the start)"
+        )
+    inference = "p-value by placebo in space (rank of the post/pre RMSPE ratio)"
+    checks = [
+        name
+        for name, on in (
+            ("placebo in time (the pre-trend test)", options.placebo_in_time),
+            ("leave one donor out", options.leave_one_out),
+        )
+        if on
+    ]
+    robustness = f"; robustness: {' and '.join(checks)}" if checks else ""
+    estimator = f"{body}; {donors}; {inference}"
+    plan = (
+        f"The treated forces summed as one unit against a weighted mix of donor forces: {body}; "
+        f"{donors}. The effect is the average difference from the synthetic unit over the "
+        f"months from the start; {inference}, interval from the placebo standard error"
+        f"{robustness}."
+    )
+    return ModelDescription(plan, estimator, (body, donors, inference))
+
+
+#: The stepped-wedge models in words (design.stepped_wedge.model; evaltk.estimate.stepped_wedge).
+SW_MODELS = {
+    "log_rate": "linear mixed model of the log rate by REML (cluster random intercept, period "
+    "fixed effects, treatment indicator)",
+    "poisson": "Poisson GLM with cluster and period fixed effects, errors clustered by cluster",
+}
+SW_INFERENCE = "randomisation inference over the registered randomisation scheme"
+
+
+def _stepped_wedge(protocol: Protocol, model: str | None) -> ModelDescription:
+    from evaltk.protocol.trial import LOG_RATE_MIN_COUNT
+
+    options = protocol.design.stepped_wedge
+    trial = protocol.design.trial
+    assert trial is not None  # validated: a stepped_wedge design has its trial
+    chosen = model or options.model
+    if chosen == "auto":
+        words = (
+            f"the {SW_MODELS['log_rate']} where every cluster-period has at least "
+            f"{LOG_RATE_MIN_COUNT} events, otherwise the {SW_MODELS['poisson']}"
+        )
+    else:
+        words = f"the {SW_MODELS[chosen]}"
+    scheme = "restricted (balanced) randomisation" if trial.restricted else "simple randomisation"
+    sensitivity = (
+        "; sensitivity analysis: Callaway & Sant'Anna staggered DiD (not-yet-treated clusters)"
+        if options.sensitivity
+        else ""
+    )
+    design = (
+        f"stepped-wedge cluster-randomised trial ({len(trial.clusters)} clusters, "
+        f"{trial.steps} steps of {_width(trial.step_months)})"
+    )
+    estimator = f"{design}: {words}; rate ratio by {SW_INFERENCE}"
+    plan = (
+        f"A {design} from {trial.first_start:%B %Y}, the order drawn by {scheme}: {words}, "
+        f"periods being the steps; the rate ratio's p-value and interval by {SW_INFERENCE} "
+        f"(exact when every schedule can be listed){sensitivity}."
+    )
+    return ModelDescription(plan, estimator, (design, words, SW_INFERENCE))
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
@@ -250,7 +335,8 @@ def describe_model(
         a share is fitted Gaussian); default the design's own.
     model
         For an ITS, the model actually fitted (``gls`` or ``glm``, what ``auto`` resolved to
-        for one outcome); default the registered option.
+        for one outcome), for a stepped-wedge trial ``log_rate`` or ``poisson``; default the
+        registered option.
     """
     design = protocol.design
     kind = design.kind
@@ -263,4 +349,8 @@ def describe_model(
         return _did(protocol, family or design.did.family)
     if kind == "event_study":
         return _did(protocol, family or design.event_study.family)
+    if kind in SYNTHETIC_KINDS:
+        return _synthetic(protocol)
+    if kind == "stepped_wedge":
+        return _stepped_wedge(protocol, model)
     return _staggered(protocol)

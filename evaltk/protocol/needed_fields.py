@@ -35,7 +35,7 @@ def required_fields(protocol: Protocol) -> dict[str, list[str]]:
             need([measure.field], outcome.id)
         if measure.repeat is not None:
             need(["person_id", *measure.repeat.among], outcome.id)
-        if measure.high_intensity is not None:
+        if measure.high_intensity is not None or measure.kind.per_person:
             need(["person_id"], outcome.id)
     if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
         need(["person_id"], "data.linkage")
@@ -45,6 +45,21 @@ def required_fields(protocol: Protocol) -> dict[str, list[str]]:
 #: Fields read when the file has them (or data.columns maps them) though no outcome needs
 #: them, because a check looks at them: an admission before its incident is excluded.
 CHECKED_IF_PRESENT = ("admission_time",)
+
+#: Fields people's journeys read when the file has them (evaltk.measures.journeys: the
+#: pathway table and who carries the demand); linkage stages them too, so that journeys can
+#: be followed on the linked file. None of them is required: without person_id there are no
+#: journeys, and a missing flag counts as false.
+JOURNEY_FIELDS = (
+    "person_id",
+    "triage_attended",
+    "s136",
+    "admitted_72h",
+    "ae_conveyance",
+    "referral",
+    "missing_person",
+    "officer_minutes",
+)
 
 
 def provided_by_linkage(protocol: Protocol) -> set[str]:

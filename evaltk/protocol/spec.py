@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from evaltk.episodes.schema import FIELDS_BY_NAME
+from evaltk.protocol import prices
 from evaltk.protocol.aggregates import Aggregate, AggregateName, aggregate_kind
 from evaltk.protocol.designs import (
     CITSOptions,
@@ -41,11 +42,13 @@ from evaltk.protocol.designs import (
     EventStudyOptions,
     InferenceOptions,
     StaggeredOptions,
+    SyntheticOptions,
     check_comparison_design,
     first_start,
     later_defaults_left_out,
     used_blocks_only,
 )
+from evaltk.protocol.trial import SteppedWedgeOptions, TrialOptions, check_stepped_wedge
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -152,7 +155,9 @@ class Measure(_Frozen):
     * ``rate`` — that count per ``per`` population (the population enters models as an offset);
     * ``share`` — that count divided by the episodes matching ``denominator`` (default: all);
     * ``mean`` — mean of ``field`` over episodes matching ``where``;
-    * ``sum`` — sum of ``field`` over episodes matching ``where``.
+    * ``sum`` — sum of ``field`` over episodes matching ``where``;
+    * ``per_person`` — that sum over the distinct people (``person_id``) with an episode
+      matching ``where`` in the month (e.g. officer minutes per person in crisis).
 
     With ``repeat``, an episode matches only if the person has another episode within the window.
 
@@ -576,10 +581,13 @@ class Design(_Frozen):
 
     ``kind``: ``its`` (interrupted time series of the treated units, summed), ``did``
     (difference-in-differences: two-way fixed effects or 2 x 2), ``event_study`` (leads and
-    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna) or ``cits`` (comparative
-    interrupted time series). Each reads its own block (``its``, ``did``, ``event_study``,
-    ``staggered``, ``cits``) and the DiD family the shared ``inference`` block; the blocks a
-    design does not read are left out of the canonical form (they change no hash).
+    lags of adoption), ``staggered_did`` (Callaway & Sant'Anna), ``cits`` (comparative
+    interrupted time series), ``synthetic_control`` or ``synthetic_did`` (one treated unit
+    against a donor pool) or ``stepped_wedge`` (a randomised rollout: ``trial`` and
+    ``stepped_wedge``, :mod:`evaltk.protocol.trial`). Each reads its own block (``its``,
+    ``did``, ``event_study``, ``staggered``, ``cits``, ``synthetic``) and the DiD family the
+    shared ``inference`` block; the blocks a design does not read are left out of the
+    canonical form (they change no hash).
     """
 
     kind: DesignKind
@@ -588,7 +596,10 @@ class Design(_Frozen):
     event_study: EventStudyOptions = Field(default_factory=EventStudyOptions)
     staggered: StaggeredOptions = Field(default_factory=StaggeredOptions)
     cits: CITSOptions = Field(default_factory=CITSOptions)
+    synthetic: SyntheticOptions = Field(default_factory=SyntheticOptions)
     inference: InferenceOptions = Field(default_factory=InferenceOptions)
+    trial: TrialOptions | None = None
+    stepped_wedge: SteppedWedgeOptions = Field(default_factory=SteppedWedgeOptions)
 
     @model_serializer(mode="wrap")
     def _used_blocks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -717,6 +728,32 @@ class Decision(_Frozen):
         default_factory=lambda: list(DEFAULT_RULES),
         description="Checked in order; the first rule whose conditions all hold decides.",
     )
+    price_year: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}(-\d{2})?$",
+        description="The price year of every pound in the ledger ('2024'): each unit cost with "
+        "a stated price_year is uprated to it by the HM Treasury GDP deflator evaltk carries "
+        "(evaltk.protocol.prices); costs without one, and the scheme's running cost, are taken "
+        "as they are. Absent: every cost at its own price base, none uprated.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _default_price_year_left_out(
+        self, handler: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        # Added after the first registrations: their hashes must not change.
+        return later_defaults_left_out(handler(self), {"price_year": None})
+
+    @field_validator("price_year")
+    @classmethod
+    def _price_year_deflated(cls, value: str | None) -> str | None:
+        if value is not None and not prices.covered(value):
+            first, last = prices.price_years()
+            raise ValueError(
+                f"price_year '{value}' is outside the GDP deflator evaltk carries "
+                f"({first} to {last}): use a year within it"
+            )
+        return value
 
     @field_validator("rules")
     @classmethod
@@ -840,8 +877,11 @@ class Protocol(_Frozen):
             if unmapped:
                 raise ValueError("data.outcomes has no column for: " + ", ".join(unmapped))
         self._check_parts()
+        self._check_price_years()
         if self.design.kind == "its":
             self._check_its()
+        elif self.design.kind == "stepped_wedge":
+            check_stepped_wedge(self)
         else:
             check_comparison_design(self)
         return self
@@ -867,6 +907,21 @@ class Protocol(_Frozen):
                 raise ValueError(
                     f"{where} must be the same agency and 'per' as its whole "
                     f"({whole.agency}, per {whole.per}), since its time is inside it"
+                )
+
+    def _check_price_years(self) -> None:
+        """With ``decision.price_year`` set, every cost's own price year must be one the
+        deflator reaches, or its pounds could not be uprated."""
+        if self.decision.price_year is None:
+            return
+        for outcome in self.outcomes:
+            year = outcome.cost.price_year if outcome.cost is not None else None
+            if year is not None and not prices.covered(year):
+                first, last = prices.price_years()
+                raise ValueError(
+                    f"outcome '{outcome.id}': cost.price_year '{year}' is outside the GDP "
+                    f"deflator evaltk carries ({first} to {last}), so it cannot be uprated to "
+                    f"decision.price_year '{self.decision.price_year}'; give a year within it"
                 )
 
     def _check_its(self) -> None:

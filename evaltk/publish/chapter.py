@@ -17,11 +17,15 @@ from evaltk.estimators.render import format_level
 from evaltk.publish import comparison
 from evaltk.publish import format as fmt
 from evaltk.publish.count_rule import rule_of
+from evaltk.publish.demand import PAGE as DEMAND_PAGE
+from evaltk.publish.demand import has_demand
 from evaltk.publish.disclosure import observed
 from evaltk.publish.escape import Markup, code, join, md, one_line, option
 from evaltk.publish.linkage import linkage_rows
 from evaltk.publish.load import RESULTS_FILE, LoadedAnalysis
 from evaltk.publish.sensitivity import sensitivity_section
+from evaltk.publish.synthetic import synthetic_section
+from evaltk.publish.trial import trial_context
 from evaltk.results.schema import AnalysisResult, Diagnostics, InputFile, OutcomeResult
 
 _VERDICT_CLASS = {
@@ -104,10 +108,12 @@ def chapter_context(analysis: LoadedAnalysis) -> dict[str, Any]:
         "registration_history": _history(result),
         "primary_flag": _primary_flag(result),
         "preregistration": Markup("preregistration.md"),
+        "demand": Markup(f"{DEMAND_PAGE}.md") if has_demand(analysis) else None,
         "tests": _tests_text(result),
         "ci_header": fmt.ci_label(level),
         "ci_note": _ci_note(level),
         "comparison": comparison.chapter_comparison(analysis),
+        "trial": trial_context(result),
         "every_outcome_intro": comparison.every_outcome_intro(result),
         "last_column": comparison.last_column(result)[0],
         "last_column_note": comparison.last_column(result)[1],
@@ -452,6 +458,7 @@ def _outcome_context(
             "approximate 95 % band of uncorrelated residuals."
         ),
         "sensitivity": sensitivity_section(outcome, level),
+        "synthetic": synthetic_section(outcome, level),
         "note": outcome.note,
     }
 

@@ -81,6 +81,7 @@ def _unrated_evidence(design: str) -> str:
 
 #: What each design compares, in words without method names (the method is under Results).
 _PLAIN_DESIGN = {
+    "stepped_wedge": "A randomised trial in which every area got the scheme in turn",
     "its": "One area's monthly figures before and after the scheme, with the trend and the "
     "seasons allowed for, but no comparison area",
     "cits": "The areas with the scheme compared, month by month, with areas without it",
@@ -89,6 +90,10 @@ _PLAIN_DESIGN = {
     "around the start",
     "staggered_did": "Each group of forces that started the scheme at the same time compared "
     "with forces that had not (yet) started",
+    "synthetic_control": "The area with the scheme compared with a mix of areas without it, "
+    "chosen to match it in the years before",
+    "synthetic_did": "The area with the scheme compared with a mix of areas without it, "
+    "chosen to move like it in the years before",
 }
 
 
@@ -111,6 +116,12 @@ def plain_evidence(result: AnalysisResult) -> str:
         return (
             f"{design}: other changes at the same time (policy, commissioning, recording "
             "practice) cannot be ruled out."
+        )
+    if result.design == "stepped_wedge":
+        return (
+            f"{design}: the order in which the areas started was drawn at random and registered "
+            "before any outcome was looked at, so areas that had the scheme and areas that did "
+            "not yet are alike but for chance, which the p-values and ranges allow for."
         )
     tests = [(o.label, o.pretrend) for o in result.primary if o.pretrend is not None]
     p_values = [t.p_value for _, t in tests if t.p_value is not None]
@@ -220,18 +231,40 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
                     f"{'fewer' if (line.averted.estimate or 0) >= 0 else 'more'}"
                 ),
                 "pounds": cell(fmt.pounds(line.pounds, level)),
-                "cost": unit_cost(line.unit_cost_gbp, line.cost_per, line.price_year),
+                "cost": unit_cost(
+                    line.unit_cost_gbp,
+                    line.cost_per,
+                    line.price_year,
+                    line.uprated_unit_cost_gbp,
+                    ledger.price_year,
+                ),
                 "source": line.source,
                 "in_net": line.in_net,
             }
             for line in ledger.lines
         ],
         "some_not_in_net": not all(line.in_net for line in ledger.lines),
+        "price_year": ledger.price_year,
+        "prices": ledger.prices,
     }
     return context
 
 
-def unit_cost(amount: float, per: str, price_year: str | None) -> str:
-    """A unit cost as its source gives it (pence kept: £36.51 is not £37), with its price
-    year: "£114 per event (2013-14 prices)"."""
-    return f"{fmt.unit_cost(amount)} per {per}" + (f" ({price_year} prices)" if price_year else "")
+def unit_cost(
+    amount: float,
+    per: str,
+    price_year: str | None,
+    uprated: float | None = None,
+    to_year: str | None = None,
+) -> str:
+    """A unit cost as the ledger used it and as its source gives it (pence kept: £36.51 is not
+    £37): "£155 per event at 2024 prices (£114 at 2013-14 prices)", or, not uprated,
+    "£114 per event (2013-14 prices)"."""
+    if uprated is not None and to_year is not None and price_year is not None:
+        return (
+            f"{fmt.unit_cost(uprated)} per {per} at {to_year} prices "
+            f"({fmt.unit_cost(amount)} at {price_year} prices)"
+        )
+    given = f" ({price_year} prices)" if price_year else ""
+    kept = ", not uprated" if to_year is not None else ""
+    return f"{fmt.unit_cost(amount)} per {per}{given}{kept}"

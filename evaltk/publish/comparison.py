@@ -37,6 +37,18 @@ _INTRO = {
     "cits": "Each change is the change in level at the start in the treated forces' series "
     "beyond the change the comparison forces' series shows at the same date (comparative "
     "interrupted time series).",
+    "synthetic_control": "Each change is the average gap, over the months from the start, "
+    "between the treated force and its synthetic force: a weighted mix of donor forces fitted "
+    "to track it before the start (synthetic control). Changes are differences in the measure "
+    "itself, e.g. detentions per 100,000 residents a month.",
+    "synthetic_did": "Each change is the treated force's change from its weighted months "
+    "before the start to the months after, beyond the same change in a weighted mix of donor "
+    "forces (synthetic difference-in-differences). Changes are differences in the measure "
+    "itself, e.g. detentions per 100,000 residents a month.",
+    "stepped_wedge": "Each change is the rate ratio of the stepped-wedge model: every cluster's "
+    "periods with the scheme against its own periods before it and against clusters not yet "
+    "started in the same periods; its p-value and range come from re-drawing the rollout "
+    "order under the registered randomisation scheme.",
 }
 _CAPTION = {
     "event_study": "Event study: the effect by {units} since the start, before it (a test of "
@@ -50,6 +62,15 @@ _CAPTION = {
     "cits": "The treated forces' monthly series (summed) against the comparison forces', with "
     "the fitted lines and, from the start, the treated series expected without the scheme "
     "(dashed).",
+    "synthetic": "The treated force's monthly series against its synthetic force (dashed), "
+    "the weighted mix of donor forces in the table above; after the start the synthetic "
+    "force is the series expected without the scheme.",
+    "placebo": "Placebo in space: the gap between each donor force and its own synthetic "
+    "force (grey), each donor in turn treated as if it had started the scheme, and the "
+    "treated force's gap (black). The treated force's gap after the start should stand out "
+    "from the grey lines if the scheme had an effect.",
+    "schedule": "The rollout schedule drawn at random: each cluster (row, by step) against the "
+    "design periods, shaded from the period its scheme started.",
 }
 _ALT = {
     "event_study": "Chart of estimated effects with interval bars against {units} since the "
@@ -64,6 +85,13 @@ _ALT = {
     "cits": "Line chart by month of the treated forces' series and the comparison forces' "
     "series as points with fitted lines, and a dashed line from the start for the treated "
     "series expected without the scheme; a dotted vertical line marks the start.",
+    "synthetic": "Line chart by month of the treated force's series (solid) and its "
+    "synthetic force's (dashed); a dotted vertical line marks the start.",
+    "placebo": "Line chart by month of the gap between each force and its synthetic force: "
+    "one grey line per donor force, the treated force's in black, a horizontal line at no "
+    "gap and a dotted vertical line at the start.",
+    "schedule": "Grid with one row per cluster, ordered by the step at which it started, and "
+    "one column per design period; cells are shaded from the cluster's start onwards.",
 }
 
 
@@ -86,6 +114,14 @@ def last_column(result: AnalysisResult) -> tuple[str, Markup]:
                 "Over the months after the start, the model's expected total without the "
                 "scheme minus the observed total is the demand *averted*: fewer events than "
                 "expected is demand the scheme averted, more is demand it added."
+            ),
+        )
+    if result.design == "stepped_wedge":
+        return (
+            "Pre-trend p",
+            Markup(
+                "A randomised rollout needs no *pre-trend* test: the order the clusters started "
+                "in was drawn at random, so none is computed (–)."
             ),
         )
     return (
@@ -153,6 +189,11 @@ def diagnostics_intro(result: AnalysisResult) -> str:
             "model, correlation between nearby months (which would make plain intervals too "
             "narrow) and the months on each side of the start."
         )
+    if result.design == "stepped_wedge":
+        return (
+            "Why the comparison is fair: the rollout order was drawn at random (see the trial "
+            "section above); then any checks of the models' fit."
+        )
     return (
         "Whether the comparison is fair: for each outcome, the test that the treated and "
         "comparison forces moved together before the start (a small p is evidence they did "
@@ -193,9 +234,11 @@ def outcome_lines(result: AnalysisResult, outcome: OutcomeResult) -> list[str]:
 def figure_words(result: AnalysisResult, outcome: OutcomeResult, kind: str) -> tuple[str, str]:
     """(alt text, caption) of an outcome's figure of ``kind`` (``main`` for its figure)."""
     if kind == "main":
-        kind = "cits" if result.design == "cits" else "event_study"
+        kind = {"cits": "cits", "stepped_wedge": "schedule"}.get(result.design, "event_study")
         if result.design == "did" and not outcome.event_time:
             kind = "groups"
+        if outcome.synthetic is not None:
+            kind = "synthetic"
     units = _plural(outcome.event_time_unit)
     caption = f"{outcome.label}. " + _CAPTION[kind].format(units=units)
     return _ALT[kind].format(units=units), caption

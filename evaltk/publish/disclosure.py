@@ -38,6 +38,11 @@ Comparison designs (did, event_study, staggered_did, cits):
   number of ATT(g,t) cells aggregated), never an observed count, so they are not suppressed;
   the scan still reads ``effects.csv`` and fails on a small value in an ``observed`` or
   ``count`` column, should one ever be added.
+* Synthetic control and synthetic DiD: the main figure plots the treated unit's observed
+  series (checked as above, with its count by month) beside its synthetic unit (a weighted
+  mix of donor forces: modelled, not a count). The placebo figure, the donor weights and the
+  fit (RMSPE) are differences from or functions of weighted mixes of forces, modelled
+  quantities like the estimates, and are not suppressed.
 * The comparison pages (forces compared, start dates, inference, pre-trend tests) show no
   observed count. The pre-start baseline is an average over forces and months (like a mean
   measure, not a count of people) and is left unmarked.
@@ -60,6 +65,7 @@ from typing import Any
 
 import pandas as pd
 
+from evaltk.episodes.forces import force_name
 from evaltk.errors import PublishError
 from evaltk.protocol.aggregates import AGGREGATES
 from evaltk.publish.count_rule import publish_count, published_share, rule_of
@@ -85,7 +91,7 @@ OBSERVED_CLASS = "evaltk-observed"
 SUPPRESSED_TEXT = "suppressed"
 #: Aggregates whose numerator counts people or their incidents (protocol/aggregates.py).
 COUNT_AGGREGATES = tuple(name for name, kind in AGGREGATES.items() if kind.about_people)
-UNPUBLISHABLE = ("panel.csv", "figure_data.csv")
+UNPUBLISHABLE = ("panel.csv", "figure_data.csv", "high_intensity.csv", "concentration.csv")
 
 
 def settings_of(result: AnalysisResult) -> DisclosureSettings:
@@ -264,7 +270,7 @@ class Protected:
 # --------------------------------------------------------------------------- comparison figures
 
 #: Extra figure kinds of the comparison designs that plot observed values.
-OBSERVED_FIGURE_KINDS = ("groups",)
+OBSERVED_FIGURE_KINDS = ("groups", "placebo")
 
 
 def protect_figure_data(frame: pd.DataFrame, result: AnalysisResult) -> pd.DataFrame:
@@ -303,7 +309,8 @@ def observed_figures(result: AnalysisResult, outcome_id: str) -> list[str]:
         return []
     kinds: list[str] = [f.kind for f in outcome.figures if f.kind in OBSERVED_FIGURE_KINDS]
     if outcome.figure and (
-        result.design == "cits" or (result.design == "did" and not outcome.event_time)
+        result.design in ("cits", "synthetic_control", "synthetic_did")
+        or (result.design == "did" and not outcome.event_time)
     ):
         kinds.insert(0, "main")
     return kinds
@@ -416,12 +423,18 @@ def redraw_comparison_figure(
     part["period"] = pd.to_datetime(part["period"])
     part = part.sort_values("period")
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    if kind == "placebo":
+        _placebo_gaps(ax, part, result)
+        ax.set_title(next((o.label for o in result.outcomes if o.outcome == outcome), outcome))
+        _label_axes(ax, result, outcome, kind)
+        _stamp_and_save(fig, path, result, outcome)
+        return
     cits = "fitted" in part and part["fitted"].notna().any()
-    for i, group in enumerate(("treated", "comparison")):
+    for i, group in enumerate(("treated", "comparison", "synthetic")):
         rows = part[part["group"] == group]
         if rows.empty:
             continue
-        color = "C0" if i == 0 else "C2"
+        color = ("C0", "C2", "C1")[i]
         if cits:
             shown = rows[rows["observed"].notna()]
             ax.plot(shown["period"], shown["observed"], "o", ms=3, color=color, label=group)
@@ -448,6 +461,23 @@ def redraw_comparison_figure(
     _label_axes(ax, result, outcome, kind)
     ax.legend(loc="best", fontsize=8, frameon=False)
     _stamp_and_save(fig, path, result, outcome)
+
+
+def _placebo_gaps(ax: Any, part: pd.DataFrame, result: AnalysisResult) -> None:
+    """A synthetic design's placebo figure: each donor's gap in grey, the treated unit's in
+    black, broken where its month is suppressed."""
+    placebos = part[part["group"] == "placebo"]
+    for i, (_, rows) in enumerate(placebos.groupby("unit", sort=True)):
+        label = "placebos (donors)" if i == 0 else None
+        ax.plot(rows["period"], rows["observed"], "-", color="0.75", lw=0.8, label=label)
+    treated = part[part["group"] == "treated"]
+    code = str(treated["unit"].iloc[0]) if "unit" in treated and len(treated) else "treated"
+    name = "+".join(force_name(unit) for unit in code.split("+"))
+    ax.plot(treated["period"], treated["observed"], "-", color="black", lw=1.8, label=name)
+    _mark_suppressed(ax, treated[treated["observed"].isna()], result)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.axvline(pd.Timestamp(result.start), color="0.4", lw=0.8, ls=":")
+    ax.legend(loc="best", fontsize=8, frameon=False)
 
 
 def _label_axes(ax: Any, result: AnalysisResult, outcome: str, kind: str) -> None:
@@ -591,6 +621,22 @@ def small_counts_in_downloads(folder: Path, threshold: int) -> list[str]:
     for name in UNPUBLISHABLE:
         for path in sorted(folder.rglob(name)):
             problems.append(f"{path}: {name} holds unprotected observed counts")
+    # The journeys' pathway table (evaltk.publish.demand): every count by the rule.
+    for path in sorted(folder.rglob("pathways.csv")):
+        result_path = path.parent / "results.json"
+        settings = (
+            AnalysisResult.model_validate_json(result_path.read_text(encoding="utf-8")).disclosure
+            if result_path.is_file()
+            else None
+        )
+        frame = pd.read_csv(path)
+        for column in ("incidents", "people"):
+            if column not in frame:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = ((values > 0) & (values < threshold)) | (values % rule_of(settings)[1] != 0)
+            for i in frame.index[bad & values.notna()][:3]:
+                problems.append(f"{path}: {column} {values[i]:g} is not suppressed or rounded")
     # effects.csv holds model estimates only (module docstring); should one ever carry an
     # observed or count column, its small values are caught here.
     for path in sorted(folder.rglob("effects.csv")):

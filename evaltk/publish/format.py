@@ -49,6 +49,9 @@ _DESIGN_WORDS = {
     "event_study": "Event study",
     "staggered": "Staggered difference-in-differences (Callaway & Sant'Anna)",
     "staggered_did": "Staggered difference-in-differences (Callaway & Sant'Anna)",
+    "synthetic_control": "Synthetic control (Abadie, Diamond & Hainmueller)",
+    "synthetic_did": "Synthetic difference-in-differences (Arkhangelsky et al.)",
+    "stepped_wedge": "Randomised stepped-wedge trial",
 }
 
 _INTERVENTION_WORDS = {

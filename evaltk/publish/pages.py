@@ -31,6 +31,8 @@ from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, residual_target, slug
 from evaltk.publish.claims import write_claims_page
 from evaltk.publish.commissioners import commissioners_context, has_glossary
+from evaltk.publish.demand import PAGE as DEMAND_PAGE
+from evaltk.publish.demand import write_demand_page
 from evaltk.publish.differencing import check_published
 from evaltk.publish.disclosure import (
     Protected,
@@ -193,14 +195,21 @@ def render_preregistration(chapter: Chapter) -> str:
     return render("preregistration.md.j2", p=preregistration_context(chapter.analysis))
 
 
+def _sections(chapter: Chapter, book_dir: Path) -> list[dict[str, str]]:
+    """A chapter's sections: its pre-registration, and its demand page when one was written."""
+    sections = [{"file": f"{chapter.folder}/{PREREGISTRATION}"}]
+    if (book_dir / chapter.folder / f"{DEMAND_PAGE}.md").is_file():
+        sections.append({"file": f"{chapter.folder}/{DEMAND_PAGE}"})
+    return sections
+
+
 def render_toc(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
     """``_toc.yml`` in Jupyter Book's ``jb-book`` format, written with a YAML library."""
     parts: list[dict[str, Any]] = [
         {
             "caption": "Analyses",
             "chapters": [
-                {"file": c.docname, "sections": [{"file": f"{c.folder}/{PREREGISTRATION}"}]}
-                for c in chapter_list
+                {"file": c.docname, "sections": _sections(c, book_dir)} for c in chapter_list
             ],
         }
     ]
@@ -292,6 +301,9 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         )
         if safe.series is not None:
             (folder / "files" / "series.csv").write_text(series_csv(safe.series), encoding="utf-8")
+        # Journeys and who carries the demand (episodes with person ids), protected there.
+        if (demand_page := write_demand_page(chapter.analysis, folder)) is not None:
+            written.append(demand_page)
         # The downloads as written: no small count may be worked out from their totals.
         check_published(folder / "files")
         if chapter.analysis.ledger_figure is not None:

@@ -38,6 +38,7 @@ _AGGREGATE = {
     "share": "share of incidents",
     "mean": "mean {field} per incident",
     "sum": "total {field}",
+    "per_person": "{field} per person with an incident in the month",
     "high_intensity_people": "number of high-intensity users",
     "high_intensity_share": "share of incidents that are high-intensity users'",
     "high_intensity_field_share": "share of {field} that is high-intensity users'",
@@ -192,7 +193,7 @@ def power_context(
     registered = settings.get("registered_months_after")
     headers = [
         f"{m} months after" + (" (registered)" if m == registered else "")
-        if report.design == "its"
+        if report.design in ("its", "cits")
         else f"{m} forces"
         for m in table.columns
     ]

@@ -4,6 +4,7 @@ over the bounds. Reads only the outcome's ``sensitivity`` in results.json."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from evaltk.publish import format as fmt
@@ -15,6 +16,29 @@ _RESTRICTION = {
 }
 
 
+_SINGULAR = re.compile(
+    r"covariance of the (\d+) event-time coefficients is singular \(rank (\d+)\)"
+)
+
+
+def _singular(reason: str, n_units: int) -> str | None:
+    """Why a singular covariance means no bounds, for a reader rather than a statistician;
+    None for any other reason."""
+    found = _SINGULAR.search(reason)
+    if found is None:
+        return None
+    effects, rank = int(found[1]), int(found[2])
+    return (
+        f"Not shown for this result. The bounds rest on how the {effects} event-time effects "
+        f"vary together (their covariance), which is estimated from the {n_units} forces: so "
+        f"few forces pin down only {rank} independent directions of it, not {effects}, and no "
+        "bound on non-parallel trends can be computed from it. With more forces than event "
+        "times, or fewer event times (a coarser period, or a narrower window of event times), "
+        "it can. The result's robustness to non-parallel trends is therefore not assessed; "
+        "its pre-trend test is under Diagnostics."
+    )
+
+
 def sensitivity_section(outcome: OutcomeResult, level: float) -> dict[str, Any] | None:
     """The section's values; None for designs without the bounds."""
     record = outcome.sensitivity
@@ -23,7 +47,8 @@ def sensitivity_section(outcome: OutcomeResult, level: float) -> dict[str, Any] 
     if not record.computed:
         return {
             "computed": False,
-            "reason": f"Not computed: {record.reason}.".replace("..", "."),
+            "reason": _singular(record.reason, outcome.n_units)
+            or f"Not computed: {record.reason}.".replace("..", "."),
             "rows": [],
         }
     scale = record.scale or outcome.scale

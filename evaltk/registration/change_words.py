@@ -38,6 +38,7 @@ _DESIGNS = {
     "did": "difference-in-differences",
     "event_study": "event study",
     "staggered": "staggered difference-in-differences",
+    "synthetic": "synthetic control",
     "inference": "inference",
 }
 

@@ -19,7 +19,7 @@ from pydantic import (
     model_serializer,
 )
 
-RESULTS_SCHEMA_VERSION = "1.8"
+RESULTS_SCHEMA_VERSION = "1.11"
 
 
 class _Frozen(BaseModel):
@@ -143,8 +143,68 @@ class Sensitivity(_Frozen):
 class FigureFile(_Frozen):
     """An extra figure of an outcome, relative to the results folder."""
 
-    kind: Literal["event_study", "heatmap", "groups", "series"]
+    kind: Literal["event_study", "heatmap", "groups", "series", "placebo"]
     path: str
+
+
+class DonorWeight(_Frozen):
+    unit: str
+    name: str = Field(description="The force's name.")
+    weight: float = Field(description="Its weight in the synthetic unit (0 below 0.0001).")
+
+
+class PlaceboFit(_Frozen):
+    """One unit fitted as if it were the treated one (placebo in space)."""
+
+    unit: str
+    name: str
+    role: Literal["treated", "placebo"]
+    estimate: float | None
+    pre_rmspe: float | None
+    post_rmspe: float | None
+    ratio: float | None = Field(description="Post- over pre-start RMSPE.")
+    rank: int = Field(description="Rank by ratio, largest first (ties share the lower rank).")
+
+
+class PlaceboInTimeFit(_Frozen):
+    start: str = Field(description="The pretend start (first month).")
+    estimate: float | None
+    rmspe_ratio: float | None
+
+
+class LeaveOneOutFit(_Frozen):
+    unit: str = Field(description="The donor left out.")
+    name: str
+    estimate: float | None
+
+
+class PredictorBalance(_Frozen):
+    predictor: str
+    treated: float | None
+    synthetic: float | None
+    donor_mean: float | None
+    weight: float | None = Field(description="The predictor's weight (V).")
+
+
+class SyntheticFit(_Frozen):
+    """Synthetic control and synthetic DiD: what the synthetic unit is and how well it fits."""
+
+    method: Literal["synthetic_control", "synthetic_did"]
+    treated: str = Field(description="The treated unit (force codes joined by + for a region).")
+    treated_name: str
+    n_donors: int
+    n_pre: int
+    n_post: int
+    pre_rmspe: float = Field(description="Root mean squared gap before the start (the fit).")
+    post_rmspe: float
+    treated_mean_pre: float = Field(description="The treated unit's mean before the start.")
+    rank: int = Field(description="The treated unit's rank in the placebo in space.")
+    placebo_se: float | None
+    weights: list[DonorWeight]
+    placebos: list[PlaceboFit]
+    placebo_in_time: PlaceboInTimeFit | None = None
+    leave_one_out: list[LeaveOneOutFit] | None = None
+    predictors: list[PredictorBalance] = Field(default_factory=list)
 
 
 class OutcomeResult(_Frozen):
@@ -220,6 +280,17 @@ class OutcomeResult(_Frozen):
         default=None,
         description="Event-study and staggered designs: sensitivity to non-parallel trends.",
     )
+    synthetic: SyntheticFit | None = Field(
+        default=None, description="Synthetic control and synthetic DiD: weights, fit, placebos."
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_synthetic_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent rather than null for the other designs, so their results.json is unchanged.
+        out: dict[str, Any] = handler(self)
+        if self.synthetic is None:
+            out.pop("synthetic", None)
+        return out
 
 
 class LedgerLine(_Frozen):
@@ -239,6 +310,11 @@ class LedgerLine(_Frozen):
     source: str = Field(description="Citation of the unit cost.")
     price_year: str | None = Field(
         default=None, description="Price base of the unit cost, as the protocol gives it."
+    )
+    uprated_unit_cost_gbp: float | None = Field(
+        default=None,
+        description="The unit cost at the ledger's price_year (GDP deflator), which its pounds "
+        "use; null when it is not uprated (no price year on the cost or the ledger).",
     )
     in_net: bool = Field(description="Counted in the totals (false when part_of is set).")
     part_of: str | None = Field(
@@ -268,6 +344,14 @@ class Ledger(_Frozen):
     )
     correlation: dict[str, dict[str, float]]
     method: str
+    price_year: str | None = Field(
+        default=None,
+        description="The price year of every pound (decision.price_year); null when each cost "
+        "stays at its own price base.",
+    )
+    prices: str | None = Field(
+        default=None, description="The price base and the uprating in one or two sentences."
+    )
 
 
 class EvidenceLevel(_Frozen):
@@ -470,6 +554,35 @@ class DisclosureSettings(_Frozen):
     )
 
 
+class TrialClusterRow(_Frozen):
+    """One cluster of a stepped-wedge trial, as randomised."""
+
+    name: str
+    population: int
+    step: int
+    start: str = Field(description="First month with the scheme (ISO date).")
+
+
+class TrialReport(_Frozen):
+    """What the CONSORT extension for stepped-wedge trials (Hemming et al. 2018) asks a trial
+    to report about its design, randomisation and clustering (design stepped_wedge only)."""
+
+    clusters: list[TrialClusterRow]
+    steps: int
+    step_months: int
+    first_start: str
+    periods: int = Field(description="Design periods analysed (baseline blocks included).")
+    baseline_periods: int = Field(description="Periods before the first step.")
+    randomisation: str = Field(description="How the order was drawn, in words.")
+    schedules: int = Field(
+        description="Schedules the draw and the randomisation test were uniform over "
+        "(0: random orders of the clusters, too many to list)."
+    )
+    icc: dict[str, float | None] = Field(
+        description="Each outcome's intra-cluster correlation of the log rate (REML)."
+    )
+
+
 class AnalysisResult(_Frozen):
     """Everything one ``evaltk run`` found."""
 
@@ -507,6 +620,17 @@ class AnalysisResult(_Frozen):
         default=None,
         description="The protocol's disclosure control, applied when the book is published.",
     )
+    trial: TrialReport | None = Field(
+        default=None, description="A stepped-wedge trial's design (left out for other designs)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_trial_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Written only by stepped-wedge runs, so other designs' results keep their bytes.
+        data = handler(self)
+        if data.get("trial") is None:
+            data.pop("trial", None)
+        return dict(data)
 
     def to_json(self) -> str:
         # sort_keys and a fixed float repr keep the file byte-identical across runs.

@@ -24,8 +24,8 @@ from evaltk.simulate.forces import (
     NOTTINGHAMSHIRE,
 )
 
-PresetName = Literal["demo", "small", "region", "national"]
-PRESETS: tuple[str, ...] = ("demo", "small", "region", "national")
+PresetName = Literal["demo", "small", "region", "national", "synthetic"]
+PRESETS: tuple[str, ...] = ("demo", "small", "region", "national", "synthetic")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _REFERRAL_KINDS = tuple(r for r in REFERRALS if r != "none")
@@ -166,6 +166,23 @@ class SimulationConfig(BaseModel):
         12.0, gt=0, description="Mean length of a person's active spell."
     )
 
+    # Journeys: one crisis feeding another (evaltk.simulate.journeys). Off by default, so that
+    # the demo's data and every golden stay as they were; the journey study turns them on.
+    journey_missing_after_s136: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Chance that a person detained under s136 is reported missing 1-23 hours "
+        "later (a police incident of the same person).",
+    )
+    journey_missing_after_admission: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Chance that a person admitted within 72 hours of an incident (and not "
+        "detained under s136 at it) is reported missing 24-72 hours after the incident.",
+    )
+
     effects: dict[str, float] = Field(
         default_factory=lambda: dict(DISPLACEMENT_EFFECTS),
         description="True ratio per outcome key; missing keys mean no effect (1.0).",
@@ -245,7 +262,9 @@ class SimulationConfig(BaseModel):
             of ``evaltk demo``), ``"small"`` (Nottinghamshire alone, about 5,600 episodes),
             ``"region"`` (the 5 forces at full scale over 2014-2023, about 1.1 million) or
             ``"national"`` (all 43 forces at full scale over 2014-2023, about 14 million,
-            with generated staggered starts).
+            with generated staggered starts) or ``"synthetic"`` (all 43 forces 2014-2019 at
+            a tenth of the scale, Nottinghamshire alone starting, in April 2016: the data of
+            the demo's synthetic-control example, about 200,000).
         **overrides
             Any field, e.g. ``seed=7`` or ``effects={"s136": 0.8}``.
         """
@@ -266,6 +285,17 @@ class SimulationConfig(BaseModel):
             fields |= {"months": 120, "scale": 1.0}
         elif name == "national":
             fields |= {"forces": ALL_FORCES, "starts": {}, "months": 120, "scale": 1.0}
+        elif name == "synthetic":
+            # One force against the other 42 (the synthetic-control example of `evaltk demo`):
+            # Nottinghamshire starts in April 2016, no other force ever does; small scale keeps
+            # the demo quick.
+            starts: dict[str, str | None] = {force: None for force in ALL_FORCES}
+            fields |= {
+                "seed": DEMO_SEED,
+                "forces": ALL_FORCES,
+                "starts": starts | {NOTTINGHAMSHIRE: "2016-04"},
+                "scale": 0.1,
+            }
         return cls(**(fields | overrides))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:

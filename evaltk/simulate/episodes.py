@@ -12,6 +12,7 @@ from evaltk.simulate.backbone import Backbone, build_backbone
 from evaltk.simulate.config import SimulationConfig
 from evaltk.simulate.forces import force_number
 from evaltk.simulate.ids import episode_ids, fixed_width_strings, pseudonyms
+from evaltk.simulate.journeys import draw_follow_ons, journeys_on
 from evaltk.simulate.people import PersonPool, build_pool
 from evaltk.simulate.randomness import Stream, rng
 from evaltk.simulate.rates import ED, SUITE
@@ -59,7 +60,9 @@ def iter_episode_chunks(
     Yields
     ------
     pyarrow.Table
-        Rows of one force, ordered by ``timestamp``; forces in config order. Memory use is
+        Rows of one force, ordered by ``timestamp`` (with journeys on, a follow-on report of a
+        late-December incident may fall in January and ends its year's chunk); forces in
+        config order. Memory use is
         bounded by the chunk size, so a national dataset can be streamed to disk.
     """
     backbone = build_backbone(config)
@@ -142,6 +145,31 @@ def _year_episodes(
     epoch_seconds += hour * 3600 + second
     study_start = backbone.periods[0].astype("datetime64[s]").astype(np.int64)
     person = pool.assign(u[14], epoch_seconds - study_start)
+
+    if journeys_on(config):
+        # Missing-person reports that follow a detention or an admission (their own stream:
+        # the rows above are the same with journeys on or off).
+        f = draw_follow_ons(
+            config, force_number(force), int(periods[0].astype(int)), s136, admitted
+        )
+        k = len(f.parent)
+        f_treated = treated[f.parent]
+        f_attended = f_treated & (f.attended_u < config.coverage)
+        f_scene = r.scene_mean[index][f_attended.astype(np.intp)]
+        no, empty = np.zeros(k, dtype=bool), np.zeros(k, dtype=np.int64)
+        epoch_seconds = np.concatenate([epoch_seconds, epoch_seconds[f.parent] + f.delay_seconds])
+        person = np.concatenate([person, person[f.parent]])
+        treated = np.concatenate([treated, f_treated])
+        attended = np.concatenate([attended, f_attended])
+        s136, ae, ambulance, arrest, admitted = (
+            np.concatenate([a, no]) for a in (s136, ae, ambulance, arrest, admitted)
+        )
+        missing = np.concatenate([missing, np.ones(k, dtype=bool)])
+        place = np.concatenate([place, empty - 1])
+        referral = np.concatenate([referral, empty])
+        wait = np.concatenate([wait, np.zeros(k)])
+        officer = np.concatenate([officer, _minutes(f_scene, r.officer_sigma, f.minutes_z)])
+        n += k
 
     order = np.argsort(epoch_seconds, kind="stable")
     sequence = first_sequence + np.arange(n, dtype=np.int64)

@@ -21,6 +21,7 @@ class Stream(IntEnum):
     PEOPLE = 4
     EPISODES = 5
     SERIES = 6
+    JOURNEYS = 7
 
 
 def rng(seed: int, stream: Stream, *keys: int) -> np.random.Generator:

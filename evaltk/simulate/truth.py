@@ -13,6 +13,7 @@ from evaltk.simulate.config import SimulationConfig
 from evaltk.simulate.effects import EFFECT_KEYS, derived_keys
 from evaltk.simulate.forces import FORCES_BY_CODE
 from evaltk.simulate.intervention import start_months
+from evaltk.simulate.journeys import journey_truth, journeys_on
 from evaltk.simulate.series import expected_outcomes
 
 CONVENTIONS = {
@@ -101,6 +102,8 @@ def truth(
         }
     starts = start_months(config)
     ledgers = {} if true_ledgers is None else {"true_ledgers": dict(true_ledgers)}
+    # Written only when journeys are on, so that a dataset without them keeps its truth.json.
+    journeys = {"journeys": journey_truth(config)} if journeys_on(config) else {}
     return {
         "generator": "evaltk.simulate",
         "evaltk_version": __version__,
@@ -122,9 +125,10 @@ def truth(
         ],
         "effects": effects,
         **ledgers,
+        **journeys,
         "conventions": CONVENTIONS,
         "not_controlled": NOT_CONTROLLED,
-        "config": config.model_dump(mode="json"),
+        "config": _config_json(config),
     }
 
 
@@ -139,3 +143,13 @@ def _by_force(expected: pd.DataFrame, key: str) -> dict[str, dict[str, float]]:
         }
         for force, row in sums.iterrows()
     }
+
+
+def _config_json(config: SimulationConfig) -> dict[str, Any]:
+    """The config as JSON, without the journey settings when they are off (their default), so
+    that truth.json of a dataset without journeys is as it was before they existed."""
+    data = config.model_dump(mode="json")
+    if not journeys_on(config):
+        data.pop("journey_missing_after_s136")
+        data.pop("journey_missing_after_admission")
+    return data

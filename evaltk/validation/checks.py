@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 from evaltk.validation.calibration import verdict_calibration
 from evaltk.validation.claims import published_claims
+from evaltk.validation.journey_coverage import journey_coverage
 from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.stepped_wedge_size import stepped_wedge_size
 from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
 from evaltk.validation.template_size import template_size
 
@@ -26,4 +28,6 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "synthetic_did_size": synthetic_did_size,
     "ledger_coverage": ledger_coverage,
     "template_size": template_size,
+    "journey_coverage": journey_coverage,
+    "stepped_wedge_size": stepped_wedge_size,
 }

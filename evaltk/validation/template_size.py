@@ -11,13 +11,12 @@ test's real size; the requirement is the issue's: at most 6.5 % at a nominal 5 %
 
 Replicates and the bound: with R datasets a rate near 5 % has a Monte Carlo standard error
 of sqrt(0.05 x 0.95 / R). A test whose real size is 5 % measures above 6.5 % with
-probability about 1.5 % at R = 1,000 (SE 0.69 points); the committed record has the counts of
-:data:`REPLICATES`, what a shared, heavily loaded two-core machine ran in the time available
-(SE 1.5 points at 200 for the interrupted time series, 2.2 at 100 for the comparative one, 4.9
-at 20 for the staggered design's randomisation inference, whose 60 refits a dataset make it
-the costliest). Its rows tell a 5 % test from the 10-15 % at issue, but a row within about
-two SEs of 6.5 % is not told apart from the bound either way: the SE is printed beside every
-rate, and a longer run is a change of :data:`REPLICATES` (and of the record's currency test).
+probability about 1.5 % at R = 1,000 (SE 0.69 points). The committed record runs 1,000
+datasets per row for the interrupted time series (0.2 CPU-seconds each), 400 for the
+comparative one (SE 1.1 points; 0.5 s each) and 200 for the staggered design (SE 1.5 points;
+0.7 s each: its randomisation inference reuses the cell means rather than refitting), what a
+shared two-core machine ran in the time available. A row within about two SEs of 6.5 % is not
+told apart from the bound either way: the SE is printed beside every rate.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ SIZE_BOUND = 0.065
 #: The example's own data (the demo preset's scale) and ten times it.
 SCALES = (0.25, 2.5)
 #: Datasets per (template, scale), sized to the bound (see the module notes).
-REPLICATES = {"its": 200, "cits": 100, "staggered_did": 20}
+REPLICATES = {"its": 1000, "cits": 400, "staggered_did": 200}
 #: Seeds of the datasets: template i, scale j, replicate r use SEED_BASE * (3 i + j + 1) + r.
 SEED_BASE = 1_000_000
 
@@ -294,7 +293,7 @@ def template_size(
             "rejection and is listed. Requirement (issue 13): at most 6.5 % at a nominal 5 %. "
             f"Replicates: {counts['its']:,} datasets per row for the time series, "
             f"{counts['cits']:,} for the comparative one and {counts['staggered_did']:,} for the "
-            "staggered design (60 refits each); the Monte Carlo SE of each rate is beside it: "
+            "staggered design; the Monte Carlo SE of each rate is beside it: "
             "a row within about two SEs of 6.5 % is not told apart from the bound."
         ),
         figures={f"{c.template}:{c.outcome}:x{c.scale / SCALES[0]:g}": c.rate for c in cells},

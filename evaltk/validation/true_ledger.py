@@ -158,7 +158,7 @@ def true_ledger(config: SimulationConfig, protocol: Protocol) -> TrueLedger:
         aggregate = outcome.measure.aggregate if outcome.measure else "count"
         unit = total_unit(outcome, aggregate, True)
         averted = float(rows[f"{key}_counterfactual"].sum() - rows[key].sum())
-        hours_per, pounds_per = unit_rates(cost, unit)
+        hours_per, pounds_per = unit_rates(cost, unit, protocol.decision.price_year)
         lines.append(
             TrueLine(
                 outcome=outcome.id,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from evaltk.estimate.fit import OutcomeFit
 
 #: Designs whose main figure is the observed series with the model (level plots).
-SERIES_DESIGNS = ("its", "cits")
+SERIES_DESIGNS = ("its", "cits", "synthetic_control", "synthetic_did")
 #: Designs whose main figure shows effects by event time (or extra figure of that kind).
 EFFECT_DESIGNS = ("staggered_did", "event_study")
 
@@ -45,6 +45,8 @@ def measure_unit(aggregate: str, field: str | None = None, per: int = 100_000) -
         return "share (proportion, 0.1 = 10 %)"
     if aggregate == "mean":
         return f"{field_unit(field)} per incident"
+    if kind.per_person:
+        return f"{field_unit(field)} per person"
     if kind.sums_a_field:
         return f"{field_unit(field)} per month"
     return "events per month"
@@ -78,6 +80,8 @@ def axis_label(
             if scale == "ratio"
             else measure_unit(aggregate, field, per)
         )
+    if kind == "placebo":
+        return f"gap: difference in {measure_unit(aggregate, field, per)}"
     if (kind == "main" and design in EFFECT_DESIGNS) or kind == "event_study":
         if scale == "ratio":
             return "rate ratio (1 = no change)"

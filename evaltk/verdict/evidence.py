@@ -3,9 +3,10 @@
 The level follows from the design (What Works centres' reading of the scale): a single-series
 interrupted time series has no comparison group, so it is level 2 however long the series; a
 comparison with untreated units reaches level 3 only with evidence on pre-intervention trends.
-For did, event_study, staggered_did and cits that evidence is the pre-trend test of every
-primary outcome (the event study's joint test of the leads, the Callaway & Sant'Anna pre-test,
-or the comparative ITS placebo): level 3 when each was computed and none rejects at the
+For did, event_study, staggered_did, cits, synthetic_control and synthetic_did that evidence
+is the pre-trend test of every primary outcome (the event study's joint test of the leads, the
+Callaway & Sant'Anna pre-test, the comparative ITS placebo, or the synthetic unit's placebo in
+time): level 3 when each was computed and none rejects at the
 protocol's alpha, level 2 otherwise, with the reason and the p-values in words.
 """
 
@@ -21,6 +22,13 @@ _ITS = (
     "modelled but no comparison area: other changes at the same time (policy, "
     "commissioning, recording practice) cannot be ruled out."
 )
+_TRIAL = (
+    "A randomised stepped-wedge trial: the order in which the clusters started was drawn at "
+    "random with a seed fixed by the registration and recorded in the registration chain "
+    "before any outcome was analysed, and the p-value and interval come from re-drawing it "
+    "under the same scheme (randomisation inference). Every cluster is compared with itself "
+    "before its start and with clusters not yet started over the same periods."
+)
 _COMPARISON = {
     "did": "Treated forces compared with comparison forces before and after the start "
     "(difference-in-differences)",
@@ -30,6 +38,12 @@ _COMPARISON = {
     "over the same periods (Callaway & Sant'Anna staggered difference-in-differences)",
     "cits": "The treated forces' series compared with the comparison forces' series before "
     "and after the start (comparative interrupted time series)",
+    "synthetic_control": "The treated force compared with a synthetic force, a weighted mix "
+    "of donor forces fitted to track it before the start (synthetic control), the pre-trend "
+    "test being the placebo in time",
+    "synthetic_did": "The treated force compared with a weighted mix of donor forces over "
+    "weighted months before the start (synthetic difference-in-differences), the pre-trend "
+    "test being the placebo in time",
 }
 
 
@@ -46,11 +60,13 @@ def evidence_level(
     kind = protocol.design.kind
     if kind == "its":
         level, reason = 2, _ITS
+    elif kind == "stepped_wedge":
+        level, reason = 5, _TRIAL
     else:
         level, reason = _comparison_level(kind, protocol.decision.alpha, outcomes)
     if ledger is not None:
         economics = "Whole-system ledger in hours and pounds."
-    elif kind not in ("its", "cits"):
+    elif kind not in ("its", "cits", "stepped_wedge"):
         economics = (
             "Not assessed: the whole-system ledger is computed for interrupted time series "
             "and comparative ITS."

@@ -45,6 +45,8 @@ def measure_phrase(aggregate: str, per: int = 100_000) -> tuple[str, ...]:
     kind = aggregate_kind(aggregate)
     if kind.per_population:
         return (f"per {per:,} residents", "per month")
+    if kind.per_person:
+        return ("per person",)
     if kind.per_incident:
         return () if kind.proportion else ("per incident",)
     return ("per month",)

@@ -44,6 +44,7 @@ from scipy import stats
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.estimate.total_change import TotalChange
 from evaltk.estimators.effect import critical_value
+from evaltk.protocol.prices import DEFLATOR_SOURCE, uprating_factor
 from evaltk.protocol.spec import Outcome, Protocol, UnitCost
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
@@ -119,20 +120,29 @@ def ledger_input(fit: OutcomeFit) -> LedgerInput | None:
     return LedgerInput(outcome=fit.outcome, unit=fit.total_unit, change=change)
 
 
-def unit_rates(cost: UnitCost, unit: str) -> tuple[float, float]:
-    """Staff hours and pounds per unit of an outcome's total (an event, or a minute): the one
-    conversion of the ledger, which the true ledger of a simulation
-    (:mod:`evaltk.validation.true_ledger`) applies to the known change as well."""
+def price_factor(cost: UnitCost, price_year: str | None) -> float:
+    """What one pound of ``cost`` is worth at the ledger's ``price_year``: the GDP deflator's
+    ratio when both years are given (:mod:`evaltk.protocol.prices`), else 1 (not uprated)."""
+    if price_year is None or cost.price_year is None:
+        return 1.0
+    return uprating_factor(cost.price_year, price_year)
+
+
+def unit_rates(cost: UnitCost, unit: str, price_year: str | None = None) -> tuple[float, float]:
+    """Staff hours and pounds per unit of an outcome's total (an event, or a minute), pounds at
+    the ledger's ``price_year``: the one conversion of the ledger, which the true ledger of a
+    simulation (:mod:`evaltk.validation.true_ledger`) applies to the known change as well."""
+    amount = cost.amount_gbp * price_factor(cost, price_year)
     if unit == "minutes":
-        return 1 / 60, (cost.amount_gbp / 60 if cost.per == "hour" else 0.0)
+        return 1 / 60, (amount / 60 if cost.per == "hour" else 0.0)
     hours = cost.hours_per_event or 0.0
-    return hours, (cost.amount_gbp if cost.per == "event" else cost.amount_gbp * hours)
+    return hours, (amount if cost.per == "event" else amount * hours)
 
 
-def _line(item: LedgerInput) -> _Line:
+def _line(item: LedgerInput, price_year: str | None) -> _Line:
     cost = item.outcome.cost
     assert cost is not None
-    return _Line(item, *unit_rates(cost, item.unit))
+    return _Line(item, *unit_rates(cost, item.unit, price_year))
 
 
 def _interval(draws: np.ndarray, point: float, level: float) -> Interval:
@@ -170,7 +180,8 @@ def ledger_from_inputs(inputs: Sequence[LedgerInput], protocol: Protocol) -> Led
     none. Lines whose ``part_of`` names an outcome that is not in the ledger are kept out of
     the totals all the same (they are already inside that outcome)."""
     level = protocol.decision.interval_level
-    lines = [_line(item) for item in inputs]
+    price_year = protocol.decision.price_year
+    lines = [_line(item, price_year) for item in inputs]
     if not lines:
         return None
     corr = correlation([line.input for line in lines])
@@ -202,6 +213,11 @@ def ledger_from_inputs(inputs: Sequence[LedgerInput], protocol: Protocol) -> Led
             cost_per=line.cost.per,
             source=line.cost.source,
             price_year=line.cost.price_year,
+            uprated_unit_cost_gbp=(
+                round(line.cost.amount_gbp * price_factor(line.cost, price_year), 2)
+                if price_year is not None and line.cost.price_year is not None
+                else None
+            ),
             in_net=bool(line.in_net),
             part_of=line.cost.part_of,
             force_months=line.input.months,
@@ -229,6 +245,34 @@ def ledger_from_inputs(inputs: Sequence[LedgerInput], protocol: Protocol) -> Led
             for i in range(len(lines))
         },
         method=_method(all(line.input.change.month_influence is not None for line in lines)),
+        price_year=price_year,
+        prices=_prices_text(
+            lines, price_year, protocol.intervention.cost_gbp_per_month is not None
+        ),
+    )
+
+
+def _prices_text(lines: Sequence[_Line], price_year: str | None, scheme_cost: bool) -> str:
+    """The ledger's price base in one sentence, naming the costs left as they are."""
+    as_given = sorted({line.outcome.label for line in lines if line.cost.price_year is None})
+    if price_year is None:
+        return (
+            "Pounds are at each unit cost's own price base (shown beside it); none is uprated, "
+            "so lines from different years are not strictly comparable."
+        )
+    kept = (
+        " Not uprated (illustrative, with no price year): " + "; ".join(as_given) + "."
+        if as_given
+        else ""
+    )
+    scheme = (
+        f" The scheme's running cost is taken as given, at {price_year} prices."
+        if scheme_cost
+        else ""
+    )
+    return (
+        f"All pounds are at {price_year} prices: each unit cost is uprated from its own price "
+        f"year by the GDP deflator ({DEFLATOR_SOURCE}).{scheme}{kept}"
     )
 
 

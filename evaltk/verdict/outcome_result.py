@@ -27,6 +27,7 @@ from evaltk.results.schema import (
     PreTrendTest,
     Sensitivity,
     SensitivityBound,
+    SyntheticFit,
 )
 from evaltk.verdict.equivalence import equivalence_fields
 from evaltk.verdict.multiplicity import adjust
@@ -103,6 +104,7 @@ def outcome_result(fit: OutcomeFit, protocol: Protocol, p_adjusted: float | None
         n_clusters=fit.n_clusters,
         pretrend=_pretrend(fit.pretrend),
         sensitivity=_sensitivity(fit.sensitivity),
+        synthetic=SyntheticFit(**fit.synthetic) if fit.synthetic is not None else None,
         event_time=_event_time(fit.event_time),
         event_time_unit=fit.event_time_unit,
         baseline=fit.baseline,

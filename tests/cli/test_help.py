@@ -18,13 +18,13 @@ def test_commands_are_listed_in_workflow_order_with_one_line_each() -> None:
     assert done.exit_code == 0
     listed = re.findall(r"^│ ([a-z][a-z-]+)\s{2,}(\S.*?)\s*│$", done.output, re.M)
     names = [name for name, _ in listed]
-    assert names == [*WORKFLOW, "data"]
+    assert names == [*WORKFLOW, "data", "trial"]
     for name, summary in listed:
         if name in WORKFLOW:
             assert summary == WORKFLOW[name]  # the whole summary on its one line
 
 
-@pytest.mark.parametrize("command", [*WORKFLOW, "data describe"])
+@pytest.mark.parametrize("command", [*WORKFLOW, "data describe", "trial design"])
 def test_every_command_has_complete_help(command: str) -> None:
     done = RUNNER.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "120"})
     assert done.exit_code == 0, done.output

@@ -177,6 +177,11 @@ def test_linked_run_measures_paths_as_the_truth(tmp_path, extracts, monkeypatch)
         genuine = int((made.truth["agency"] == agency).sum())
         # Genuine records are 1 / (1 + 0.3) of the extract; about 2 % lost their NHS number.
         assert rate.records_linked_share == pytest.approx(genuine * 0.98 / rate.records, abs=0.02)
+    # People's journeys are followed on the linked file (pseudonymised ids): every used
+    # incident of the unit in the window is one step.
+    pathways = pd.read_csv(folder / "results" / "pathways.csv")
+    assert pathways["incidents"].sum() == result.data.rows_used
+    assert pathways.loc[pathways["outcome"] == "A&E", "incidents"].sum() > 0
     written = json.loads((folder / "results" / "results.json").read_text())
     assert written["data"]["linkage"][0]["agency"] == "ambulance"
     assert written["results_schema_version"] == RESULTS_SCHEMA_VERSION

@@ -108,6 +108,14 @@ def outcomes(within: int, among_days: int) -> list[dict]:
         },
         {"id": "ambulance_sum", "measure": {"aggregate": "sum", "field": "ambulance_conveyance"}},
         {
+            "id": "per_person",
+            "measure": {
+                "aggregate": "per_person",
+                "field": "officer_minutes",
+                "where": {"s136": False},
+            },
+        },
+        {
             "id": "minutes",
             "measure": {
                 "aggregate": "mean",

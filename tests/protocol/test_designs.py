@@ -194,7 +194,7 @@ def test_misspelt_inference_method_names_its_line(tmp_path: Path) -> None:
 
 
 def test_unknown_design_kind_names_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "design:\n  kind: synthetic_control\n")
+    path = write(tmp_path, "design:\n  kind: regression_discontinuity\n")
     assert problem(path).startswith(f"{path}:3: design.kind: Input should be 'its', 'did'")
 
 

@@ -31,6 +31,8 @@ def _fitted_models(protocol: Protocol) -> list[str | None]:
     """The models an ITS result can name: ``auto`` resolves to gls or glm per outcome."""
     if protocol.design.kind == "its" and protocol.design.its.model == "auto":
         return ["gls", "glm"]
+    if protocol.design.kind == "stepped_wedge" and protocol.design.stepped_wedge.model == "auto":
+        return ["log_rate", "poisson"]  # resolved per outcome by its smallest count
     return [None]
 
 

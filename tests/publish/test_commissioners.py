@@ -145,3 +145,11 @@ def test_unit_costs_keep_pence_and_show_their_price_year() -> None:
     assert unit_cost(36.51, "hour", None) == "£36.51 per hour"
     assert unit_cost(114.0, "event", "2013-14") == "£114 per event (2013-14 prices)"
     assert unit_cost(1250.0, "event", "2014") == "£1,250 per event (2014 prices)"
+
+
+def test_uprated_unit_costs_show_both_price_years() -> None:
+    assert (
+        unit_cost(114.0, "event", "2013-14", 154.53, "2024")
+        == "£154.53 per event at 2024 prices (£114 at 2013-14 prices)"
+    )
+    assert unit_cost(600.0, "event", None, None, "2024") == "£600 per event, not uprated"

@@ -309,3 +309,46 @@ def test_a_month_the_exact_post_total_would_give_away_is_withheld_with_another()
         "t", {"a": (1, 4), "b": (5, None), "total": (11, 11)}, (("total", ("a", "b")),), 5
     )
     assert disclosed(table) == []
+
+
+def test_synthetic_placebo_gap_of_a_small_treated_month_is_suppressed_and_redrawn(tmp_path):
+    """The treated force's placebo gap is its observed value minus the synthetic one published
+    beside it: a month whose count is small is suppressed in the gap too (the donors' gaps,
+    whose synthetic forces are not published, are kept), and the figure is redrawn without it."""
+    from evaltk.publish.disclosure import observed_figures, protect_figure_data
+    from evaltk.publish.disclosure import redraw_comparison_figure as redraw
+    from evaltk.results.schema import FigureFile
+
+    base = make_result()
+    outcomes = [
+        o.model_copy(
+            update={
+                "figures": [FigureFile(kind="placebo", path=f"figures/{o.outcome}-placebo.png")]
+            }
+        )
+        for o in base.outcomes
+    ]
+    result = base.model_copy(update={"design": "synthetic_control", "outcomes": outcomes})
+    assert observed_figures(result, "s136_rate") == ["main", "placebo"]
+    periods = pd.date_range("2016-01-01", periods=4, freq="MS")
+    counts = [20, 3, 25, 30]  # the treated force's count by month: one small
+    rows = []
+    for count in counts:
+        rows.append(("treated", "T", 0.5 + count / 100, count))
+        rows += [("placebo", f"D{i}", 0.1 * i - 0.15, None) for i in range(3)]
+    frame = pd.DataFrame(
+        [
+            {"outcome": "s136_rate", "figure": "placebo", "period": p, "group": g, "unit": u,
+             "observed": v, "count": c}
+            for p, (g, u, v, c) in zip(
+                [p for p in periods for _ in range(4)], rows, strict=True
+            )
+        ]
+    )  # fmt: skip
+    safe = protect_figure_data(frame, result)
+    treated = safe[safe["group"] == "treated"]
+    assert treated["observed"].isna().tolist() == [False, True, False, False]
+    assert safe.loc[safe["group"] == "placebo", "observed"].notna().all()
+    path = tmp_path / "placebo.png"
+    redraw(safe, "s136_rate", "placebo", result, path)
+    assert path.is_file() and path.stat().st_size > 1000

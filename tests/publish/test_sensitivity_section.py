@@ -90,3 +90,23 @@ def test_bounds_not_computed_say_why() -> None:
     page = _page(Sensitivity(computed=False, reason="the covariance is singular (rank 4)"))
     assert "Not computed: the covariance is singular (rank 4)." in page
     assert "|" not in page
+
+
+def test_a_singular_covariance_is_explained_by_the_number_of_forces() -> None:
+    """The staggered example's five forces give 27 event-time effects a covariance of rank 4:
+    the page says why no bounds are shown, in words, rather than the bare error."""
+    reason = (
+        "the covariance of the 27 event-time coefficients is singular (rank 4): the bounds "
+        "need one of full rank (more units, or fewer event times)"
+    )
+    outcome = OutcomeResult(
+        **(COMMON | {"n_units": 5}), sensitivity=Sensitivity(computed=False, reason=reason)
+    )
+    section = sensitivity_section(outcome, 0.95)
+    assert section is not None and not section["computed"]
+    text = section["reason"]
+    assert text.startswith("Not shown for this result.")
+    assert "the 27 event-time effects" in text and "from the 5 forces" in text
+    assert "only 4 independent directions" in text and "singular" not in text
+    page = render("sensitivity.md.j2", o={"sensitivity": section})
+    assert "robustness to non-parallel trends is therefore not assessed" in page

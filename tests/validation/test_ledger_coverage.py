@@ -67,7 +67,7 @@ def test_true_ledger_is_truth_json_priced_by_the_ledgers_own_conversion(
         assert line.averted == pytest.approx(averted, abs=0.01), line.outcome
         cost = outcomes[line.outcome].cost
         assert cost is not None
-        hours, pounds = unit_rates(cost, line.unit)
+        hours, pounds = unit_rates(cost, line.unit, street_triage.decision.price_year)
         assert (line.hours, line.pounds) == (line.averted * hours, line.averted * pounds)
     lines = {line.outcome: line for line in ledger.lines}
     assert lines["hospital_wait_minutes"].unit == "minutes"

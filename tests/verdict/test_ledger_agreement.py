@@ -49,7 +49,9 @@ def test_events_averted_agree_with_the_effect(name: str) -> None:
             assert a_low == pytest.approx(with_scheme * (1 / high - 1), rel=1e-9)
             assert a_high == pytest.approx(with_scheme * (1 / low - 1), rel=1e-9)
         checked += 1
-    assert checked >= 6  # every example has at least six additive outcomes
+    # Every example has at least six additive outcomes, but for the synthetic control (three)
+    # and the stepped-wedge trial (four: its series holds counts only).
+    assert checked >= min(6, len(results["outcomes"]))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -69,11 +71,45 @@ def test_ledger_lines_are_the_events_averted_in_hours_and_pounds(name: str) -> N
             assert line["pounds"][key] == pytest.approx(line["averted"][key] * per, rel=1e-9)
     # Time counted once: a part is never in a total, and police hours are the police lines
     # in the net.
+    # (The synthetic-control example costs no time that is part of another line.)
     parts = [line for line in ledger["lines"] if line.get("part_of")]
-    assert parts and not any(line["in_net"] for line in parts)
+    assert bool(parts) == (name not in ("example-street-triage-synthetic", "example-stepped-wedge"))
+    assert not any(line["in_net"] for line in parts)
     police = sum(
         line["hours"]["estimate"]
         for line in ledger["lines"]
         if line["in_net"] and line["agency"] == "police"
     )
     assert ledger["police_hours_released"]["estimate"] == pytest.approx(police)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_ledger_pounds_are_at_its_price_year(name: str) -> None:
+    """Each line's pounds are its events (or minutes / 60) times the unit cost uprated to the
+    ledger's price year by the GDP deflator; a cost without a price year is not uprated."""
+    from evaltk.protocol.prices import uprating_factor
+
+    ledger = _results(name)["ledger"]
+    assert ledger["price_year"] == "2024"
+    assert "All pounds are at 2024 prices" in ledger["prices"]
+    uprated = 0
+    for line in ledger["lines"]:
+        if line["price_year"] is None:
+            assert line["uprated_unit_cost_gbp"] is None
+            cost = line["unit_cost_gbp"]
+        else:
+            factor = uprating_factor(line["price_year"], "2024")
+            cost = line["unit_cost_gbp"] * factor
+            assert line["uprated_unit_cost_gbp"] == round(cost, 2)
+            uprated += 1
+        if line["unit"] == "minutes":
+            per = cost / 60
+        elif line["cost_per"] == "event":
+            per = cost
+        else:
+            continue
+        assert line["pounds"]["estimate"] == pytest.approx(
+            line["averted"]["estimate"] * per, rel=1e-9
+        ), line["outcome"]
+    # The synthetic-control example has two costs with a price year (A&E, ambulance).
+    assert uprated >= (2 if name == "example-street-triage-synthetic" else 4)

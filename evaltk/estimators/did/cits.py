@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.cits_gls import CITSGLSFit, fit_cits_gls
@@ -171,7 +172,7 @@ class CITSModel:
             if (p.exposure is not None and spec.family != "gaussian")
             else np.zeros(p.n_obs)
         )
-        family = sm.families.Gaussian() if spec.family == "gaussian" else sm.families.Poisson()
+        family = families.Gaussian() if spec.family == "gaussian" else families.Poisson()
         kwargs: dict[str, Any] = {}
         if spec.family == "quasi_poisson":
             kwargs["scale"] = "X2"
@@ -189,7 +190,7 @@ class CITSModel:
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = sm.GLM(p.y, X, family=family, offset=offset).fit(**kwargs)
+            res = GLM(p.y, X, family=family, offset=offset).fit(**kwargs)
         params, bse = res.params, res.bse
         if not (np.all(np.isfinite(params)) and np.all(np.isfinite(bse))):
             raise EstimationError(

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from linearmodels import PanelOLS
 from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.panel import DiDPanel
@@ -138,6 +138,10 @@ def fit_linear(
 
     Returns the linearmodels result and the regressors' coefficients.
     """
+    # Imported here: linearmodels takes a tenth of a second or more to load, and only the
+    # linear TWFE and event-study fits use it (not the demo's designs).
+    from linearmodels import PanelOLS
+
     index = pd.MultiIndex.from_arrays(
         [panel.unit, panel.clock.astype(np.int64)], names=["unit", "period"]
     )
@@ -209,7 +213,7 @@ def fit_poisson(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = sm.GLM(panel.y, exog, family=sm.families.Poisson(), offset=offset).fit(
+        res = GLM(panel.y, exog, family=families.Poisson(), offset=offset).fit(
             start_params=start_params, maxiter=200, **kwargs
         )
     k = len(names)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.base import (
@@ -76,9 +76,7 @@ class DiD2x2Model(PanelModel):
             y = linear_response(panel, spec.per)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = sm.OLS(y, X).fit(
-                    cov_type="cluster", cov_kwds={"groups": panel.unit}, use_t=True
-                )
+                res = OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": panel.unit}, use_t=True)
             coefs = Coefficients(
                 TERMS,
                 np.asarray(res.params),

@@ -14,7 +14,8 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.wild_bootstrap import (
@@ -99,7 +100,7 @@ class PoissonScoreBootstrap:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = sm.GLM(self.y, Z, family=sm.families.Poisson(), offset=offset).fit(
+                fit = GLM(self.y, Z, family=families.Poisson(), offset=offset).fit(
                     start_params=self._start.get(key), maxiter=200
                 )
             params = np.asarray(fit.params)

@@ -180,7 +180,7 @@ def fit_gls_ar1(z: np.ndarray, x: np.ndarray, time: np.ndarray, known: np.ndarra
             "covariance); check the series for constant or extreme months, or use model 'glm'."
         )
     s2w, s2a, rho = _natural(best.x)
-    return _inference(z, x, lag, known, s2w, s2a, rho, -0.5 * float(best.fun))
+    return gls_inference(z, x, lag, known, s2w, s2a, rho, -0.5 * float(best.fun))
 
 
 def month_lags(time: np.ndarray) -> np.ndarray:
@@ -240,7 +240,7 @@ def _natural(u: np.ndarray) -> tuple[float, float, float]:
     return float(np.exp(u[0])), float(np.exp(u[1])), float(np.tanh(u[2]))
 
 
-def _inference(
+def gls_inference(
     z: np.ndarray,
     x: np.ndarray,
     lag: np.ndarray,

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 
@@ -353,7 +354,7 @@ def _gls_estimates(spec: ITSSpec, d: ITSDesign, offset_all: np.ndarray) -> _Esti
             )
         # The Poisson GLM with the same design gives the known sampling variance 1/mu of
         # each log count, and the Pearson dispersion reported as a diagnostic.
-        poisson = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
+        poisson = GLM(y, x, family=families.Poisson(), offset=offset).fit()
         mu = np.asarray(poisson.mu)
         z, known = np.log(y) - offset, 1.0 / mu
         pearson = (y - mu) / np.sqrt(mu)
@@ -409,8 +410,8 @@ def _fit(
         if polished.mle_retvals.get("converged", False) and np.all(np.isfinite(polished.params)):
             res, converged = polished, True
     else:
-        family = sm.families.Gaussian() if spec.family == "gaussian" else sm.families.Poisson()
-        model = sm.GLM(y, x, family=family, offset=offset)
+        family = families.Gaussian() if spec.family == "gaussian" else families.Poisson()
+        model = GLM(y, x, family=family, offset=offset)
         scale = "X2" if spec.family == "quasi_poisson" else None
         res = model.fit(scale=scale, **robust)
         converged = bool(getattr(res, "converged", True))

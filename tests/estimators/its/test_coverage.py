@@ -49,6 +49,7 @@ REPLICATES = 200
 def test_level_interval_coverage(record_property: pytest.RecordProperty) -> None:
     result = its_synthetic_coverage(REPLICATES)
     model_based, hac = result.figures["model_based"], result.figures["hac"]
+    assert 0.90 <= result.figures["auto"] <= 0.99, result.figures["auto"]
     record_property("coverage_model_based", model_based)
     record_property("coverage_hac_default_lags", hac)
     print(f"95% coverage over {REPLICATES}: model-based {model_based:.3f}, HAC {hac:.3f}")
