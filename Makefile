@@ -33,7 +33,7 @@ demo: $(STAMP)
 # oversubscribes and a 15 ms decomposition can take 2 s.
 test: $(STAMP)
 	@bash scripts/system-deps.sh --or-warn
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --durations=15; status=$$?; \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing on purpose"; exit 1; fi; \
 	exit $$status
 

@@ -21,6 +21,10 @@ class DataError(EvaltkError):
     """An input data file is missing, unreadable, or lacks a field the protocol needs."""
 
 
+class EngineError(EvaltkError):
+    """The engine asked for cannot run (pyspark or Java missing, a Spark cluster unreachable)."""
+
+
 class EstimationError(EvaltkError):
     """A model cannot be fitted on the data given (too few periods, no variation...)."""
 

@@ -36,3 +36,55 @@ def execute_notebook():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.execute
+
+
+# -- Spark -------------------------------------------------------------------------------------
+def _require_spark() -> None:
+    """Skip without pyspark or Java (fail under CI=true, where `make test` installs both)."""
+    import importlib.util
+    import os
+    import shutil
+
+    missing = []
+    if importlib.util.find_spec("pyspark") is None:
+        missing.append("pyspark (pip install -e '.[dev]' installs it)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        missing.append("a Java runtime (Debian: openjdk-17-jre-headless, scripts/system-deps.sh)")
+    if not missing:
+        return
+    message = f"the Spark engine tests need {' and '.join(missing)}"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{message} (CI=true: these tests must run in CI, not be skipped)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (``local[2]``) for the whole test session, serving Spark
+    Connect on a free port as well (its address in ``spark.conf.get('evaltk.test.remote')``),
+    so that the classic and the Connect paths share one JVM. Stopped at the end."""
+    _require_spark()
+    import socket
+
+    from pyspark.sql import SparkSession
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("evaltk-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        # Small test tables: a few shuffle partitions, not Spark's 200.
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+        .config("spark.connect.grpc.binding.address", "127.0.0.1")
+        .config("spark.connect.grpc.binding.port", str(port))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    session.conf.set("evaltk.test.remote", f"sc://127.0.0.1:{port}")
+    yield session
+    session.stop()

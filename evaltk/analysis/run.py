@@ -58,7 +58,7 @@ from evaltk.ingest.source import episode_format
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.locking import folder_lock
-from evaltk.measures import build_panel
+from evaltk.measures import EngineSettings, build_panel
 from evaltk.measures.journeys import demand_tables
 from evaltk.measures.panel import Panel
 from evaltk.measures.quality import quality_share
@@ -250,6 +250,7 @@ def run_analysis(
     *,
     exploratory: bool = False,
     warn: Warn | None = None,
+    engine: EngineSettings | None = None,
 ) -> AnalysisResult:
     """Run one analysis folder end to end and write its ``results/`` (``evaltk run``).
 
@@ -260,7 +261,7 @@ def run_analysis(
     AnalysisResult
         What was written to ``results/results.json``.
     """
-    return run_with_fits(path, progress, exploratory=exploratory, warn=warn)[0]
+    return run_with_fits(path, progress, exploratory=exploratory, warn=warn, engine=engine)[0]
 
 
 def run_with_fits(
@@ -269,6 +270,7 @@ def run_with_fits(
     *,
     exploratory: bool = False,
     warn: Warn | None = None,
+    engine: EngineSettings | None = None,
 ) -> tuple[AnalysisResult, list[OutcomeFit]]:
     """Run one analysis folder end to end, write its ``results/``, and keep the fits.
 
@@ -294,6 +296,10 @@ def run_with_fits(
         Called with one line per warning once the results are written: each data file that
         differs from the first registered run's (``ANALYSIS/data-seen.json``, which a
         registered run appends to and an exploratory run only reads).
+    engine : EngineSettings, optional
+        Where the episode rows are measured: DuckDB (default) or Spark
+        (``EngineSettings(engine="spark", spark=SparkSettings(...))``). Only the unit x
+        month panel comes back; everything after it runs here, the same on either engine.
 
     Returns
     -------
@@ -320,7 +326,7 @@ def run_with_fits(
     say("Reading the protocol")
     loaded = load_protocol(path)
     with folder_lock(loaded.folder):
-        result, fits = _run_locked(loaded, say, exploratory)
+        result, fits = _run_locked(loaded, say, exploratory, engine)
         files = {f.path: f.sha256 for f in result.data.files}
         if result.registration.status == "registered":
             warnings = list(
@@ -336,7 +342,7 @@ def run_with_fits(
 
 
 def _run_locked(
-    loaded: LoadedProtocol, say: Progress, exploratory: bool
+    loaded: LoadedProtocol, say: Progress, exploratory: bool, engine: EngineSettings | None
 ) -> tuple[AnalysisResult, list[OutcomeFit]]:
     say("Checking the registration")
     check = check_registration(loaded)
@@ -357,9 +363,13 @@ def _run_locked(
     linked = None
     if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
         say("Pseudonymising and linking the agencies' extracts")
-        linked = link_episodes(protocol, loaded.folder)
-    say("Measuring outcomes")
-    panel = build_panel(protocol, loaded.folder, linked_file=linked.path if linked else None)
+        linked = link_episodes(protocol, loaded.folder, settings=engine)
+    say("Measuring outcomes" + (" on Spark" if engine and engine.engine == "spark" else ""))
+    panel = build_panel(
+        protocol, loaded.folder, settings=engine, linked_file=linked.path if linked else None
+    )
+    # People's journeys and contacts (measures/journeys.py) are still DuckDB SQL over the
+    # local file, whichever the engine.
     demand = demand_tables(protocol, loaded.folder, linked_file=linked.path if linked else None)
     say(f"Fitting {len(protocol.outcomes)} models")
     fits = fit_outcomes(panel, protocol)

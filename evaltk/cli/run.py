@@ -33,6 +33,26 @@ def run(
         "(data.identifiers: raw); default: the EVALTK_LINK_KEY environment variable. The key "
         "is never written to any output or log.",
     ),
+    engine: str = typer.Option(
+        "duckdb",
+        "--engine",
+        help="Where the episode rows are measured: duckdb (embedded, the default) or spark "
+        "(where the data live: an NHS secure data environment's cluster; needs "
+        "`pip install 'evaltk[spark]'` and Java 17). Only the unit x month panel comes back; "
+        "the models, verdict and results are the same on either.",
+    ),
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        help="Spark master URL for --engine spark, e.g. local[2] or spark://host:7077 "
+        "(default: the session already running, else local[*]).",
+    ),
+    spark_remote: str | None = typer.Option(
+        None,
+        "--spark-remote",
+        help="Spark Connect address for --engine spark, e.g. sc://host:15002 (Databricks, a "
+        "standalone cluster's Connect server).",
+    ),
 ) -> None:
     """Run an analysis: outcome measures, one model per outcome, the verdict, and figures.
 
@@ -57,6 +77,7 @@ def run(
     from evaltk.analysis.run import run_analysis  # heavy imports only when running
 
     analysis = in_project(analysis)  # a name in the project works from any folder in it
+    settings = _engine_settings(engine, spark_master, spark_remote)
 
     if key_file is not None:
         import os
@@ -74,10 +95,32 @@ def run(
 
     console = Console(highlight=False)
     with steps(console) as say:
-        result = run_analysis(analysis, progress=say, exploratory=exploratory, warn=warn)
+        result = run_analysis(
+            analysis, progress=say, exploratory=exploratory, warn=warn, engine=settings
+        )
     if result.registration.status != "registered":
         console.print("[bold red]EXPLORATORY[/]: not the registered analysis")
     folder = analysis if analysis.is_dir() else analysis.parent
     console.print(f"[bold]{result.verdict.label}[/]: {result.verdict.sentence}")
     console.print(result.headline)
     console.print(f"wrote {folder / 'results' / 'results.json'}")
+
+
+def _engine_settings(engine: str, master: str | None, remote: str | None):
+    """The engine options as settings; a wrong combination is a one-line usage error."""
+    from evaltk.errors import EngineError
+    from evaltk.ingest.engine import EngineSettings
+
+    if engine not in ("duckdb", "spark"):
+        raise EngineError(f"--engine {engine!r}: choose duckdb or spark")
+    if engine == "duckdb":
+        if master or remote:
+            raise EngineError("--spark-master and --spark-remote need --engine spark")
+        return None
+    if master and remote:
+        raise EngineError("give --spark-master or --spark-remote, not both")
+    if remote and not remote.startswith("sc://"):
+        raise EngineError(f"--spark-remote {remote!r}: a Spark Connect address starts with sc://")
+    from evaltk.ingest.spark import SparkSettings
+
+    return EngineSettings(engine="spark", spark=SparkSettings(master=master, remote=remote))

@@ -1,7 +1,8 @@
-"""The DuckDB connection that files are scanned on, set up once in one place.
+"""The engine that files are scanned on: DuckDB (embedded, the default) or Spark.
 
-Keeping the engine behind this one module (and :func:`evaltk.measures.compute_panel`) is what
-lets the heavy step run elsewhere later (a warehouse, a cluster) without touching its callers.
+:func:`connect` makes the DuckDB connection, set up once in one place. A :class:`Backend` is
+what the measures run their statements on, whichever the engine: they write DuckDB SQL, and
+the Spark backend (:mod:`evaltk.ingest.spark`) compiles it for Spark.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import duckdb
+import pandas as pd
 
-from evaltk.ingest.sql import literal
+from evaltk.ingest.sql import literal, quote_ident
+
+if TYPE_CHECKING:
+    from evaltk.ingest.spark import SparkSettings
 
 _GIB = 1024**3
 
@@ -46,6 +52,10 @@ class EngineSettings:
     threads: int | None = None
     memory_limit: str | None = None
     temp_directory: str | None = None
+    #: ``duckdb`` (embedded, the default) or ``spark`` (where the data live; see ``spark``).
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    #: The Spark master or Connect address when ``engine`` is ``spark`` (default: local).
+    spark: SparkSettings | None = None
 
     def resolved_threads(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -91,3 +101,31 @@ def _without_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
     [(on,)] = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()
     if on:
         con.execute("SET enable_progress_bar = false")
+
+
+class Backend(Protocol):
+    """Where a step's SQL runs: statements are written in DuckDB's dialect."""
+
+    dialect: str  # 'duckdb' or 'spark'
+
+    def query(self, sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame: ...
+    def temp_table(self, name: str, select_sql: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class DuckDBBackend:
+    """A DuckDB connection as a :class:`Backend`."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params).df() if params else self.con.execute(sql).df()
+
+    def temp_table(self, name: str, select_sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {select_sql}")
+
+    def close(self) -> None:
+        self.con.close()

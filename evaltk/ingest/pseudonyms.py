@@ -117,6 +117,37 @@ def _hmac_sha256_hex(secret: bytes, messages: pa.StringArray) -> pa.StringArray:
     return column.cast(pa.string())
 
 
+def pseudonym_sql(column: str) -> str:
+    """SQL (DuckDB's dialect, compiled for Spark by :mod:`evaltk.ingest.dialect`): the
+    pseudonym of a text or integer identifier column, computed in the engine that holds it.
+
+    It normalises as :func:`normalise_identifier` does for text and integers (ASCII
+    whitespace removed, letters upper-cased, empty and ``NAN``/``NONE``/``<NA>`` missing;
+    Unicode case and whitespace rules are Python's and are not reproduced, so an identifier
+    holding non-ASCII text may differ) and takes HMAC-SHA-256 as
+    :func:`_hmac_sha256_hex` does. The two padded keys are query parameters ``inner`` and
+    ``outer`` (:func:`hmac_parameters`), never SQL text.
+    """
+    text = f"upper(regexp_replace(CAST({column} AS VARCHAR), '{_ASCII_SPACE}', '', 'g'))"
+    missing = ", ".join(f"'{m}'" for m in ("", "NAN", "NONE", "<NA>"))
+    return (
+        f"CASE WHEN {text} IS NULL OR {text} IN ({missing}) THEN NULL "
+        f"ELSE sha256($outer || unhex(sha256($inner || encode({text})))) END"
+    )
+
+
+def hmac_parameters(key: LinkKey) -> dict[str, bytes]:
+    """The padded keys of HMAC (RFC 2104) that :func:`pseudonym_sql` binds."""
+    secret = key.secret
+    padded = (hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret).ljust(
+        _BLOCK, b"\0"
+    )
+    return {
+        "inner": bytes(b ^ 0x36 for b in padded),
+        "outer": bytes(b ^ 0x5C for b in padded),
+    }
+
+
 def normalise_identifier(value: object) -> str | None:
     """The text an identifier is hashed as, the same whichever agency's file it comes from.
 

@@ -25,7 +25,7 @@ from evaltk.ingest.readers import (
     read_columns,
     stage,
 )
-from evaltk.ingest.sql import SqlValue, literal
+from evaltk.ingest.sql import SqlValue, literal, quote_ident
 
 CSV_NULLS = ("", "NA")
 
@@ -66,6 +66,9 @@ class EpisodeFile:
     types: dict[str, str]  # file column -> DuckDB type, in file order
     # The parquet file actually scanned when the file was staged (evaltk.ingest.readers).
     scan_path: Path | None = None
+    # A table the engine already holds the file as (Spark's temporary view of it), scanned by
+    # name instead of reading the file (evaltk.ingest.spark).
+    table: str | None = None
 
     @property
     def scan_format(self) -> str:
@@ -74,6 +77,8 @@ class EpisodeFile:
 
     def scan_sql(self, row_numbers: bool = False) -> str:
         """A table expression reading the whole file (with 1-based-able row numbers if asked)."""
+        if self.table is not None:
+            return quote_ident(self.table)
         path = literal(str(self.scan_path or self.path))
         if self.scan_format == "parquet":
             return f"read_parquet({path}{', file_row_number = true' if row_numbers else ''})"

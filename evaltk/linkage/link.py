@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 
 from evaltk.errors import DataError
+from evaltk.ingest.engine import DuckDBBackend
 from evaltk.ingest.pseudonyms import LinkKey
+from evaltk.linkage.match import one_to_one
 
 
 @dataclass(frozen=True)
@@ -103,49 +106,58 @@ def link_pseudonymised(
 
     ``record`` must be unique within each table (the pipeline uses row numbers). Ties are
     broken by incident time, then hours after, then record, so the links never depend on the
-    order of the rows.
+    order of the rows. The matching runs as set operations in DuckDB
+    (:func:`evaltk.linkage.match.one_to_one`, the SQL Spark runs too), times to the microsecond.
     """
     usable = incidents.dropna(subset=["pseudonym", "time"])
     rows = []
     rates: dict[str, dict[str, float]] = {}
     counts: dict[str, PairCount] = {}
-    for agency, table in agencies.items():
-        low, high = windows_hours[agency]
-        records = table.dropna(subset=["pseudonym", "time"])
-        pairs = usable.merge(records, on="pseudonym", suffixes=("", "_agency"))
-        hours = (pairs["time_agency"] - pairs["time"]).dt.total_seconds() / 3600
-        pairs = pairs.assign(hours=hours)
-        pairs = pairs[(pairs["hours"] >= low) & (pairs["hours"] <= high)]
-        pairs = pairs.sort_values(["time", "hours", "record", "record_agency"], kind="mergesort")
-        taken_incidents: set[object] = set()
-        taken_records: set[object] = set()
-        for rec, rec_agency, h in zip(
-            pairs["record"].tolist(),
-            pairs["record_agency"].tolist(),
-            pairs["hours"].tolist(),
-            strict=True,
-        ):
-            if rec in taken_incidents or rec_agency in taken_records:
-                continue
-            taken_incidents.add(rec)
-            taken_records.add(rec_agency)
-            rows.append((rec, agency, rec_agency, float(h)))
-        count = PairCount(
-            agency=agency,
-            incidents=len(incidents),
-            records=len(table),
-            incidents_unlinkable=len(incidents) - len(usable),
-            records_unlinkable=len(table) - len(records),
-            incidents_linked=len(taken_incidents),
-            records_linked=len(taken_records),
-        )
-        counts[agency] = count
-        rates[agency] = {
-            "incidents_linked": count.incidents_share,
-            "records_linked": count.records_share,
-        }
-    links = pd.DataFrame(rows, columns=["police_record", "agency", "agency_record", "hours_after"])
+    con = duckdb.connect()
+    try:
+        backend = DuckDBBackend(con)
+        con.register("__evaltk_incidents", _in_microseconds(usable))
+        for number, (agency, table) in enumerate(agencies.items()):
+            records = table.dropna(subset=["pseudonym", "time"])
+            view = f"__evaltk_agency_{number}"
+            con.register(view, _in_microseconds(records))
+            found = one_to_one(
+                backend, "__evaltk_incidents", view, windows_hours[agency], str(number)
+            )
+            rows.append(found.assign(agency=agency))
+            count = PairCount(
+                agency=agency,
+                incidents=len(incidents),
+                records=len(table),
+                incidents_unlinkable=len(incidents) - len(usable),
+                records_unlinkable=len(table) - len(records),
+                incidents_linked=len(found),
+                records_linked=len(found),
+            )
+            counts[agency] = count
+            rates[agency] = {
+                "incidents_linked": count.incidents_share,
+                "records_linked": count.records_share,
+            }
+    finally:
+        con.close()
+    columns = ["police_record", "agency", "agency_record", "hours_after"]
+    links = pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
     return LinkResult(links, rates, counts)
+
+
+def _in_microseconds(table: pd.DataFrame) -> pd.DataFrame:
+    """``record, pseudonym, time`` with the time as a microsecond timestamp (the engines')."""
+    return pd.DataFrame(
+        {
+            "record": table["record"].to_numpy(),
+            "pseudonym": table["pseudonym"].astype(str).to_numpy(),
+            "time": pd.to_datetime(table["time"])
+            .dt.floor("us")
+            .astype("datetime64[us]")
+            .to_numpy(),
+        }
+    )
 
 
 def precision_recall(

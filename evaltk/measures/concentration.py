@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.engine import DuckDBBackend, EngineSettings, connect
 from evaltk.ingest.field_sql import field_columns
 from evaltk.ingest.source import map_columns, open_episode_file, stage_episode_file
 from evaltk.ingest.sql import literal
@@ -48,7 +48,7 @@ def contact_distribution(
         mapping = map_columns(file, source, needed, read_if_present=CHECKED_IF_PRESENT)
         file = stage_episode_file(con, file, source, mapping, Path(folder))
         fields = field_columns(file, mapping, source)
-        duplicates = duplicate_ids(con, file, fields)
+        duplicates = duplicate_ids(DuckDBBackend(con), file, fields)
         span = (
             f"period BETWEEN DATE {literal(month_floor(first).isoformat())} "
             f"AND DATE {literal(month_floor(last).isoformat())}"

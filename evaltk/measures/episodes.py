@@ -32,7 +32,7 @@ import pandas as pd
 
 from evaltk.episodes.schema import ALL_FIELD_NAMES
 from evaltk.errors import DataError
-from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.engine import Backend, DuckDBBackend, EngineSettings, connect
 from evaltk.ingest.field_sql import FieldColumn, field_columns
 from evaltk.ingest.source import (
     EpisodeFile,
@@ -56,19 +56,24 @@ from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, required_fields
 from evaltk.protocol.spec import EpisodeSource, Protocol
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, file: EpisodeFile) -> pd.DataFrame:
+def _run(backend: Backend, sql: str, file: EpisodeFile) -> pd.DataFrame:
     try:
-        return con.execute(sql).df()
+        return backend.query(sql)
     except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as e:
         raise DataError(
             f"{file.path}: reading failed part-way ({first_line(e)}); check that the file is "
             f"complete, well-formed {file.format} in UTF-8"
         ) from None
+    except Exception as e:
+        if backend.dialect != "spark" or not type(e).__module__.startswith(("pyspark", "py4j")):
+            raise
+        raise DataError(
+            f"{file.path}: Spark failed reading it ({first_line(e)}); check that the table is "
+            "complete and readable from the cluster"
+        ) from None
 
 
-def duplicate_ids(
-    con: duckdb.DuckDBPyConnection, file: EpisodeFile, fields: dict[str, FieldColumn]
-) -> bool:
+def duplicate_ids(backend: Backend, file: EpisodeFile, fields: dict[str, FieldColumn]) -> bool:
     """Put the file's duplicated episode ids in a temporary table; say whether there are any.
 
     A separate pass keeps the main query free of a window over every episode id. It is two
@@ -80,7 +85,7 @@ def duplicate_ids(
         return False
     value = fields["episode_id"].value
     repeated = _run(
-        con,
+        backend,
         # hash(NULL) is a value in DuckDB, so missing ids are filtered out before hashing.
         f"SELECT count(*) - count(DISTINCT hash(v)) AS n FROM (SELECT {value} AS v "
         f"FROM {file.scan_sql()}) WHERE v IS NOT NULL",
@@ -88,26 +93,46 @@ def duplicate_ids(
     )
     if not int(repeated["n"].iloc[0]):
         return False
-    _run(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {DUPLICATE_IDS_TABLE} AS "
+    backend.temp_table(
+        DUPLICATE_IDS_TABLE,
         f"SELECT CAST(v AS VARCHAR) AS id FROM (SELECT {value} AS v FROM {file.scan_sql()}) "
         "WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1",
-        file,
     )
-    row = con.execute(f"SELECT count(*) FROM {DUPLICATE_IDS_TABLE}").fetchone()
-    return bool(row and row[0])
+    found = _run(backend, f"SELECT count(*) AS n FROM {DUPLICATE_IDS_TABLE}", file)
+    return bool(int(found["n"].iloc[0]))
 
 
-def _check_invalid(groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]):
+def _check_invalid(
+    backend: Backend, groups: pd.DataFrame, file: EpisodeFile, fields: dict[str, FieldColumn]
+):
     for name in ALL_FIELD_NAMES:  # schema order: the timestamp is reported before the flags
         column = f"invalid__{name}"
         if column in groups and (count := int(groups[column].sum())) > 0:
-            raise invalid_value_error(file, fields[name], count)
+            if file.table is None:
+                raise invalid_value_error(file, fields[name], count)
+            raise _invalid_in_table(backend, file, fields[name], count)
+
+
+def _invalid_in_table(
+    backend: Backend, file: EpisodeFile, column: FieldColumn, count: int
+) -> DataError:
+    # A table (Spark's) has no row order to name a row by: the error shows one bad value.
+    assert column.invalid is not None
+    [value] = _run(
+        backend,
+        f"SELECT CAST({quote_ident(column.column)} AS VARCHAR) AS v FROM {file.scan_sql()} "
+        f"WHERE {column.invalid} ORDER BY 1 LIMIT 1",
+        file,
+    )["v"].tolist()
+    return DataError(
+        f"{file.path}: column '{column.column}' (canonical field '{column.field}') has "
+        f"{value!r} ({count} such values), expected {column.expected}; correct it, or empty "
+        "it to mark the value missing"
+    )
 
 
 def _check_units(
-    con: duckdb.DuckDBPyConnection,
+    backend: Backend,
     groups: pd.DataFrame,
     protocol: Protocol,
     file: EpisodeFile,
@@ -120,16 +145,18 @@ def _check_units(
         return
     elsewhere = int(groups.loc[groups["unit_code"].isin(empty), "n_rows"].sum())
     # Error path only: a second, cheap scan to show which force codes the file does hold.
-    seen = con.execute(
-        f"SELECT {quote_ident(force)} FROM {file.scan_sql()} GROUP BY 1 "
-        "ORDER BY count(*) DESC, 1 LIMIT 6"
-    ).fetchall()
+    seen = _run(
+        backend,
+        f"SELECT {quote_ident(force)} AS f FROM {file.scan_sql()} GROUP BY 1 "
+        "ORDER BY count(*) DESC, 1 LIMIT 6",
+        file,
+    )["f"].tolist()
     names = ", ".join(protocol.units[i] for i in empty)
     window = f"{protocol.window.start:%Y-%m} to {protocol.window.end:%Y-%m}"
     raise DataError(
         f"{file.path}: no rows for unit(s) {names} in the analysis window {window}"
         f" ({elsewhere} rows for them outside it or without a timestamp); column '{force}' "
-        f"holds e.g. {', '.join(str(r[0]) for r in seen) or 'nothing'}. Check the force "
+        f"holds e.g. {', '.join(str(r) for r in seen) or 'nothing'}. Check the force "
         "codes in 'units' and in the file"
     )
 
@@ -155,6 +182,50 @@ def _grid_arrays(
     return grid
 
 
+def _open(
+    protocol: Protocol,
+    source: EpisodeSource,
+    folder: Path,
+    settings: EngineSettings | None,
+    linked_file: Path | None,
+) -> tuple[Backend, EpisodeFile, dict[str, str]]:
+    """The engine, the episode file as it scans it, and the file's mapped columns."""
+    required = required_fields(protocol)
+    if settings is not None and settings.engine == "spark":
+        from evaltk.ingest.spark import SparkBackend, spark_session, table_location
+
+        if linked_file is None and source.identifiers == "raw":
+            raise DataError(
+                f"{source.path}: data.identifiers is 'raw'; the Spark engine reads "
+                "pseudonymised extracts (link them first, or pseudonymise the person column)"
+            )
+        spark = SparkBackend(spark_session(settings.spark))
+        try:
+            if linked_file is not None:
+                file = spark.open_location(str(linked_file), "parquet", "__evaltk_episodes")
+            else:
+                location, fmt = table_location(source, folder)
+                file = spark.open_location(location, fmt, "__evaltk_episodes")
+            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+        except BaseException:
+            spark.close()
+            raise
+        return spark, file, mapping
+    con = connect(settings)
+    try:
+        file = open_episode_file(con, source, folder)
+        if linked_file is not None:
+            file = scanned_as(con, file, linked_file)
+            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+        else:
+            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+            file = stage_episode_file(con, file, source, mapping, folder)
+    except BaseException:
+        con.close()
+        raise
+    return DuckDBBackend(con), file, mapping
+
+
 def compute_panel(
     protocol: Protocol,
     folder: Path,
@@ -172,7 +243,9 @@ def compute_panel(
     folder
         The analysis folder; ``data.path`` and ``data.population`` are relative to it.
     settings
-        Threads and memory for DuckDB (default: all cores, at most 3 GiB).
+        Threads and memory for DuckDB (default: all cores, at most 3 GiB), or
+        ``engine="spark"`` to run the same statements on Spark where the data live
+        (:mod:`evaltk.ingest.spark`; parquet or Delta read in place).
     check_quality
         Stop with a :class:`DataError` when the data-quality exclusions exceed
         ``data.max_excluded_share`` of the rows in scope (:mod:`evaltk.measures.quality`);
@@ -203,30 +276,27 @@ def compute_panel(
     if not isinstance(source, EpisodeSource):
         raise TypeError("compute_panel needs episode data; use read_series for a ready series")
     folder = Path(folder)
-    con = connect(settings)
+    backend, file, mapping = _open(protocol, source, folder, settings, linked_file)
     try:
-        file = open_episode_file(con, source, folder)
-        required = required_fields(protocol)
-        if linked_file is not None:
-            file = scanned_as(con, file, linked_file)
-            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
-        else:
-            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
-            file = stage_episode_file(con, file, source, mapping, folder)
         fields = field_columns(file, mapping, source)
-        duplicates = duplicate_ids(con, file, fields)
-        groups = _run(con, episode_query(protocol, file, fields, duplicates=duplicates), file)
+        duplicates = duplicate_ids(backend, file, fields)
+        dialect = backend.dialect
+        groups = _run(
+            backend,
+            episode_query(protocol, file, fields, duplicates=duplicates, dialect=dialect),
+            file,
+        )
         # High-intensity measures group by person, apart from the per-episode query.
         per_person = {
             o.id: _run(
-                con,
+                backend,
                 high_intensity_query(protocol, o.measure, file, fields, duplicates=duplicates),
                 file,
             )
             for o in protocol.outcomes
             if o.measure is not None and o.measure.kind.over_people
         }
-        _check_invalid(groups, file, fields)
+        _check_invalid(backend, groups, file, fields)
         counts = groups.groupby("excluded", dropna=False)["n_rows"].sum()
         account = row_account(
             str(file.path),
@@ -239,9 +309,9 @@ def compute_panel(
             check_exclusions(account, source.max_excluded_share, source.path)
         # Before the unit check: a window wholly past the extract is a window error.
         _check_coverage(groups, protocol, source.path)
-        _check_units(con, groups, protocol, file, mapping["force"])
+        _check_units(backend, groups, protocol, file, mapping["force"])
     finally:
-        con.close()
+        backend.close()
 
     units = list(protocol.units)
     months = window_months(protocol.window)

@@ -17,7 +17,7 @@ M calendar months ending with m (m included). Then, per unit and month of the wi
 One statement per outcome, apart from the main query (:mod:`evaltk.measures.query`) because it
 groups by person and month rather than flags episodes: the episodes are grouped to person x
 unit x month contact counts, each count is spread over the M months whose window holds it
-(a join with ``range(M)``), and a person-month is high-intensity where the spread counts add
+(a join with the M month lags), and a person-month is high-intensity where the spread counts add
 up to k or more. Persons are grouped by their id itself, so no two persons can ever mix.
 :func:`evaltk.measures.reference.high_intensity_reference` is the pandas oracle it is tested
 against.
@@ -92,11 +92,14 @@ def high_intensity_query(
     first = literal(month_floor(protocol.window.start).isoformat())
     last = literal(month_floor(protocol.window.end).isoformat())
     in_window = f"period BETWEEN DATE {first} AND DATE {last}"
+    lags = ", ".join(f"({lag})" for lag in range(int(months)))
     head = (
         contacts_cte(protocol, measure, file, fields, duplicates=duplicates) + ",\n"
         # Each month's count spread over the M months whose window holds it.
-        f"spread AS (SELECT unit_code, person, CAST(period + to_months(CAST(r.lag AS INTEGER)) "
-        f"AS DATE) AS period, n FROM contacts, range({int(months)}) AS r(lag) "
+        # (A VALUES list and a month interval rather than DuckDB's range() and to_months(),
+        # so that the statement also compiles for Spark: evaltk.ingest.dialect.)
+        f"spread AS (SELECT unit_code, person, CAST(period + INTERVAL (r.lag) MONTH "
+        f"AS DATE) AS period, n FROM contacts CROSS JOIN (VALUES {lags}) AS r(lag) "
         "WHERE person IS NOT NULL),\n"
         "high AS (SELECT unit_code, person, period FROM spread GROUP BY ALL "
         f"HAVING sum(n) >= {int(k)})\n"

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaltk.ingest.engine import EngineSettings, connect
+from evaltk.ingest.engine import DuckDBBackend, EngineSettings, connect
 from evaltk.ingest.field_sql import FieldColumn, field_columns
 from evaltk.ingest.source import (
     EpisodeFile,
@@ -353,7 +353,7 @@ def demand_tables(
         if linked_file is None:
             file = stage_episode_file(con, file, source, mapping, Path(folder))
         fields = field_columns(file, mapping, source)
-        duplicates = duplicate_ids(con, file, fields)
+        duplicates = duplicate_ids(DuckDBBackend(con), file, fields)
         pathways = con.execute(pathway_sql(protocol, file, fields, duplicates=duplicates)).df()
         contacts = con.execute(contact_sql(protocol, file, fields, duplicates=duplicates)).df()
     finally:

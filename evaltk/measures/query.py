@@ -162,11 +162,16 @@ def episode_query(
     fields: dict[str, FieldColumn],
     *,
     duplicates: bool = False,
+    dialect: str = "duckdb",
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
 
     ``duplicates`` says that the temporary table
     :data:`~evaltk.measures.accounting.DUPLICATE_IDS_TABLE` holds duplicated episode ids.
+    ``dialect`` is the engine it will run on (the statement is DuckDB SQL either way;
+    :func:`evaltk.ingest.dialect.spark_sql` compiles it for ``spark``). It changes one
+    physical choice, never a result: on Spark persons are partitioned by their id itself,
+    as DuckDB does for integer ids, because the two-hash key needs DuckDB's 128-bit integers.
 
     Result columns, one row per group:
 
@@ -227,7 +232,7 @@ def episode_query(
     flagged = "SELECT * FROM marked"
     if flags:
         person, micros = quote_ident("person_id"), f"epoch_us({ts})"
-        if is_integer_type(fields["person_id"].type):
+        if dialect == "spark" or is_integer_type(fields["person_id"].type):
             marked += [f"{person} AS person_key", f"{micros} AS person_time"]
         else:
             marked += [
