@@ -14,21 +14,12 @@ replicate.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy import optimize
 from scipy.linalg.lapack import dpotrf, dpotri
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.effect import p_value
-from evaltk.estimators.its.gls import (
-    _ATANH_RHO_BOUND,
-    _LOG_VARIANCE_BOUNDS,
-    GLSFit,
-    gls_inference,
-    month_lags,
-)
+from evaltk.estimators.its.gls import GLSFit, gls_inference, month_lags, reml_optimum
 from evaltk.power.batch_glm import fit_poisson
 
 
@@ -149,25 +140,7 @@ def fit_gls_ar1_power(z: np.ndarray, x: np.ndarray, time: np.ndarray, known: np.
         raise EstimationError(f"{n} months, {k} coefficients: too few for the GLS model")
     series = _Series(time)
     known = np.asarray(known, dtype=float)
-    ols_resid = z - x @ np.linalg.lstsq(x, z, rcond=None)[0]
-    v0 = max(float(np.var(ols_resid) - known.mean()), 1e-8)
-    starts = ((v0 / 2, v0 / 2, 0.5), (v0 / 10, v0, 0.3), (v0 * 0.8, v0 / 5, 0.8))
-    bounds = [_LOG_VARIANCE_BOUNDS, _LOG_VARIANCE_BOUNDS, (0.0, _ATANH_RHO_BOUND)]
-    best = None
-    for s2w, s2a, rho in starts:
-        u0 = np.array([np.log(s2w), np.log(s2a), np.arctanh(rho)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = optimize.minimize(
-                _negative_reml,
-                u0,
-                args=(z, x, series, known),
-                method="L-BFGS-B",
-                jac=True,
-                bounds=bounds,
-            )
-        if found.fun < 1e12 and (best is None or found.fun < best.fun):
-            best = found
+    best = reml_optimum(_negative_reml, (z, x, series, known), z, x, known)
     if best is None:
         raise EstimationError("no positive-definite error covariance")
     s2w, s2a, rho = (float(np.exp(best.x[0])), float(np.exp(best.x[1])), float(np.tanh(best.x[2])))

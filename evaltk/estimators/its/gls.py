@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize
@@ -149,10 +150,26 @@ def fit_gls_ar1(z: np.ndarray, x: np.ndarray, time: np.ndarray, known: np.ndarra
     lag = month_lags(time)
     known = np.asarray(known, dtype=float)
 
+    best = reml_optimum(negative_reml, (z, x, lag, known), z, x, known)
+    if best is None:
+        raise EstimationError(
+            "the GLS model with AR(1) errors could not be fitted (no positive-definite error "
+            "covariance); check the series for constant or extreme months, or use model 'glm'."
+        )
+    s2w, s2a, rho = _natural(best.x)
+    return gls_inference(z, x, lag, known, s2w, s2a, rho, -0.5 * float(best.fun))
+
+
+def reml_optimum(
+    objective: Any, args: tuple[Any, ...], z: np.ndarray, x: np.ndarray, known: np.ndarray
+) -> Any:
+    """The best of three L-BFGS-B runs of a negative REML ``objective(u, *args)`` (returning the
+    value and its gradient in ``u = (log s2w, log s2a, atanh rho)``), or None when no start
+    reaches a positive-definite covariance. The white and AR(1) parts trade off against each
+    other; several starts keep the optimiser from settling on the wrong side of that ridge.
+    Shared by the analysis (:func:`fit_gls_ar1`) and the power grid's leaner objective."""
     ols_resid = z - x @ np.linalg.lstsq(x, z, rcond=None)[0]
     v0 = max(float(np.var(ols_resid) - known.mean()), 1e-8)
-    # The white and AR(1) parts trade off against each other; several starts keep the
-    # optimiser from settling on the wrong side of that ridge.
     starts = (
         (v0 / 2, v0 / 2, 0.5),
         (v0 / 10, v0, 0.3),
@@ -165,22 +182,11 @@ def fit_gls_ar1(z: np.ndarray, x: np.ndarray, time: np.ndarray, known: np.ndarra
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             found = optimize.minimize(
-                negative_reml,
-                u0,
-                args=(z, x, lag, known),
-                method="L-BFGS-B",
-                jac=True,
-                bounds=bounds,
+                objective, u0, args=args, method="L-BFGS-B", jac=True, bounds=bounds
             )
         if found.fun < 1e12 and (best is None or found.fun < best.fun):
             best = found
-    if best is None:
-        raise EstimationError(
-            "the GLS model with AR(1) errors could not be fitted (no positive-definite error "
-            "covariance); check the series for constant or extreme months, or use model 'glm'."
-        )
-    s2w, s2a, rho = _natural(best.x)
-    return gls_inference(z, x, lag, known, s2w, s2a, rho, -0.5 * float(best.fun))
+    return best
 
 
 def month_lags(time: np.ndarray) -> np.ndarray:
