@@ -144,8 +144,9 @@ def test_settings_follow_the_registered_design(tmp_path: Path) -> None:
     assert settings.exposure == "population" and settings.baseline > 10
     # No data in the folder: the simulator's real-world volume, and it says so.
     assert settings.baseline_source.startswith("simulator: real-world volume of 's136'")
-    # The template's model (auto) and its GLM fallback errors (ar1) are simulated as such.
-    assert settings.model == "auto" and settings.ar1
+    # The template's model (auto) and its GLM fallback errors (model-based: ar1 and hac off)
+    # are simulated as such.
+    assert settings.model == "auto" and not settings.ar1 and not settings.hac
 
 
 def test_baseline_comes_from_the_analysis_pre_period_data_when_it_exists(tmp_path: Path) -> None:

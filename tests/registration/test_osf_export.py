@@ -69,7 +69,7 @@ def test_export_fills_every_field_from_the_registration(project: Path) -> None:
     assert items["Hypotheses"] == "\n".join(f"- {h}" for h in hypotheses(protocol))
     # The model sentence is the one the results' estimator is built from.
     assert items["Statistical models"] == describe_model(protocol).plan
-    assert "errors with AR(1) working correlation" in items["Statistical models"]
+    assert "model-based errors" in items["Statistical models"]
     assert items["Existing data"] == "Registration prior to creation of data"
     assert items["Sample size"] == (
         "1 unit(s) (E23000019) × 72 months: 27 before and 45 from the (first) start. Every "

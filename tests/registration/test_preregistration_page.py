@@ -94,7 +94,7 @@ def test_page_mirrors_osf_and_shows_the_recorded_power(
     assert (
         "Otherwise: each outcome's monthly series: segmented GLM, quasi-Poisson, on an "
         "underlying trend with a level change at the start and 2 Fourier pair(s) for "
-        "seasonality; errors with AR(1) working correlation;" in page
+        "seasonality; model-based errors;" in page
     )
     # The OSF form beside the page, as its download.
     assert "{download}`osf-preregistration.md <files/osf-preregistration.md>`" in page

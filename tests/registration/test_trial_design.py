@@ -73,14 +73,15 @@ def test_the_draw_is_registered_and_drawing_again_gives_the_same(tmp_path: Path)
 
 def test_another_registration_draws_another_schedule(tmp_path: Path) -> None:
     """Same protocol, registered at other times: other fingerprints, other seeds, other
-    schedules. Five draws from 672 balanced schedules collide with chance about 1.5 %; these
-    five (fixed times) include one collision (registrations 2 and 3), so four differ."""
+    schedules. Five draws from 672 balanced schedules collide with chance about 1.5 %, twice
+    with chance below 0.01 %: at least four differ (which four depends on the protocol's hash,
+    so on every change to the template)."""
     drawn = [
         design_trial(_registered(tmp_path, f"t{i}", f"2024-01-0{i}T00:00:00Z"), by="tester")
         for i in (1, 2, 3, 4, 5)
     ]
     assert len({d.seed for d in drawn}) == 5
-    assert len({tuple(sorted(d.schedule.items())) for d in drawn}) == 4
+    assert len({tuple(sorted(d.schedule.items())) for d in drawn}) >= 4
     assert {d.pool for d in drawn} == {672}
 
 
