@@ -113,4 +113,6 @@ def test_ledger_pounds_are_at_its_price_year(name: str) -> None:
         ), line["outcome"]
     # The synthetic-control example has two costs with a price year (A&E, ambulance).
     # Every costed line with a price year: two for the synthetic control, three for the trial.
-    assert uprated >= {"example-street-triage-synthetic": 2, "example-stepped-wedge": 3}.get(name, 4)
+    assert uprated >= {"example-street-triage-synthetic": 2, "example-stepped-wedge": 3}.get(
+        name, 4
+    )
