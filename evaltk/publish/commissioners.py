@@ -17,7 +17,7 @@ from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell
 from evaltk.publish.escape import Markup, join, md
 from evaltk.publish.load import LoadedAnalysis
-from evaltk.results.schema import AnalysisResult, Interval
+from evaltk.results.schema import AnalysisResult, Interval, Ledger
 
 LEDGER_FIGURE = "figures/ledger.png"
 #: The hand-written glossary page (``book/glossary.md``) that terms link to.
@@ -211,9 +211,11 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
         "figure": Markup(LEDGER_FIGURE) if analysis.ledger_figure is not None else None,
         "net_pounds": fmt.pounds(ledger.net_pounds, level),
         "net_hours": fmt.hours(ledger.net_hours, level),
-        "police_hours": fmt.hours(ledger.police_hours_released, level, saved="released"),
-        "elsewhere": fmt.hours(
-            ledger.hours_added_elsewhere, level, saved="added", added="released"
+        "police_hours": police_time(ledger, level),
+        "elsewhere": (
+            fmt.hours(ledger.hours_added_elsewhere, level, saved="added", added="released")
+            if _costs_time(ledger, police=False)
+            else NO_TIME_COSTED
         ),
         "per_detention": per_detention(ledger.cost_per_averted_detention, level),
         "ci_label": fmt.ci_label(level),
@@ -248,6 +250,28 @@ def commissioners_context(analysis: LoadedAnalysis, *, glossary: bool = False) -
         "prices": ledger.prices,
     }
     return context
+
+
+#: A summary line with no costed outcome behind it: say so rather than "0 hours (0 to 0)".
+NO_TIME_COSTED = "not measured: no outcome in the total carries this time"
+
+
+def _costs_time(ledger: Ledger, police: bool) -> bool:
+    """Whether any line in the net total carries staff time of the police (or of others)."""
+    return any(
+        line.in_net
+        and (line.agency == "police") == police
+        and (line.hours.estimate or line.hours.ci_low or line.hours.ci_high)
+        for line in ledger.lines
+    )
+
+
+def police_time(ledger: Ledger, level: float) -> str:
+    """Police hours released with their interval, or that no costed outcome carries them
+    (the same words on the landing page and the chapter)."""
+    if not _costs_time(ledger, police=True):
+        return NO_TIME_COSTED
+    return fmt.hours(ledger.police_hours_released, level, saved="released")
 
 
 def unit_cost(

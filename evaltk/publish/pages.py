@@ -30,7 +30,7 @@ from evaltk.errors import PublishError
 from evaltk.publish import format as fmt
 from evaltk.publish.chapter import cell, chapter_context, figure_target, residual_target, slug
 from evaltk.publish.claims import write_claims_page
-from evaltk.publish.commissioners import commissioners_context, has_glossary
+from evaltk.publish.commissioners import commissioners_context, has_glossary, police_time
 from evaltk.publish.demand import PAGE as DEMAND_PAGE
 from evaltk.publish.demand import write_demand_page
 from evaltk.publish.differencing import check_published
@@ -143,7 +143,7 @@ def ledger_text(result: AnalysisResult) -> str:
     if ledger is None:
         return ""
     level = result.interval_level
-    police = fmt.hours(ledger.police_hours_released, level, saved="released")
+    police = police_time(ledger, level)
     return f"Whole system: {fmt.pounds(ledger.net_pounds, level)}; police time: {police}."
 
 

@@ -153,3 +153,29 @@ def test_uprated_unit_costs_show_both_price_years() -> None:
         == "£154.53 per event at 2024 prices (£114 at 2013-14 prices)"
     )
     assert unit_cost(600.0, "event", None, None, "2024") == "£600 per event, not uprated"
+
+
+def test_a_summary_line_with_no_costed_time_says_so() -> None:
+    """A protocol with no police-time outcome (the synthetic-control template) shows 'not
+    measured' for police time, not '0 hours released (0 to 0)'."""
+    from evaltk.publish.commissioners import NO_TIME_COSTED, _costs_time
+
+    zero = Interval(estimate=0.0, ci_low=0.0, ci_high=0.0)
+    lines = [
+        _line("Ambulance conveyances", "ambulance", 30.0, 6_000.0, True),
+        _line("Police minutes", "police", 12.0, 400.0, False),  # part of another: not in net
+        _line("A&E", "emergency_department", 5.0, 700.0, True).model_copy(update={"hours": zero}),
+    ]
+    ledger = Ledger(
+        lines=lines,
+        net_pounds=zero,
+        net_hours=zero,
+        police_hours_released=zero,
+        hours_added_elsewhere=zero,
+        cost_per_averted_detention=None,
+        correlation={},
+        method="",
+    )
+    assert not _costs_time(ledger, police=True)
+    assert _costs_time(ledger, police=False)
+    assert NO_TIME_COSTED.startswith("not measured")
