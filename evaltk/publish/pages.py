@@ -51,7 +51,7 @@ from evaltk.publish.preregistration import PAGE as PREREGISTRATION
 from evaltk.publish.protocol_reference import write_protocol_reference
 from evaltk.publish.render import render
 from evaltk.publish.validation import write_validation_pages
-from evaltk.results.schema import AnalysisResult
+from evaltk.results.schema import AnalysisResult, OutcomeResult
 from evaltk.verdict.headline import lower_first
 
 GENERATED_DIR = "analyses"
@@ -129,11 +129,23 @@ def _links(book_dir: Path, prefix: str) -> dict[str, Markup | None]:
 def primary_text(result: AnalysisResult) -> str:
     """The primary outcome(s) in plain words, for the landing table."""
     level = result.interval_level
-    parts = [f"{o.label}: {fmt.change_with_interval(o, level, whole=True)}" for o in result.primary]
+    parts = [
+        f"{o.label}{_time_base(o)}: {fmt.change_with_interval(o, level, whole=True)}"
+        for o in result.primary
+    ]
     text = "; ".join(parts) or "no primary outcome"
     if result.registration.primary_changed:
         text += " (primary outcome changed after registration)"
     return text
+
+
+def _time_base(outcome: OutcomeResult) -> str:
+    """ " per month" after a difference's label (0.445 lower is per force-month, as the
+    chapter's headline says), unless the label gives its time base; a ratio needs none."""
+    label = outcome.label.lower()
+    if outcome.scale != "difference" or "month" in label:
+        return ""
+    return " per month"
 
 
 def ledger_text(result: AnalysisResult) -> str:

@@ -179,3 +179,18 @@ def test_a_summary_line_with_no_costed_time_says_so() -> None:
     assert not _costs_time(ledger, police=True)
     assert _costs_time(ledger, police=False)
     assert NO_TIME_COSTED.startswith("not measured")
+
+
+def test_landing_headline_of_a_difference_names_its_time_base() -> None:
+    from evaltk.publish.pages import primary_text
+
+    result = make_result()
+    primary = result.primary[0]
+    difference = primary.model_copy(
+        update={"scale": "difference", "estimate": -0.445, "ci_low": -1.12, "ci_high": -0.0631}
+    )
+    outcomes = [difference if o is primary else o for o in result.outcomes]
+    text = primary_text(result.model_copy(update={"outcomes": outcomes}))
+    assert text.startswith(f"{primary.label} per month: 0.445 lower (95 % CI 1.12 lower")
+    # A ratio is a percentage change: no time base is added.
+    assert primary_text(result).startswith(f"{primary.label}: ")
