@@ -161,12 +161,24 @@ def _flagged_headline(text: str, registration: Registration) -> str:
     return " ".join([*flags, text])
 
 
+#: Treated units the headline names one by one with their start dates; more are summarised.
+MAX_STARTS_NAMED = 5
+
+
 def _began(protocol: Protocol) -> str | None:
     """Where and when the scheme began, for the headline, when units started at different
     dates (None: the headline's own "in PLACES in MONTH")."""
     starts = sorted((protocol.intervention.start[u], u) for u in protocol.treated_units)
     if len({start for start, _ in starts}) < 2:
         return None
+    if len(starts) > MAX_STARTS_NAMED:
+        # A rollout over many areas reads as its shape, not a list of twelve names and dates.
+        dates = sorted({start for start, _ in starts})
+        what = "areas" if protocol.design.kind == "stepped_wedge" else "forces"
+        return (
+            f"in {len(starts)} {what}, in {len(dates)} steps from {dates[0]:%B %Y} to "
+            f"{dates[-1]:%B %Y}"
+        )
     parts = [f"{force_name(unit)} from {start:%B %Y}" for start, unit in starts]
     return "in " + ", ".join(parts[:-1]) + " and " + parts[-1]
 
