@@ -144,43 +144,24 @@ def power(
             effects=_floats(effects, "--effects"), baseline=baseline, icc=icc, cac=cac,
             seed=seed, ar_rho=ar_rho, ar_sd=ar_sd, **unused,
         )  # fmt: skip
+    # What every design's settings take from the command line (did: not months after).
+    common: dict[str, Any] = {
+        "replicates": replicates,
+        "effects": _floats(effects, "--effects"),
+        "baseline": baseline,
+        "overdispersion_cv": overdispersion,
+        "ar_rho": ar_rho,
+        "ar_sd": ar_sd,
+        "seed": seed,
+    }
+    after = None if months is None else tuple(int(m) for m in months)
     settings: Any
     if design is None and kind != "its":
-        settings = design_settings(
-            loaded,
-            replicates=replicates,
-            effects=_floats(effects, "--effects"),
-            months_after=None if months is None else tuple(int(m) for m in months),
-            baseline=baseline,
-            overdispersion_cv=overdispersion,
-            ar_rho=ar_rho,
-            ar_sd=ar_sd,
-            seed=seed,
-        )
+        settings = design_settings(loaded, months_after=after, **common)
     elif design == "did":
-        settings = did_settings(
-            loaded,
-            _units(units),
-            replicates=replicates,
-            effects=_floats(effects, "--effects"),
-            baseline=baseline,
-            overdispersion_cv=overdispersion,
-            ar_rho=ar_rho,
-            ar_sd=ar_sd,
-            seed=seed,
-        )
+        settings = did_settings(loaded, _units(units), **common)
     else:
-        settings = its_settings(
-            loaded,
-            replicates=replicates,
-            effects=_floats(effects, "--effects"),
-            months_after=None if months is None else tuple(int(m) for m in months),
-            baseline=baseline,
-            overdispersion_cv=overdispersion,
-            ar_rho=ar_rho,
-            ar_sd=ar_sd,
-            seed=seed,
-        )
+        settings = its_settings(loaded, months_after=after, **common)
     with Progress(
         TextColumn("[bold]power[/] cells"),
         BarColumn(),

@@ -19,6 +19,7 @@ import numpy as np
 
 from evaltk.errors import EstimationError
 from evaltk.estimators.did.wild_bootstrap import TIE_TOLERANCE, invert
+from evaltk.estimators.permutations import distinct_permutations
 
 #: Enumerating more distinct assignments than this is never attempted.
 MAX_ENUMERATION = 100_000
@@ -61,7 +62,7 @@ def assignments(start: np.ndarray, permutations: int, seed: int | None) -> Assig
             "treated); every unit has the same one."
         )
     if n <= min(permutations, MAX_ENUMERATION):
-        return Assignments(_distinct_permutations(start), True, None, n)
+        return Assignments(distinct_permutations(start), True, None, n)
     rng = np.random.default_rng(seed)
     rows = np.tile(start, (permutations, 1))
     return Assignments(rng.permuted(rows, axis=1), False, seed, n)
@@ -187,23 +188,3 @@ def permutation_test_linear(
         plan.seed,
         "estimate",
     )
-
-
-def _distinct_permutations(values: np.ndarray) -> np.ndarray:
-    """Every distinct ordering of ``values`` (lexicographic next-permutation)."""
-    a = np.sort(values).tolist()
-    out = [list(a)]
-    n = len(a)
-    while True:
-        i = n - 2
-        while i >= 0 and a[i] >= a[i + 1]:
-            i -= 1
-        if i < 0:
-            break
-        j = n - 1
-        while a[j] <= a[i]:
-            j -= 1
-        a[i], a[j] = a[j], a[i]
-        a[i + 1 :] = reversed(a[i + 1 :])
-        out.append(list(a))
-    return np.array(out, dtype=float)

@@ -27,6 +27,7 @@ from itertools import permutations as all_orders
 
 import numpy as np
 
+from evaltk.estimators.permutations import distinct_permutations
 from evaltk.protocol.trial import TrialOptions
 
 #: Distinct schedules above which the set is sampled, not listed.
@@ -147,7 +148,7 @@ class Scheme:
         """Every distinct schedule, in lexicographic order."""
         if not self.groups:
             slots = np.repeat(np.arange(1, self.n_steps + 1), self.sizes)
-            return _distinct_permutations(slots)
+            return distinct_permutations(slots)
         found = {tuple(self.assign(np.array(o))) for o in all_orders(range(len(self.blocks)))}
         return np.array(sorted(found), dtype=int)
 
@@ -165,26 +166,6 @@ class Scheme:
             assert self.max_imbalance is not None
             pool = pool[self.imbalance(pool) <= self.max_imbalance + 1e-12]
         return pool
-
-
-def _distinct_permutations(values: np.ndarray) -> np.ndarray:
-    """Every distinct ordering of ``values`` (next-permutation in lexicographic order)."""
-    a = sorted(int(v) for v in values)
-    out = [list(a)]
-    n = len(a)
-    while True:
-        i = n - 2
-        while i >= 0 and a[i] >= a[i + 1]:
-            i -= 1
-        if i < 0:
-            break
-        j = n - 1
-        while a[j] <= a[i]:
-            j -= 1
-        a[i], a[j] = a[j], a[i]
-        a[i + 1 :] = reversed(a[i + 1 :])
-        out.append(list(a))
-    return np.array(out, dtype=int)
 
 
 def draw_schedule(scheme: Scheme, set_seed: int, draw_seed: int) -> tuple[np.ndarray, int]:
