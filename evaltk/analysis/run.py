@@ -380,9 +380,10 @@ def _run_locked(
     panel = build_panel(
         protocol, loaded.folder, settings=engine, linked_file=linked.path if linked else None
     )
-    # People's journeys and contacts (measures/journeys.py) are still DuckDB SQL over the
-    # local file, whichever the engine.
-    demand = demand_tables(protocol, loaded.folder, linked_file=linked.path if linked else None)
+    # People's journeys and contacts (measures/journeys.py): the same engine, only counts back.
+    demand = demand_tables(
+        protocol, loaded.folder, linked_file=linked.path if linked else None, settings=engine
+    )
     say(f"Fitting {len(protocol.outcomes)} models")
     fits = fit_outcomes(panel, protocol)
     say("Deciding and writing results")

@@ -182,14 +182,16 @@ def _grid_arrays(
     return grid
 
 
-def _open(
+def open_episodes(
     protocol: Protocol,
     source: EpisodeSource,
     folder: Path,
     settings: EngineSettings | None,
     linked_file: Path | None,
+    read_if_present: tuple[str, ...] = CHECKED_IF_PRESENT,
 ) -> tuple[Backend, EpisodeFile, dict[str, str]]:
-    """The engine, the episode file as it scans it, and the file's mapped columns."""
+    """The engine, the episode file as it scans it, and the file's mapped columns (the
+    protocol's required fields, and ``read_if_present`` where the file has them)."""
     required = required_fields(protocol)
     if settings is not None and settings.engine == "spark":
         from evaltk.ingest.spark import SparkBackend, spark_session, table_location
@@ -206,7 +208,7 @@ def _open(
             else:
                 location, fmt = table_location(source, folder)
                 file = spark.open_location(location, fmt, "__evaltk_episodes")
-            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+            mapping = map_columns(file, source, required, read_if_present=read_if_present)
         except BaseException:
             spark.close()
             raise
@@ -216,9 +218,9 @@ def _open(
         file = open_episode_file(con, source, folder)
         if linked_file is not None:
             file = scanned_as(con, file, linked_file)
-            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+            mapping = map_columns(file, source, required, read_if_present=read_if_present)
         else:
-            mapping = map_columns(file, source, required, read_if_present=CHECKED_IF_PRESENT)
+            mapping = map_columns(file, source, required, read_if_present=read_if_present)
             file = stage_episode_file(con, file, source, mapping, folder)
     except BaseException:
         con.close()
@@ -276,7 +278,7 @@ def compute_panel(
     if not isinstance(source, EpisodeSource):
         raise TypeError("compute_panel needs episode data; use read_series for a ready series")
     folder = Path(folder)
-    backend, file, mapping = _open(protocol, source, folder, settings, linked_file)
+    backend, file, mapping = open_episodes(protocol, source, folder, settings, linked_file)
     try:
         fields = field_columns(file, mapping, source)
         duplicates = duplicate_ids(backend, file, fields)

@@ -1,4 +1,4 @@
-"""Where the demand goes and who carries it: people's journeys and contacts, by DuckDB SQL.
+"""Where the demand goes and who carries it: journeys and contacts, by SQL on DuckDB or Spark.
 
 Two tables for the treated units of a protocol with person-level episodes, before and after
 each unit's start; both are counts for the book to protect (:mod:`evaltk.publish.demand`),
@@ -48,22 +48,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaltk.ingest.engine import DuckDBBackend, EngineSettings, connect
+from evaltk.ingest.engine import EngineSettings
 from evaltk.ingest.field_sql import FieldColumn, field_columns
 from evaltk.ingest.source import (
     EpisodeFile,
-    map_columns,
-    open_episode_file,
-    scanned_as,
-    stage_episode_file,
 )
 from evaltk.ingest.sql import literal, quote_ident
 from evaltk.measures.accounting import ExclusionContext, exclusion_sql
 from evaltk.measures.concentration import lorenz_points
-from evaltk.measures.episodes import duplicate_ids
+from evaltk.measures.episodes import duplicate_ids, open_episodes
 from evaltk.measures.grid import month_floor
 from evaltk.measures.query import MICROSECONDS_PER_DAY
-from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, JOURNEY_FIELDS, required_fields
+from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, JOURNEY_FIELDS
 from evaltk.protocol.spec import EpisodeSource, HighIntensity, Protocol
 
 #: Days after an incident within which the next stage of the journey is looked for (the
@@ -341,23 +337,19 @@ def demand_tables(
     source = protocol.data
     if not isinstance(source, EpisodeSource) or not protocol.treated_units:
         return None
-    con = connect(settings)
+    present = (*CHECKED_IF_PRESENT, *JOURNEY_FIELDS, *LINKED_STEPS)
+    backend, file, mapping = open_episodes(
+        protocol, source, Path(folder), settings, linked_file, read_if_present=present
+    )
     try:
-        file = open_episode_file(con, source, Path(folder))
-        if linked_file is not None:
-            file = scanned_as(con, file, linked_file)
-        present = (*CHECKED_IF_PRESENT, *JOURNEY_FIELDS, *LINKED_STEPS)
-        mapping = map_columns(file, source, required_fields(protocol), read_if_present=present)
         if "person_id" not in mapping:
             return None
-        if linked_file is None:
-            file = stage_episode_file(con, file, source, mapping, Path(folder))
         fields = field_columns(file, mapping, source)
-        duplicates = duplicate_ids(DuckDBBackend(con), file, fields)
-        pathways = con.execute(pathway_sql(protocol, file, fields, duplicates=duplicates)).df()
-        contacts = con.execute(contact_sql(protocol, file, fields, duplicates=duplicates)).df()
+        duplicates = duplicate_ids(backend, file, fields)
+        pathways = backend.query(pathway_sql(protocol, file, fields, duplicates=duplicates))
+        contacts = backend.query(contact_sql(protocol, file, fields, duplicates=duplicates))
     finally:
-        con.close()
+        backend.close()
     months: dict[str, int] = {}
     for phase in pathway_phases(protocol):
         months[phase.phase] = months.get(phase.phase, 0) + phase.months

@@ -7,8 +7,11 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from measures_helpers import episodes, protocol, write
 
+from evaltk.ingest.spark import SparkSettings
+from evaltk.measures import EngineSettings
 from evaltk.measures.journeys import demand_tables, pathway_phases, span_phases
 from evaltk.simulate import SimulationConfig, write_dataset
 
@@ -262,3 +265,32 @@ def test_a_linked_record_is_a_step_of_the_journey(tmp_path):
     tables = demand_tables(protocol(OUTCOME), tmp_path)
     assert tables is not None
     assert sorted(tables.pathways["outcome"]) == ["A&E", "Admission", "No further action"]
+
+
+@pytest.mark.xdist_group("spark")
+def test_spark_gives_the_duckdb_journeys_and_contacts(tmp_path, spark):
+    """On Spark (where the data live) the pathway and contacts tables are DuckDB's: the same
+    SQL source compiled by ingest/dialect.py; counts exactly, officer minutes to 1e-12."""
+    folder = write_dataset(SimulationConfig.preset("small", scale=0.01, seed=9), tmp_path / "d")
+    p = protocol(
+        OUTCOME,
+        units=("E23000019",),
+        start="2015-01-01",
+        end="2017-12-31",
+        data={"population": "population.csv"},
+    )
+    duck = demand_tables(p, folder)
+    on_spark = demand_tables(
+        p, folder, settings=EngineSettings(engine="spark", spark=SparkSettings("local[2]"))
+    )
+    assert duck is not None and on_spark is not None
+    assert len(duck.pathways) > 10 and duck.contacts["people"].sum() > 100
+    for got, expected in ((on_spark.pathways, duck.pathways), (on_spark.contacts, duck.contacts)):
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True),
+            expected.reset_index(drop=True),
+            check_exact=False,
+            rtol=1e-12,
+            check_dtype=False,
+        )
+    assert on_spark.phase_months == duck.phase_months
