@@ -120,6 +120,16 @@ def test_stepped_wedge_scaffold_validates_powers_draws_and_runs(tmp_path: Path) 
     assert truth["rate_ratios"] == {c: v[1] for c, v in TRIAL_EFFECTS.items()}
 
 
+def test_trial_simulate_needs_the_drawn_schedule(tmp_path: Path) -> None:
+    analysis = tmp_path / "my-trial"
+    invoke("init", "--template", "stepped-wedge-trial", str(analysis))
+    result = runner.invoke(app, ["trial", "simulate", str(analysis)], env={"COLUMNS": "200"})
+    assert result.exit_code != 0
+    assert "the schedule is not drawn yet" in result.output
+    assert f"evaltk trial design {analysis}" in result.output
+    assert not (analysis / "data").exists()
+
+
 def test_refuses_to_overwrite(tmp_path: Path) -> None:
     existing = tmp_path / "analysis.yaml"
     existing.write_text("protocol: mine.yaml\n")

@@ -136,7 +136,7 @@ def test_poisson_replicates_match_randomisation_test() -> None:
 
 def test_randomisation_test_holds_its_size_where_the_z_test_does_not() -> None:
     """Six equal clusters, three steps, no effect, 2,000 replicates: the 90 schedules are
-    enumerated, so the randomisation test's rejection rate is at most 4/90 (p-values are
+    enumerated, so the randomisation test rejects 4/90 of trials (p-values are
     multiples of 1/90) within 3 Monte Carlo SE (0.014); the REML z test rejects more often."""
     settings = SteppedWedgePowerSettings(
         clusters=(6,),
