@@ -12,10 +12,12 @@ support, :mod:`evaltk.validation.claims`), synthetic_size (the synthetic control
 test with one treated force among 20 and 43), synthetic_did_size (synthetic DiD's rank test and
 placebo-SE interval, 30 datasets, about ten minutes), template_size (each shipped template's
 default test on a true "no change", at the example's data scale and 10 times it; about 50
-CPU-minutes, run on --workers processes) and ledger_coverage (the whole-system
+CPU-minutes, run on --workers processes), ledger_coverage (the whole-system
 ledger's intervals against the true ledger of each simulated dataset,
-:mod:`evaltk.validation.ledger_coverage`). These take minutes: set OPENBLAS_NUM_THREADS=1 on a
-shared machine.
+:mod:`evaltk.validation.ledger_coverage`) and stepped_wedge_power (the example trial's
+registered analysis rejects at the power ``evaltk power`` states, and at most 6.5 % under no
+effect, :mod:`evaltk.validation.stepped_wedge_power`; about 1.5 CPU-minutes). These take
+minutes: set OPENBLAS_NUM_THREADS=1 on a shared machine.
 
 Published results reproduced: ``--check reference`` recomputes the Bernal 2017, the R did
 (mpdta) and the Proposition 99 (synthetic control, synthetic DiD) comparisons from the

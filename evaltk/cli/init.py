@@ -37,6 +37,7 @@ class TemplateName(StrEnum):
     control_room_nurses_staggered = "control-room-nurses-staggered"
     right_care_right_person_cits = "right-care-right-person-cits"
     street_triage_synthetic_control = "street-triage-synthetic-control"
+    stepped_wedge_trial = "stepped-wedge-trial"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ TEMPLATES: dict[str, TemplateInfo] = {
         "one force against the forces that never started (20 or more): synthetic control with "
         "placebo inference; Maryland level 3 if the placebo in time holds",
         preset="synthetic",
+    ),
+    TemplateName.stepped_wedge_trial.value: TemplateInfo(
+        "stepped_wedge",
+        "a rollout over areas (basic command units, local authorities or forces) in an order "
+        "drawn at random and registered before the first start: stepped-wedge cluster-"
+        "randomised trial, randomisation inference; Maryland level 5 when done properly",
+        # Its data are simulated on the drawn schedule (`evaltk trial simulate`), at the
+        # rates of the demo's stepped-wedge example, not by an `evaltk simulate` preset.
+        preset="trial",
     ),
 }
 
@@ -269,6 +279,8 @@ def scaffold_text(name: str, document: dict[str, Any], directory: Path, template
     design = TEMPLATES[name].design
     template_ref = _relative(template, directory)
     schema_ref = _relative(template.parent / "protocol.schema.json", directory)
+    if design == "stepped_wedge":
+        return trial_scaffold_text(name, document, template_ref, schema_ref)
     starts: dict[str, Any] = document["intervention"]["start"]
     units: list[str] = list(document["units"])
     data: dict[str, Any] = document["data"]
@@ -337,10 +349,106 @@ def scaffold_text(name: str, document: dict[str, Any], directory: Path, template
     return "\n".join(lines)
 
 
+def trial_scaffold_text(
+    name: str, document: dict[str, Any], template_ref: str, schema_ref: str
+) -> str:
+    """DIR/analysis.yaml of a stepped-wedge trial: the areas, their populations and the
+    steps replace the forces and start dates (drawn later, by `evaltk trial design`)."""
+    trial: dict[str, Any] = document["design"]["trial"]
+    data: dict[str, Any] = document["data"]
+    window: dict[str, Any] = document["window"]
+    clusters = [
+        f"      - {{name: {c['name']}, population: {c['population']}}}" for c in trial["clusters"]
+    ]
+    together = [f"      - [{', '.join(group)}]" for group in trial.get("together") or []]
+    return "\n".join(
+        [
+            f"# yaml-language-server: $schema={schema_ref}",
+            "#",
+            f"# A new stepped-wedge trial, scaffolded by `evaltk init --template {name}`.",
+            "# It follows the template named by `protocol:` and sets only what is specific to",
+            "# this trial; everything else (outcomes, randomisation restrictions, the analysis,",
+            "# decision rules) comes from the template, whose comments explain every field. To",
+            "# change one of those, copy its block here: mappings merge key by key, and a list",
+            "# (outcomes, units, clusters) replaces the template's whole.",
+            "#",
+            "# Every value marked CHANGE is the template's ILLUSTRATIVE value (the areas of the",
+            "# demo's example trial): replace each with yours, `evaltk validate` this folder,",
+            "# `evaltk register` it and draw the order with `evaltk trial design`, all BEFORE the",
+            "# first area starts. A change after registration is recorded as an amendment.",
+            f"protocol: {template_ref}",
+            "",
+            "# CHANGE: the title readers see: name your force, its areas and the scheme.",
+            f"title: {_quote(str(document['title']))}",
+            "",
+            "# CHANGE: every area (cluster) by a short code without spaces: the codes of",
+            "# design.trial.clusters and of the data's unit column.",
+            "units: [" + ", ".join(document["units"]) + "]",
+            "",
+            "# CHANGE: your monthly series (one row per area and month: counts per outcome and",
+            "# the population). To try the analysis first on simulated data, once the order is",
+            "# drawn: evaltk trial simulate DIR (writes this file).",
+            "data:",
+            f"  kind: {data['kind']}",
+            f"  path: {data['path']}              # CHANGE: your series (.csv, .parquet, ...)",
+            f"  unit: {data['unit']}",
+            f"  period: {data['period']}",
+            f"  exposure: {data['exposure']}",
+            "",
+            "# CHANGE: the months analysed (both ends inclusive): the baseline before",
+            "# design.trial.first_start, and the months after the last step's start.",
+            "window:",
+            f"  start: {_date(window['start'])}",
+            f"  end: {_date(window['end'])}",
+            "",
+            "design:",
+            "  trial:",
+            "    clusters:                 # CHANGE: your areas and their residents",
+            *clusters,
+            f"    steps: {trial['steps']}                   # CHANGE: steps of the rollout",
+            f"    step_months: {trial['step_months']}             # CHANGE: months between steps",
+            f"    first_start: {_date(trial['first_start'])}   # CHANGE: step 1 (a month's 1st)",
+            *(
+                ["    together:                 # CHANGE: areas that must start together, or []"]
+                if together
+                else ["    together: []              # CHANGE: areas that must start together"]
+            ),
+            *together,
+            "",
+        ]
+    )
+
+
+def trial_next_steps(directory: Path) -> str:
+    """A stepped-wedge trial's steps: its order is drawn after registration, and its data
+    (real or simulated) come after the draw."""
+    d = shlex.quote(str(directory))
+    return "\n".join(
+        [
+            "Next steps (before the first area starts):",
+            f"  1. Edit {shlex.quote(str(directory / 'analysis.yaml'))}: change every value "
+            "marked CHANGE.",
+            f"  2. evaltk validate {d} --no-data   (the data come after the trial)",
+            f"  3. evaltk power {d} --baseline 10 --icc 0.05",
+            "       (events per area a month before the trial and the intra-cluster correlation;"
+            "\n       with the pre-trial months in data.path they are estimated from them)",
+            f"  4. evaltk register {d} --data-access not_collected",
+            f"  5. evaltk trial design {d}",
+            "       (draws the order from the registration; roll the scheme out in that order)",
+            "After the last step has run its course:",
+            f"  6. Data: your monthly series at data.path, or to try it: evaltk trial simulate {d}",
+            f"  7. evaltk run {d}",
+            f"  8. evaltk book --analyses {shlex.quote(str(directory.parent))}",
+        ]
+    )
+
+
 def next_steps(name: str, document: dict[str, Any], directory: Path) -> str:
     """What to do after scaffolding, as numbered commands for DIR."""
     design = TEMPLATES[name].design
     d = shlex.quote(str(directory))
+    if design == "stepped_wedge":
+        return trial_next_steps(directory)
     data = document["data"]
     if design in _POWERED:
         power = f"evaltk power {d}   (simulated power and minimum detectable effect)"

@@ -40,8 +40,10 @@ HELP = (
     "(step_months months, as the analysis forms them); the ICC, cluster autocorrelation, "
     "trend and each cluster's count estimated from the analysis's own data in the complete "
     "baseline periods before design.trial.first_start (the output says so), else give "
-    "--baseline (events per cluster a month) and --icc; the log-rate mixed model simulated "
-    "and the closed form (Hussey & Hughes), power.csv, detectable.csv, power.json, power.png."
+    "--baseline (events per cluster a month) and --icc; counts simulated and tested by the "
+    "registered test (randomisation inference over the scheme's schedules with the registered "
+    "model's statistic: the power reported), with the mixed model's Wald z test and the closed "
+    "form (Hussey & Hughes) beside it; power.csv, detectable.csv, power.json, power.png."
 )
 
 

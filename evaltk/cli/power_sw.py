@@ -32,19 +32,40 @@ def stepped_wedge_power(
         title=f"Power of the stepped-wedge trial, {clusters} clusters over {steps} steps "
         f"({settings.replicates} replicates a cell)"
     )
-    for column in ("true ratio", "simulated power", "MC SE", "closed form"):
+    columns = ("true ratio", "power (registered test)", "MC SE", "z test", "closed form (z)")
+    for column in columns:
         table.add_column(column)
     for cell in report.cells:
         table.add_row(
-            f"{cell.effect:g}", f"{cell.power:.3f}", f"{cell.mc_se:.3f}", f"{cell.closed_form:.3f}"
+            f"{cell.effect:g}",
+            f"{cell.power:.3f}",
+            f"{cell.mc_se:.3f}",
+            f"{cell.z_test_power:.3f}",
+            f"{cell.closed_form:.3f}",
         )
     console.print(table)
+    console.print(
+        f"registered test: randomisation inference over the scheme's schedules with the "
+        f"{settings.test_model} model's statistic, as the analysis runs it; the z test and the "
+        "closed form are the mixed model's Wald test, shown for comparison"
+    )
     console.print(
         f"periods of {loaded.protocol.design.trial.step_months} months: "  # type: ignore[union-attr]
         f"{settings.baseline_periods} baseline, 1 a step, {settings.after_periods} after the "
         f"last step; source: {settings.source}"
     )
     for found in report.detectable:
+        if found.registered_reduction is not None:
+            console.print(
+                f"effect detected with {found.target:.0%} power by the registered test "
+                f"(simulated, interpolated between the effects above): ratio "
+                f"{found.registered_reduction:.3g} (a fall)"
+            )
+        else:
+            console.print(
+                f"the registered test does not reach {found.target:.0%} power at the effects "
+                "simulated; add smaller ratios with --effects"
+            )
         console.print(
             f"minimum detectable effect at {found.target:.0%} power (closed form): ratio "
             f"{found.reduction:.3g} (a fall) or {found.increase:.3g} (a rise)"

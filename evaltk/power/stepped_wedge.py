@@ -14,16 +14,22 @@ with the true rate ratio :math:`R` in treated cluster-periods. :math:`\\tau^2` a
 (:func:`evaltk.power.sw_closed.components`), or from a force's own history
 (:func:`evaltk.power.sw_history.estimate_components`).
 
-The analysis model is the log-rate Gaussian mixed model: the log rate of each cluster-period,
-``log((y + 0.5) / m_i)``, on period fixed effects and the treatment, with a cluster random
-intercept, REML, Wald z test (:mod:`evaltk.power.sw_fit`). The closed form
+Each replicate is tested as the trial will be analysed: randomisation inference over the
+schedules the registered scheme could draw (the same reference set the analysis re-draws from
+the protocol's seed), with the registered model's statistic, the GLS log rate ratio of the
+log-rate model or the one-step Poisson statistic (:mod:`evaltk.power.sw_randomisation`, every
+replicate and schedule at once). That is the power reported. Beside it, the log-rate Gaussian
+mixed model's Wald z test: the log rate of each cluster-period, ``log((y + 0.5) / m_i)``, on
+period fixed effects and the treatment, with a cluster random intercept, REML
+(:mod:`evaltk.power.sw_fit`); with few clusters it over-rejects. The closed form
 (:mod:`evaltk.power.sw_closed`) is the GLS variance of the same model with the residual variance
 of each cluster-period, :math:`\\gamma^2 + 1/m_{ij}`; with ``family="gaussian"`` the simulation
 draws the log rates from exactly that model, so that the two must agree within Monte Carlo
 error (``tests/power/test_stepped_wedge.py``).
 
 :func:`sw_power_analysis` returns, for every number of clusters and steps of the grid, the
-power by both routes at each effect, and the minimum detectable effect by the closed form.
+power by the three routes at each effect, and the minimum detectable effect by the closed form
+and by the randomisation test's simulated curve.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evaltk.errors import PowerError
+from evaltk.estimators.stepped_wedge.scheme import Scheme, reference_schedules
 from evaltk.power.sw_closed import (
     components,
     detectable,
@@ -45,6 +52,7 @@ from evaltk.power.sw_closed import (
     z_power,
 )
 from evaltk.power.sw_fit import fit_stepped_wedge
+from evaltk.power.sw_randomisation import log_rate_ri, poisson_ri
 
 #: Added to every count before its log (a month with no events keeps a finite log rate).
 HALF = 0.5
@@ -73,6 +81,26 @@ class SteppedWedgePowerSettings(BaseModel):
     cac: float = Field(default=1.0, ge=0, le=1, description="Cluster autocorrelation.")
     trend: float = Field(default=0.0, gt=-0.5, lt=0.5, description="Log-rate change a period.")
     effects: tuple[float, ...] = Field(description="True rate ratios (0.9 = 10 % fewer).")
+    schedule: tuple[int, ...] | None = Field(
+        default=None,
+        description="Each cluster's step (1-based), in the order of cluster_counts: the "
+        "trial's drawn schedule; otherwise clusters start in row order, as evenly as possible.",
+    )
+    test_model: Literal["log_rate", "poisson"] = Field(
+        default="log_rate",
+        description="The registered model whose statistic the randomisation test uses.",
+    )
+    permutations: int = Field(
+        default=999, ge=99, description="Reference schedules (as registered)."
+    )
+    together: tuple[tuple[int, ...], ...] = Field(
+        default=(), description="Clusters (row indices) that must start together."
+    )
+    balance: tuple[tuple[float, ...], ...] | None = Field(
+        default=None, description="Per cluster, the variables restricted randomisation balances."
+    )
+    max_imbalance: float | None = None
+    candidates: int = Field(default=10_000, ge=1)
     family: Literal["poisson", "gaussian"] = Field(
         default="poisson",
         description="poisson: counts, analysed as log rates; gaussian: log rates drawn from "
@@ -107,6 +135,20 @@ class SteppedWedgePowerSettings(BaseModel):
                 )
             if any(c <= 0 for c in self.cluster_counts):
                 raise PowerError("every cluster's expected count must be above 0")
+        if self.schedule is not None and (
+            len(self.clusters) != 1
+            or len(self.steps) != 1
+            or len(self.schedule) != self.clusters[0]
+            or not all(1 <= k <= self.steps[0] for k in self.schedule)
+        ):
+            raise PowerError(
+                "schedule needs one step (1 to steps) per cluster and a single "
+                "number of clusters and of steps"
+            )
+        if (self.together or self.balance is not None) and len(self.layouts) != 1:
+            raise PowerError("together and balance need a single number of clusters and steps")
+        if self.family == "gaussian" and self.test_model == "poisson":
+            raise PowerError("family gaussian draws log rates: the poisson test needs counts")
         return self
 
     @property
@@ -119,6 +161,8 @@ class SteppedWedgePowerSettings(BaseModel):
 
 
 def _schedule(settings: SteppedWedgePowerSettings, clusters: int, steps: int) -> np.ndarray:
+    if settings.schedule is not None:
+        return treatment_of(settings, np.asarray(settings.schedule)[None], steps)[0]
     return schedule(
         clusters,
         steps,
@@ -157,7 +201,17 @@ def closed_form_variance(
 def draw_log_rates(
     settings: SteppedWedgePowerSettings, clusters: int, steps: int, effect: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Simulated log rates ``(replicates, clusters, periods)`` and the schedule.
+    """Simulated log rates ``(replicates, clusters, periods)`` and the schedule
+    (:func:`draw_replicates` without the counts)."""
+    z, _, x = draw_replicates(settings, clusters, steps, effect)
+    return z, x
+
+
+def draw_replicates(
+    settings: SteppedWedgePowerSettings, clusters: int, steps: int, effect: float
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Simulated log rates and counts ``(replicates, clusters, periods)`` (no counts with
+    ``family="gaussian"``) and the schedule.
 
     Seeded by the layout only, so that every effect of a layout shares its random effects and
     noise (common random numbers: the power curve is smooth in the effect).
@@ -174,14 +228,43 @@ def draw_log_rates(
     size = expected[:, :1]
     if settings.family == "gaussian":
         noise = rng.standard_normal(shape) / np.sqrt(expected)
-        return np.log(expected / size) + cluster + cell + log_ratio + noise, x
+        return np.log(expected / size) + cluster + cell + log_ratio + noise, None, x
     mean = expected * np.exp(cluster + cell + log_ratio)
-    counts = rng.poisson(mean)
-    return np.log((counts + HALF) / size), x
+    counts = rng.poisson(mean).astype(float)
+    return np.log((counts + HALF) / size), counts, x
+
+
+def treatment_of(
+    settings: SteppedWedgePowerSettings, schedules: np.ndarray, n_steps: int
+) -> np.ndarray:
+    """Treatment indicators ``(S, clusters, periods)`` of ``schedules`` (S, clusters), each
+    cluster's step: step ``k`` starts ``(k - 1) * periods_per_step`` periods after the
+    baseline, as :func:`evaltk.power.sw_closed.schedule` lays the periods out."""
+    periods = settings.baseline_periods + n_steps * settings.periods_per_step
+    periods += settings.after_periods
+    starts = settings.baseline_periods + (np.asarray(schedules) - 1) * settings.periods_per_step
+    return (np.arange(periods)[None, None, :] >= starts[..., None]).astype(float)
+
+
+def reference_treatments(
+    settings: SteppedWedgePowerSettings, clusters: int, steps: int
+) -> tuple[np.ndarray, bool]:
+    """The treatment indicators of the schedules the registered randomisation test compares
+    with (:func:`evaltk.estimators.stepped_wedge.reference_schedules` of the scheme, with the
+    protocol's seed, as the analysis draws them), and whether they are all of the scheme's."""
+    balance = None if settings.balance is None else np.asarray(settings.balance, float)
+    scheme = Scheme(
+        steps, clusters, settings.together, balance, settings.max_imbalance, settings.candidates
+    )
+    reference = reference_schedules(scheme, settings.seed, settings.permutations)
+    if len(reference.schedules) == 0:
+        raise PowerError("no schedule meets the balance criterion of design.trial.restricted")
+    return treatment_of(settings, reference.schedules, steps), reference.enumerated
 
 
 class SWCell(BaseModel):
-    """Power at one effect, number of clusters and steps: simulated and closed form."""
+    """Power at one effect, number of clusters and steps: of the registered randomisation
+    test (``power``, the primary), of the model's Wald z test, and by the closed form."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -190,21 +273,35 @@ class SWCell(BaseModel):
     steps: int
     periods: int
     replicates: int
-    rejections: int
-    power: float
+    rejections: int = Field(description="Rejections by the randomisation test.")
+    power: float = Field(description="Power of the registered randomisation test.")
     mc_se: float
+    z_test_power: float = Field(description="Power of the REML Wald z test (same replicates).")
+    z_test_mc_se: float
     closed_form: float = Field(description="Power by the closed form (known components).")
     mean_estimate: float = Field(description="Mean estimated rate ratio, exp(mean log).")
+
+
+def _mc_se(power: float, replicates: int) -> float:
+    return round(float(np.sqrt(power * (1 - power) / replicates)), 6)
 
 
 def simulate_sw_cell(
     settings: SteppedWedgePowerSettings, effect: float, layout: tuple[int, int]
 ) -> SWCell:
-    """Simulate, fit and test the replicates of one (effect, clusters, steps) cell."""
+    """Simulate the replicates of one (effect, clusters, steps) cell and test each by the
+    registered randomisation test and by the Wald z test."""
     clusters, steps = layout
-    z, x = draw_log_rates(settings, clusters, steps, effect)
+    z, counts, x = draw_replicates(settings, clusters, steps, effect)
+    d_ref, enumerated = reference_treatments(settings, clusters, steps)
+    if settings.test_model == "poisson":
+        assert counts is not None  # the validator rules out family gaussian with poisson
+        test = poisson_ri(counts, x, d_ref, enumerated)
+    else:
+        test = log_rate_ri(z, x, d_ref, enumerated)
+    rejections = int(np.sum(test.p_value <= settings.alpha + 1e-12))
     fits = fit_stepped_wedge(z, x)
-    rejections = int(np.sum(fits.p_value < settings.alpha))
+    z_power_sim = float(np.mean(fits.p_value < settings.alpha))
     power = rejections / settings.replicates
     variance = closed_form_variance(settings, clusters, steps, effect)
     return SWCell(
@@ -215,7 +312,9 @@ def simulate_sw_cell(
         replicates=settings.replicates,
         rejections=rejections,
         power=round(power, 6),
-        mc_se=round(float(np.sqrt(power * (1 - power) / settings.replicates)), 6),
+        mc_se=_mc_se(power, settings.replicates),
+        z_test_power=round(z_power_sim, 6),
+        z_test_mc_se=_mc_se(z_power_sim, settings.replicates),
         closed_form=round(float(z_power(np.log(effect), variance, settings.alpha)), 6),
         mean_estimate=round(float(np.exp(np.mean(fits.estimate))), 6),
     )
@@ -232,9 +331,44 @@ class SWDetectable(BaseModel):
     target: float
     reduction: float = Field(description="Rate ratio below 1 (a fall) detected at the target.")
     increase: float = Field(description="Rate ratio above 1 (a rise) detected at the target.")
+    registered_reduction: float | None = Field(
+        default=None,
+        description="Rate ratio below 1 at which the simulated power of the registered "
+        "randomisation test reaches the target (interpolated on the log ratio between the "
+        "two effects of the grid around it); None when the grid does not reach it.",
+    )
+    registered_increase: float | None = None
 
 
-def detectable_effects(settings: SteppedWedgePowerSettings) -> list[SWDetectable]:
+def crossing(cells: list[SWCell], target: float, below: bool) -> float | None:
+    """The rate ratio at which the randomisation test's simulated power reaches ``target``,
+    going away from 1 (down when ``below``): interpolated on the log ratio between the last
+    effect under the target and the first at or above it."""
+    side = sorted(
+        (c for c in cells if (c.effect < 1) == below and c.effect != 1),
+        key=lambda c: abs(np.log(c.effect)),
+    )
+    previous = (0.0, _null_power(cells))
+    for cell in side:
+        size = abs(float(np.log(cell.effect)))
+        if cell.power >= target:
+            (s0, p0), (s1, p1) = previous, (size, cell.power)
+            found = s1 if p1 == p0 else s0 + (target - p0) * (s1 - s0) / (p1 - p0)
+            return round(float(np.exp(-found if below else found)), 4)
+        previous = (size, cell.power)
+    return None
+
+
+def _null_power(cells: list[SWCell]) -> float:
+    """The power at no change: the no-change cell's, else 0 (a crossing below the smallest
+    effect of the grid is then interpolated from no power at all)."""
+    null = [c.power for c in cells if c.effect == 1]
+    return null[0] if null else 0.0
+
+
+def detectable_effects(
+    settings: SteppedWedgePowerSettings, cells: list[SWCell] | None = None
+) -> list[SWDetectable]:
     """The minimum detectable rate ratios of every (clusters, steps) layout of the grid.
 
     The Poisson part of the variance depends on the effect; it is solved for by a few fixed
@@ -250,6 +384,7 @@ def detectable_effects(settings: SteppedWedgePowerSettings) -> list[SWDetectable
                 variance = closed_form_variance(settings, clusters, steps, float(np.exp(size)))
                 size = sign * detectable(variance, settings.alpha, settings.target_power)
             found[sign] = round(float(np.exp(size)), 4)
+        mine = [c for c in cells or [] if (c.clusters, c.steps) == (clusters, steps)]
         out.append(
             SWDetectable(
                 clusters=clusters,
@@ -258,6 +393,8 @@ def detectable_effects(settings: SteppedWedgePowerSettings) -> list[SWDetectable
                 target=settings.target_power,
                 reduction=found[-1.0],
                 increase=found[1.0],
+                registered_reduction=crossing(mine, settings.target_power, True),
+                registered_increase=crossing(mine, settings.target_power, False),
             )
         )
     return out
@@ -289,13 +426,22 @@ class SWPowerReport(BaseModel):
 
 
 ESTIMATOR = (
-    "log-rate Gaussian mixed model of cluster-period rates: period fixed effects, treatment, "
-    "cluster random intercept, REML; two-sided Wald z test of the treatment at alpha = {alpha:g}"
+    "randomisation test over the registered scheme's schedules ({permutations}), statistic the "
+    "{statistic} (as the analysis computes it), two-sided at alpha = {alpha:g}; beside it the "
+    "Wald z test of the log-rate Gaussian mixed model (period fixed effects, treatment, cluster "
+    "random intercept, REML) and the closed form"
 )
+
+STATISTICS = {
+    "log_rate": "GLS log rate ratio with the variance components of the REML fit without treatment",
+    "poisson": "one-step Poisson (score) log rate ratio of the fit with cluster and period "
+    "effects and no treatment",
+}
 
 
 def sw_power_analysis(settings: SteppedWedgePowerSettings, *, workers: int = 1) -> SWPowerReport:
-    """Power over the grid of ``settings`` by simulation and by the closed form.
+    """Power over the grid of ``settings`` by simulation (the randomisation test and the z
+    test) and by the closed form.
 
     Cells are pure functions of the settings and their coordinates, so the report is the same
     on one worker or many (joblib).
@@ -309,22 +455,45 @@ def sw_power_analysis(settings: SteppedWedgePowerSettings, *, workers: int = 1) 
             delayed(simulate_sw_cell)(settings, e, layout) for e, layout in settings.cells
         )
     parts = components(settings.icc, settings.cac, settings.mean_count)
+    scheme = "simple randomisation"
+    if settings.together:
+        scheme += ", clusters starting together"
+    if settings.balance is not None:
+        scheme = f"restricted randomisation (imbalance at most {settings.max_imbalance:g})" + (
+            ", clusters starting together" if settings.together else ""
+        )
     return SWPowerReport(
-        estimator=ESTIMATOR.format(alpha=settings.alpha),
+        estimator=ESTIMATOR.format(
+            permutations=f"{settings.permutations} re-drawn, or all when fewer",
+            statistic=STATISTICS[settings.test_model],
+            alpha=settings.alpha,
+        ),
         settings=settings.model_dump(mode="json"),
         cells=cells,
-        detectable=detectable_effects(settings),
+        detectable=detectable_effects(settings, cells),
         notes=[
+            f"Primary: power of the registered test, randomisation inference over the "
+            f"schedules the scheme ({scheme}) could draw, with the {settings.test_model} "
+            "model's statistic, exactly as the analysis computes it for each simulated trial "
+            "(evaltk.power.sw_randomisation); the observed schedule is "
+            + (
+                "the settings' schedule (the source says whether the trial's own draw)."
+                if settings.schedule is not None
+                else "clusters starting in row order, as evenly over the steps as possible."
+            ),
             f"Variance components on the log-rate scale: between clusters tau^2 = "
             f"{parts.tau2:.4g}, cluster-period gamma^2 = {parts.gamma2:.4g} (ICC "
             f"{settings.icc:g} at {settings.mean_count:g} events per cluster-period, CAC "
             f"{settings.cac:g}); source: {settings.source}.",
-            "Closed form: GLS variance of the same model with these components known "
-            "(Hussey & Hughes 2007 when every cluster-period has the same count); the "
-            "simulation estimates them by REML in every replicate.",
-            "Monte Carlo SE = sqrt(p (1 - p) / replicates).",
-            "The z test does not allow for estimating the variance components; with few "
-            "clusters its size can exceed alpha (see the no-change cells).",
+            "Closed form: GLS variance of the log-rate model with these components known "
+            "(Hussey & Hughes 2007 when every cluster-period has the same count), Wald z test; "
+            "z test: the same model fitted by REML in every replicate. Neither is the "
+            "registered inference: the z test does not allow for estimating the variance "
+            "components and with few clusters its size can exceed alpha (see the no-change "
+            "cells).",
+            "Monte Carlo SE = sqrt(p (1 - p) / replicates). Minimum detectable effects: by the "
+            "closed form, and (registered_*) where the randomisation test's simulated power "
+            "reaches the target between two effects of the grid.",
         ],
     )
 

@@ -11,8 +11,9 @@ from evaltk.power.stepped_wedge import SWPowerReport
 
 
 def plot_sw_power(report: SWPowerReport) -> tuple[Any, Any]:
-    """Power against the true change: simulated (points, 95 % Monte Carlo bars) and the closed
-    form (lines), one colour per number of clusters and steps."""
+    """Power against the true change: the registered randomisation test (filled points, 95 %
+    Monte Carlo bars), the Wald z test (open points) and the closed form (lines), one colour
+    per number of clusters and steps."""
     from matplotlib.figure import Figure
 
     frame = report.curve()
@@ -32,6 +33,15 @@ def plot_sw_power(report: SWPowerReport) -> tuple[Any, Any]:
             color=line.get_color(),
             label=f"{clusters} clusters, {steps} steps",
         )
+        ax.plot(
+            change,
+            part["z_test_power"],
+            "o",
+            ms=5,
+            mfc="none",
+            color=line.get_color(),
+            label="z test (not the registered test)",
+        )
     settings = report.settings
     ax.axhline(settings.get("target_power", 0.8), color="0.4", ls=":", lw=1, label="target")
     ax.axhline(settings.get("alpha", 0.05), color="0.7", ls="--", lw=1, label="alpha")
@@ -39,7 +49,7 @@ def plot_sw_power(report: SWPowerReport) -> tuple[Any, Any]:
     ax.set_xlabel("true change in the rate after the start (%)")
     ax.set_ylabel("power")
     ax.set_title(
-        "Stepped-wedge trial: simulated (points) and closed form (lines), "
+        "Stepped-wedge trial: registered test (filled), z test (open), closed form (lines), "
         f"{settings.get('replicates')} replicates a point",
         fontsize="medium",
     )

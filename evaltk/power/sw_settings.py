@@ -9,6 +9,11 @@ primary outcome's counts in the complete baseline periods (clusters × periods, 
 ``first_start`` is read) give the variance components and trend
 (:func:`evaltk.power.sw_history.estimate_components`) and each cluster's expected count;
 otherwise ``--baseline`` and ``--icc`` must be given.
+
+The registered test is rebuilt as the analysis runs it: the scheme of ``design.trial`` (groups
+starting together, restricted randomisation), ``design.stepped_wedge.permutations`` reference
+schedules from the protocol's seed, the registered model (``auto`` read from the expected
+counts), and the drawn schedule (before the draw, one the scheme could draw).
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from typing import Any
 import pandas as pd
 
 from evaltk.errors import PowerError
+from evaltk.estimators.stepped_wedge.scheme import draw_schedule, trial_scheme
 from evaltk.power.from_protocol import default_effects
 from evaltk.power.stepped_wedge import SteppedWedgePowerSettings
 from evaltk.power.sw_history import estimate_components
 from evaltk.protocol import LoadedProtocol
-from evaltk.protocol.trial import TrialOptions
+from evaltk.protocol.trial import LOG_RATE_MIN_COUNT
 
 #: Options of ``evaltk power`` that the stepped-wedge simulation has no use for.
 _UNUSED = ("months_after", "overdispersion_cv", "ar_rho", "ar_sd")
@@ -52,13 +58,41 @@ def trial_layout(loaded: LoadedProtocol) -> dict[str, int]:
     return {"baseline_periods": baseline, "periods_per_step": 1, "after_periods": after}
 
 
-def _in_drawn_order(trial: TrialOptions, values: pd.Series) -> tuple[float, ...]:
-    """Per-cluster values in the order the clusters start (the drawn schedule's, else as
-    listed): row i of the power schedule is the i-th cluster to start."""
-    names = trial.names
+def registered_test(loaded: LoadedProtocol, seed: int) -> tuple[dict[str, Any], str]:
+    """The randomisation test's scheme as settings (clusters in the order listed, as
+    :func:`evaltk.estimators.stepped_wedge.scheme.trial_scheme` numbers them) and the observed
+    schedule: the drawn one, or, before the draw, one the scheme could draw."""
+    protocol = loaded.protocol
+    trial = protocol.design.trial
+    assert trial is not None
+    scheme = trial_scheme(trial)
+    values: dict[str, Any] = {
+        "together": scheme.groups,
+        "balance": None if scheme.balance is None else tuple(map(tuple, scheme.balance)),
+        "max_imbalance": scheme.max_imbalance,
+        "candidates": scheme.candidates,
+        "permutations": protocol.design.stepped_wedge.permutations,
+    }
     if trial.schedule is not None:
-        names = sorted(names, key=lambda n: (trial.schedule[n], names.index(n)))  # type: ignore[index]
-    return tuple(float(values[n]) for n in names)
+        values["schedule"] = tuple(int(trial.schedule[n]) for n in trial.names)
+        return values, "the drawn schedule"
+    try:
+        drawn, _ = draw_schedule(scheme, seed, seed)
+    except ValueError as error:
+        raise PowerError(f"{loaded.path}: design.trial.restricted: {error}") from None
+    values["schedule"] = tuple(int(k) for k in drawn)
+    return values, "not drawn yet: one schedule the scheme could draw (the protocol's seed)"
+
+
+def registered_model(loaded: LoadedProtocol, counts: tuple[float, ...]) -> tuple[str, str]:
+    """The model whose statistic the registered test uses; ``auto`` as the analysis chooses
+    it, here from the smallest expected count of a cluster-period."""
+    model = loaded.protocol.design.stepped_wedge.model
+    if model != "auto":
+        return model, f"model {model} as registered"
+    if min(counts) >= LOG_RATE_MIN_COUNT:
+        return "log_rate", f"model auto: log_rate (expected counts at least {LOG_RATE_MIN_COUNT})"
+    return "poisson", f"model auto: poisson (an expected count below {LOG_RATE_MIN_COUNT})"
 
 
 def baseline_table(loaded: LoadedProtocol) -> tuple[pd.DataFrame, pd.Series, str] | None:
@@ -168,6 +202,10 @@ def stepped_wedge_settings(loaded: LoadedProtocol, **overrides: Any) -> SteppedW
     for key in ("icc", "cac"):
         if key in overrides and found is not None:
             values["source"] += f"; {key.upper()} given (--{key})"
-    values["cluster_counts"] = _in_drawn_order(trial, sizes)
+    values["cluster_counts"] = tuple(float(sizes[n]) for n in trial.names)
+    test, where = registered_test(loaded, protocol.seed)
+    model, why = registered_model(loaded, values["cluster_counts"])
+    values.update(test, test_model=model)
+    values["source"] += f"; schedule: {where}; {why}"
     values.update(overrides)
     return SteppedWedgePowerSettings(**values)

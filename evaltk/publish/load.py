@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from evaltk.errors import LogTampered, PublishError
 from evaltk.power.report import PowerReport
+from evaltk.power.stepped_wedge import SWPowerReport
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
 from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult
@@ -49,7 +50,7 @@ class LoadedAnalysis:
         ``results/series.csv`` when the run wrote it.
     registration : RegistrationLog or None
         The verified ``registration.json`` (the pre-registration page shows its first entry).
-    power : PowerReport or None
+    power : PowerReport, SWPowerReport or None
         ``power/power.json`` from ``evaltk power``, the sample-size justification.
     power_figure : pathlib.Path or None
         ``power/power.png`` beside it.
@@ -61,7 +62,7 @@ class LoadedAnalysis:
     figures: Mapping[str, Path] = field(default_factory=dict)
     series: Path | None = None
     registration: RegistrationLog | None = None
-    power: PowerReport | None = None
+    power: PowerReport | SWPowerReport | None = None
     power_figure: Path | None = None
     ledger_figure: Path | None = None  # results/figures/ledger.png, the waterfall chart
     # Comparison designs: each outcome's extra figures (event study, heat map, group means),
@@ -216,14 +217,18 @@ def _registration(folder: Path) -> RegistrationLog | None:
         raise PublishError(f"{error}; the book does not publish a broken registration") from None
 
 
-def read_power(folder: Path) -> PowerReport | None:
-    """The analysis's ``power/power.json``, or None without one; a bad file is one line."""
+def read_power(folder: Path) -> PowerReport | SWPowerReport | None:
+    """The analysis's ``power/power.json`` (a stepped-wedge trial's has its own shape), or None
+    without one; a bad file is one line."""
     path = folder / POWER_JSON
     if not path.is_file():
         return None
+    text = path.read_text(encoding="utf-8")
     try:
-        return PowerReport.model_validate_json(path.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError) as error:
+        if json.loads(text).get("design") == "stepped_wedge":
+            return SWPowerReport.model_validate_json(text)
+        return PowerReport.model_validate_json(text)
+    except (ValidationError, ValueError, AttributeError) as error:
         raise PublishError(
             f"{display_path(path)}: not a valid power file ({str(error).splitlines()[0]}); "
             f"re-run `evaltk power {display_path(folder)}`"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaltk.power.report import PowerReport
+from evaltk.power.stepped_wedge import SWPowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.publish import format as fmt
@@ -149,7 +150,7 @@ def _data_collection(protocol: Protocol) -> str:
 
 
 def _sample_size_rationale(
-    report: PowerReport | None, folder: Path, entries: Sequence[LogEntry]
+    report: PowerReport | SWPowerReport | None, folder: Path, entries: Sequence[LogEntry]
 ) -> str:
     power = power_context(report, folder, entries)
     if power is None:

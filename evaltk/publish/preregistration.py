@@ -15,6 +15,7 @@ from typing import Any
 from evaltk.digest import file_sha256
 from evaltk.estimators.render import format_level
 from evaltk.power.report import PowerReport
+from evaltk.power.stepped_wedge import SWPowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Measure, Outcome, Protocol
 from evaltk.publish import format as fmt
@@ -178,8 +179,54 @@ def exclusions(protocol: Protocol) -> list[str]:
     return out
 
 
+def sw_power_context(
+    report: SWPowerReport, folder: Path, entries: Sequence[LogEntry], figure: Path | None
+) -> dict[str, Any]:
+    """A stepped-wedge trial's power: the registered randomisation test's, with the mixed
+    model's z test and closed form beside it (not the registered inference)."""
+    settings = report.settings
+
+    def share(power: float, se: float | None = None) -> str:
+        return f"{power:.2f}" + (f" ± {se:.2f}" if se is not None else "")
+
+    rows = [
+        {
+            "effect": fmt.ratio_change(c.effect) if c.effect != 1 else "no change",
+            "cells": [
+                share(c.power, c.mc_se),
+                share(c.z_test_power, c.z_test_mc_se),
+                share(c.closed_form),
+            ],
+        }
+        for c in report.cells
+    ]
+    mde = []
+    for d in report.detectable:
+        registered = (
+            fmt.ratio_change(d.registered_reduction)
+            if d.registered_reduction is not None
+            else "larger than any change in the grid"
+        )
+        mde.append(
+            f"{d.clusters} clusters over {d.steps} steps: {registered} by the registered test "
+            f"(simulated); {fmt.ratio_change(d.reduction)} by the closed form (z test)"
+        )
+    return {
+        "headers": ["registered test", "z test (for comparison)", "closed form (z)"],
+        "rows": rows,
+        "mde": mde,
+        "target": fmt.share_percent(float(settings.get("target_power", 0.8))),
+        "replicates": f"{int(settings.get('replicates', 0)):,}",
+        "estimator": report.estimator[:1].upper() + report.estimator[1:],
+        "assumptions": " ".join(report.notes[:2]) + f" Seed {settings.get('seed')}.",
+        "provenance": _power_provenance(folder / "power" / "power.json", entries),
+        "warnings": [],
+        "figure": Markup("power.png") if figure is not None else None,
+    }
+
+
 def power_context(
-    report: PowerReport | None,
+    report: PowerReport | SWPowerReport | None,
     folder: Path,
     entries: Sequence[LogEntry],
     figure: Path | None = None,
@@ -188,6 +235,8 @@ def power_context(
     ``entries`` is the registration log, to say which entry recorded this power analysis."""
     if report is None:
         return None
+    if isinstance(report, SWPowerReport):
+        return sw_power_context(report, folder, entries, figure)
     settings = report.settings
     table = report.table()
     registered = settings.get("registered_months_after")

@@ -14,6 +14,7 @@ from evaltk.validation.claims import published_claims
 from evaltk.validation.journey_coverage import journey_coverage
 from evaltk.validation.ledger_coverage import ledger_coverage
 from evaltk.validation.simulation import CheckResult, cs_coverage, few_forces_size, its_coverage
+from evaltk.validation.stepped_wedge_power import stepped_wedge_power
 from evaltk.validation.stepped_wedge_size import stepped_wedge_size
 from evaltk.validation.synthetic_size import synthetic_did_size, synthetic_size
 from evaltk.validation.template_size import template_size
@@ -30,4 +31,5 @@ CHECKS: dict[str, Callable[[], CheckResult]] = {
     "template_size": template_size,
     "journey_coverage": journey_coverage,
     "stepped_wedge_size": stepped_wedge_size,
+    "stepped_wedge_power": stepped_wedge_power,
 }

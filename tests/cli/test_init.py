@@ -40,8 +40,12 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+#: Templates whose data `evaltk simulate --preset` writes (the trial's: `evaltk trial simulate`).
+FORCE_TEMPLATES = [n for n, info in TEMPLATES.items() if info.design != "stepped_wedge"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(TEMPLATES))
+@pytest.mark.parametrize("name", FORCE_TEMPLATES)
 def test_scaffold_validates_registers_and_runs(name: str, simulated: dict[str, Path]) -> None:
     analysis = simulated[TEMPLATES[name].preset] / name
     output = invoke("init", "--template", name, str(analysis))
@@ -73,6 +77,57 @@ def test_scaffold_validates_registers_and_runs(name: str, simulated: dict[str, P
     results = json.loads((analysis / "results" / "results.json").read_text())
     assert results["registration"]["status"] == "registered"
     assert results["design"] == TEMPLATES[name].design
+
+
+@pytest.mark.slow
+def test_stepped_wedge_scaffold_validates_powers_draws_and_runs(tmp_path: Path) -> None:
+    """The trial's own order of steps: validate without data, power from --baseline and --icc,
+    register, draw, simulate on the drawn schedule (the demo example's rates), run."""
+    analysis = tmp_path / "analyses" / "my-trial"
+    output = invoke("init", "--template", "stepped-wedge-trial", str(analysis))
+    steps = ("evaltk validate", "evaltk power", "evaltk register", "evaltk trial design")
+    steps += ("evaltk trial simulate", "evaltk run", "evaltk book")
+    assert [output.index(s) for s in steps] == sorted(output.index(s) for s in steps)
+    text = (analysis / "analysis.yaml").read_text()
+    document = yaml.safe_load(text)
+    assert (analysis / document["protocol"]).resolve() == PROTOCOLS / "stepped-wedge-trial.yaml"
+    template = yaml.safe_load((PROTOCOLS / "stepped-wedge-trial.yaml").read_text())
+    # The scaffold repeats the template's illustrative trial, each value to change marked.
+    assert document["design"]["trial"]["clusters"] == template["design"]["trial"]["clusters"]
+    assert document["units"] == template["units"] and document["data"]["path"] == "data/series.csv"
+    lines = text.splitlines()
+    for key in ("title:", "units:", "path:", "window:", "clusters:", "steps:", "first_start:"):
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(key))
+        assert any("CHANGE" in line for line in lines[max(0, at - 3) : at + 1]), key
+
+    assert "is a valid protocol" in invoke("validate", str(analysis), "--no-data")
+    power = invoke(
+        "power", str(analysis), "--baseline", "10", "--icc", "0.05", "--replicates", "40",
+        "--effects", "0.8,1", "--workers", "1",
+    )  # fmt: skip
+    assert "power (registered test)" in power and "not drawn yet" in power
+    invoke("register", str(analysis), "--data-access", "not_collected", "--by", "test")
+    invoke("trial", "design", str(analysis), "--by", "test")
+    assert "true rate ratios s136 0.8" in invoke("trial", "simulate", str(analysis))
+    invoke("run", str(analysis))
+    results = json.loads((analysis / "results" / "results.json").read_text())
+    assert results["registration"]["status"] == "registered"
+    assert results["design"] == "stepped_wedge"
+    # The same rates and effects as the demo's example series (its data preset).
+    from evaltk.cli.demo import TRIAL_EFFECTS
+
+    truth = json.loads((analysis / "data" / "truth.json").read_text())
+    assert truth["rate_ratios"] == {c: v[1] for c, v in TRIAL_EFFECTS.items()}
+
+
+def test_trial_simulate_needs_the_drawn_schedule(tmp_path: Path) -> None:
+    analysis = tmp_path / "my-trial"
+    invoke("init", "--template", "stepped-wedge-trial", str(analysis))
+    result = runner.invoke(app, ["trial", "simulate", str(analysis)], env={"COLUMNS": "200"})
+    assert result.exit_code != 0
+    assert "the schedule is not drawn yet" in result.output
+    assert f"evaltk trial design {analysis}" in result.output
+    assert not (analysis / "data").exists()
 
 
 def test_refuses_to_overwrite(tmp_path: Path) -> None:

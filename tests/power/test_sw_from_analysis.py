@@ -67,11 +67,16 @@ def test_settings_come_from_the_trial_and_its_pre_trial_data(tmp_path: Path) -> 
     assert math.isfinite(settings.icc) and 0 <= settings.icc < 1
     assert 0 <= settings.cac <= 1 and math.isfinite(settings.trend)
     assert "the analysis's own data (data/series.csv)" in settings.source
-    # Each cluster's count: its 2019 s136 events / 4 periods, in the drawn order of starting.
+    # Each cluster's count: its 2019 s136 events / 4 periods, clusters as listed, with the
+    # drawn schedule and the registered scheme (NCN and NCS together, restricted) and test.
     series = pd.read_csv(folder / "data" / "series.csv")
     before = series[series["month"] < "2020-01-01"].groupby("area")["s136"].sum() / 4
-    order = sorted(trial.names, key=lambda n: (trial.schedule[n], trial.names.index(n)))  # type: ignore[index]
-    assert settings.cluster_counts == pytest.approx([before[n] for n in order], rel=1e-9)
+    assert settings.cluster_counts == pytest.approx([before[n] for n in trial.names], rel=1e-9)
+    assert settings.schedule == tuple(trial.schedule[n] for n in trial.names)
+    assert settings.together == ((trial.names.index("NCN"), trial.names.index("NCS")),)
+    assert settings.max_imbalance == 0.25 and settings.permutations == 999
+    assert settings.balance == tuple((float(c.population),) for c in trial.clusters)
+    assert settings.test_model == ("log_rate" if min(settings.cluster_counts) >= 20 else "poisson")
     # Only pre-trial months are read: changing every later month changes nothing.
     series.loc[series["month"] >= "2020-01-01", "s136"] *= 5
     series.to_csv(folder / "data" / "series.csv", index=False)

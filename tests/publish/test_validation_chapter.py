@@ -166,6 +166,7 @@ def test_committed_records_are_valid_and_met() -> None:
         "few_forces_size",
         "synthetic_size",
         "synthetic_did_size",
+        "stepped_wedge_power",
     )
     assert set(checked) <= set(names)
     for name in checked:

@@ -106,3 +106,30 @@ def test_page_mirrors_osf_and_shows_the_recorded_power(
     assert estimator in models.split("Results: ")[1]
     chapter = (folder / "index.md").read_text(encoding="utf-8")
     assert "[pre-registration](preregistration.md)" in chapter
+
+
+def test_stepped_wedge_power_is_read_and_shown_with_the_registered_test_first(
+    tmp_path: Path,
+) -> None:
+    """A trial's power.json has its own shape: the book reads it (it used to stop with "not a
+    valid power file") and shows the registered test's power before the z test's."""
+    from evaltk.power.stepped_wedge import SteppedWedgePowerSettings, sw_power_analysis
+    from evaltk.power.sw_output import write_sw_power
+    from evaltk.publish.load import read_power
+    from evaltk.publish.preregistration import power_context
+
+    settings = SteppedWedgePowerSettings(
+        clusters=(8,), steps=(4,), mean_count=30.0, icc=0.1, effects=(0.7, 1.0), replicates=40
+    )
+    report = sw_power_analysis(settings)
+    write_sw_power(report, tmp_path / "power")
+    read = read_power(tmp_path)
+    assert read == report
+    shown = power_context(read, tmp_path, [])
+    assert shown is not None
+    assert shown["headers"][0] == "registered test"
+    assert shown["estimator"].startswith("Randomisation test over the registered scheme")
+    cell = report.cells[0]
+    assert shown["rows"][0]["cells"][0] == f"{cell.power:.2f} ± {cell.mc_se:.2f}"
+    assert shown["rows"][0]["cells"][1] == f"{cell.z_test_power:.2f} ± {cell.z_test_mc_se:.2f}"
+    assert "by the registered test (simulated)" in shown["mde"][0]
