@@ -175,6 +175,7 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
     start = protocol.first_start()
     found = _volume(protocol, list(protocol.units))
     n = len(protocol.units)
+    inference = protocol.design.inference
     values: dict[str, Any] = {
         "outcome": outcome.id,
         "outcome_label": outcome.label,
@@ -187,10 +188,13 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
         "population": found["population"] / n,
         "baseline_source": found["source"] + " (per force)",
         "force_rate_sd": SimulationConfig().force_rate_sd,
-        "inference": "cluster"
-        if protocol.design.inference.method == "cluster"
-        else "randomization",
-        "permutations": protocol.design.inference.permutations,
+        "family": _did_family(protocol, outcome),
+        "estimator": protocol.design.did.estimator if protocol.design.kind == "did" else "twfe",
+        "inference": inference.method,
+        "permutations": inference.permutations,
+        "draws": inference.draws,
+        "weights": inference.weights,
+        "bootstrap_by": inference.bootstrap_by,
         "alpha": protocol.decision.alpha,
         "seed": protocol.seed,
         **_noise(),
@@ -199,6 +203,20 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
         values["baseline_source"] = "given (--baseline, per force)"
     values.update({k: v for k, v in overrides.items() if k in DiDPowerSettings.model_fields})
     return DiDPowerSettings(**values)
+
+
+def _did_family(protocol: Protocol, outcome: Any) -> str:
+    """The family the analysis fits, as :func:`evaltk.estimate.did.family_for` decides it from
+    an outcome's data: linear for a Gaussian outcome, Poisson for another family, else the
+    design's own."""
+    if outcome.family == "gaussian":
+        return "linear"
+    if outcome.family is not None:
+        return "poisson"
+    kind = protocol.design.kind
+    return (
+        protocol.design.event_study.family if kind == "event_study" else protocol.design.did.family
+    )
 
 
 def design_settings(loaded: LoadedProtocol, **overrides: Any) -> AnySettings:

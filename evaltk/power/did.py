@@ -4,28 +4,34 @@ Each replicate is a balanced force × month panel drawn from the simulator's gen
 (:mod:`evaltk.power.generate`: trend, season, AR(1) and gamma noise, independently per force),
 with a force-level rate multiplier (the simulator's ``force_rate_sd``) and the true rate ratio
 in treated forces from the common start month. The estimator is the registered DiD's two-way
-fixed effects model, linear in the rate per 100,000 with errors clustered by force, as
-:class:`evaltk.estimators.did.TWFEModel` fits it with ``inference="cluster"`` (linearmodels'
-``PanelOLS``): batched here through the within transformation, which on a balanced panel gives
-the same coefficient, and the same clustered covariance and reference distribution
-(``tests/power/test_did.py`` checks replicates against ``TWFEModel``).
+fixed effects model as :class:`evaltk.estimators.did.TWFEModel` fits it: the linear one
+batched through the within transformation, which on a balanced panel gives linearmodels'
+``PanelOLS`` coefficient, clustered covariance and reference distribution
+(``tests/power/test_did.py`` and ``test_did_models.py`` check replicates against
+``TWFEModel``).
 
-Two tests, as ``TWFEModel`` offers them: ``randomization`` (the default here) permutes which
-forces are treated, every assignment when there are at most ``permutations`` of them, and
-compares the coefficient with its permutation distribution; it keeps its size with any number
-of forces, and shows plainly that with very few (1 treated + 4 comparison allow 5
-assignments, so p >= 0.2) nothing can be detected. ``cluster`` is the cluster-robust t test;
-with few forces it over-rejects badly, which the row with no true change shows.
+The model and test are those the protocol's design would use (``family``, and ``inference``
+as the analysis resolves ``auto``: the wild cluster bootstrap below 50 forces, see
+:func:`~evaltk.estimators.did.inference.auto_method`):
 
-Not simulated: the Poisson TWFE and the wild cluster bootstrap (9,999 draws per replicate is
-too slow for a power grid).
+- ``family``: ``linear`` (the rate per 100,000) or ``poisson`` (counts with the population
+  as exposure, the Poisson TWFE of :mod:`evaltk.power.batch_poisson`, batched Newton).
+- ``wild_bootstrap``: the analysis's restricted wild cluster bootstrap (linear) or score
+  bootstrap (Poisson), with the weights the analysis draws from the protocol's seed, shared by
+  every replicate (:mod:`evaltk.power.did_inference`).
+- ``randomization``: the analysis's permutations of which forces are treated (all distinct
+  ones when there are at most ``permutations``), exact with any number of forces, and plainly
+  unable to detect anything with very few (1 treated + 4 comparison allow 5 assignments, so
+  p >= 0.2).
+- ``cluster``: the cluster-robust test; with few forces it over-rejects badly, which the row
+  with no true change shows.
+
+Every test rejects when ``p < alpha``, as the verdict reads it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import math
 from typing import Literal
 
 import numpy as np
@@ -33,6 +39,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats
 
 from evaltk.errors import PowerError
+from evaltk.estimators.did.inference import auto_method
+from evaltk.estimators.did.options import FEW_CLUSTERS, InferenceSpec
+from evaltk.power.batch_poisson import fit_poisson_twfe
+from evaltk.power.did_inference import (
+    BootstrapPlan,
+    randomization_p,
+    score_bootstrap_p,
+    treatment_starts,
+    wcr_p,
+    within,
+)
 from evaltk.power.generate import expected_counts, latent_noise
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
@@ -64,10 +81,29 @@ class DiDPowerSettings(BaseModel):
     overdispersion_cv: float = 0.04
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     target_power: float = Field(default=0.8, gt=0, lt=1)
-    inference: Literal["randomization", "cluster"] = "randomization"
+    family: Literal["linear", "poisson"] = Field(
+        default="linear",
+        description="linear: TWFE on the rate per 100,000; poisson: Poisson TWFE on counts.",
+    )
+    inference: Literal["auto", "randomization", "cluster", "wild_bootstrap"] = Field(
+        default="randomization",
+        description="The analysis's design.inference.method; auto as the analysis resolves it "
+        "(the wild cluster bootstrap below 50 forces).",
+    )
+    estimator: Literal["twfe", "two_by_two"] = Field(
+        default="twfe", description="design.did.estimator (two_by_two is powered by the TWFE)."
+    )
     permutations: int = Field(default=999, ge=19)
+    draws: int = Field(default=9_999, ge=99, description="Wild bootstrap draws.")
+    weights: Literal["auto", "rademacher", "webb"] = "auto"
+    bootstrap_by: Literal["auto", "unit", "unit_block"] = "auto"
     replicates: int = Field(default=500, ge=10)
-    seed: int = Field(default=20181001, ge=0)
+    seed: int = Field(
+        default=20181001,
+        ge=0,
+        description="Seed of the simulation, and of the bootstrap weights and permutations "
+        "(the analysis seeds those with the protocol's seed).",
+    )
 
     @field_validator("units")
     @classmethod
@@ -79,6 +115,22 @@ class DiDPowerSettings(BaseModel):
     @property
     def cells(self) -> list[tuple[float, tuple[int, int]]]:
         return [(e, u) for u in self.units for e in sorted(set(self.effects))]
+
+    def method(self, n_units: int) -> tuple[str, str]:
+        """The test the analysis would use with ``n_units`` forces, and why."""
+        return auto_method(self.inference, n_units, FEW_CLUSTERS)
+
+    def inference_spec(self, n_units: int) -> InferenceSpec:
+        """The analysis's inference options (``ci`` off: power needs p-values only)."""
+        return InferenceSpec(
+            method=self.method(n_units)[0],  # type: ignore[arg-type]
+            draws=self.draws,
+            weights=self.weights,
+            permutations=self.permutations,
+            seed=self.seed,
+            ci=False,
+            bootstrap_by=self.bootstrap_by,
+        )
 
     def _series_settings(self) -> ITSPowerSettings:
         # The per-force series share the ITS generator; only its noise settings matter here.
@@ -101,12 +153,12 @@ class DiDPowerSettings(BaseModel):
         )
 
 
-def draw_panel(
+def draw_counts(
     settings: DiDPowerSettings, treated: int, comparison: int, effect: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rates per 100,000, shape ``(R, units, months)``, and the treatment indicator
-    ``(units, months)``; treated forces first. Seeded by the unit counts only (common random
-    numbers across effects)."""
+    """Counts, shape ``(R, units, months)``, and the treatment indicator ``(units, months)``;
+    treated forces first. Seeded by the unit counts only (common random numbers across
+    effects); every force has the population ``settings.population``."""
     n_units = treated + comparison
     n_months = settings.months_before + settings.months_after
     key = [settings.seed, 31, settings.months_before, settings.months_after, treated, comparison]
@@ -122,18 +174,16 @@ def draw_panel(
     d = np.zeros((n_units, n_months))
     d[:treated, settings.months_before :] = 1.0
     mean = expected[None, None, :] * level[:, :, None] * noise * np.where(d > 0, effect, 1.0)
-    counts = rng.poisson(mean).astype(float)
+    return rng.poisson(mean).astype(float), d
+
+
+def draw_panel(
+    settings: DiDPowerSettings, treated: int, comparison: int, effect: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rates per 100,000, shape ``(R, units, months)``, and the treatment indicator (see
+    :func:`draw_counts`)."""
+    counts, d = draw_counts(settings, treated, comparison, effect)
     return counts / settings.population * PER, d
-
-
-def _within(values: np.ndarray) -> np.ndarray:
-    """Two-way demeaning of a balanced panel (last two axes: units, months)."""
-    return (
-        values
-        - values.mean(axis=-1, keepdims=True)
-        - values.mean(axis=-2, keepdims=True)
-        + values.mean(axis=(-2, -1), keepdims=True)
-    )
 
 
 def twfe_batch(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,8 +197,8 @@ def twfe_batch(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     effects, and a t reference with ``n - units - months`` degrees of freedom.
     """
     n_units, n_months = d.shape
-    dd = _within(d)
-    yy = _within(y)
+    dd = within(d)
+    yy = within(y)
     sxx = float(np.sum(dd**2))
     beta = np.einsum("rut,ut->r", yy, dd) / sxx
     resid = yy - beta[:, None, None] * dd[None]
@@ -162,63 +212,49 @@ def twfe_batch(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return beta, se, p
 
 
-def assignments(n_units: int, treated: int, limit: int, rng: np.random.Generator) -> np.ndarray:
-    """Treated-force sets ``(A, n_units)`` of 0/1, the observed one (first ``treated``) first.
-
-    Every set when there are at most ``limit``; otherwise the observed one and ``limit``
-    random draws.
-    """
-    total = math.comb(n_units, treated)
-    rows = []
-    if total <= limit:
-        for chosen in itertools.combinations(range(n_units), treated):
-            row = np.zeros(n_units)
-            row[list(chosen)] = 1.0
-            rows.append(row)
+def replicate_tests(
+    settings: DiDPowerSettings, counts: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each replicate's estimate (a difference in the rate, or a log rate ratio) and the
+    p-value of the test the analysis would use."""
+    n_units = d.shape[0]
+    method, _ = settings.method(n_units)
+    spec = settings.inference_spec(n_units)
+    rates = counts / settings.population * PER
+    y = rates if settings.family == "linear" else counts
+    if settings.family == "linear":
+        estimate, _, p = twfe_batch(rates, d)
     else:
-        for _ in range(limit):
-            row = np.zeros(n_units)
-            row[rng.choice(n_units, treated, replace=False)] = 1.0
-            rows.append(row)
-    observed = np.r_[np.ones(treated), np.zeros(n_units - treated)]
-    rows = [observed] + [r for r in rows if not np.array_equal(r, observed)]
-    return np.array(rows)
-
-
-def randomization_p(
-    y: np.ndarray, d: np.ndarray, treated: int, limit: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Permutation p-value of the TWFE coefficient, ``P(|b_a| >= |b_observed|)``, per replicate.
-
-    Each assignment's coefficient is ``sum(D_a'' y'') / sum(D_a''^2)`` on the two-way demeaned
-    panel, so every assignment of every replicate is one matrix product.
-    """
-    n_units, _ = d.shape
-    post = d.max(axis=0)  # the months after the common start
-    sets = assignments(n_units, treated, limit, rng)
-    designs = _within(sets[:, :, None] * post[None, None, :])  # (A, units, months)
-    yy = _within(y)
-    betas = np.einsum("aut,rut->ra", designs, yy) / np.sum(designs**2, axis=(1, 2))[None, :]
-    observed = np.abs(betas[:, :1])
-    # A small tolerance keeps ties (symmetric assignments) from depending on rounding.
-    return np.mean(np.abs(betas) >= observed * (1 - 1e-12), axis=1)
+        fit = fit_poisson_twfe(counts, d)
+        estimate, p = fit.estimate, fit.p_value
+    if method == "wild_bootstrap":
+        plan = BootstrapPlan(spec, settings.first_month, n_units, d.shape[1])
+        p = wcr_p(y, d, plan) if settings.family == "linear" else score_bootstrap_p(y, d, plan)
+    elif method == "randomization":
+        treated = int(d[:, -1].sum())
+        starts = treatment_starts(treated, n_units - treated, settings.months_before)
+        p = randomization_p(y, starts, spec, settings.family)
+    return estimate, p
 
 
 def simulate_did_cell(
     settings: DiDPowerSettings, effect: float, units: tuple[int, int]
 ) -> CellResult:
-    """Power of the TWFE test at one effect and (treated, comparison) forces."""
+    """Power of the registered DiD test at one effect and (treated, comparison) forces."""
     treated, comparison = units
-    y, d = draw_panel(settings, treated, comparison, effect)
-    beta, _, p = twfe_batch(y, d)
-    if settings.inference == "randomization":
-        key = [settings.seed, 37, treated, comparison]
-        rng = np.random.default_rng(np.random.SeedSequence(key))
-        p = randomization_p(y, d, treated, settings.permutations, rng)
-        # An exact test rejects when p <= alpha (its p-values are multiples of 1 / A).
-        p = np.where(p <= settings.alpha, 0.0, p)
+    counts, d = draw_counts(settings, treated, comparison, effect)
+    estimate, p = replicate_tests(settings, counts, d)
     failed = ~np.isfinite(p)
-    baseline_rate = float(np.mean(y[:, :, : settings.months_before]))
+    mean: float | None = None
+    if settings.family == "poisson":
+        finite = estimate[np.isfinite(estimate)]
+        mean = float(np.mean(np.exp(finite))) if finite.size else None
+    else:
+        baseline_rate = float(np.mean(counts[:, :, : settings.months_before]))
+        baseline_rate *= PER / settings.population
+        # The linear effect is a difference in the rate; as a ratio to the pre-period rate it
+        # reads like the ITS ratios.
+        mean = float(1.0 + np.nanmean(estimate) / baseline_rate) if baseline_rate else None
     return CellResult(
         effect=effect,
         months_before=settings.months_before,
@@ -228,7 +264,5 @@ def simulate_did_cell(
         replicates=settings.replicates,
         rejections=int(np.sum(np.where(failed, False, p < settings.alpha))),
         failed=int(failed.sum()),
-        # The linear effect is a difference in the rate; as a ratio to the pre-period rate it
-        # reads like the ITS ratios.
-        mean_estimate=float(1.0 + np.nanmean(beta) / baseline_rate) if baseline_rate else None,
+        mean_estimate=mean,
     )

@@ -7,7 +7,39 @@ from collections.abc import Callable
 from evaltk import __version__
 from evaltk.power.backends import run_cells
 from evaltk.power.did import DiDPowerSettings
+from evaltk.power.did_inference import BootstrapPlan
 from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
+
+MODELS = {
+    "linear": "two-way fixed effects DiD, linear in the rate per 100,000",
+    "poisson": "Poisson two-way fixed effects DiD (counts, population as exposure; the "
+    "effect a rate ratio)",
+}
+
+
+def inference_words(settings: DiDPowerSettings, units: tuple[int, int]) -> str:
+    """The analysis's test with these forces, in words (as ``auto`` resolves it)."""
+    n_units = sum(units)
+    method, reason = settings.method(n_units)
+    if method == "randomization":
+        text = f"randomisation test over which forces are treated ({settings.permutations:,} "
+        text += "permutations at most, all distinct ones when fewer)"
+    elif method == "cluster":
+        text = "cluster-robust test by force"
+    else:
+        kind = "score" if settings.family == "poisson" else "restricted wild cluster (WCR)"
+        plan = BootstrapPlan(
+            settings.inference_spec(n_units),
+            settings.first_month,
+            n_units,
+            settings.months_before + settings.months_after,
+        )
+        weights = plan.weights
+        drawn = "all patterns" if weights.enumerated else f"{weights.draws:,} draws"
+        text = f"{kind} bootstrap, {weights.kind.capitalize()} weights, {drawn}, {plan.by}"
+    if reason != "as specified":
+        text += f" ({reason})"
+    return text
 
 
 def did_power_analysis(
@@ -24,29 +56,35 @@ def did_power_analysis(
     """
     results = run_cells(settings, workers=workers, scheduler=scheduler, progress=progress)
     cells = cells_from(results)
+    tests = [f"{t} + {c} forces: {inference_words(settings, (t, c))}" for t, c in settings.units]
     return PowerReport(
         design="did",
         evaltk_version=__version__,
         protocol_sha256=protocol_sha256,
         estimator=(
-            "two-way fixed effects DiD, linear in the rate per 100,000 (as "
-            "evaltk.estimators.did.TWFEModel); "
-            + (
-                "randomisation test over which forces are treated"
-                if settings.inference == "randomization"
-                else "cluster-robust t test by force"
-            )
-            + f", two-sided at alpha = {settings.alpha:g}"
+            f"{MODELS[settings.family]} (as evaltk.estimators.did.TWFEModel); "
+            + "; ".join(tests)
+            + f"; two-sided, rejecting when p < alpha = {settings.alpha:g}"
         ),
         settings=settings.model_dump(mode="json"),
         cells=cells,
         minimum_detectable=minimum_detectable(cells, settings.target_power),
         notes=[
-            "Not simulated: the Poisson TWFE and the wild cluster bootstrap (TWFEModel's "
-            "default with few forces). The randomisation test keeps its size with any number "
-            "of forces but cannot reach p < alpha with fewer than 1 / alpha assignments; the "
-            "cluster-robust test over-rejects with few forces (see the no-change row).",
+            "Each replicate is fitted and tested as the analysis would (the same model, the "
+            "same bootstrap weights or permutations from the same seed). The randomisation "
+            "test keeps its size with any number of forces but cannot reach p < alpha with "
+            "fewer than 1 / alpha assignments; the cluster-robust test, and the wild bootstrap "
+            "with very few forces, can over-reject (see the no-change row).",
             "Monte Carlo SE = sqrt(p (1 - p) / replicates).",
+            *(
+                [
+                    "design.did.estimator two_by_two: powered by the TWFE coefficient, which on "
+                    "a balanced panel with one common start is the same linear estimate (the "
+                    "Poisson one close to it); the 2 x 2 model's own errors are not simulated."
+                ]
+                if settings.estimator == "two_by_two"
+                else []
+            ),
         ],
         warnings=size_warnings(cells, settings.alpha),
     )

@@ -226,8 +226,15 @@ def test_did_designs_use_the_registered_forces(tmp_path: Path, kind: str) -> Non
     settings = design_settings(loaded, replicates=20, effects=(0.8, 1.0))
     assert isinstance(settings, DiDPowerSettings)
     assert settings.units == ((2, 3),) and settings.months_before == 27
-    assert settings.inference == "randomization"  # auto with 5 forces
+    # What the analysis fits: Poisson TWFE, and auto with 5 forces is the wild bootstrap.
+    assert settings.family == "poisson" and settings.inference == "auto"
+    assert settings.method(5)[0] == "wild_bootstrap"
     report = design_power_analysis(settings, kind, workers=1)
     assert report.design == kind and len(report.cells) == 2
+    assert "Poisson two-way fixed effects" in report.estimator
+    # 5 forces x 6 calendar years = 30 subclusters: 2**30 Rademacher patterns, 9,999 drawn.
+    assert "score bootstrap, Rademacher weights, 9,999 draws, weights by unit × calendar year" in (
+        report.estimator
+    )
     with pytest.raises(PowerError, match="2 different start dates"):
         design_settings(load_protocol(_did_analysis(tmp_path / "b", kind, "2017-01-01")))
