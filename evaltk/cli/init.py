@@ -83,7 +83,15 @@ TEMPLATES: dict[str, TemplateInfo] = {
 }
 
 #: Designs `evaltk power` simulates (the others: justify the numbers in the protocol).
-_POWERED = ("its", "cits", "staggered_did", "did", "event_study", "stepped_wedge")
+_POWERED = (
+    "its",
+    "cits",
+    "staggered_did",
+    "did",
+    "event_study",
+    "stepped_wedge",
+    "synthetic_control",
+)
 
 _FORCE_HINT = {
     "its": "every force is summed into one series and needs the same date",

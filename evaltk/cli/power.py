@@ -33,6 +33,10 @@ HELP = (
     "Other designs, by the protocol's design.kind: cits (both series simulated, the "
     "registered CITS GLM or GLS), staggered_did (the registered forces and start dates; "
     "Callaway & Sant'Anna, simple aggregation, randomisation test over the adoption dates), "
+    "synthetic_control (the registered treated force or region and donor pool, each force "
+    "drawn around its own simulated volume; the analysis's outcome-only synthetic control and "
+    "its placebo-in-space rank test, whose p-value cannot fall below 1 / (donors + 1); "
+    "predictor-weighted fits and synthetic_did are not simulated), "
     "did and event_study (the registered numbers of treated and comparison forces; the "
     "analysis's two-way fixed effects model, Poisson or linear, and its test: the wild "
     "cluster bootstrap that auto picks below 50 forces, randomisation or cluster, with the "
@@ -47,6 +51,11 @@ HELP = (
     "model's statistic: the power reported), with the mixed model's Wald z test and the closed "
     "form (Hussey & Hughes) beside it; power.csv, detectable.csv, power.json, power.png."
 )
+
+
+#: The default replicates of a synthetic control's grid: each replicate fits every force once
+#: per cell, and 200 keep the template's grid (28 cells, 42 forces) near a minute on one core.
+SYNTHETIC_REPLICATES = 200
 
 
 def _units(text: str) -> tuple[tuple[int, int], ...]:
@@ -78,7 +87,13 @@ def power(
     target: Path = typer.Argument(
         ..., metavar="PROTOCOL_OR_ANALYSIS", help="An analysis folder, analysis.yaml or template."
     ),
-    replicates: int = typer.Option(500, "--replicates", min=10, help="Simulated series per cell."),
+    replicates: int | None = typer.Option(
+        None,
+        "--replicates",
+        min=10,
+        help="Simulated series per cell (default 500; synthetic_control 200, as each "
+        "replicate refits every force).",
+    ),
     workers: int = typer.Option(-1, "--workers", help="Local processes; -1 = all cores."),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."
@@ -113,7 +128,8 @@ def power(
     design: str | None = typer.Option(
         None,
         "--design",
-        help="Default: the protocol's design.kind (its, cits, staggered_did, did, event_study); "
+        help="Default: the protocol's design.kind (its, cits, staggered_did, did, event_study, "
+        "synthetic_control); "
         "did powers an ITS protocol's outcome as a DiD (give --units).",
     ),
     units: str = typer.Option(
@@ -127,6 +143,8 @@ def power(
     from evaltk.power import POWER_DIR, PowerError, did_settings, its_settings, write_power
     from evaltk.power.design_report import design_power_analysis
     from evaltk.power.design_settings import design_settings
+    from evaltk.power.report import BY_MONTHS
+    from evaltk.power.synthetic import SyntheticPowerSettings
     from evaltk.protocol import load_protocol
     from evaltk.protocol.canonical import protocol_sha256
 
@@ -134,6 +152,8 @@ def power(
     loaded = load_protocol(target)
     months = _floats(months_after, "--months-after")
     kind = loaded.protocol.design.kind
+    if replicates is None:
+        replicates = SYNTHETIC_REPLICATES if kind == "synthetic_control" and not design else 500
     if design not in (None, kind, "did"):
         raise PowerError(f"--design {design!r}: leave it out (the protocol's {kind}) or say did")
     if out is None:
@@ -190,7 +210,7 @@ def power(
     table.add_column("true ratio")
     frame = report.table()
     for column in frame.columns:
-        if report.design not in ("its", "cits"):
+        if report.design not in BY_MONTHS:
             table.add_column(str(column))
             continue
         mark = " (registered)" if column == settings.registered_months_after else ""
@@ -215,6 +235,8 @@ def power(
             else f"{'at most ' if mde.how == 'at_most' else ''}ratio {mde.effect:.3g}"
         )
         console.print(f"minimum detectable effect at {mde.target:.0%} power, {where}: {text}")
+    if isinstance(settings, SyntheticPowerSettings):
+        console.print(report.notes[0])  # the placebo p-value's floor, 1 / units
     for warning in report.warnings:
         err_console.print(f"[bold red]warning:[/] {warning}")
     console.print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -16,9 +16,10 @@ from evaltk.power.did import DiDPowerSettings, simulate_did_cell
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 from evaltk.power.staggered import StaggeredPowerSettings, simulate_staggered_cell
+from evaltk.power.synthetic import SyntheticPowerSettings, simulate_synthetic_cell
 
 Progress = Callable[[int, int], None]
-Settings = ITSPowerSettings | DiDPowerSettings | StaggeredPowerSettings
+Settings = ITSPowerSettings | DiDPowerSettings | StaggeredPowerSettings | SyntheticPowerSettings
 
 
 def run_cell(settings: Settings, effect: float, column: Any) -> CellResult:
@@ -29,6 +30,8 @@ def run_cell(settings: Settings, effect: float, column: Any) -> CellResult:
         return simulate_staggered_cell(settings, effect, column)
     if isinstance(settings, CITSPowerSettings):
         return simulate_cits_cell(settings, effect, column)
+    if isinstance(settings, SyntheticPowerSettings):
+        return simulate_synthetic_cell(settings, effect, column)
     return simulate_cell(settings, effect, column)
 
 

@@ -1,5 +1,6 @@
-"""Power settings for the comparison designs of a protocol: cits, staggered_did, did and
-event_study (``evaltk power`` dispatches on ``design.kind``; its is :func:`its_settings`).
+"""Power settings for the comparison designs of a protocol: cits, staggered_did, did,
+event_study and synthetic_control (``evaltk power`` dispatches on ``design.kind``; its is
+:func:`its_settings`; a synthetic control takes each force's own volume, not a group's).
 
 The design (units, start dates, window, model options, alpha, seed) comes from the protocol;
 each group of forces' volume from the simulator's real-world volumes for those forces
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaltk.errors import PowerError
+from evaltk.errors import PowerError, SimulationError
 from evaltk.power.cits import CITSPowerSettings
 from evaltk.power.did import DiDPowerSettings
 from evaltk.power.from_protocol import (
@@ -19,15 +20,23 @@ from evaltk.power.from_protocol import (
     default_effects,
     its_settings,
     simulator_baseline,
+    simulator_key,
 )
 from evaltk.power.settings import ITSPowerSettings
 from evaltk.power.staggered import StaggeredPowerSettings
+from evaltk.power.synthetic import SyntheticPowerSettings
 from evaltk.protocol import LoadedProtocol
 from evaltk.protocol.spec import Protocol
-from evaltk.simulate import SimulationConfig
+from evaltk.simulate import SimulationConfig, expected_outcomes
 
 #: The settings of every design ``evaltk power`` simulates.
-AnySettings = ITSPowerSettings | CITSPowerSettings | DiDPowerSettings | StaggeredPowerSettings
+AnySettings = (
+    ITSPowerSettings
+    | CITSPowerSettings
+    | DiDPowerSettings
+    | StaggeredPowerSettings
+    | SyntheticPowerSettings
+)
 
 _NOISE = ("trend", "seasonal_amplitude", "seasonal_peak_month", "ar_rho", "ar_sd")
 
@@ -205,6 +214,95 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
     return DiDPowerSettings(**values)
 
 
+def _force_volumes(protocol: Protocol, key: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Each force's simulated events a month and population, first 12 months of the window."""
+    try:
+        config = SimulationConfig.preset(
+            "demo",
+            forces=tuple(protocol.units),
+            starts={},
+            never_treated_share=1.0,
+            scale=1.0,
+            first_month=protocol.window.start.strftime("%Y-%m"),
+            months=12,
+        )
+    except SimulationError as error:
+        raise PowerError(
+            f"the simulator cannot model units {', '.join(protocol.units)} ({error}); a "
+            "synthetic control's power needs every force's volume from it"
+        ) from None
+    means = expected_outcomes(config).groupby("force")[[f"{key}_counterfactual", "population"]]
+    frame = means.mean()
+    volume = frame[f"{key}_counterfactual"]
+    return (
+        {str(f): float(v) for f, v in volume.items()},
+        {str(f): float(v) for f, v in frame["population"].items()},
+    )
+
+
+def synthetic_settings(loaded: LoadedProtocol, **overrides: Any) -> SyntheticPowerSettings:
+    """synthetic_control: the registered treated forces (summed, as the analysis sums them)
+    and donor pool, each force's own volume and population from the simulator, the window;
+    effects × months after the start."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    protocol = loaded.protocol
+    kind = protocol.design.kind
+    if kind != "synthetic_control":
+        raise PowerError(
+            f"design {kind}: power is simulated for synthetic_control only (synthetic DiD "
+            "refits every force twice per replicate; not simulated yet)"
+        )
+    if protocol.design.synthetic.predictors:
+        raise PowerError(
+            "design.synthetic.predictors: the power of a predictor-weighted synthetic control "
+            "is not simulated (every replicate would need the nested predictor-weight search "
+            "for every force: hours for a grid); power the outcome-only fit (predictors: []) "
+            "and justify the predictors separately"
+        )
+    from evaltk.estimate.synthetic import donor_units, treated_label
+
+    outcome = protocol.primary_outcomes[0]
+    key = simulator_key(outcome)
+    if key is None:
+        raise PowerError(
+            f"outcome {outcome.id!r} is not a plain count or rate of a simulated outcome: a "
+            "synthetic control's power needs every force's volume from the simulator"
+        )
+    volume, population = _force_volumes(protocol, key)
+    treated, donors = protocol.treated_units, donor_units(protocol)
+    window = protocol.window
+    start = protocol.first_start()
+    before = _months(window.start, start)
+    after = _months(start, window.end) + 1 - window.washout_months
+    values: dict[str, Any] = {
+        "outcome": outcome.id,
+        "outcome_label": outcome.label,
+        "first_month": window.start.replace(day=1),
+        "months_before": before,
+        "registered_months_after": after,
+        "months_after": (*(m for m in OTHER_MONTHS_AFTER if m < after), after),
+        "effects": default_effects(protocol, outcome),
+        "treated": treated_label(protocol),
+        "donors": tuple(donors),
+        "baseline": sum(volume[f] for f in treated),
+        "population": sum(population[f] for f in treated),
+        "donor_baselines": tuple(volume[f] for f in donors),
+        "donor_populations": tuple(population[f] for f in donors),
+        "baseline_source": f"simulator: each force's real-world volume of '{key}', first 12 "
+        "months of the window",
+        "rates": bool(outcome.measure is not None and outcome.measure.kind.per_population),
+        "alpha": protocol.decision.alpha,
+        "seed": protocol.seed,
+        **_noise(),
+    }
+    if "baseline" in overrides:
+        scale = overrides["baseline"] / values["baseline"]
+        values["donor_baselines"] = tuple(b * scale for b in values["donor_baselines"])
+        values["baseline_source"] = "given (--baseline; every donor in proportion)"
+    values.update({k: v for k, v in overrides.items() if k in SyntheticPowerSettings.model_fields})
+    return SyntheticPowerSettings(**values)
+
+
 def _did_family(protocol: Protocol, outcome: Any) -> str:
     """The family the analysis fits, as :func:`evaltk.estimate.did.family_for` decides it from
     an outcome's data: linear for a Gaussian outcome, Poisson for another family, else the
@@ -228,4 +326,6 @@ def design_settings(loaded: LoadedProtocol, **overrides: Any) -> AnySettings:
         return cits_settings(loaded, **overrides)
     if kind == "staggered_did":
         return staggered_settings(loaded, **overrides)
+    if kind in ("synthetic_control", "synthetic_did"):
+        return synthetic_settings(loaded, **overrides)
     return comparison_did_settings(loaded, **overrides)

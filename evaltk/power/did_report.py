@@ -10,6 +10,12 @@ from evaltk.power.did import DiDPowerSettings
 from evaltk.power.did_inference import BootstrapPlan
 from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
 
+#: What a DiD whose test over-rejects can do instead.
+DID_ADVICE = (
+    "with few forces, design.inference.method: randomization keeps its size exactly; or "
+    "compare more forces"
+)
+
 MODELS = {
     "linear": "two-way fixed effects DiD, linear in the rate per 100,000",
     "poisson": "Poisson two-way fixed effects DiD (counts, population as exposure; the "
@@ -86,5 +92,5 @@ def did_power_analysis(
                 else []
             ),
         ],
-        warnings=size_warnings(cells, settings.alpha),
+        warnings=size_warnings(cells, settings.alpha, DID_ADVICE),
     )

@@ -15,6 +15,7 @@ DESIGN_WORDS = {
     "event_study": "difference-in-differences, ",
     "cits": "comparative ITS, ",
     "staggered_did": "staggered adoption (Callaway & Sant'Anna), ",
+    "synthetic_control": "synthetic control, placebo rank test, ",
 }
 
 #: Level of the Monte Carlo bars on each power estimate.

@@ -45,7 +45,7 @@ class CellResult(BaseModel):
 POWER_FORMAT = 1
 
 #: Designs whose grid's other axis is the months after the start (the rest: forces).
-BY_MONTHS = ("its", "cits")
+BY_MONTHS = ("its", "cits", "synthetic_control")
 
 
 class PowerCell(BaseModel):
@@ -89,7 +89,7 @@ class PowerReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     power_format: int = POWER_FORMAT
-    design: Literal["its", "did", "cits", "staggered_did", "event_study"]
+    design: Literal["its", "did", "cits", "staggered_did", "event_study", "synthetic_control"]
     evaltk_version: str
     protocol_sha256: str | None
     estimator: str = Field(description="The model and test in words.")
@@ -144,8 +144,13 @@ def size_band(alpha: float, replicates: int) -> float:
     return alpha + SIZE_BAND_Z * float(np.sqrt(alpha * (1 - alpha) / replicates))
 
 
-def size_warnings(cells: list[PowerCell], alpha: float) -> list[str]:
-    """One line per no-change cell whose rejection rate is above :func:`size_band`."""
+#: What an ITS's over-rejecting test can do instead (the default advice of :func:`size_warnings`).
+ITS_ADVICE = "consider model: auto or gls"
+
+
+def size_warnings(cells: list[PowerCell], alpha: float, advice: str = ITS_ADVICE) -> list[str]:
+    """One line per no-change cell whose rejection rate is above :func:`size_band`, ending
+    with ``advice`` in brackets (what the design can do about it)."""
     out = []
     for c in cells:
         if c.effect != 1.0:
@@ -161,7 +166,7 @@ def size_warnings(cells: list[PowerCell], alpha: float) -> list[str]:
                 f"no change, {where}: the test rejected a true null in {c.power:.1%} of "
                 f"{c.replicates} replicates, above the {band:.1%} that Monte Carlo error "
                 f"explains at alpha {alpha:g}; its p-values are too small and its power "
-                "overstated (consider model: auto or gls)"
+                f"overstated ({advice})"
             )
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from evaltk.digest import file_sha256
 from evaltk.estimators.render import format_level
-from evaltk.power.report import PowerReport
+from evaltk.power.report import BY_MONTHS, PowerReport
 from evaltk.power.stepped_wedge import SWPowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Measure, Outcome, Protocol
@@ -242,7 +242,7 @@ def power_context(
     registered = settings.get("registered_months_after")
     headers = [
         f"{m} months after" + (" (registered)" if m == registered else "")
-        if report.design in ("its", "cits")
+        if report.design in BY_MONTHS
         else f"{m} forces"
         for m in table.columns
     ]
