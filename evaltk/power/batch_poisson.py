@@ -4,14 +4,16 @@ r"""The Poisson two-way fixed effects DiD of every replicate of a balanced panel
 on ``[D, unit dummies, period dummies (first left out)]`` with the ``log(exposure)`` offset
 and covariance clustered by unit. On a balanced panel the information matrix of that design
 has a fixed sparsity (a unit's dummy meets a period's dummy in one cell), so it is built here
-from the fitted means directly, ``(R, k, k)`` for ``k = 1 + units + months - 1``, and Newton's
-method runs on all replicates together (``tests/power/test_did_models.py`` checks estimates,
-standard errors and p-values against ``TWFEModel``).
+from the fitted means directly, ``(R, k, k)`` for ``k = regressors + units + months - 1``,
+and Newton's method runs on all replicates together; the regressors are the treatment
+indicator (TWFE) or the event-time bins (event study,
+:class:`~evaltk.estimators.did.EventStudyModel`); ``tests/power/test_did_models.py`` checks
+estimates, standard errors and p-values against both models.
 
 The exposure is one population per force (constant over the months), as the power simulation
 draws it: its log is absorbed by the unit effects and changes no estimate, so it is left out.
-Under that model the fit with ``D``'s coefficient fixed at zero (the restricted fit of the
-score bootstrap) has the closed form of a two-way table's independence model,
+Under that model the fit with no regressors (where Newton's method starts, and the restricted
+fit of the TWFE's score bootstrap) has the closed form of a two-way table's independence model,
 :math:`\tilde\mu_{it} = y_{i\cdot} y_{\cdot t} / y_{\cdot\cdot}`.
 """
 
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from evaltk.estimators.did.inference import reparametrize
 
 #: Newton steps at most, and the change in every parameter below which a replicate has
 #: converged (statsmodels' IRLS stops on the deviance; 1e-10 on the parameters is finer).
@@ -49,18 +53,26 @@ def restricted_means(y: np.ndarray) -> np.ndarray:
         return rows * cols / total
 
 
-def information(mu: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """``X' diag(mu) X`` for ``X = [D, unit dummies, month dummies 1..T-1]``, ``(R, k, k)``."""
+def _as_regressors(d: np.ndarray) -> np.ndarray:
+    """Regressors as ``(p, G, T)``: one treatment indicator ``(G, T)`` becomes ``p = 1``."""
+    return d[None] if d.ndim == 2 else d
+
+
+def information(mu: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``X' diag(mu) X`` for ``X = [regressors, unit dummies, month dummies 1..T-1]``,
+    ``(R, k, k)``; ``X`` holds the regressors, ``(p, G, T)`` (or one ``(G, T)``)."""
+    X = _as_regressors(X)
     r, g, t = mu.shape
-    k = 1 + g + t - 1
+    p = X.shape[0]
+    k = p + g + t - 1
     out = np.zeros((r, k, k))
-    dm = mu * d[None]
-    units, months = slice(1, 1 + g), slice(1 + g, k)
-    out[:, 0, 0] = dm.sum(axis=(1, 2))
-    out[:, 0, units] = dm.sum(axis=2)
-    out[:, 0, months] = dm.sum(axis=1)[:, 1:]
-    diag_u = np.arange(1, 1 + g)
-    diag_t = np.arange(1 + g, k)
+    xm = mu[:, None] * X[None]  # (R, p, G, T)
+    units, months = slice(p, p + g), slice(p + g, k)
+    out[:, :p, :p] = np.einsum("rpgt,qgt->rpq", xm, X)
+    out[:, :p, units] = xm.sum(axis=3)
+    out[:, :p, months] = xm.sum(axis=2)[:, :, 1:]
+    diag_u = np.arange(p, p + g)
+    diag_t = np.arange(p + g, k)
     out[:, diag_u, diag_u] = mu.sum(axis=2)
     out[:, diag_t, diag_t] = mu.sum(axis=1)[:, 1:]
     out[:, units, months] = mu[:, :, 1:]
@@ -69,83 +81,115 @@ def information(mu: np.ndarray, d: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gradient(resid: np.ndarray, d: np.ndarray) -> np.ndarray:
+def _gradient(resid: np.ndarray, X: np.ndarray) -> np.ndarray:
     return np.concatenate(
-        [
-            (resid * d[None]).sum(axis=(1, 2))[:, None],
-            resid.sum(axis=2),
-            resid.sum(axis=1)[:, 1:],
-        ],
+        [np.einsum("rgt,pgt->rp", resid, X), resid.sum(axis=2), resid.sum(axis=1)[:, 1:]],
         axis=1,
     )
 
 
-def _linear_predictor(params: np.ndarray, d: np.ndarray) -> np.ndarray:
-    g = d.shape[0]
-    months = np.concatenate([np.zeros((len(params), 1)), params[:, 1 + g :]], axis=1)
-    return params[:, :1, None] * d[None] + params[:, 1 : 1 + g, None] + months[:, None, :]
+def _linear_predictor(params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    p, g = X.shape[0], X.shape[1]
+    months = np.concatenate([np.zeros((len(params), 1)), params[:, p + g :]], axis=1)
+    return (
+        np.einsum("rp,pgt->rgt", params[:, :p], X) + params[:, p : p + g, None] + months[:, None, :]
+    )
 
 
-def fit_poisson_twfe(y: np.ndarray, d: np.ndarray) -> PoissonTWFE:
-    """Poisson TWFE of ``y`` (``(R, G, T)`` counts) on the 0/1 treatment ``d`` (``(G, T)``).
+def _fittable(y: np.ndarray) -> np.ndarray:
+    # Every unit and every month needs some events, or its effect is minus infinity (the
+    # analysis refuses such data: check_poisson).
+    return np.all(y.sum(axis=2) > 0, axis=1) & np.all(y.sum(axis=1) > 0, axis=1)
 
-    Newton's method from the restricted fit (the exact fit with no treatment effect), all
-    replicates together; each replicate stops moving once converged.
+
+def newton(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson MLE of ``[regressors, unit effects, month effects]`` for every replicate:
+    parameters ``(R, k)``, fitted means ``(R, G, T)`` and whether each converged.
+
+    Newton's method from the fit without regressors (exact, in closed form), all replicates
+    together; each replicate stops moving once converged.
     """
+    X = _as_regressors(X)
     r, g, t = y.shape
-    mu0 = restricted_means(y)
-    ok = np.all(y.sum(axis=2) > 0, axis=1) & np.all(y.sum(axis=1) > 0, axis=1)
-    safe = np.where(ok[:, None, None], mu0, 1.0)
-    log0 = np.log(safe)
-    params = np.zeros((r, 1 + g + t - 1))
-    params[:, 1 : 1 + g] = log0[:, :, 0]
-    params[:, 1 + g :] = log0[:, 0, 1:] - log0[:, 0, :1]
+    p = X.shape[0]
+    ok = _fittable(y)
+    log0 = np.log(np.where(ok[:, None, None], restricted_means(y), 1.0))
+    params = np.zeros((r, p + g + t - 1))
+    params[:, p : p + g] = log0[:, :, 0]
+    params[:, p + g :] = log0[:, 0, 1:] - log0[:, 0, :1]
     y_safe = np.where(ok[:, None, None], y, 1.0)
     done = ~ok
     for _ in range(MAX_STEPS):
-        mu = np.exp(_linear_predictor(params, d))
-        step = np.linalg.solve(information(mu, d), _gradient(y_safe - mu, d)[:, :, None])[:, :, 0]
+        mu = np.exp(_linear_predictor(params, X))
+        step = np.linalg.solve(information(mu, X), _gradient(y_safe - mu, X)[:, :, None])[:, :, 0]
         step[done] = 0.0
         params += step
         done |= np.max(np.abs(step), axis=1) < TOLERANCE
         if done.all():
             break
-    mu = np.exp(_linear_predictor(params, d))
-    converged = done & ok & np.all(np.isfinite(params), axis=1)
-    info = information(mu, d)
-    e0 = np.zeros(params.shape[1])
-    e0[0] = 1.0
-    h = np.linalg.solve(info, np.broadcast_to(e0, params.shape)[:, :, None])[:, :, 0]
-    # Each unit's score projected on h: sum_t (h_0 d_it + h_unit_i + h_month_t)(y - mu).
-    months = np.concatenate([np.zeros((r, 1)), h[:, 1 + g :]], axis=1)
-    xh = h[:, :1, None] * d[None] + h[:, 1 : 1 + g, None] + months[:, None, :]
-    unit_scores = np.sum(xh * (y_safe - mu), axis=2)
+    mu = np.exp(_linear_predictor(params, X))
+    return params, mu, done & ok & np.all(np.isfinite(params), axis=1)
+
+
+def fit_poisson_twfe(
+    y: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None
+) -> PoissonTWFE:
+    """Poisson TWFE of ``y`` (``(R, G, T)`` counts) on the regressors ``d`` (one 0/1
+    treatment ``(G, T)``, or ``(p, G, T)`` such as event-time bins); the estimate is
+    ``weights @ coefficients`` (default the first), with its CR1 standard error."""
+    X = _as_regressors(d)
+    _, g, t = y.shape
+    p = X.shape[0]
+    w = np.eye(p)[0] if weights is None else np.asarray(weights, dtype=float)
+    params, mu, converged = newton(y, X)
+    info = information(mu, X)
+    e = np.zeros(params.shape[1])
+    e[:p] = w
+    h = np.linalg.solve(info, np.broadcast_to(e, params.shape)[:, :, None])[:, :, 0]
+    # Each unit's score projected on h: sum_t (h_reg . x_it + h_unit_i + h_month_t)(y - mu).
+    xh = _linear_predictor(h, X)
+    unit_scores = np.sum(xh * (np.where(converged[:, None, None], y, mu) - mu), axis=2)
     n, k = g * t, params.shape[1]
     correction = g / (g - 1) * (n - 1) / (n - k)
     se = np.sqrt(correction * np.sum(unit_scores**2, axis=1))
-    estimate = params[:, 0]
-    p = 2 * stats.norm.sf(np.abs(estimate / se))
+    estimate = params[:, :p] @ w
+    p_value = 2 * stats.norm.sf(np.abs(estimate / se))
     bad = ~converged
     return PoissonTWFE(
         estimate=np.where(bad, np.nan, estimate),
         std_error=np.where(bad, np.nan, se),
-        p_value=np.where(bad, np.nan, p),
+        p_value=np.where(bad, np.nan, p_value),
         converged=converged,
     )
 
 
-def effective_scores(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""Per replicate and unit-month, the effective score of ``D``'s coefficient at the
-    restricted fit, :math:`\tilde D_{it} (y_{it} - \tilde\mu_{it})` with :math:`\tilde D` the
-    residual of ``D`` after the unit and month effects weighted by :math:`\tilde\mu` (what
-    :class:`~evaltk.estimators.did.score_bootstrap.PoissonScoreBootstrap` sums by cluster);
-    and which replicates could be fitted.
+def effective_scores(
+    y: np.ndarray, d: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Per replicate and unit-month, the effective score of ``weights @ coefficients`` at the
+    fit restricted to zero, :math:`\tilde D_{it} (y_{it} - \tilde\mu_{it})`: what
+    :class:`~evaltk.estimators.did.score_bootstrap.PoissonScoreBootstrap` sums by cluster
+    after :func:`~evaltk.estimators.did.inference.reparametrize` (column ``D`` then has the
+    combination as its coefficient, the other regressors adjusted); :math:`\tilde D` is the
+    residual of ``D`` after the other regressors and the unit and month effects, weighted by
+    :math:`\tilde\mu`. Also which replicates could be fitted.
     """
-    r, g, _ = y.shape
-    ok = np.all(y.sum(axis=2) > 0, axis=1) & np.all(y.sum(axis=1) > 0, axis=1)
-    mu = np.where(ok[:, None, None], restricted_means(y), 1.0)
-    info = information(mu, d)
+    X = _as_regressors(d)
+    p, g, t = X.shape
+    w = np.eye(p)[0] if weights is None else np.asarray(weights, dtype=float)
+    flat, j = reparametrize(X.reshape(p, g * t).T, w)
+    moved = flat.T.reshape(p, g, t)
+    D, others = moved[j], np.delete(moved, j, axis=0)
+    _, mu, ok = newton(y, others)
+    mu = np.where(ok[:, None, None], mu, 1.0)
+    info = information(mu, np.concatenate([D[None], others]))
     coef = np.linalg.solve(info[:, 1:, 1:], info[:, 1:, :1])[:, :, 0]
-    months = np.concatenate([np.zeros((r, 1)), coef[:, g:]], axis=1)
-    d_tilde = d[None] - coef[:, :g, None] - months[:, None, :]
+    q = others.shape[0]
+    months = np.concatenate([np.zeros((len(y), 1)), coef[:, q + g :]], axis=1)
+    fitted = (
+        np.einsum("rq,qgt->rgt", coef[:, :q], others)
+        + coef[:, q : q + g, None]
+        + months[:, None, :]
+    )
+    d_tilde = D[None] - fitted
     return d_tilde * (np.where(ok[:, None, None], y, 1.0) - mu), ok

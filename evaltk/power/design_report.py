@@ -39,12 +39,7 @@ def design_power_analysis(
     if isinstance(settings, DiDPowerSettings):
         report = did_power_analysis(settings, protocol_sha256=protocol_sha256, **backend)
         if kind == "event_study":
-            notes = [
-                *report.notes,
-                "design event_study: powered by the two-way fixed effects coefficient of the "
-                "same panel; the mean of the event-time bins is not simulated.",
-            ]
-            return report.model_copy(update={"design": "event_study", "notes": notes})
+            return report.model_copy(update={"design": "event_study"})
         return report
     if isinstance(settings, StaggeredPowerSettings):
         return _staggered(settings, protocol_sha256, backend)

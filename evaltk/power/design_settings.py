@@ -199,6 +199,7 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
         "force_rate_sd": SimulationConfig().force_rate_sd,
         "family": _did_family(protocol, outcome),
         "estimator": protocol.design.did.estimator if protocol.design.kind == "did" else "twfe",
+        "event_study": _bins(protocol) if protocol.design.kind == "event_study" else None,
         "inference": inference.method,
         "permutations": inference.permutations,
         "draws": inference.draws,
@@ -301,6 +302,11 @@ def synthetic_settings(loaded: LoadedProtocol, **overrides: Any) -> SyntheticPow
         values["baseline_source"] = "given (--baseline; every donor in proportion)"
     values.update({k: v for k, v in overrides.items() if k in SyntheticPowerSettings.model_fields})
     return SyntheticPowerSettings(**values)
+
+
+def _bins(protocol: Protocol) -> tuple[int, int, int]:
+    options = protocol.design.event_study
+    return (options.leads, options.lags, options.width)
 
 
 def _did_family(protocol: Protocol, outcome: Any) -> str:

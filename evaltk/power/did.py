@@ -32,6 +32,7 @@ Every test rejects when ``p < alpha``, as the verdict reads it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -44,6 +45,9 @@ from evaltk.estimators.did.options import FEW_CLUSTERS, InferenceSpec
 from evaltk.power.batch_poisson import fit_poisson_twfe
 from evaltk.power.did_inference import (
     BootstrapPlan,
+    event_regressors,
+    linear_cluster,
+    post_average,
     randomization_p,
     score_bootstrap_p,
     treatment_starts,
@@ -92,6 +96,11 @@ class DiDPowerSettings(BaseModel):
     )
     estimator: Literal["twfe", "two_by_two"] = Field(
         default="twfe", description="design.did.estimator (two_by_two is powered by the TWFE)."
+    )
+    event_study: tuple[int, int, int] | None = Field(
+        default=None,
+        description="(leads, lags, width) of an event study, whose headline is the mean of "
+        "its post-adoption bins; None for the TWFE coefficient.",
     )
     permutations: int = Field(default=999, ge=19)
     draws: int = Field(default=9_999, ge=99, description="Wild bootstrap draws.")
@@ -215,25 +224,49 @@ def twfe_batch(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 def replicate_tests(
     settings: DiDPowerSettings, counts: np.ndarray, d: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each replicate's estimate (a difference in the rate, or a log rate ratio) and the
-    p-value of the test the analysis would use."""
-    n_units = d.shape[0]
+    """Each replicate's estimate (a difference in the rate, or a log rate ratio; an event
+    study's mean of its post-adoption bins) and the p-value of the test the analysis would
+    use."""
+    n_units, n_months = d.shape
     method, _ = settings.method(n_units)
     spec = settings.inference_spec(n_units)
+    treated = int(d[:, -1].sum())
+    starts = treatment_starts(treated, n_units - treated, settings.months_before)
     rates = counts / settings.population * PER
     y = rates if settings.family == "linear" else counts
-    if settings.family == "linear":
-        estimate, _, p = twfe_batch(rates, d)
+    regressors: Callable[[np.ndarray], np.ndarray] | None = None
+    weights: np.ndarray | None = None
+    if settings.event_study is not None:
+        leads, lags, width = settings.event_study
+
+        def regressors(row: np.ndarray) -> np.ndarray:
+            return event_regressors(row, n_months, leads, lags, width)
+
+        weights = post_average(leads, lags)
+        regs = regressors(starts)
+        if not regs.reshape(len(regs), -1).any(axis=1).all():
+            raise PowerError(
+                f"event study: {n_months} months with the start after {settings.months_before} "
+                f"leave an event-time bin empty; the analysis would refuse it (fewer leads or "
+                "lags, or a wider bin width)"
+            )
     else:
-        fit = fit_poisson_twfe(counts, d)
+        regs = d[None]
+    w = np.eye(len(regs))[0] if weights is None else weights
+    if settings.family == "linear":
+        if settings.event_study is None:
+            estimate, _, p = twfe_batch(rates, d)
+        else:
+            estimate, _, p = linear_cluster(rates, regs, w)
+    else:
+        fit = fit_poisson_twfe(counts, regs, w)
         estimate, p = fit.estimate, fit.p_value
     if method == "wild_bootstrap":
-        plan = BootstrapPlan(spec, settings.first_month, n_units, d.shape[1])
-        p = wcr_p(y, d, plan) if settings.family == "linear" else score_bootstrap_p(y, d, plan)
+        plan = BootstrapPlan(spec, settings.first_month, n_units, n_months)
+        test = wcr_p if settings.family == "linear" else score_bootstrap_p
+        p = test(y, regs, plan, w)
     elif method == "randomization":
-        treated = int(d[:, -1].sum())
-        starts = treatment_starts(treated, n_units - treated, settings.months_before)
-        p = randomization_p(y, starts, spec, settings.family)
+        p = randomization_p(y, starts, spec, settings.family, regressors, weights)
     return estimate, p
 
 

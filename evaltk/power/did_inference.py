@@ -26,9 +26,11 @@ for ``R`` replicates of a balanced force × month panel (rows unit by unit, mont
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse
+from scipy import stats
 
 from evaltk.estimators.did.inference import bootstrap_groups
 from evaltk.estimators.did.options import InferenceSpec
@@ -104,9 +106,12 @@ def _share_extreme(numer: np.ndarray, t: np.ndarray, denom: np.ndarray) -> np.nd
     return np.mean(numer >= (t * t)[:, None] * denom * (1 - TIE_TOLERANCE), axis=1)
 
 
-def score_bootstrap_p(y: np.ndarray, d: np.ndarray, plan: BootstrapPlan) -> np.ndarray:
-    """Score wild cluster bootstrap p-value of the Poisson TWFE coefficient, per replicate."""
-    scores, ok = effective_scores(y, d)
+def score_bootstrap_p(
+    y: np.ndarray, d: np.ndarray, plan: BootstrapPlan, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Score wild cluster bootstrap p-value of the Poisson TWFE coefficient (or of
+    ``weights @ coefficients`` of the regressors ``d``, ``(p, G, T)``), per replicate."""
+    scores, ok = effective_scores(y, d, weights)
     s = plan.boot_sums(scores.reshape(len(y), -1))  # (R, H)
     by_unit = s @ plan.nesting.T
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -124,27 +129,34 @@ def score_bootstrap_p(y: np.ndarray, d: np.ndarray, plan: BootstrapPlan) -> np.n
     return np.where(ok & np.isfinite(t), out, np.nan)
 
 
-def wcr_p(y: np.ndarray, d: np.ndarray, plan: BootstrapPlan) -> np.ndarray:
-    r"""Restricted wild cluster bootstrap p-value of the linear TWFE coefficient, per replicate.
+def wcr_p(
+    y: np.ndarray, d: np.ndarray, plan: BootstrapPlan, weights: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Restricted wild cluster bootstrap p-value of the linear TWFE coefficient (or of
+    ``weights @ coefficients`` of the regressors ``d``, ``(p, G, T)``), per replicate.
 
-    The design ``X = [D, month dummies 2..T]`` with unit effects partialled out, as
+    The design ``X = [regressors, month dummies 2..T]`` with unit effects partialled out, as
     :func:`~evaltk.estimators.did.design.wild_design` builds it; the algebra is that of
     :meth:`LinearWCR._curve <evaltk.estimators.did.wild_bootstrap.LinearWCR>` at ``r = 0``
     with the response the only thing that changes between replicates.
     """
     n_reps, g, t = y.shape
     n = g * t
+    regs = d[None] if d.ndim == 2 else d
+    p = regs.shape[0]
     months = np.zeros((g, t, t - 1))
     months[:, np.arange(1, t), np.arange(t - 1)] = 1.0
-    X = np.concatenate([d[:, :, None], months], axis=2)
-    X = (X - X.mean(axis=1, keepdims=True)).reshape(n, t)  # within units
+    X = np.concatenate([np.moveaxis(regs, 0, 2), months], axis=2)
+    X = (X - X.mean(axis=1, keepdims=True)).reshape(n, p + t - 1)  # within units
     yy = (y - y.mean(axis=2, keepdims=True)).reshape(n_reps, n)
     k = X.shape[1]
+    R = np.zeros(k)
+    R[:p] = np.eye(p)[0] if weights is None else weights
     A = np.linalg.inv(X.T @ X)
-    a = A[:, 0]
-    delta = a / a[0]
+    a = A @ R
+    delta = a / float(R @ a)
     beta = yy @ (X @ A)  # (R, k)
-    estimate = beta[:, 0]
+    estimate = beta @ R
     resid = yy - beta @ X.T
     x_delta = X @ delta
     u0 = resid + estimate[:, None] * x_delta[None]
@@ -176,29 +188,91 @@ def treatment_starts(treated: int, comparison: int, start: int) -> np.ndarray:
 
 
 def randomization_p(
-    y: np.ndarray, starts: np.ndarray, spec: InferenceSpec, family: str
+    y: np.ndarray,
+    starts: np.ndarray,
+    spec: InferenceSpec,
+    family: str,
+    regressors: Callable[[np.ndarray], np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Randomisation p-value of the TWFE coefficient over the analysis's assignments.
+    """Randomisation p-value of the TWFE coefficient (or of ``weights @ coefficients`` of the
+    regressors ``regressors(starts)`` builds, ``(p, G, T)``) over the analysis's assignments.
 
     ``y``: rates (linear) or counts (Poisson), ``(R, G, T)``; ``starts``: the observed start
     of each unit on the months' index.
     """
     plan = assignments(starts, spec.permutations, spec.seed)
     months = np.arange(y.shape[2])
-    designs = (months[None, None, :] >= plan.starts[:, :, None]).astype(float)  # (A, G, T)
-    observed = (months[None, :] >= starts[:, None]).astype(float)
+
+    def build(row: np.ndarray) -> np.ndarray:
+        if regressors is not None:
+            return regressors(row)
+        return (months[None, :] >= row[:, None]).astype(float)[None]
+
+    observed = build(starts)
+    w = np.eye(observed.shape[0])[0] if weights is None else weights
     if family == "linear":
         yy = within(y)
-        dd = within(designs)
-        permuted = np.einsum("aut,rut->ra", dd, yy) / np.sum(dd**2, axis=(1, 2))[None]
-        d_obs = within(observed)
-        estimate = np.einsum("ut,rut->r", d_obs, yy) / np.sum(d_obs**2)
+
+        def estimate_of(row: np.ndarray) -> np.ndarray:
+            regs = within(build(row))  # (p, G, T)
+            gram = np.einsum("pgt,qgt->pq", regs, regs)
+            cross = np.einsum("pgt,rgt->rp", regs, yy)
+            return np.linalg.solve(gram, cross.T).T @ w
+
     else:
-        fits = [fit_poisson_twfe(y, row) for row in designs]
-        permuted = np.stack([f.estimate for f in fits], axis=1)
-        estimate = fit_poisson_twfe(y, observed).estimate
+
+        def estimate_of(row: np.ndarray) -> np.ndarray:
+            return fit_poisson_twfe(y, build(row), w).estimate
+
+    permuted = np.stack([estimate_of(row) for row in plan.starts], axis=1)
+    estimate = estimate_of(starts)
     out = np.array(
         [p_value(float(e), row, plan.enumerated) for e, row in zip(estimate, permuted, strict=True)]
     )
     bad = ~np.isfinite(estimate) | ~np.all(np.isfinite(permuted), axis=1)
     return np.where(bad, np.nan, out)
+
+
+def event_regressors(
+    starts: np.ndarray, n_months: int, leads: int, lags: int, width: int
+) -> np.ndarray:
+    """Event-time bin indicators ``(bins, G, T)`` as
+    :meth:`EventBins.matrix <evaltk.estimators.did.event_study.EventBins>` builds them: bins
+    ``-leads .. lags`` of ``width`` months, the ends holding every earlier and later month,
+    bin -1 the reference (left out), every indicator zero for never-treated units."""
+    months = np.arange(n_months)
+    treated = np.isfinite(starts)
+    event = months[None, :] - np.where(treated, starts, 0.0)[:, None]
+    b = np.clip(np.floor(event / width), -leads, lags)
+    columns = [c for c in range(-leads, lags + 1) if c != -1]
+    return np.stack([(treated[:, None] & (b == c)).astype(float) for c in columns])
+
+
+def post_average(leads: int, lags: int) -> np.ndarray:
+    """The event study's headline: the mean of the post-adoption bins' coefficients."""
+    columns = [c for c in range(-leads, lags + 1) if c != -1]
+    lag = np.array([c >= 0 for c in columns], dtype=float)
+    return lag / lag.sum()
+
+
+def linear_cluster(
+    y: np.ndarray, regs: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``weights @ coefficients`` of the linear TWFE on the regressors ``regs`` (``(p, G,
+    T)``), its standard error clustered by unit and t p-value, as linearmodels' ``PanelOLS``
+    reports them (the sandwich on the two-way demeaned data times ``n / df``, ``df = n - p -
+    G - T + 1``; :func:`evaltk.power.did.twfe_batch` is the case ``p = 1``)."""
+    p, g, t = regs.shape
+    xx = within(regs).reshape(p, g * t).T  # (N, p)
+    yy = within(y).reshape(len(y), g * t)
+    bread = np.linalg.inv(xx.T @ xx)
+    beta = yy @ xx @ bread  # (R, p)
+    resid = yy - beta @ xx.T
+    h = xx @ (bread @ weights)  # (N,)
+    scores = (resid * h[None]).reshape(len(y), g, t).sum(axis=2)  # (R, G)
+    n = g * t
+    df = n - p - g - t + 1
+    se = np.sqrt(np.sum(scores**2, axis=1) * n / df)
+    estimate = beta @ weights
+    return estimate, se, 2 * stats.t.sf(np.abs(estimate / se), df)

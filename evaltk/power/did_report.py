@@ -48,6 +48,19 @@ def inference_words(settings: DiDPowerSettings, units: tuple[int, int]) -> str:
     return text
 
 
+def model_words(settings: DiDPowerSettings) -> str:
+    """The model whose headline is tested, in words."""
+    model = MODELS[settings.family]
+    if settings.event_study is None:
+        return f"{model} (as evaltk.estimators.did.TWFEModel); "
+    leads, lags, width = settings.event_study
+    return (
+        f"event study: {model} with {leads} leads and {lags} lags of {width} months (as "
+        "evaltk.estimators.did.EventStudyModel), the headline the mean of the post-adoption "
+        "bins; "
+    )
+
+
 def did_power_analysis(
     settings: DiDPowerSettings,
     *,
@@ -68,7 +81,7 @@ def did_power_analysis(
         evaltk_version=__version__,
         protocol_sha256=protocol_sha256,
         estimator=(
-            f"{MODELS[settings.family]} (as evaltk.estimators.did.TWFEModel); "
+            model_words(settings)
             + "; ".join(tests)
             + f"; two-sided, rejecting when p < alpha = {settings.alpha:g}"
         ),

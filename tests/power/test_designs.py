@@ -232,6 +232,11 @@ def test_did_designs_use_the_registered_forces(tmp_path: Path, kind: str) -> Non
     report = design_power_analysis(settings, kind, workers=1)
     assert report.design == kind and len(report.cells) == 2
     assert "Poisson two-way fixed effects" in report.estimator
+    if kind == "event_study":  # the analysis's headline: the mean of the post-adoption bins
+        assert settings.event_study == (4, 6, 3)
+        assert "the headline the mean of the post-adoption bins" in report.estimator
+    else:
+        assert settings.event_study is None and "TWFEModel" in report.estimator
     # 5 forces x 6 calendar years = 30 subclusters: 2**30 Rademacher patterns, 9,999 drawn.
     assert "score bootstrap, Rademacher weights, 9,999 draws, weights by unit × calendar year" in (
         report.estimator

@@ -142,3 +142,58 @@ def test_auto_wild_bootstrap_keeps_its_size_with_twelve_forces() -> None:
     cells = {c.effect: c for c in did_power_analysis(settings, workers=1).cells}
     assert cells[1.0].power <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 400)
     assert cells[0.75].power > 0.6
+
+
+@pytest.mark.parametrize(
+    ("family", "method"),
+    [
+        ("poisson", "cluster"),
+        ("linear", "cluster"),
+        ("poisson", "wild_bootstrap"),
+        ("linear", "wild_bootstrap"),
+        ("poisson", "randomization"),
+        ("linear", "randomization"),
+    ],
+)
+def test_event_study_headline_is_the_analysis_one(family: str, method: str) -> None:
+    """The mean of the post-adoption bins (4 leads, 6 lags of 3 months), tested as
+    EventStudyModel tests it: estimates and cluster SEs to 1e-6, p-values of the cluster
+    test to 1e-5 relative, of the bootstrap and randomisation tests exactly."""
+    from evaltk.estimators.did import EventStudyModel, EventStudySpec
+
+    settings = _settings(
+        family=family,
+        inference=method,
+        units=((2, 4),),
+        months_after=24,
+        event_study=(4, 6, 3),
+        draws=999,
+    )
+    counts, d = draw_counts(settings, 2, 4, 0.85)
+    estimate, p = replicate_tests(settings, counts[:3], d)
+    poisson = family == "poisson"
+    for r in range(3):
+        frame = _frame(counts[r], d, settings.population)
+        fit = EventStudyModel(
+            frame,
+            outcome="y" if poisson else "rate",
+            unit="unit",
+            period="period",
+            treatment="treated",
+            exposure="population" if poisson else None,
+            spec=EventStudySpec(family=family, leads=4, lags=6, width=3),  # type: ignore[arg-type]
+        ).fit(
+            InferenceSpec(
+                method=method,  # type: ignore[arg-type]
+                draws=999,
+                permutations=settings.permutations,
+                seed=settings.seed,
+                ci=False,
+            )
+        )
+        expected = np.log(fit.estimate) if poisson else fit.estimate
+        assert estimate[r] == pytest.approx(expected, rel=1e-6)
+        if method == "cluster":
+            assert p[r] == pytest.approx(fit.p_value, rel=1e-5, abs=1e-9)
+        else:
+            assert p[r] == pytest.approx(fit.p_value, rel=1e-12)
