@@ -144,7 +144,8 @@ def _synthetic(
             "evaltk.estimators.synthetic.synthetic_control without predictors); placebo in "
             "space: every donor refitted as if treated, the treated unit's post/pre RMSPE "
             f"ratio ranked among all, significant when rank / units < alpha = "
-            f"{settings.alpha:g}"
+            f"{settings.alpha:g} (the p-value can never be below 1/{settings.n_units} = "
+            f"{settings.smallest_p:.3f})"
         ),
         settings=settings.model_dump(mode="json"),
         cells=cells,

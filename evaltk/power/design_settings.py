@@ -274,7 +274,8 @@ def synthetic_settings(loaded: LoadedProtocol, **overrides: Any) -> SyntheticPow
     window = protocol.window
     start = protocol.first_start()
     before = _months(window.start, start)
-    after = _months(start, window.end) + 1 - window.washout_months
+    # Every month from the start is compared: the synthetic analysis has no washout.
+    after = _months(start, window.end) + 1
     values: dict[str, Any] = {
         "outcome": outcome.id,
         "outcome_label": outcome.label,

@@ -153,6 +153,7 @@ def test_cli_powers_the_synthetic_example_end_to_end(tmp_path: Path) -> None:
 
     page = power_context(PowerReport.model_validate(report), out, [])
     assert page is not None and page["headers"] == ["12 months after"]
+    assert "can never be below 1/42 = 0.024" in page["estimator"]  # shown on the page
 
 
 def test_the_template_null_cell_rejects_at_about_its_nominal_rate() -> None:
