@@ -208,31 +208,30 @@ class SparkBackend:
         return EpisodeFile(Path(location), fmt, types, table=view)
 
     def _with_row_ids(self, frame: Any) -> Any:
-        from pyspark.sql import functions as F
-        from pyspark.sql.window import Window
-
-        frame = frame.select(
-            "*",
-            F.col("_metadata.file_path").alias(FILE),
-            F.col("_metadata.row_index").alias(ROW),
+        # SQL expressions as text, not pyspark.sql.functions: a process may hold a classic
+        # and a Connect session, and the functions module builds the classic one's columns.
+        frame = frame.selectExpr(
+            "*", f"_metadata.file_path AS {FILE}", f"_metadata.row_index AS {ROW}"
         )
-        if len(frame.inputFiles()) <= 1:
-            return frame.withColumn(ROW_ID, F.col(ROW))
-        # Files numbered in name order (a small table of names), each given 2^40 row ids.
+        # Files numbered in name order (a small table of names), each given 2^40 row ids;
+        # one file is number 0, so its ids are its row positions.
         files = (
             frame.select(FILE)
             .distinct()
-            .withColumn("__evaltk_file_no", F.row_number().over(Window.orderBy(FILE)) - 1)
+            .selectExpr(FILE, f"row_number() OVER (ORDER BY {FILE}) - 1 AS __evaltk_file_no")
         )
-        return frame.join(F.broadcast(files), FILE).withColumn(
-            ROW_ID, F.col("__evaltk_file_no") * F.lit(2**40) + F.col(ROW)
+        return (
+            frame.join(files.hint("broadcast"), FILE)
+            .selectExpr("*", f"__evaltk_file_no * {2**40} + {ROW} AS {ROW_ID}")
+            .drop("__evaltk_file_no")
         )
 
     def bytes_view(self, view: str, values: Mapping[str, bytes]) -> None:
         """A one-row temporary view with one binary column per value, e.g. the linkage
         key's padded halves for HMAC in SQL. The bytes travel as a local relation's data
         (Connect: an Arrow batch), so they are never part of any SQL text, and the query
-        plans that join the view name only its columns (``LocalRelation [inner, outer]``)."""
+        plans that join the view name only its columns (``LocalRelation [inner#1, outer#2]``,
+        classic Spark ``Scan ExistingRDD[inner#1, outer#2]``)."""
         from pyspark.sql.types import BinaryType, StructField, StructType
 
         schema = StructType([StructField(name, BinaryType(), False) for name in values])
