@@ -13,6 +13,9 @@ file instead of ``data.path`` and treat the flags like any other field, so a pat
 ``share`` with ``where: {linked_ae: true}``, and a repeat police contact an ordinary
 ``repeat`` on the (now pseudonymised) ``person_id``.
 
+This module is the DuckDB path; with ``--engine spark`` :mod:`evaltk.linkage.on_spark` does
+the same where the extracts are, and writes the flagged table with Spark.
+
 Records are identified by their row number in the staged file (its order is the source
 file's), never by an id column, so duplicated or missing record ids cannot merge two records.
 A police row without a usable identifier or time is never linked (its flags are false); the
