@@ -7,8 +7,8 @@ pseudonym whose time falls in the window after it (e.g. an ambulance dispatch 0-
 the incident was logged; an A&E arrival 0-12 hours after); where several do, the nearest in time
 is taken, and each agency record is used at most once (first come, first served in incident
 time order). An agency may instead follow another agency's records (``after``: the chain
-ambulance -> A&E, :mod:`evaltk.linkage.chain`). The linkage rate of each agency is reported both ways: incidents linked, and
-agency records linked.
+ambulance -> A&E, :mod:`evaltk.linkage.chain`). The linkage rate of each agency is reported
+both ways: incidents linked, and agency records linked.
 """
 
 from __future__ import annotations
