@@ -141,10 +141,18 @@ def link_on_spark(
 
 
 def _pseudonym(person: FieldColumn, identifiers: str, key: LinkKey | None) -> str:
+    value = person.value
+    if person.type.split("(")[0].strip().upper() in ("FLOAT", "DOUBLE", "REAL", "DECIMAL"):
+        # A whole number stored as a float (SPSS, Excel) is its digits, as
+        # normalise_identifier writes it (Spark would write 9.434765919E9).
+        value = (
+            f"CASE WHEN {value} = floor({value}) AND abs({value}) < 9.2e18 "
+            f"THEN CAST(CAST({value} AS BIGINT) AS VARCHAR) ELSE CAST({value} AS VARCHAR) END"
+        )
     if identifiers != "raw":
-        return f"CAST({person.value} AS VARCHAR)"
+        return f"CAST({value} AS VARCHAR)"
     assert key is not None  # needs_key: a raw extract is refused without one
-    return pseudonym_sql(person.value, inner="k.inner", outer="k.outer")
+    return pseudonym_sql(value, inner="k.inner", outer="k.outer")
 
 
 def _joined(file: EpisodeFile, key: LinkKey | None) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from evaltk.analysis.run import run_analysis
 from evaltk.ingest.engine import EngineSettings
+from evaltk.ingest.field_sql import field_column
 from evaltk.ingest.pseudonyms import LinkKey, hmac_parameters
 from evaltk.ingest.spark import SparkBackend, SparkSettings
 from evaltk.linkage.on_spark import KEY_VIEW, _joined, _pseudonym, link_on_spark
@@ -200,7 +201,6 @@ def test_the_key_is_in_no_spark_plan(tmp_path, spark):
         backend.bytes_view(KEY_VIEW, hmac_parameters(key))
         file = backend.open_location(str(tmp_path / "ids.parquet"), "parquet", "ids")
         from evaltk.ingest.dialect import spark_sql
-        from evaltk.ingest.field_sql import field_column
 
         person = field_column("person_id", "nhs", "VARCHAR", file.path)
         sql = spark_sql(f"SELECT {_pseudonym(person, 'raw', key)} AS p FROM {_joined(file, key)}")
@@ -226,3 +226,26 @@ def test_the_key_is_in_no_spark_plan(tmp_path, spark):
         ]
     for text in texts:
         assert text.lower() not in plans.lower(), text[:8]
+
+
+@SPARK
+def test_float_identifiers_get_the_pseudonyms_of_their_digits(tmp_path, spark):
+    """An NHS number stored as a float (SPSS, Excel) is hashed as its digits on Spark too."""
+    key = LinkKey(KEY.encode(), "test")
+    numbers = [9434765919.0, None, 9_400_007_919.0]
+    pd.DataFrame({"nhs": numbers}).to_parquet(tmp_path / "ids.parquet")
+    backend = SparkBackend(spark)
+    try:
+        backend.bytes_view(KEY_VIEW, hmac_parameters(key))
+        file = backend.open_location(str(tmp_path / "ids.parquet"), "parquet", "ids")
+        person = field_column("person_id", "nhs", file.types["nhs"], file.path)
+        got = backend.query(
+            f"SELECT nhs, {_pseudonym(person, 'raw', key)} AS p FROM {_joined(file, key)}"
+        )
+    finally:
+        backend.close()
+    assert file.types["nhs"] == "DOUBLE"
+    want = key.pseudonyms(numbers)
+    found = {None if pd.isna(n) else n: None if pd.isna(p) else p for n, p in got.values}
+    assert [found[n] for n in numbers] == want
+    assert want[0] == key.pseudonym("9434765919")
