@@ -55,6 +55,7 @@ from evaltk.errors import DataError
 from evaltk.estimate import OutcomeFit, fit_outcomes
 from evaltk.estimate.stepped_wedge import trial_report
 from evaltk.ingest.source import episode_format
+from evaltk.linkage.on_spark import link_on_spark
 from evaltk.linkage.pipeline import LinkedEpisodes, link_episodes
 from evaltk.linkage.report import link_rates
 from evaltk.locking import folder_lock
@@ -375,7 +376,11 @@ def _run_locked(
     linked = None
     if isinstance(protocol.data, EpisodeSource) and protocol.data.linkage is not None:
         say("Pseudonymising and linking the agencies' extracts")
-        linked = link_episodes(protocol, loaded.folder, settings=engine)
+        if engine is not None and engine.engine == "spark":
+            # Where the data live: read in place, linked and flagged by Spark.
+            linked = link_on_spark(protocol, loaded.folder, settings=engine)
+        else:
+            linked = link_episodes(protocol, loaded.folder, settings=engine)
     say("Measuring outcomes" + (" on Spark" if engine and engine.engine == "spark" else ""))
     panel = build_panel(
         protocol, loaded.folder, settings=engine, linked_file=linked.path if linked else None

@@ -55,6 +55,7 @@ def link(
         else None
     )
     linked = link_episodes(loaded.protocol, loaded.folder, key)
+    assert linked.table is not None  # DuckDB's linkage always makes the link table
     target = out or loaded.folder / ".cache" / "links.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.partial")

@@ -117,7 +117,7 @@ def _hmac_sha256_hex(secret: bytes, messages: pa.StringArray) -> pa.StringArray:
     return column.cast(pa.string())
 
 
-def pseudonym_sql(column: str) -> str:
+def pseudonym_sql(column: str, inner: str = "$inner", outer: str = "$outer") -> str:
     """SQL (DuckDB's dialect, compiled for Spark by :mod:`evaltk.ingest.dialect`): the
     pseudonym of a text or integer identifier column, computed in the engine that holds it.
 
@@ -125,14 +125,16 @@ def pseudonym_sql(column: str) -> str:
     whitespace removed, letters upper-cased, empty and ``NAN``/``NONE``/``<NA>`` missing;
     Unicode case and whitespace rules are Python's and are not reproduced, so an identifier
     holding non-ASCII text may differ) and takes HMAC-SHA-256 as
-    :func:`_hmac_sha256_hex` does. The two padded keys are query parameters ``inner`` and
-    ``outer`` (:func:`hmac_parameters`), never SQL text.
+    :func:`_hmac_sha256_hex` does. The two padded keys (:func:`hmac_parameters`) are never
+    SQL text: by default the query parameters ``$inner`` and ``$outer``; ``inner`` and
+    ``outer`` may name columns instead (Spark: a one-row view joined in, whose bytes do not
+    appear in the query plan either, as a bound parameter's would).
     """
     text = f"upper(regexp_replace(CAST({column} AS VARCHAR), '{_ASCII_SPACE}', '', 'g'))"
     missing = ", ".join(f"'{m}'" for m in ("", "NAN", "NONE", "<NA>"))
     return (
         f"CASE WHEN {text} IS NULL OR {text} IN ({missing}) THEN NULL "
-        f"ELSE sha256($outer || unhex(sha256($inner || encode({text})))) END"
+        f"ELSE sha256({outer} || unhex(sha256({inner} || encode({text})))) END"
     )
 
 

@@ -79,7 +79,9 @@ class EpisodeFile:
         """A table expression reading the whole file (with 1-based-able row numbers if asked)."""
         if self.table is not None:
             return quote_ident(self.table)
-        path = literal(str(self.scan_path or self.path))
+        where = self.scan_path or self.path
+        # A folder of parquet files (as Spark writes a table): all of them.
+        path = literal(str(where / "*.parquet" if where.is_dir() else where))
         if self.scan_format == "parquet":
             return f"read_parquet({path}{', file_row_number = true' if row_numbers else ''})"
         nulls = ", ".join(literal(n) for n in CSV_NULLS)

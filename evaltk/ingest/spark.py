@@ -46,6 +46,8 @@ _DUCK_TYPES = {
     "timestamp": "TIMESTAMP WITH TIME ZONE",
     "binary": "BLOB",
 }
+#: Columns :meth:`SparkBackend.open_location` adds with ``row_ids``.
+ROW_ID, ROW, FILE = "__evaltk_record", "__evaltk_row", "__evaltk_file"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 
 
@@ -168,15 +170,33 @@ class SparkBackend:
     dialect: str = "spark"
     _views: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Spark 4 fails to rewrite the constraints of a UNION of locally checkpointed tables
+        # whose columns share their origin ("key not found: d#12", the linkage's rounds);
+        # constraint propagation only prunes filters, so without it the results are the same.
+        self.session.conf.set("spark.sql.constraintPropagation.enabled", "false")
+
     def open_table(self, source: ReadOptions, folder: Path, view: str) -> EpisodeFile:
         """Read the extract in place as the temporary view ``view``; its column types."""
         location, fmt = table_location(source, folder)
         return self.open_location(location, fmt, view)
 
-    def open_location(self, location: str, fmt: str, view: str) -> EpisodeFile:
+    def open_location(
+        self, location: str, fmt: str, view: str, *, row_ids: bool = False
+    ) -> EpisodeFile:
+        """The extract at ``location`` as the temporary view ``view``.
+
+        ``row_ids`` adds the columns :data:`ROW_ID` (an id per row that does not depend on
+        how Spark splits the work: the row's position in its file, after the files in name
+        order, so for one parquet file it is DuckDB's ``file_row_number``), :data:`ROW` (the
+        row's 0-based position in its file) and :data:`FILE` (the file's path), for linkage.
+        They are not among the returned types.
+        """
         try:
             frame = self.session.read.format(fmt).load(location)
             schema = frame.schema
+            if row_ids:
+                frame = self._with_row_ids(frame)
         except Exception as error:
             raise DataError(
                 f"{location}: Spark cannot read it as {fmt} ({_first_line(error)}); check "
@@ -186,6 +206,43 @@ class SparkBackend:
         self._views.append(view)
         types = {f.name: duck_type(f.dataType.simpleString()) for f in schema.fields}
         return EpisodeFile(Path(location), fmt, types, table=view)
+
+    def _with_row_ids(self, frame: Any) -> Any:
+        # SQL expressions as text, not pyspark.sql.functions: a process may hold a classic
+        # and a Connect session, and the functions module builds the classic one's columns.
+        frame = frame.selectExpr(
+            "*", f"_metadata.file_path AS {FILE}", f"_metadata.row_index AS {ROW}"
+        )
+        # Files numbered in name order (a small table of names), each given 2^40 row ids;
+        # one file is number 0, so its ids are its row positions.
+        files = (
+            frame.select(FILE)
+            .distinct()
+            .selectExpr(FILE, f"row_number() OVER (ORDER BY {FILE}) - 1 AS __evaltk_file_no")
+        )
+        return (
+            frame.join(files.hint("broadcast"), FILE)
+            .selectExpr("*", f"__evaltk_file_no * {2**40} + {ROW} AS {ROW_ID}")
+            .drop("__evaltk_file_no")
+        )
+
+    def bytes_view(self, view: str, values: Mapping[str, bytes]) -> None:
+        """A one-row temporary view with one binary column per value, e.g. the linkage
+        key's padded halves for HMAC in SQL. The bytes travel as a local relation's data
+        (Connect: an Arrow batch), so they are never part of any SQL text, and the query
+        plans that join the view name only its columns (``LocalRelation [inner#1, outer#2]``,
+        classic Spark ``Scan ExistingRDD[inner#1, outer#2]``)."""
+        from pyspark.sql.types import BinaryType, StructField, StructType
+
+        schema = StructType([StructField(name, BinaryType(), False) for name in values])
+        frame = self.session.createDataFrame([tuple(bytearray(v) for v in values.values())], schema)
+        frame.createOrReplaceTempView(view)
+        self._views.append(view)
+
+    def write_parquet(self, duckdb_sql: str, location: str) -> None:
+        """Write a statement's rows as a folder of parquet files at ``location`` (replaced),
+        by the executors: nothing passes through the driver."""
+        self.session.sql(spark_sql(duckdb_sql)).write.mode("overwrite").parquet(location)
 
     def query(self, duckdb_sql: str, params: dict[str, bytes] | None = None) -> pd.DataFrame:
         """Run one statement written in DuckDB's dialect; its (small) result as pandas.

@@ -6,8 +6,9 @@ raw identity after that step. A police incident is linked to the agency record o
 pseudonym whose time falls in the window after it (e.g. an ambulance dispatch 0-6 hours after
 the incident was logged; an A&E arrival 0-12 hours after); where several do, the nearest in time
 is taken, and each agency record is used at most once (first come, first served in incident
-time order). The linkage rate of each agency is reported both ways: incidents linked, and
-agency records linked.
+time order). An agency may instead follow another agency's records (``after``: the chain
+ambulance -> A&E, :mod:`evaltk.linkage.chain`). The linkage rate of each agency is reported
+both ways: incidents linked, and agency records linked.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pandas as pd
 from evaltk.errors import DataError
 from evaltk.ingest.engine import DuckDBBackend
 from evaltk.ingest.pseudonyms import LinkKey
-from evaltk.linkage.match import one_to_one
+from evaltk.linkage.chain import link_tables
+from evaltk.linkage.match import US_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,14 @@ def link(
     agencies: Mapping[str, Extract],
     key: LinkKey,
     windows_hours: Mapping[str, tuple[float, float]],
+    after: Mapping[str, str | None] | None = None,
 ) -> LinkResult:
     """Link every agency's records to police incidents (see the module docstring)."""
     return link_pseudonymised(
         pseudonymise(police, key),
         {agency: pseudonymise(extract, key) for agency, extract in agencies.items()},
         windows_hours,
+        after,
     )
 
 
@@ -101,13 +105,16 @@ def link_pseudonymised(
     incidents: pd.DataFrame,
     agencies: Mapping[str, pd.DataFrame],
     windows_hours: Mapping[str, tuple[float, float]],
+    after: Mapping[str, str | None] | None = None,
 ) -> LinkResult:
     """Link tables already holding ``record``, ``pseudonym`` and ``time`` (no raw identity).
 
     ``record`` must be unique within each table (the pipeline uses row numbers). Ties are
     broken by incident time, then hours after, then record, so the links never depend on the
     order of the rows. The matching runs as set operations in DuckDB
-    (:func:`evaltk.linkage.match.one_to_one`, the SQL Spark runs too), times to the microsecond.
+    (:func:`evaltk.linkage.chain.link_tables`, the SQL Spark runs too), times to the
+    microsecond. ``after`` maps an agency to the agency whose records it follows (the chain
+    ambulance -> A&E), ``None`` or absent for the incidents themselves.
     """
     usable = incidents.dropna(subset=["pseudonym", "time"])
     rows = []
@@ -117,20 +124,32 @@ def link_pseudonymised(
     try:
         backend = DuckDBBackend(con)
         con.register("__evaltk_incidents", _in_microseconds(usable))
+        views = {}
+        usable_records = {}
         for number, (agency, table) in enumerate(agencies.items()):
+            views[agency] = f"__evaltk_agency_{number}"
             records = table.dropna(subset=["pseudonym", "time"])
-            view = f"__evaltk_agency_{number}"
-            con.register(view, _in_microseconds(records))
-            found = one_to_one(
-                backend, "__evaltk_incidents", view, windows_hours[agency], str(number)
+            con.register(views[agency], _in_microseconds(records))
+            usable_records[agency] = len(records)
+        tables = link_tables(backend, "__evaltk_incidents", views, windows_hours, after)
+        for agency, table in agencies.items():
+            found = backend.query(f"SELECT r, ar, d FROM {tables[agency]} ORDER BY r")
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "police_record": found["r"].to_numpy(),
+                        "agency": agency,
+                        "agency_record": found["ar"].to_numpy(),
+                        "hours_after": found["d"].to_numpy(dtype=float) / US_PER_HOUR,
+                    }
+                )
             )
-            rows.append(found.assign(agency=agency))
             count = PairCount(
                 agency=agency,
                 incidents=len(incidents),
                 records=len(table),
                 incidents_unlinkable=len(incidents) - len(usable),
-                records_unlinkable=len(table) - len(records),
+                records_unlinkable=len(table) - usable_records[agency],
                 incidents_linked=len(found),
                 records_linked=len(found),
             )

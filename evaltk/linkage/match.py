@@ -46,6 +46,27 @@ def one_to_one(
     ``record`` (unique within each), ``pseudonym`` and ``time``; a row with no pseudonym or no
     time is never linked. ``tag`` names the temporary tables of this pair of tables.
     """
+    table = one_to_one_table(backend, incidents, records, window_hours, tag)
+    links = backend.query(f"SELECT r, ar, d FROM {table} ORDER BY r")
+    return pd.DataFrame(
+        {
+            "police_record": links["r"].to_numpy(),
+            "agency_record": links["ar"].to_numpy(),
+            "hours_after": links["d"].to_numpy(dtype=float) / US_PER_HOUR,
+        }
+    )
+
+
+def one_to_one_table(
+    backend: Backend,
+    incidents: str,
+    records: str,
+    window_hours: tuple[float, float],
+    tag: str,
+) -> str:
+    """As :func:`one_to_one`, but the links stay in the engine: the name of a temporary table
+    ``r`` (incident record), ``ar`` (agency record), ``d`` (microseconds after), so that on
+    Spark no link row comes back to the driver."""
     low = math.ceil(window_hours[0] * US_PER_HOUR)
     high = math.floor(window_hours[1] * US_PER_HOUR)
     gap = "epoch_us(a.time) - epoch_us(i.time)"
@@ -77,20 +98,9 @@ def one_to_one(
             f"AND NOT EXISTS (SELECT 1 FROM {linked} AS l WHERE l.ar = c.ar)",
         )
         candidates = remaining
-    if not rounds:
-        return pd.DataFrame(
-            {
-                "police_record": pd.Series(dtype="int64"),
-                "agency_record": pd.Series(dtype="int64"),
-                "hours_after": pd.Series(dtype=float),
-            }
-        )
-    union = " UNION ALL ".join(f"SELECT r, ar, d FROM {name}" for name in rounds)
-    links = backend.query(f"SELECT r, ar, d FROM ({union}) AS l ORDER BY r")
-    return pd.DataFrame(
-        {
-            "police_record": links["r"].to_numpy(),
-            "agency_record": links["ar"].to_numpy(),
-            "hours_after": links["d"].to_numpy(dtype=float) / US_PER_HOUR,
-        }
-    )
+    # With no round, the last (empty) table gives the columns. (Not with rounds: Spark 4
+    # fails to rewrite a UNION's constraints with an empty checkpointed branch in it.)
+    union = " UNION ALL ".join(f"SELECT r, ar, d FROM {name}" for name in rounds or [linked])
+    table = f"__evaltk_links_{tag}"
+    backend.temp_table(table, union)
+    return table

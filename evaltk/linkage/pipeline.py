@@ -13,6 +13,9 @@ file instead of ``data.path`` and treat the flags like any other field, so a pat
 ``share`` with ``where: {linked_ae: true}``, and a repeat police contact an ordinary
 ``repeat`` on the (now pseudonymised) ``person_id``.
 
+This module is the DuckDB path; with ``--engine spark`` :mod:`evaltk.linkage.on_spark` does
+the same where the extracts are, and writes the flagged table with Spark.
+
 Records are identified by their row number in the staged file (its order is the source
 file's), never by an id column, so duplicated or missing record ids cannot merge two records.
 A police row without a usable identifier or time is never linked (its flags are false); the
@@ -66,7 +69,8 @@ class LinkedEpisodes:
     path: Path  # parquet in ANALYSIS/.cache/: mapped columns, pseudonyms, flags
     counts: tuple[PairCount, ...]  # one per agency, in protocol order
     windows: dict[str, tuple[float, float]]
-    table: pd.DataFrame  # LINK_TABLE_COLUMNS: one row per link, pseudonymised
+    # LINK_TABLE_COLUMNS: one row per link, pseudonymised (None on Spark: it stays there)
+    table: pd.DataFrame | None
 
 
 def needs_key(source: EpisodeSource) -> bool:
@@ -125,8 +129,10 @@ def link_episodes(
         windows: dict[str, tuple[float, float]] = {
             str(a): e.window_hours for a, e in linkage.agencies.items()
         }
-        result = link_pseudonymised(incidents, tables, windows)
-        staged.append(json.dumps(windows, sort_keys=True))
+        after = {str(a): e.after for a, e in linkage.agencies.items()}
+        result = link_pseudonymised(incidents, tables, windows, after)
+        chained = {a: p for a, p in after.items() if p is not None}
+        staged.append(json.dumps([windows, chained] if chained else windows, sort_keys=True))
         path = _write_flagged(con, police, result.links, list(linkage.agencies), folder, staged)
     finally:
         con.close()
@@ -139,7 +145,7 @@ def link_episodes(
     )
 
 
-def _agency_source(extract: AgencyExtract) -> EpisodeSource:
+def agency_source(extract: AgencyExtract) -> EpisodeSource:
     # The agency's reading options in the form the episode readers take.
     return EpisodeSource(
         kind="episodes",
@@ -172,8 +178,8 @@ def open_agency_file(
             f"{path}: {agency} extract not found; check {where}.path ('{extract.path}', "
             f"relative to {folder})"
         )
-    agency_source = _agency_source(extract)
-    file = open_episode_file(con, agency_source, folder)
+    options = agency_source(extract)
+    file = open_episode_file(con, options, folder)
     wanted = {"person": extract.person, "time": extract.time}
     if extract.record is not None:
         wanted["record"] = extract.record
@@ -194,16 +200,14 @@ def _agency_file(
     key: LinkKey | None,
 ) -> tuple[EpisodeFile, FieldColumn, FieldColumn, str | None]:
     where = f"data.linkage.agencies.{agency}"
-    agency_source = _agency_source(extract)
+    options = agency_source(extract)
     file = open_agency_file(con, agency, extract, folder)
     mapping = {"person_id": extract.person, "timestamp": extract.time}
     if extract.record is not None:
         mapping["episode_id"] = extract.record
-    file = stage_episode_file(con, file, agency_source, mapping, folder, always=True, key=key)
+    file = stage_episode_file(con, file, options, mapping, folder, always=True, key=key)
     person = field_column("person_id", extract.person, file.types[extract.person], file.path)
-    time = field_column(
-        "timestamp", extract.time, file.types[extract.time], file.path, agency_source
-    )
+    time = field_column("timestamp", extract.time, file.types[extract.time], file.path, options)
     _check_times(con, file, time, f"{where}.time")
     return file, person, time, extract.record
 

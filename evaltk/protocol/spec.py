@@ -334,8 +334,17 @@ class AgencyExtract(_Frozen):
         "writes (default: the row number).",
     )
     window_hours: tuple[float, float] = Field(
-        description="[from, to]: hours after the police incident within which the record counts "
-        "as following it, e.g. [0, 6]; a negative 'from' allows for clocks that differ."
+        description="[from, to]: hours after the police incident (or after the record of the "
+        "agency named in 'after') within which the record counts as following it, e.g. "
+        "[0, 6]; a negative 'from' allows for clocks that differ."
+    )
+    after: Literal["ambulance", "ae", "admission"] | None = Field(
+        default=None,
+        description="Link this agency's records to another agency's records instead of to "
+        "the police incident: the chain conveyance -> A&E -> admission, e.g. 'after: "
+        "ambulance' for A&E (window_hours then counted from the ambulance record's time). An "
+        "incident is linked_<agency> when its linked record of 'after' is linked to one of "
+        "this agency's records.",
     )
     identifiers: Literal["raw", "pseudonymised"] = "raw"
     date_format: str | list[str] | None = None
@@ -362,6 +371,27 @@ class Linkage(_Frozen):
     """
 
     agencies: dict[Literal["ambulance", "ae", "admission"], AgencyExtract] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _chain_known_and_acyclic(self) -> Linkage:
+        for agency, extract in self.agencies.items():
+            seen = [agency]
+            step = extract.after
+            while step is not None:
+                if step not in self.agencies:
+                    raise ValueError(
+                        f"agencies.{seen[-1]}.after: '{step}' is not among the linked agencies "
+                        f"({', '.join(self.agencies)}); add its extract or remove 'after'"
+                    )
+                if step in seen:
+                    raise ValueError(
+                        f"agencies.{agency}.after: the chain {' -> '.join([*seen, step])} "
+                        "comes back to itself; each agency must follow the police incident "
+                        "or an agency that does"
+                    )
+                seen.append(step)
+                step = self.agencies[step].after
+        return self
 
 
 class EpisodeSource(_Frozen):

@@ -20,6 +20,9 @@ import pandas as pd
 
 #: Hours after the incident at which each agency's genuine record is timed (uniform).
 DELAYS_HOURS = {"ambulance": (0.1, 2.0), "ae": (0.5, 8.0), "admission": (2.0, 60.0)}
+#: With ``chained``: hours after the earlier agency's record (e.g. an A&E arrival after the
+#: ambulance's dispatch) at which a chained record is timed.
+CHAIN_DELAYS_HOURS = {"ae": (0.3, 3.0), "admission": (1.0, 24.0), "ambulance": (0.1, 2.0)}
 _FLAGS = {"ambulance": "ambulance_conveyance", "ae": "ae_conveyance", "admission": "admitted_72h"}
 _PREFIX = {"ambulance": "AMB", "ae": "ED", "admission": "ADM"}
 
@@ -47,6 +50,7 @@ def agency_extracts(
     unrelated_share: float = 0.3,
     missing_id_share: float = 0.02,
     spaced_ids: str = "ambulance",
+    chained: dict[str, str] | None = None,
 ) -> AgencyExtracts:
     """Police, ambulance, A&E and admission extracts from canonical ``episodes``.
 
@@ -64,6 +68,11 @@ def agency_extracts(
         Share of each agency's records whose NHS number is blank (never linkable).
     spaced_ids
         The agency that writes NHS numbers as ``943 476 5919``.
+    chained
+        Agency -> the earlier agency it follows (``{"ae": "ambulance"}``: conveyed to A&E):
+        where the incident has the earlier agency's genuine record, this agency's genuine
+        record is timed :data:`CHAIN_DELAYS_HOURS` after that record rather than after the
+        incident. The earlier agency must come first in ambulance, ae, admission order.
     """
     rng = np.random.default_rng(seed)
     police = episodes.copy()
@@ -71,17 +80,28 @@ def agency_extracts(
     times = pd.to_datetime(police["timestamp"])
     agencies: dict[str, pd.DataFrame] = {}
     truths = []
+    genuine_times: dict[str, pd.Series] = {}
     for agency, flag in _FLAGS.items():
         chosen = np.flatnonzero(police[flag].fillna(False).to_numpy(bool))
         low, high = DELAYS_HOURS[agency]
         delay = pd.to_timedelta(rng.uniform(low, high, len(chosen)), unit="h")
+        when = times.to_numpy()[chosen] + delay.to_numpy()
+        earlier_agency = (chained or {}).get(agency)
+        if earlier_agency is not None:
+            # After the earlier agency's genuine record, where the incident has one.
+            earlier = genuine_times[earlier_agency]
+            at = earlier.reindex(police["episode_id"].to_numpy()[chosen]).to_numpy()
+            low, high = CHAIN_DELAYS_HOURS[agency]
+            step = pd.to_timedelta(rng.uniform(low, high, len(chosen)), unit="h").to_numpy()
+            when = np.where(pd.notna(at), at + step, when)
         genuine = pd.DataFrame(
             {
                 "nhs_number": police["person_id"].to_numpy()[chosen],
-                "time": times.to_numpy()[chosen] + delay.to_numpy(),
+                "time": when,
                 "episode_id": police["episode_id"].to_numpy()[chosen],
             }
         )
+        genuine_times[agency] = genuine.set_index("episode_id")["time"]
         n_extra = round(unrelated_share * len(chosen))
         strangers = n_extra // 2
         known = n_extra - strangers

@@ -62,7 +62,11 @@ def test_spark_links_as_duckdb_with_todays_precision_and_recall(tmp_path, spark)
     finally:
         backend.close()
     precision, recall = precision_recall(pd.concat(found), truth)
-    assert precision >= 0.997 and recall >= 0.986, (precision, recall)
+    # Today's figures exactly (0.99721 / 0.98675, which the issue rounds to 0.997 / 0.987):
+    # the links are the same on both engines (asserted above), and the greedy loop this
+    # replaced gave these very links. Of the 24 true links missed, 21 are A&E records without
+    # an NHS number; the other 3 were taken by the same person's earlier incident hours before.
+    assert precision >= 0.9972 and recall >= 0.98674, (precision, recall)
     con = duckdb.connect()
     try:
         for name, table in tables.items():
