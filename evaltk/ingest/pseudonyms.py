@@ -85,6 +85,16 @@ class LinkKey:
 
         Each distinct identifier is hashed once (a person usually has several episodes).
         """
+        if pd.api.types.is_float_dtype(values.dtype) or (
+            pd.api.types.is_integer_dtype(values.dtype)
+            and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+        ):
+            # Numbers (SPSS stores NHS numbers as doubles): the distinct numbers are found
+            # on the numbers themselves, cheaper than on their text; each is written as text
+            # once (a missing number has code -1, so a null pseudonym).
+            codes, distinct = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+            hashed = _hmac_sha256_hex(self.secret, normalised_identifiers(pd.Series(distinct)))
+            return pc.take(hashed, pa.array(codes, mask=codes < 0))
         encoded = normalised_identifiers(values).dictionary_encode()
         hashed = _hmac_sha256_hex(self.secret, encoded.dictionary)
         return pc.take(hashed, encoded.indices)  # a null index (missing id) gives null
