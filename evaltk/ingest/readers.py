@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from evaltk.digest import file_sha256
 from evaltk.errors import DataError
 from evaltk.ingest import readstat_values
-from evaltk.ingest.pseudonyms import LinkKey
+from evaltk.ingest.pseudonyms import LinkKey, PseudonymMemo
 from evaltk.ingest.readstat_values import Labelled
 
 STAGED_FORMATS = ("sav", "dta", "sas7bdat", "xpt", "xlsx")
@@ -462,6 +462,7 @@ def _write(
 ) -> None:
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
+    memo = PseudonymMemo()  # each person hashed once per file, not once per chunk
     try:
         for chunk in _chunks(path, fmt, columns, encoding, sheet, by_column=True):
             arrays = []
@@ -475,7 +476,7 @@ def _write(
                     series = series.values()
                 if pseudonymise:
                     assert key is not None
-                    arrays.append(key.pseudonym_column(series))
+                    arrays.append(key.pseudonym_column(series, memo))
                     continue
                 kind = kinds.setdefault(name, _kind(series))
                 try:
