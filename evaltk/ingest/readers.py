@@ -132,7 +132,7 @@ def read_columns(path: Path, fmt: str, *, encoding: str | None = None, sheet: st
     for name in meta.column_names:
         if name in value_labels or types.get(name) == "string":
             kind = "text"
-        elif _is_date_format(formats.get(name, "")):
+        elif _is_date_format(formats.get(name) or ""):  # SAS: None for no format
             kind = "timestamp"
         else:
             kind = "number"
@@ -267,6 +267,9 @@ def _chunks(
                 "dates_as_pandas_datetime": True,
             }
         )
+        if fmt in ("sas7bdat", "xpt"):  # no value labels without a catalog: no such option
+            options.pop("apply_value_formats")
+            options.pop("formats_as_category", None)
         chunks = pyreadstat.read_file_in_chunks(
             reader,
             str(path),

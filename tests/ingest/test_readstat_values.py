@@ -49,13 +49,8 @@ LABELS = {"flag": {0.0: "No", 1.0: " Yes"}, "code": {"A": "Alpha", "B": ""}}
 def _reference(path, fmt, columns) -> pa.Table:
     """pyreadstat's own labels and dates, through the staging conversion."""
     reader = readers._readstat_reader(fmt)
-    frame, _ = reader(
-        str(path),
-        usecols=columns,
-        apply_value_formats=True,
-        formats_as_category=False,
-        dates_as_pandas_datetime=True,
-    )
+    labels = {"apply_value_formats": True, "formats_as_category": False} if fmt != "xpt" else {}
+    frame, _ = reader(str(path), usecols=columns, dates_as_pandas_datetime=True, **labels)
     kinds = {c.name: c.kind for c in read_columns(path, fmt)}
     arrays = []
     for c in columns:
@@ -138,3 +133,17 @@ def test_a_date_beyond_year_9999_names_row_and_column():
         "e.sav: row 16, column 'when': a date outside the years 1 to 9999; correct or blank "
         "it in the file"
     )
+
+
+def test_sas_transport_dates_by_column_equal_pyreadstat(tmp_path, monkeypatch):
+    frame = _frame().drop(columns=["code"])
+    frame["stamp"] = frame["stamp"].dt.floor("ms")
+    path = tmp_path / "e.xpt"
+    pyreadstat.write_xport(frame, str(path))
+    columns = ["stamp", "day", "flag", "n"]
+    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+    plan = readstat_values.plan("xpt", meta, columns)
+    assert plan is not None and plan.dates == {"stamp": "datetime", "day": "date"}
+    staged = _staged(path, "xpt", columns, tmp_path, monkeypatch)
+    assert staged.num_rows == ROWS
+    assert staged.equals(_reference(path, "xpt", columns))
