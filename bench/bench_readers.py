@@ -11,8 +11,9 @@ codes, raw 10-digit NHS numbers, a date-time column) is written once into ``benc
 resident set size) belongs to that step alone:
 
 * **evaltk** — :func:`evaltk.measures.compute_panel` with ``identifiers: raw`` and
-  ``data.codes``: the ``.sav`` is read in 500,000-row chunks (value labels applied), person
-  ids replaced by HMAC-SHA-256 pseudonyms, staged as parquet (fresh: the cache is emptied
+  ``data.codes``: the ``.sav`` is read in 500,000-row chunks (raw codes and date numbers,
+  value labels and dates then applied by column), person ids replaced by HMAC-SHA-256
+  pseudonyms (each person hashed once), staged as parquet (fresh: the cache is emptied
   first), then every check (types, codes, duplicates, negative durations, window, units) and
   all ten outcomes of ``protocols/street-triage-its.yaml`` in one DuckDB pass;
 * **pyreadstat** — ``pyreadstat.read_sav(path, apply_value_formats=True)``: the whole file

@@ -92,6 +92,7 @@ def describe(
     for chunk in _chunks(path, fmt, [c.name for c in columns], encoding, sheet):
         for report in reports:
             series = chunk[report.column.name]
+            assert isinstance(series, pd.Series)  # pyreadstat's own labels: no by_column
             report.rows += len(series)
             missing = series.isna()
             if series.dtype == object:

@@ -80,14 +80,63 @@ class LinkKey:
             append(None if text is None else new(secret, text.encode("utf-8"), sha).hexdigest())
         return out
 
-    def pseudonym_column(self, values: pd.Series) -> pa.StringArray:
+    def pseudonym_column(
+        self, values: pd.Series, memo: PseudonymMemo | None = None
+    ) -> pa.StringArray:
         """The pseudonyms of a column, equal to :meth:`pseudonyms` but with no per-row Python.
 
-        Each distinct identifier is hashed once (a person usually has several episodes).
+        Each distinct identifier is hashed once (a person usually has several episodes);
+        with ``memo``, once for all the chunks of a file that share the memo.
         """
+        if pd.api.types.is_float_dtype(values.dtype) or (
+            pd.api.types.is_integer_dtype(values.dtype)
+            and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+        ):
+            # Numbers (SPSS stores NHS numbers as doubles): the distinct numbers are found
+            # on the numbers themselves, cheaper than on their text; each is written as text
+            # once (a missing number has code -1, so a null pseudonym).
+            codes, distinct = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+            hashed = self._hashed(normalised_identifiers(pd.Series(distinct)), memo)
+            return pc.take(hashed, pa.array(codes, mask=codes < 0))
         encoded = normalised_identifiers(values).dictionary_encode()
-        hashed = _hmac_sha256_hex(self.secret, encoded.dictionary)
+        hashed = self._hashed(encoded.dictionary, memo)
         return pc.take(hashed, encoded.indices)  # a null index (missing id) gives null
+
+    def _hashed(self, texts: pa.StringArray, memo: PseudonymMemo | None) -> pa.StringArray:
+        if memo is None:
+            return _hmac_sha256_hex(self.secret, texts)
+        return memo.hashed_for(self.secret, texts)
+
+
+class PseudonymMemo:
+    """The pseudonyms already computed for a file's earlier chunks (normalised id -> HMAC).
+
+    A person's episodes are spread over the whole file, so chunk by chunk most identifiers
+    recur: looking them up (one hash-table probe) is cheaper than two SHA-256 per value.
+    Held in memory only, for one file, like the key; never written.
+    """
+
+    def __init__(self) -> None:
+        self.ids = pa.array([], type=pa.string())
+        self.hashed = pa.array([], type=pa.string())
+
+    def hashed_for(self, secret: bytes, texts: pa.StringArray) -> pa.StringArray:
+        """HMAC-SHA-256 hex of each text (null for null), hashing only texts not seen before."""
+        index = pc.index_in(texts, value_set=self.ids)
+        found = pc.is_valid(index).to_numpy(zero_copy_only=False)
+        missing = pc.is_null(texts).to_numpy(zero_copy_only=False)
+        new = ~found & ~missing
+        known = len(self.ids)
+        if new.any():
+            fresh = texts.filter(pa.array(new))
+            self.ids = pa.concat_arrays([self.ids, fresh])
+            self.hashed = pa.concat_arrays([self.hashed, _hmac_sha256_hex(secret, fresh)])
+        positions = np.where(
+            found,
+            pc.fill_null(index, 0).to_numpy(zero_copy_only=False),
+            known + np.cumsum(new) - 1,
+        )
+        return pc.take(self.hashed, pa.array(positions, mask=missing))
 
 
 _BLOCK = 64  # SHA-256's block size in bytes

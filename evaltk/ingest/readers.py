@@ -33,7 +33,9 @@ import pyarrow.parquet as pq
 
 from evaltk.digest import file_sha256
 from evaltk.errors import DataError
-from evaltk.ingest.pseudonyms import LinkKey
+from evaltk.ingest import readstat_values
+from evaltk.ingest.pseudonyms import LinkKey, PseudonymMemo
+from evaltk.ingest.readstat_values import Labelled
 
 STAGED_FORMATS = ("sav", "dta", "sas7bdat", "xpt", "xlsx")
 EXTENSIONS = {
@@ -130,7 +132,7 @@ def read_columns(path: Path, fmt: str, *, encoding: str | None = None, sheet: st
     for name in meta.column_names:
         if name in value_labels or types.get(name) == "string":
             kind = "text"
-        elif _is_date_format(formats.get(name, "")):
+        elif _is_date_format(formats.get(name) or ""):  # SAS: None for no format
             kind = "timestamp"
         else:
             kind = "number"
@@ -196,8 +198,20 @@ def _kind(series: pd.Series) -> str:
 
 
 def _chunks(
-    path: Path, fmt: str, columns: Sequence[str], encoding: str | None, sheet: str | None
-) -> Iterator[pd.DataFrame]:
+    path: Path,
+    fmt: str,
+    columns: Sequence[str],
+    encoding: str | None,
+    sheet: str | None,
+    *,
+    by_column: bool = False,
+) -> Iterator[pd.DataFrame | dict[str, pd.Series | Labelled]]:
+    """The file's ``columns``, chunk by chunk, as pandas frames.
+
+    ``by_column``: SPSS/Stata/SAS value labels and dates are decoded by
+    :mod:`evaltk.ingest.readstat_values` (a labelled column comes as a
+    :class:`~evaltk.ingest.readstat_values.Labelled`), not value by value by pyreadstat.
+    """
     if fmt == "xlsx":
         frame = _read_excel(path, sheet)
         missing = [c for c in columns if c not in frame.columns.astype(str)]
@@ -238,18 +252,39 @@ def _chunks(
 
     reader = _readstat_reader(fmt)
     try:
+        decoding = None
+        if by_column:
+            _, meta = reader(str(path), metadataonly=True, **_encoding_kw(fmt, encoding))
+            decoding = readstat_values.plan(fmt, meta, list(columns))
+        # Raw codes and date numbers, decoded by column (readstat_values), unless the file
+        # has something only pyreadstat converts (a time of day).
+        options: dict[str, Any] = (
+            {"apply_value_formats": False, "disable_datetime_conversion": True}
+            if decoding is not None
+            else {
+                "apply_value_formats": True,
+                "formats_as_category": False,
+                "dates_as_pandas_datetime": True,
+            }
+        )
+        if fmt in ("sas7bdat", "xpt"):  # no value labels without a catalog: no such option
+            options.pop("apply_value_formats")
+            options.pop("formats_as_category", None)
         chunks = pyreadstat.read_file_in_chunks(
             reader,
             str(path),
             chunksize=CHUNK_ROWS,
             usecols=list(columns),
-            apply_value_formats=True,
-            formats_as_category=False,
-            dates_as_pandas_datetime=True,
+            **options,
             **_encoding_kw(fmt, encoding),
         )
+        first_row = 1
         for frame, _meta in chunks:
-            yield frame
+            if decoding is None:
+                yield frame
+            else:
+                yield readstat_values.decode(frame, decoding, path, first_row)
+            first_row += len(frame)
     except DataError:
         raise
     except Exception as error:  # pyreadstat raises several types for broken files
@@ -271,8 +306,9 @@ def _text_of(value: Any) -> str | None:
 
 
 # The ASCII characters Python's str.strip() removes (\x1c-\x1f among them).
-_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+_ASCII_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _WHOLE_LIMIT = 2.0**63  # whole floats below this are exact as int64
+_SAMPLE_ROWS = 4096
 
 
 def _as_text(series: pd.Series) -> pa.Array:
@@ -301,8 +337,11 @@ def _as_text(series: pd.Series) -> pa.Array:
             text = pa.array(objects, type=pa.string(), from_pandas=True)
         except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers or dates among the text
             return _one_by_one(objects.tolist())
-    encoded = text.dictionary_encode()
-    if len(encoded.dictionary) * 2 < len(text):
+    # Few distinct values in a sample of the chunk: hash the whole column (else skip it: an
+    # identifier column would be hashed for nothing).
+    sample = text.slice(0, _SAMPLE_ROWS).dictionary_encode()
+    encoded = text.dictionary_encode() if len(sample.dictionary) * 2 < len(sample) else None
+    if encoded is not None and len(encoded.dictionary) * 2 < len(text):
         # Codes and labels: trim each distinct value once (nulls keep a null index).
         return pc.take(_trimmed(encoded.dictionary), encoded.indices)
     return _trimmed(text)
@@ -311,13 +350,19 @@ def _as_text(series: pd.Series) -> pa.Array:
 def _trimmed(text: pa.StringArray) -> pa.StringArray:
     """``str.strip()`` of each value, empty as missing (:func:`_text_of` for text)."""
     ascii_ = pc.fill_null(pc.string_is_ascii(text), True)
-    result = pc.replace_substring_regex(text, f"^{_ASCII_SPACE}|{_ASCII_SPACE}$", "")
+    result = pc.ascii_trim(text, characters=_ASCII_SPACE)  # no regex: a fixed set, both ends
     if not pc.all(ascii_).as_py():
         others = pc.invert(ascii_)  # Unicode spaces as Python strips them
         result = pc.replace_with_mask(
             result, others, _one_by_one(pc.filter(text, others).to_pylist())
         )
     return pc.if_else(pc.equal(result, ""), pa.scalar(None, pa.string()), result)
+
+
+def _labelled_text(column: Labelled) -> pa.Array:
+    """:func:`_text_of` of each label (or unlabelled value), once per distinct value."""
+    texts = pa.array([_text_of(v) for v in column.uniques], type=pa.string())
+    return pc.take(texts, pa.array(column.codes, mask=column.codes < 0))
 
 
 def _one_by_one(values: list[Any]) -> pa.Array:
@@ -420,13 +465,21 @@ def _write(
 ) -> None:
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
+    memo = PseudonymMemo()  # each person hashed once per file, not once per chunk
     try:
-        for chunk in _chunks(path, fmt, columns, encoding, sheet):
+        for chunk in _chunks(path, fmt, columns, encoding, sheet, by_column=True):
             arrays = []
             for name in columns:
                 series = chunk[name]
-                if name == person_column and key is not None:
-                    arrays.append(key.pseudonym_column(series))
+                pseudonymise = name == person_column and key is not None
+                if isinstance(series, Labelled):
+                    if not pseudonymise and kinds.setdefault(name, "text") == "text":
+                        arrays.append(_labelled_text(series))
+                        continue
+                    series = series.values()
+                if pseudonymise:
+                    assert key is not None
+                    arrays.append(key.pseudonym_column(series, memo))
                     continue
                 kind = kinds.setdefault(name, _kind(series))
                 try:

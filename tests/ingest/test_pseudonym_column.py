@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaltk.ingest.pseudonyms import LinkKey
+from evaltk.ingest.pseudonyms import LinkKey, PseudonymMemo, normalise_identifier
 
 KEYS = [
     LinkKey(b"0123456789abcdef0123456789abcdef", "test"),
@@ -49,6 +49,7 @@ def test_number_columns_equal_per_value_hmac():
     rng = np.random.default_rng(8)
     nhs = (9_000_000_000 + rng.integers(0, 10**9, 2000)).astype(float)
     nhs[rng.random(2000) < 0.1] = np.nan
+    nhs = np.concatenate([nhs, nhs[:300]])  # repeated persons: hashed once, found everywhere
     odd = np.array([1.5, -2.0, np.inf, -np.inf, 1e20, 2.0**63, -0.0, 123456789.25])
     floats = pd.Series(np.concatenate([nhs, odd]))
     assert key.pseudonym_column(floats).to_pylist() == key.pseudonyms(floats.tolist())
@@ -66,3 +67,19 @@ def test_other_columns_equal_per_value_hmac():
     assert key.pseudonym_column(labelled).to_pylist() == key.pseudonyms(labelled.tolist())
     assert key.pseudonym_column(pd.Series([], dtype=object)).to_pylist() == []
     assert key.pseudonym_column(pd.Series([None, None], dtype=object)).to_pylist() == [None, None]
+
+
+def test_a_memo_shared_by_chunks_gives_the_same_pseudonyms_and_hashes_each_id_once():
+    key = KEYS[0]
+    rng = np.random.default_rng(9)
+    text = pd.Series(_random_text(rng, 2000), dtype=object)
+    text = pd.concat([text, text.iloc[::3]], ignore_index=True)  # persons in several chunks
+    numbers = pd.Series((9_000_000_000 + rng.integers(0, 500, 2500)).astype(float))
+    numbers[rng.random(2500) < 0.1] = np.nan
+    for column in (text, numbers):
+        memo = PseudonymMemo()
+        pieces = [column.iloc[i : i + 333] for i in range(0, len(column), 333)]
+        got = [v for piece in pieces for v in key.pseudonym_column(piece, memo).to_pylist()]
+        assert got == key.pseudonyms(column.tolist())
+        distinct = {normalise_identifier(v) for v in column.tolist()} - {None}
+        assert len(memo.ids) == len(distinct)  # each identifier hashed once in all
