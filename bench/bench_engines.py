@@ -5,6 +5,9 @@ Usage::
     .venv/bin/python bench/bench_engines.py                      # 1 and 10 million episodes
     .venv/bin/python bench/bench_engines.py --sizes 1e6,10e6,50e6 --spark-master local[2]
     .venv/bin/python bench/bench_engines.py --sizes 1e6 --only measures
+    # the measures' scale table (issues 15 and 19), kept in bench/measures_scale.json:
+    .venv/bin/python bench/bench_engines.py --only measures --sizes 1e6,10e6,50e6 \
+        --record bench/measures_scale.json
 
 **Measures**: the ten outcomes of ``protocols/street-triage-its.yaml`` for all 43 forces over
 2014-2023 (the data and protocol of ``bench/bench_measures.py``, simulated once into
@@ -17,7 +20,11 @@ order). **Linkage**: N pseudonymised incidents against three agencies of N recor
 Each engine and size runs in its own subprocess, so the peak memory is that run's alone: the
 largest sum of resident memory over the process and its children (Spark's JVM), sampled every
 0.2 s. Spark's time includes starting its JVM (about 10-20 s), as a user's run does; it is
-shown separately. The figures go to ``bench/engines.json``.
+shown separately. CPU seconds (user + system of the run's process and the children it
+waited for, Spark's JVM included) are shown beside the wall time: on a shared machine they
+say more than wall time about what a run costs. The figures go to ``bench/engines.json``
+(``--record`` another file), with the load average when each run started, and a table of
+the cost per million episodes is printed (it must stay flat as the size grows).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -145,6 +153,8 @@ def measure(task: str, engine: str, rows: int, master: str) -> dict:
     """Run one child, sampling its memory; its result with the peak."""
     command = [sys.executable, __file__, "--child", task, engine, str(rows), master]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     peak = 0
     done = threading.Event()
@@ -160,10 +170,36 @@ def measure(task: str, engine: str, rows: int, master: str) -> dict:
     output, _ = process.communicate()
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"{task} on {engine} with {rows:,} rows failed")
     result = json.loads(output.strip().splitlines()[-1])
-    return {**result, "peak_gib": round(peak / 1024**3, 2)}
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {
+        **result,
+        "process_cpu_seconds": round(cpu, 2),  # the whole child: imports and startup too
+        "peak_gib": round(peak / 1024**3, 2),
+        "load_average": round(load, 2),
+    }
+
+
+def table(record: dict) -> str:
+    """The record's runs as a markdown table: time, CPU and memory, and time per million."""
+    lines = [
+        "| task | rows | engine | wall s | wall s per million | process CPU s | peak GiB | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in record["runs"]:
+        for engine in ("duckdb", "spark"):
+            if engine not in run:
+                continue
+            r = run[engine]
+            lines.append(
+                f"| {run['task']} | {run['rows']:,} | {engine} | {r['seconds']:.2f} | "
+                f"{r['seconds'] / run['rows'] * 1e6:.3f} | {r.get('process_cpu_seconds', '')} | "
+                f"{r['peak_gib']:.2f} | {r.get('load_average', '')} |"
+            )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -171,19 +207,31 @@ def main() -> None:
     parser.add_argument("--sizes", default="1e6,10e6")
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--only", choices=["measures", "linkage"], default=None)
+    parser.add_argument("--engines", default="duckdb,spark", help="comma-separated")
+    parser.add_argument("--record", type=Path, default=RECORD, help="where the figures go")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         task, engine, rows, master = args.child
         print(json.dumps(child(task, engine, int(rows), master)))
         return
-    record = {"machine": f"{os.cpu_count()} cores", "spark_master": args.spark_master, "runs": []}
+    record = {
+        "machine": f"{os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "spark_master": args.spark_master,
+        "runs": [],
+    }
     for rows in [int(float(s)) for s in args.sizes.split(",")]:
         for task in [args.only] if args.only else ["measures", "linkage"]:
             results = {
                 engine: measure(task, engine, rows, args.spark_master)
-                for engine in ("duckdb", "spark")
+                for engine in args.engines.split(",")
             }
+            row = {"task": task, "rows": rows, **{e: r for e, r in results.items()}}
+            record["runs"].append(row)
+            print(json.dumps(row), flush=True)
+            if len(results) < 2:
+                continue
             name = "panel" if task == "measures" else "links"
             duck = pd.read_parquet(DATA / f"{name}-duckdb-{rows}.parquet")
             spark = pd.read_parquet(DATA / f"{name}-spark-{rows}.parquet")
@@ -196,11 +244,9 @@ def main() -> None:
                     .reset_index(drop=True)
                     .equals(spark.sort_values(key)[key].reset_index(drop=True))
                 ), "the engines' links differ"
-            row = {"task": task, "rows": rows, **{e: r for e, r in results.items()}}
-            record["runs"].append(row)
-            print(json.dumps(row), flush=True)
-    RECORD.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RECORD}")
+    args.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(table(record))
+    print(f"wrote {args.record}")
 
 
 if __name__ == "__main__":
