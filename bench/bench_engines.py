@@ -8,6 +8,9 @@ Usage::
     # the measures' scale table (issues 15 and 19), kept in bench/measures_scale.json:
     .venv/bin/python bench/bench_engines.py --only measures --sizes 1e6,10e6,50e6 \
         --record bench/measures_scale.json
+    # one engine, added to the runs already recorded:
+    .venv/bin/python bench/bench_engines.py --only measures --sizes 50e6 --engines duckdb \
+        --record bench/measures_scale.json --append
 
 **Measures**: the ten outcomes of ``protocols/street-triage-its.yaml`` for all 43 forces over
 2014-2023 (the data and protocol of ``bench/bench_measures.py``, simulated once into
@@ -20,11 +23,12 @@ order). **Linkage**: N pseudonymised incidents against three agencies of N recor
 Each engine and size runs in its own subprocess, so the peak memory is that run's alone: the
 largest sum of resident memory over the process and its children (Spark's JVM), sampled every
 0.2 s. Spark's time includes starting its JVM (about 10-20 s), as a user's run does; it is
-shown separately. CPU seconds (user + system of the run's process and the children it
-waited for, Spark's JVM included) are shown beside the wall time: on a shared machine they
+shown separately. CPU seconds (user + system of the run's process tree, Spark's JVM
+included, sampled with its memory) are shown beside the wall time: on a shared machine they
 say more than wall time about what a run costs. The figures go to ``bench/engines.json``
 (``--record`` another file), with the load average when each run started, and a table of
-the cost per million episodes is printed (it must stay flat as the size grows).
+the cost per million episodes (it must stay flat as the size grows) is printed and written
+beside the record as markdown (``bench/measures_scale.md`` for the measures' scale table).
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -139,14 +142,29 @@ def child(task: str, engine: str, rows: int, master: str) -> dict:
     return {"seconds": round(seconds, 2), "startup_seconds": round(startup, 2), **found}
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_sample(pid: int, cpu: dict[int, float]) -> int:
+    """Resident memory of the process tree now; each process's CPU seconds so far into ``cpu``.
+
+    CPU is sampled rather than taken from the exit status because Spark's JVM is not a child
+    that the run waits for, so the operating system never adds its time to the run's.
+    """
     import psutil
 
+    total = 0
     try:
         process = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+        tree = [process, *process.children(recursive=True)]
     except psutil.Error:
         return 0
+    for p in tree:
+        try:
+            with p.oneshot():
+                total += p.memory_info().rss
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
+        except psutil.Error:
+            continue
+    return total
 
 
 def measure(task: str, engine: str, rows: int, master: str) -> dict:
@@ -154,15 +172,15 @@ def measure(task: str, engine: str, rows: int, master: str) -> dict:
     command = [sys.executable, __file__, "--child", task, engine, str(rows), master]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     peak = 0
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, _tree_sample(process.pid, cpu))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -170,14 +188,13 @@ def measure(task: str, engine: str, rows: int, master: str) -> dict:
     output, _ = process.communicate()
     done.set()
     sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"{task} on {engine} with {rows:,} rows failed")
     result = json.loads(output.strip().splitlines()[-1])
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {
         **result,
-        "process_cpu_seconds": round(cpu, 2),  # the whole child: imports and startup too
+        # The whole tree (imports, JVM start-up too), as last sampled: at most 0.2 s short.
+        "process_cpu_seconds": round(sum(cpu.values()), 2),
         "peak_gib": round(peak / 1024**3, 2),
         "load_average": round(load, 2),
     }
@@ -209,6 +226,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["measures", "linkage"], default=None)
     parser.add_argument("--engines", default="duckdb,spark", help="comma-separated")
     parser.add_argument("--record", type=Path, default=RECORD, help="where the figures go")
+    parser.add_argument("--append", action="store_true", help="add to the record's runs")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -221,6 +239,8 @@ def main() -> None:
         "spark_master": args.spark_master,
         "runs": [],
     }
+    if args.append and args.record.is_file():
+        record["runs"] = json.loads(args.record.read_text(encoding="utf-8"))["runs"]
     for rows in [int(float(s)) for s in args.sizes.split(",")]:
         for task in [args.only] if args.only else ["measures", "linkage"]:
             results = {
@@ -245,8 +265,15 @@ def main() -> None:
                     .equals(spark.sort_values(key)[key].reset_index(drop=True))
                 ), "the engines' links differ"
     args.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    # The same table as markdown beside the record, for the book to include as it is.
+    shown = args.record.with_suffix(".md")
+    shown.write_text(
+        f"Measured {record['date']} on {record['machine']} (Spark {record['spark_master']}); "
+        "load is the 1-minute load average when the run started.\n\n" + table(record) + "\n",
+        encoding="utf-8",
+    )
     print(table(record))
-    print(f"wrote {args.record}")
+    print(f"wrote {args.record} and {shown}")
 
 
 if __name__ == "__main__":
