@@ -8,8 +8,9 @@ Usage::
     # the measures' scale table (issues 15 and 19), kept in bench/measures_scale.json:
     .venv/bin/python bench/bench_engines.py --only measures --sizes 1e6,10e6,50e6 \
         --record bench/measures_scale.json
-    # one engine, added to the runs already recorded:
-    .venv/bin/python bench/bench_engines.py --only measures --sizes 50e6 --engines duckdb \
+    # one engine, added to the runs already recorded (Spark at 50 million is not in the
+    # record yet: on the shared 2-core machine 10 million took about 4 minutes on Spark):
+    .venv/bin/python bench/bench_engines.py --only measures --sizes 50e6 --engines spark \
         --record bench/measures_scale.json --append
 
 **Measures**: the ten outcomes of ``protocols/street-triage-its.yaml`` for all 43 forces over
