@@ -9,10 +9,17 @@ Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of t
    protocol, so that only a few integers and the numbers being averaged travel on through the
    window (never text);
 3. ``flagged`` — per row, the time of the same person's next episode matching ``among``
-   (strictly later: one window aggregate, ``min`` over the following rows, per distinct
-   ``among``), and from it one repeat flag per distinct repeat window;
-4. the final ``GROUP BY`` of exclusion reason, unit and month, with one ``count(*) FILTER``
-   or ``sum(...) FILTER`` per numerator and denominator.
+   (strictly later: one window aggregate over the following rows per distinct ``among``,
+   ``first_value`` where any episode counts, else ``min`` of the matching ones), and from
+   it one repeat flag per distinct repeat window;
+4. ``cells`` — the rows grouped by everything the aggregates can tell apart (exclusion
+   reason, unit, month, unreadable-value flags, filter bits, repeat flags; and the person
+   where a measure counts people): a row count and the sum and count of each number field;
+5. the final ``GROUP BY`` of exclusion reason, unit and month over those few cells (a
+   quarter of a million for 10 million episodes), with one ``sum(...) FILTER`` per numerator
+   and denominator. Filtering every row once per outcome instead took about a sixth of the
+   query (EXPLAIN ANALYZE, 1 million episodes), the cells under a tenth. Sums of minutes are
+   added in another order than row by row: means may differ in the last bits (1e-15).
 
 Persons are partitioned by a 64-bit hash of ``person_id`` unless the ids are integers: the
 window runs about 1.6 times faster on an integer key than on 16-character text. Within a
@@ -94,6 +101,10 @@ class _Predicates:
         column, bit = divmod(self.sql.index(text), self._PER_COLUMN)
         return f"(bits__{column} & {1 << bit}) <> 0"
 
+    def names(self) -> list[str]:
+        """The names of the ``bits__<n>`` columns :meth:`columns` makes."""
+        return [f"bits__{i}" for i in range(-(-len(self.sql) // self._PER_COLUMN))]
+
     def columns(self) -> list[str]:
         """The ``marked`` select items packing every filter into ``bits__<n>`` (BIGINT)."""
         items = []
@@ -126,6 +137,11 @@ def person_time(person: str, micros: str) -> str:
     return f"CASE WHEN {person} IS NOT NULL THEN (CAST({second} AS HUGEINT) << 64) + {micros} END"
 
 
+def _count(match: str) -> str:
+    """SQL, over ``cells``: the rows meeting ``match`` (0 where none; BIGINT as count(*) is)."""
+    return f"CAST(coalesce(sum(n__rows) FILTER (WHERE {match}), 0) AS BIGINT)"
+
+
 def _outcome_aggregates(
     outcome_id: str,
     measure: Measure,
@@ -140,16 +156,16 @@ def _outcome_aggregates(
         match = f"{match} AND {flag.name}"
     num, den = quote_ident(f"num__{outcome_id}"), quote_ident(f"den__{outcome_id}")
     if measure.kind.counts_events:
-        parts = [f"count(*) FILTER (WHERE {match}) AS {num}"]
+        parts = [f"{_count(match)} AS {num}"]
         if measure.aggregate == "share":
             denominator = predicates.test(measure.denominator or {})
-            parts.append(f"count(*) FILTER (WHERE {denominator}) AS {den}")
+            parts.append(f"{_count(denominator)} AS {den}")
         return parts
     assert measure.field is not None
-    value = quote_ident(f"value__{measure.field}")
-    parts = [f"coalesce(sum({value}) FILTER (WHERE {match}), 0) AS {num}"]
+    total, present = quote_ident(f"sum__{measure.field}"), quote_ident(f"count__{measure.field}")
+    parts = [f"coalesce(sum({total}) FILTER (WHERE {match}), 0) AS {num}"]
     if measure.aggregate == "mean":
-        parts.append(f"count({value}) FILTER (WHERE {match}) AS {den}")
+        parts.append(f"CAST(coalesce(sum({present}) FILTER (WHERE {match}), 0) AS BIGINT) AS {den}")
     if measure.kind.per_person:
         # Distinct ids themselves (not hashes): two people can never count as one.
         parts.append(f"count(DISTINCT person) FILTER (WHERE {match}) AS {den}")
@@ -206,8 +222,8 @@ def episode_query(
     )
     predicates = _Predicates(filter_columns(fields))
     flags = repeat_flags(protocol)
-    aggregates = ["count(*) AS n_rows"]
-    aggregates += [f"count(*) FILTER (WHERE {col}) AS {col}" for col in invalid]
+    aggregates = ["CAST(sum(n__rows) AS BIGINT) AS n_rows"]
+    aggregates += [f"{_count(col)} AS {col}" for col in invalid]
     number_fields: list[str] = []
     for outcome in protocol.outcomes:
         assert outcome.measure is not None  # validated for episode sources
@@ -227,7 +243,8 @@ def episode_query(
             for f in number_fields
         ),
     ]
-    if any(o.measure is not None and o.measure.kind.per_person for o in protocol.outcomes):
+    per_person = any(o.measure is not None and o.measure.kind.per_person for o in protocol.outcomes)
+    if per_person:
         marked.append(f"{quote_ident('person_id')} AS person")
     flagged = "SELECT * FROM marked"
     if flags:
@@ -246,11 +263,15 @@ def episode_query(
         for key in flags:
             test = among[key]
             if test not in nexts:
-                candidate = (
-                    "person_time" if test == "TRUE" else f"CASE WHEN {test} THEN person_time END"
+                # Every later episode counts without `among`: the frame's first row is the
+                # earliest (rows are in time order), which is cheaper to find than a minimum.
+                value = (
+                    "first_value(person_time)"
+                    if test == "TRUE"
+                    else f"min(CASE WHEN {test} THEN person_time END)"
                 )
                 nexts[test] = (
-                    f"min({candidate}) OVER (PARTITION BY person_key ORDER BY person_time "
+                    f"{value} OVER (PARTITION BY person_key ORDER BY person_time "
                     "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
                 )
         names = {test: f"next__{i}" for i, test in enumerate(nexts)}
@@ -268,11 +289,26 @@ def episode_query(
             )
         flagged = f"SELECT *, {', '.join(flagged_items)} FROM ({marked_next})"
 
+    # Every row lands in a cell of identical rows as far as the aggregates can tell (same
+    # group, filter bits and repeat flags; the same person where a measure counts people):
+    # the outcomes' FILTERed aggregates then run over the few cells, not over every row.
+    keys = ["excluded", "unit_code", "period", *invalid, *predicates.names()]
+    keys += [flag.name for flag in flags.values()]
+    if per_person:
+        keys.append("person")
+    cell_items = [*keys, "count(*) AS n__rows"]
+    for f in number_fields:
+        value = quote_ident("value__" + f)
+        cell_items += [
+            f"sum({value}) AS {quote_ident('sum__' + f)}",
+            f"count({value}) AS {quote_ident('count__' + f)}",
+        ]
     return (
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
         f"marked AS (SELECT {', '.join(marked)} FROM canon),\n"
-        f"flagged AS ({flagged})\n"
+        f"flagged AS ({flagged}),\n"
+        f"cells AS (SELECT {', '.join(cell_items)} FROM flagged GROUP BY {', '.join(keys)})\n"
         "SELECT excluded, unit_code, period,\n  "
         + ",\n  ".join(aggregates)
-        + "\nFROM flagged GROUP BY ALL"
+        + "\nFROM cells GROUP BY ALL"
     )
