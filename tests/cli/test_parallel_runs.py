@@ -8,13 +8,15 @@ against golden files written one after another).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from evaltk.cli import parallel_runs
-from evaltk.cli.parallel_runs import MAX_WORKERS, run_in_order, worker_count
+from evaltk.cli.parallel_runs import MAX_WORKERS, PRELOAD, run_in_order, worker_count
 from evaltk.errors import ProtocolError
 
 
@@ -44,3 +46,10 @@ def test_the_first_folders_error_stops_the_runs_with_its_own_message(
     # One after another, the first is announced as it starts; in workers, only a result is.
     assert announced == ([0] if workers == 1 else [])
     console.file.close()
+
+
+def test_what_the_workers_would_import_is_imported_before_they_fork() -> None:
+    """Each name preloaded exists (a module renamed must be renamed in PRELOAD too)."""
+    code = "import importlib, sys; [importlib.import_module(n) for n in sys.argv[1:]]"
+    done = subprocess.run([sys.executable, "-c", code, *PRELOAD], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
