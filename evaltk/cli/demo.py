@@ -14,7 +14,11 @@ its registration drew (trial/schedule.csv); its monthly series is simulated for 
 from __future__ import annotations
 
 import json
+import resource
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +26,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
+from evaltk.cli.parallel_runs import run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
@@ -164,44 +169,93 @@ def demo(
     twelve areas, on its own simulated series) -> evaltk book. Prints the path of the book's
     landing page.
     """
-    from evaltk.analysis.run import run_analysis
+    run_demo(workdir, seed, Console(highlight=False, soft_wrap=True))
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One step of the demo: its wall-clock and CPU seconds (this process and its children:
+    a worker's own CPU for an analysis run in a worker, the Sphinx build's for the book)."""
+
+    step: str
+    wall_seconds: float
+    cpu_seconds: float
+
+
+def run_demo(
+    workdir: Path | None, seed: int | None, console: Console, *, workers: int | None = None
+) -> list[StepTime]:
+    """The demo's steps (see :func:`demo`), printed to ``console``; each step's time.
+
+    ``workers``: processes for the example analyses (default: one per available core, see
+    :func:`evaltk.cli.parallel_runs.worker_count`); 1 runs them one after another here.
+    """
+    # Imported before the analyses fork their workers, which then start with everything loaded.
+    from evaltk.analysis.run import run_analysis  # noqa: F401
     from evaltk.publish import build_book
     from evaltk.simulate import SimulationConfig, write_dataset
 
-    console = Console(highlight=False, soft_wrap=True)
     workdir = (workdir or project_or_cwd()).resolve()
     _prepare_workdir(workdir)
     analysis = workdir / EXAMPLE
     began = time.perf_counter()
+    times: list[StepTime] = []
 
     def step(number: int, text: str) -> None:
         elapsed = time.perf_counter() - began
         console.print(f"[bold]\\[{number}/{STEPS}][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
-    step(1, "Simulating episode data for the demo forces (and all 43 for the synthetic control)")
-    config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
-    data = write_dataset(
-        config,
-        analysis / "data",
-        overwrite=_simulated(analysis / "data"),
-        true_ledgers=_true_ledgers(workdir, config),
+    with _timed(times, "simulate"):
+        step(
+            1, "Simulating episode data for the demo forces (and all 43 for the synthetic control)"
+        )
+        config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
+        data = write_dataset(
+            config,
+            analysis / "data",
+            overwrite=_simulated(analysis / "data"),
+            true_ledgers=_true_ledgers(workdir, config),
+        )
+        console.print(f"      wrote {data}")
+        forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
+        data = write_dataset(
+            forces,
+            workdir / SYNTHETIC / "data",
+            overwrite=_simulated(workdir / SYNTHETIC / "data"),
+            true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
+        )
+        console.print(f"      wrote {data} (all 43 forces, for the synthetic control)")
+        console.print(f"      wrote {_write_trial_series(workdir, config.seed)}")
+    count = worker_count(len(EXAMPLES)) if workers is None else workers
+    if count > 1:
+        console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")
+    folders = [workdir / example for example in EXAMPLES]
+    runs = run_in_order(
+        folders,
+        console,
+        workers=count,
+        announce=lambda i: step(i + 2, f"Running {EXAMPLES[i]}"),
+        indent="      ",
     )
-    console.print(f"      wrote {data}")
-    forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
-    data = write_dataset(
-        forces,
-        workdir / SYNTHETIC / "data",
-        overwrite=_simulated(workdir / SYNTHETIC / "data"),
-        true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
-    )
-    console.print(f"      wrote {data} (all 43 forces, for the synthetic control)")
-    console.print(f"      wrote {_write_trial_series(workdir, config.seed)}")
-    for number, example in enumerate(EXAMPLES, start=2):
-        step(number, f"Running {example}")
+    for example, ran in zip(EXAMPLES, runs, strict=True):
+        console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
+        times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
+    with _timed(times, "book"):
+        step(STEPS, "Building the book")
         with steps(console, indent="      ") as say:
-            result = run_analysis(workdir / example, progress=say)
-        console.print(f"      verdict: [bold]{result.verdict.label}[/]: {result.verdict.sentence}")
-    step(STEPS, "Building the book")
-    with steps(console, indent="      ") as say:
-        index = build_book(workdir / "analyses", workdir / "book", progress=say)
+            index = build_book(workdir / "analyses", workdir / "book", progress=say)
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
+    return times
+
+
+@contextmanager
+def _timed(times: list[StepTime], name: str) -> Iterator[None]:
+    """Append the wall and CPU seconds of the ``with`` block (children waited for included)."""
+    began, cpu = time.perf_counter(), _cpu_seconds()
+    yield
+    times.append(StepTime(name, time.perf_counter() - began, _cpu_seconds() - cpu))
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime

@@ -8,13 +8,32 @@ makes user text safe in MyST; :mod:`~evaltk.publish.chapter` words one analysis'
 (:mod:`~evaltk.publish.generated`); :mod:`~evaltk.publish.validation` prints the validation
 records, fitting nothing;
 :mod:`~evaltk.publish.build` runs Jupyter Book and swaps the HTML in on success.
+
+The names below are loaded on first use (PEP 562): the book's Sphinx build imports
+:mod:`evaltk.publish.sphinx_guard`, and importing a submodule runs this file first, which must
+not pull pandas, matplotlib and every page module into each build (about 1.5 s of CPU).
 """
 
 from __future__ import annotations
 
-from evaltk.publish.build import build_book, run_jupyter_book
-from evaltk.publish.load import LoadedAnalysis, find_analyses, load_analyses, load_analysis
-from evaltk.publish.pages import write_pages
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evaltk.publish.build import build_book, run_jupyter_book
+    from evaltk.publish.load import LoadedAnalysis, find_analyses, load_analyses, load_analysis
+    from evaltk.publish.pages import write_pages
+
+#: Public name -> the module that defines it.
+_WHERE = {
+    "build_book": "evaltk.publish.build",
+    "run_jupyter_book": "evaltk.publish.build",
+    "LoadedAnalysis": "evaltk.publish.load",
+    "find_analyses": "evaltk.publish.load",
+    "load_analyses": "evaltk.publish.load",
+    "load_analysis": "evaltk.publish.load",
+    "write_pages": "evaltk.publish.pages",
+}
 
 __all__ = [
     "LoadedAnalysis",
@@ -25,3 +44,13 @@ __all__ = [
     "run_jupyter_book",
     "write_pages",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'evaltk.publish' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
