@@ -34,11 +34,9 @@ and by the randomisation test's simulated curve.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evaltk.errors import PowerError
@@ -53,6 +51,7 @@ from evaltk.power.sw_closed import (
 )
 from evaltk.power.sw_fit import fit_stepped_wedge
 from evaltk.power.sw_randomisation import log_rate_ri, poisson_ri
+from evaltk.power.sw_report import SWCell, SWDetectable, SWPowerReport
 
 #: Added to every count before its log (a month with no events keeps a finite log rate).
 HALF = 0.5
@@ -262,26 +261,6 @@ def reference_treatments(
     return treatment_of(settings, reference.schedules, steps), reference.enumerated
 
 
-class SWCell(BaseModel):
-    """Power at one effect, number of clusters and steps: of the registered randomisation
-    test (``power``, the primary), of the model's Wald z test, and by the closed form."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    effect: float
-    clusters: int
-    steps: int
-    periods: int
-    replicates: int
-    rejections: int = Field(description="Rejections by the randomisation test.")
-    power: float = Field(description="Power of the registered randomisation test.")
-    mc_se: float
-    z_test_power: float = Field(description="Power of the REML Wald z test (same replicates).")
-    z_test_mc_se: float
-    closed_form: float = Field(description="Power by the closed form (known components).")
-    mean_estimate: float = Field(description="Mean estimated rate ratio, exp(mean log).")
-
-
 def _mc_se(power: float, replicates: int) -> float:
     return round(float(np.sqrt(power * (1 - power) / replicates)), 6)
 
@@ -318,26 +297,6 @@ def simulate_sw_cell(
         closed_form=round(float(z_power(np.log(effect), variance, settings.alpha)), 6),
         mean_estimate=round(float(np.exp(np.mean(fits.estimate))), 6),
     )
-
-
-class SWDetectable(BaseModel):
-    """The smallest rate ratio detected with the target power (closed form), both ways."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    clusters: int
-    steps: int
-    periods: int
-    target: float
-    reduction: float = Field(description="Rate ratio below 1 (a fall) detected at the target.")
-    increase: float = Field(description="Rate ratio above 1 (a rise) detected at the target.")
-    registered_reduction: float | None = Field(
-        default=None,
-        description="Rate ratio below 1 at which the simulated power of the registered "
-        "randomisation test reaches the target (interpolated on the log ratio between the "
-        "two effects of the grid around it); None when the grid does not reach it.",
-    )
-    registered_increase: float | None = None
 
 
 def crossing(cells: list[SWCell], target: float, below: bool) -> float | None:
@@ -398,31 +357,6 @@ def detectable_effects(
             )
         )
     return out
-
-
-class SWPowerReport(BaseModel):
-    """A stepped-wedge power analysis: the grid by both routes and the detectable effects."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    design: Literal["stepped_wedge"] = "stepped_wedge"
-    estimator: str
-    settings: dict[str, Any]
-    cells: list[SWCell]
-    detectable: list[SWDetectable]
-    notes: list[str]
-
-    def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-
-    def curve(self) -> pd.DataFrame:
-        """One row per cell: effect, clusters, steps, simulated power ± MC SE, closed form."""
-        return pd.DataFrame([c.model_dump() for c in self.cells])
-
-    def detectable_table(self) -> pd.DataFrame:
-        """Minimum detectable reduction (rate ratio) by clusters (rows) and steps (columns)."""
-        frame = pd.DataFrame([d.model_dump() for d in self.detectable])
-        return frame.pivot(index="clusters", columns="steps", values="reduction")
 
 
 ESTIMATOR = (

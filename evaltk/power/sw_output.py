@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evaltk.power.stepped_wedge import SWPowerReport
+from evaltk.power.sw_report import SWPowerReport
 
 
 def plot_sw_power(report: SWPowerReport) -> tuple[Any, Any]:

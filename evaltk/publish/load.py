@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from evaltk.errors import LogTampered, PublishError
 from evaltk.power.report import PowerReport
-from evaltk.power.stepped_wedge import SWPowerReport
+from evaltk.power.sw_report import SWPowerReport
 from evaltk.registration.log import LOG_FILE, RegistrationLog, read_log
 from evaltk.results.figure_files import residual_file
 from evaltk.results.schema import RESULTS_SCHEMA_VERSION, AnalysisResult

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaltk.power.report import PowerReport
-from evaltk.power.stepped_wedge import SWPowerReport
+from evaltk.power.sw_report import SWPowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import EpisodeSource, Protocol
 from evaltk.publish import format as fmt

@@ -15,7 +15,7 @@ from typing import Any
 from evaltk.digest import file_sha256
 from evaltk.estimators.render import format_level
 from evaltk.power.report import BY_MONTHS, PowerReport
-from evaltk.power.stepped_wedge import SWPowerReport
+from evaltk.power.sw_report import SWPowerReport
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Measure, Outcome, Protocol
 from evaltk.publish import format as fmt

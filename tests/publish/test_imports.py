@@ -26,6 +26,7 @@ ALLOWED = (
     "evaltk.registration",
     "evaltk.verdict",
     "evaltk.power.report",
+    "evaltk.power.sw_report",  # the stepped-wedge power file's models (data only)
     "evaltk.validation.record",
     "evaltk.validation.claims_record",  # published claims and scenarios as data; no estimator
     "evaltk.project",  # where a new book's sources are copied from (evaltk/_scaffold)
