@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -33,6 +33,9 @@ from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold
 from evaltk.scaffold import scaffold_files
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from evaltk.protocol.spec import Protocol
     from evaltk.simulate import SimulationConfig
 
 EXAMPLE = Path("analyses") / "example-street-triage"
@@ -77,7 +80,7 @@ def _prepare_workdir(workdir: Path) -> None:
             )
 
 
-def _simulated(folder: Path) -> bool:
+def written_by_simulator(folder: Path) -> bool:
     """True when ``folder`` holds a dataset written by ``evaltk simulate`` (an earlier demo),
     which the demo may replace; anything else there is someone's data and is never replaced
     (write_dataset then refuses with a one-line error)."""
@@ -102,29 +105,36 @@ def _true_ledgers(
     }
 
 
-def _write_trial_series(workdir: Path, seed: int) -> Path:
-    """The stepped-wedge example's monthly series by area, from its drawn schedule."""
-    from evaltk.protocol.load import load_protocol
+def trial_series(protocol: Protocol, effects: dict[str, Any], seed: int) -> pd.DataFrame:
+    """Monthly counts by area of a stepped-wedge protocol with its drawn schedule, over its
+    window, at the true rate ratios ``effects`` (column -> (rate, ratio), as
+    :data:`TRIAL_EFFECTS`): the demo's trial data and `evaltk trial simulate`'s."""
     from evaltk.simulate.stepped_wedge import simulate_trial_series
 
-    protocol = load_protocol(workdir / TRIAL).protocol
     trial = protocol.design.trial
     assert trial is not None and trial.schedule is not None  # registered with its schedule
     window = protocol.window
     months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
-    series = simulate_trial_series(
+    return simulate_trial_series(
         trial.names,
         [c.population for c in trial.clusters],
         [trial.starts()[n].isoformat() for n in trial.names],
         window.start.isoformat(),
         months + 1,
-        TRIAL_EFFECTS,
+        effects,
         seed=seed,
     )
+
+
+def _write_trial_series(workdir: Path, seed: int) -> Path:
+    """The stepped-wedge example's monthly series by area, from its drawn schedule."""
+    from evaltk.protocol.load import load_protocol
+
+    series = trial_series(load_protocol(workdir / TRIAL).protocol, TRIAL_EFFECTS, seed)
     folder = workdir / TRIAL / "data"
     folder.mkdir(parents=True, exist_ok=True)
     truth = folder / "truth.json"
-    if (folder / "series.csv").exists() and not _simulated(folder):
+    if (folder / "series.csv").exists() and not written_by_simulator(folder):
         raise EvaltkError(
             f"{folder / 'series.csv'} exists and was not written by evaltk; run the demo in a "
             "new folder (evaltk demo --workdir FOLDER)"
@@ -213,7 +223,7 @@ def run_demo(
         data = write_dataset(
             config,
             analysis / "data",
-            overwrite=_simulated(analysis / "data"),
+            overwrite=written_by_simulator(analysis / "data"),
             true_ledgers=_true_ledgers(workdir, config),
         )
         console.print(f"      wrote {data}")
@@ -221,7 +231,7 @@ def run_demo(
         data = write_dataset(
             forces,
             workdir / SYNTHETIC / "data",
-            overwrite=_simulated(workdir / SYNTHETIC / "data"),
+            overwrite=written_by_simulator(workdir / SYNTHETIC / "data"),
             true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
         )
         console.print(f"      wrote {data} (all 43 forces, for the synthetic control)")

@@ -79,10 +79,9 @@ def simulate(
     """Simulated data on the drawn schedule (see :data:`SIMULATE_HELP`)."""
     import json
 
-    from evaltk.cli.demo import TRIAL_EFFECTS, _simulated
+    from evaltk.cli.demo import TRIAL_EFFECTS, trial_series, written_by_simulator
     from evaltk.errors import EvaltkError
     from evaltk.protocol.load import load_protocol
-    from evaltk.simulate.stepped_wedge import simulate_trial_series
 
     loaded = load_protocol(analysis)
     protocol = loaded.protocol
@@ -101,20 +100,11 @@ def simulate(
             f"{loaded.path}: data.outcomes column(s) {', '.join(unknown)}: the simulator "
             f"knows {', '.join(TRIAL_EFFECTS)}; simulate with those names or bring your data"
         )
-    window = protocol.window
-    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
-    series = simulate_trial_series(
-        trial.names,
-        [c.population for c in trial.clusters],
-        [trial.starts()[n].isoformat() for n in trial.names],
-        window.start.isoformat(),
-        months + 1,
-        {c: TRIAL_EFFECTS[c] for c in columns},
-        seed=seed,
-    )
+    series = trial_series(protocol, {c: TRIAL_EFFECTS[c] for c in columns}, seed)
+    months = series["month"].nunique()
     path = loaded.folder / protocol.data.path
     folder = path.parent
-    if path.exists() and not _simulated(folder):
+    if path.exists() and not written_by_simulator(folder):
         raise EvaltkError(
             f"{path} exists and was not written by evaltk; move it away or point data.path "
             "elsewhere"
@@ -137,7 +127,7 @@ def simulate(
     (folder / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     console = Console(highlight=False, soft_wrap=True)
     console.print(
-        f"wrote {escape(str(path))}: {len(trial.names)} clusters x {months + 1} months, true "
+        f"wrote {escape(str(path))}: {len(trial.names)} clusters x {months} months, true "
         "rate ratios "
         + ", ".join(f"{c} {TRIAL_EFFECTS[c][1]:g}" for c in columns)
         + f" ({escape(str(folder / 'truth.json'))})"

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaltk.errors import PowerError, SimulationError
+from evaltk.errors import PowerError
 from evaltk.power.cits import CITSPowerSettings
 from evaltk.power.did import DiDPowerSettings
 from evaltk.power.from_protocol import (
     OTHER_MONTHS_AFTER,
     default_effects,
+    first_year_config,
     its_settings,
     simulator_baseline,
     simulator_key,
@@ -217,22 +218,10 @@ def comparison_did_settings(loaded: LoadedProtocol, **overrides: Any) -> DiDPowe
 
 def _force_volumes(protocol: Protocol, key: str) -> tuple[dict[str, float], dict[str, float]]:
     """Each force's simulated events a month and population, first 12 months of the window."""
-    try:
-        config = SimulationConfig.preset(
-            "demo",
-            forces=tuple(protocol.units),
-            starts={},
-            never_treated_share=1.0,
-            scale=1.0,
-            first_month=protocol.window.start.strftime("%Y-%m"),
-            months=12,
-        )
-    except SimulationError as error:
-        raise PowerError(
-            f"the simulator cannot model units {', '.join(protocol.units)} ({error}); a "
-            "synthetic control's power needs every force's volume from it"
-        ) from None
-    means = expected_outcomes(config).groupby("force")[[f"{key}_counterfactual", "population"]]
+    expected = expected_outcomes(
+        first_year_config(protocol, "a synthetic control's power needs every force's volume")
+    )
+    means = expected.groupby("force")[[f"{key}_counterfactual", "population"]]
     frame = means.mean()
     volume = frame[f"{key}_counterfactual"]
     return (

@@ -60,15 +60,10 @@ def default_effects(protocol: Protocol, outcome: Outcome) -> tuple[float, ...]:
     return (1.0, *(round(r, 4) for r in changes if r > 0.05))
 
 
-def simulator_baseline(protocol: Protocol, outcome: Outcome) -> dict[str, Any]:
-    """Baseline count per month and population from the simulator, for the protocol's units."""
-    key = simulator_key(outcome)
-    if key is None:
-        raise PowerError(
-            f"outcome {outcome.id!r} is not a plain count or rate of a simulated outcome, so "
-            "the simulator cannot suggest its volume; pass --baseline (expected events per "
-            "month before the scheme)"
-        )
+def first_year_config(protocol: Protocol, remedy: str) -> SimulationConfig:
+    """The simulator's configuration of the protocol's units, untreated, over the first 12
+    months of its window (full scale): the volumes a power grid starts from. ``remedy`` ends
+    the error when the simulator does not know a unit."""
     try:
         config = SimulationConfig.preset(
             "demo",
@@ -81,9 +76,21 @@ def simulator_baseline(protocol: Protocol, outcome: Outcome) -> dict[str, Any]:
         )
     except SimulationError as error:
         raise PowerError(
-            f"the simulator cannot model units {', '.join(protocol.units)} ({error}); pass "
-            "--baseline"
+            f"the simulator cannot model units {', '.join(protocol.units)} ({error}); {remedy}"
         ) from None
+    return config
+
+
+def simulator_baseline(protocol: Protocol, outcome: Outcome) -> dict[str, Any]:
+    """Baseline count per month and population from the simulator, for the protocol's units."""
+    key = simulator_key(outcome)
+    if key is None:
+        raise PowerError(
+            f"outcome {outcome.id!r} is not a plain count or rate of a simulated outcome, so "
+            "the simulator cannot suggest its volume; pass --baseline (expected events per "
+            "month before the scheme)"
+        )
+    config = first_year_config(protocol, "pass --baseline")
     frame = expected_outcomes(config)
     monthly = frame.groupby("period")[[f"{key}_counterfactual", "population"]].sum()
     return {
