@@ -122,7 +122,8 @@ def _reference_pathways(table: pd.DataFrame, phases, days: int = 28) -> pd.DataF
     )
 
 
-def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
+def _simulated_force(tmp_path):
+    """A protocol for Nottinghamshire 2015-2017 and its simulated episodes' folder."""
     folder = write_dataset(SimulationConfig.preset("small", scale=0.01, seed=9), tmp_path / "d")
     p = protocol(
         OUTCOME,
@@ -131,6 +132,11 @@ def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
         end="2017-12-31",
         data={"population": "population.csv"},
     )
+    return p, folder
+
+
+def test_pathways_match_pandas_on_a_simulated_force(tmp_path):
+    p, folder = _simulated_force(tmp_path)
     tables = demand_tables(p, folder)
     assert tables is not None
     table = pd.read_parquet(folder / "episodes.parquet")
@@ -271,14 +277,7 @@ def test_a_linked_record_is_a_step_of_the_journey(tmp_path):
 def test_spark_gives_the_duckdb_journeys_and_contacts(tmp_path, spark):
     """On Spark (where the data live) the pathway and contacts tables are DuckDB's: the same
     SQL source compiled by ingest/dialect.py; counts exactly, officer minutes to 1e-12."""
-    folder = write_dataset(SimulationConfig.preset("small", scale=0.01, seed=9), tmp_path / "d")
-    p = protocol(
-        OUTCOME,
-        units=("E23000019",),
-        start="2015-01-01",
-        end="2017-12-31",
-        data={"population": "population.csv"},
-    )
+    p, folder = _simulated_force(tmp_path)
     duck = demand_tables(p, folder)
     on_spark = demand_tables(
         p, folder, settings=EngineSettings(engine="spark", spark=SparkSettings("local[2]"))
