@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from scipy import stats
 
 from evaltk.errors import PowerError
@@ -54,14 +54,14 @@ from evaltk.power.did_inference import (
     wcr_p,
     within,
 )
-from evaltk.power.generate import expected_counts, latent_noise
+from evaltk.power.generate import SeriesNoise, expected_counts, latent_noise
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
 PER = 100_000.0
 
 
-class DiDPowerSettings(BaseModel):
+class DiDPowerSettings(SeriesNoise):
     """Frozen settings of a DiD power grid: effect sizes × (treated, comparison) forces."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,12 +77,6 @@ class DiDPowerSettings(BaseModel):
     baseline_source: str = ""
     population: float = Field(default=1_000_000.0, gt=0)
     force_rate_sd: float = Field(default=0.2, ge=0, le=1)
-    trend: float = 0.03
-    seasonal_amplitude: float = 0.08
-    seasonal_peak_month: int = 7
-    ar_rho: float = 0.5
-    ar_sd: float = 0.06
-    overdispersion_cv: float = 0.04
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     target_power: float = Field(default=0.8, gt=0, lt=1)
     family: Literal["linear", "poisson"] = Field(

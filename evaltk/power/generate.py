@@ -21,8 +21,23 @@ Poisson, so drawing the outcome count directly has the same distribution.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from evaltk.power.settings import ITSPowerSettings
+
+
+class SeriesNoise(BaseModel):
+    """The simulator's trend, season and noise, as the DiD, staggered and synthetic-control
+    power settings take them (their defaults are the simulator's; ITS's settings say more)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trend: float = 0.03
+    seasonal_amplitude: float = 0.08
+    seasonal_peak_month: int = 7
+    ar_rho: float = 0.5
+    ar_sd: float = 0.06
+    overdispersion_cv: float = 0.04
 
 
 def calendar(settings: ITSPowerSettings, months_after: int) -> np.ndarray:

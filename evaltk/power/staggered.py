@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from evaltk.errors import PowerError
 from evaltk.estimators.did.randomization import TIE_TOLERANCE, assignments
@@ -33,12 +33,12 @@ from evaltk.estimators.staggered.attgt import plan_cells
 from evaltk.estimators.staggered.data import select_panel, wide_panel
 from evaltk.estimators.staggered.options import CSSpec
 from evaltk.power.did import PER
-from evaltk.power.generate import expected_counts, latent_noise
+from evaltk.power.generate import SeriesNoise, expected_counts, latent_noise
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
 
-class StaggeredPowerSettings(BaseModel):
+class StaggeredPowerSettings(SeriesNoise):
     """Frozen settings of a staggered-adoption power grid (effects; one registered design)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -55,12 +55,6 @@ class StaggeredPowerSettings(BaseModel):
     baseline_source: str = ""
     population: float = Field(default=1_000_000.0, gt=0)
     force_rate_sd: float = Field(default=0.2, ge=0, le=1)
-    trend: float = 0.03
-    seasonal_amplitude: float = 0.08
-    seasonal_peak_month: int = 7
-    ar_rho: float = 0.5
-    ar_sd: float = 0.06
-    overdispersion_cv: float = 0.04
     control_group: Literal["not_yet_treated", "never_treated"] = "not_yet_treated"
     base_period: Literal["varying", "universal"] = "varying"
     anticipation: int = Field(default=0, ge=0)

@@ -29,12 +29,12 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from evaltk.errors import PowerError
 from evaltk.estimators.synthetic.adh import simplex_least_squares
 from evaltk.estimators.synthetic.inference import ratio, rmspe
-from evaltk.power.generate import expected_counts, latent_noise
+from evaltk.power.generate import SeriesNoise, expected_counts, latent_noise
 from evaltk.power.report import CellResult
 from evaltk.power.settings import ITSPowerSettings
 
@@ -43,7 +43,7 @@ PER = 100_000.0
 _NOISE, _COUNTS, _TREATED_AFTER = 1, 2, 3
 
 
-class SyntheticPowerSettings(BaseModel):
+class SyntheticPowerSettings(SeriesNoise):
     """Frozen settings of a synthetic-control power grid: effects × months after the start."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -65,12 +65,6 @@ class SyntheticPowerSettings(BaseModel):
     rates: bool = Field(
         default=True, description="Fit the rate per 100,000 (a rate outcome); else the count."
     )
-    trend: float = 0.03
-    seasonal_amplitude: float = 0.08
-    seasonal_peak_month: int = 7
-    ar_rho: float = 0.5
-    ar_sd: float = 0.06
-    overdispersion_cv: float = 0.04
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     target_power: float = Field(default=0.8, gt=0, lt=1)
     replicates: int = Field(default=200, ge=10)
