@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
+from evaltk.cli.parallel_runs import MAX_WORKERS, worker_count
 from evaltk.cli.progress import steps
 from evaltk.project import project_or_cwd
 
@@ -76,7 +77,14 @@ def book(
     console = Console(highlight=False)
     started = time.monotonic()
     with steps(console) as say:
-        index = build_book(analyses, book_dir, strict=strict, progress=say, pdf=pdf)
+        index = build_book(
+            analyses,
+            book_dir,
+            strict=strict,
+            progress=say,
+            pdf=pdf,
+            workers=worker_count(MAX_WORKERS),
+        )
     console.print(
         f"built the book{' and its PDF' if pdf else ''} in {time.monotonic() - started:.0f} s"
     )

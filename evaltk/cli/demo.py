@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
-from evaltk.cli.parallel_runs import run_in_order, worker_count
+from evaltk.cli.parallel_runs import Prepare, run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
@@ -91,6 +92,19 @@ def written_by_simulator(folder: Path) -> bool:
         return False
 
 
+def _refuse_data_not_simulated(workdir: Path) -> None:
+    """Stop before any work when an example's data folder holds files ``evaltk simulate`` did
+    not write: the demo replaces only its own data (the synthetic control's and the trial's
+    are made later, in the workers, so they are checked here first)."""
+    for example in (EXAMPLE, SYNTHETIC, TRIAL):
+        folder = workdir / example / "data"
+        if folder.is_dir() and any(folder.iterdir()) and not written_by_simulator(folder):
+            raise EvaltkError(
+                f"{folder}: data already exists and is not empty, and was not written by "
+                "evaltk simulate; run the demo in a new folder (evaltk demo --workdir FOLDER)"
+            )
+
+
 def _true_ledgers(
     workdir: Path, config: SimulationConfig, examples: tuple[Path, ...] = FIVE_FORCES
 ) -> dict[str, dict[str, object]]:
@@ -126,7 +140,21 @@ def trial_series(protocol: Protocol, effects: dict[str, Any], seed: int) -> pd.D
     )
 
 
-def _write_trial_series(workdir: Path, seed: int) -> Path:
+def _simulate_synthetic(workdir: Path, seed: int | None) -> str:
+    """The synthetic-control example's data: all 43 forces (preset ``synthetic``)."""
+    from evaltk.simulate import SimulationConfig, write_dataset
+
+    forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
+    data = write_dataset(
+        forces,
+        workdir / SYNTHETIC / "data",
+        overwrite=written_by_simulator(workdir / SYNTHETIC / "data"),
+        true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
+    )
+    return f"wrote {data} (all 43 forces, for the synthetic control)"
+
+
+def _write_trial_series(workdir: Path, seed: int) -> str:
     """The stepped-wedge example's monthly series by area, from its drawn schedule."""
     from evaltk.protocol.load import load_protocol
 
@@ -146,7 +174,7 @@ def _write_trial_series(workdir: Path, seed: int) -> Path:
         + "\n",
         encoding="utf-8",
     )
-    return folder / "series.csv"
+    return f"wrote {folder / 'series.csv'}"
 
 
 @app.command()
@@ -207,6 +235,7 @@ def run_demo(
 
     workdir = (workdir or project_or_cwd()).resolve()
     _prepare_workdir(workdir)
+    _refuse_data_not_simulated(workdir)
     analysis = workdir / EXAMPLE
     began = time.perf_counter()
     times: list[StepTime] = []
@@ -216,9 +245,7 @@ def run_demo(
         console.print(f"[bold]\\[{number}/{STEPS}][/] {text}  [dim]({elapsed:.1f} s)[/]")
 
     with _timed(times, "simulate"):
-        step(
-            1, "Simulating episode data for the demo forces (and all 43 for the synthetic control)"
-        )
+        step(1, "Simulating episode data for the demo forces")
         config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
         data = write_dataset(
             config,
@@ -227,18 +254,15 @@ def run_demo(
             true_ledgers=_true_ledgers(workdir, config),
         )
         console.print(f"      wrote {data}")
-        forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
-        data = write_dataset(
-            forces,
-            workdir / SYNTHETIC / "data",
-            overwrite=written_by_simulator(workdir / SYNTHETIC / "data"),
-            true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
-        )
-        console.print(f"      wrote {data} (all 43 forces, for the synthetic control)")
-        console.print(f"      wrote {_write_trial_series(workdir, config.seed)}")
     count = worker_count(len(EXAMPLES)) if workers is None else workers
     if count > 1:
         console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")
+    # The synthetic control's 43 forces and the trial's series are read by one example each:
+    # made just before it, in its own worker, while the other examples run.
+    prepare: dict[Path, Prepare] = {
+        SYNTHETIC: partial(_simulate_synthetic, workdir, seed),
+        TRIAL: partial(_write_trial_series, workdir, config.seed),
+    }
     folders = [workdir / example for example in EXAMPLES]
     runs = run_in_order(
         folders,
@@ -246,14 +270,17 @@ def run_demo(
         workers=count,
         announce=lambda i: step(i + 2, f"Running {EXAMPLES[i]}"),
         indent="      ",
+        prepare=[prepare.get(example) for example in EXAMPLES],
     )
     for example, ran in zip(EXAMPLES, runs, strict=True):
+        if ran.prepared:
+            console.print(f"      {ran.prepared}")
         console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
         times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
     with _timed(times, "book"):
         step(STEPS, "Building the book")
         with steps(console, indent="      ") as say:
-            index = build_book(workdir / "analyses", workdir / "book", progress=say)
+            index = build_book(workdir / "analyses", workdir / "book", progress=say, workers=count)
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
     return times
 

@@ -53,6 +53,8 @@ class Ran:
     sentence: str
     wall_seconds: float
     cpu_seconds: float
+    #: What the analysis's preparation said it did (see ``prepare`` of :func:`run_in_order`).
+    prepared: str | None = None
 
 
 def available_cores() -> int:
@@ -74,6 +76,12 @@ def worker_count(jobs: int) -> int:
     return max(1, min(jobs, available_cores(), MAX_WORKERS))
 
 
+#: Work to do before an analysis, in the same worker (e.g. simulating the data only it reads);
+#: returns a line to print with the analysis's result. Picklable: a module-level function or a
+#: functools.partial of one.
+Prepare = Callable[[], str]
+
+
 def run_in_order(
     folders: Sequence[Path],
     console: Console,
@@ -81,11 +89,15 @@ def run_in_order(
     workers: int,
     announce: Callable[[int], None],
     indent: str = "",
+    prepare: Sequence[Prepare | None] | None = None,
 ) -> Iterator[Ran]:
     """Run each analysis folder (``evaltk run``) and yield its :class:`Ran`, in the order given.
 
     ``announce(i)`` is called before the output of the i-th analysis: as it starts when they
-    run one after another, as its result arrives when they run at once.
+    run one after another, as its result arrives when they run at once. ``prepare[i]``, when
+    given, runs just before the i-th analysis in the same process (so that data only that
+    analysis reads is made on another core while the others run); the line it returns is
+    :attr:`Ran.prepared`, and its time counts in the analysis's.
 
     With ``workers`` > 1 the analyses run at once in that many forked processes; the first
     error (an :class:`~evaltk.errors.EvaltkError` travels back whole) stops the others from
@@ -93,11 +105,12 @@ def run_in_order(
     when there is one worker; with several, only the results are printed, as each finishes
     in order. Outside a terminal every step is a timestamped line naming its analysis.
     """
+    before = list(prepare) if prepare is not None else [None] * len(folders)
     if workers <= 1:
         for i, folder in enumerate(folders):
             announce(i)
             with steps(console, indent=indent) as say:
-                yield _run(folder, say)
+                yield _run(folder, say, before[i])
         return
     for name in PRELOAD:
         importlib.import_module(name)
@@ -105,8 +118,10 @@ def run_in_order(
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: list[Future[Ran]] = [
-            pool.submit(_run_in_worker, str(folder), f"{indent}{folder.name}: " if log else None)
-            for folder in folders
+            pool.submit(
+                _run_in_worker, str(folder), f"{indent}{folder.name}: " if log else None, first
+            )
+            for folder, first in zip(folders, before, strict=True)
         ]
         try:
             for i, future in enumerate(futures):
@@ -118,22 +133,24 @@ def run_in_order(
                 future.cancel()  # not yet started: never started
 
 
-def _run_in_worker(folder: str, indent: str | None) -> Ran:
+def _run_in_worker(folder: str, indent: str | None, prepare: Prepare | None) -> Ran:
     """One analysis in a worker; its steps as timestamped lines on stderr when ``indent``."""
     if indent is None:
-        return _run(Path(folder), None)
+        return _run(Path(folder), None, prepare)
     with steps(Console(stderr=True, force_terminal=False), indent=indent) as say:
-        return _run(Path(folder), say)
+        return _run(Path(folder), say, prepare)
 
 
-def _run(folder: Path, say: Callable[[str], None] | None) -> Ran:
+def _run(folder: Path, say: Callable[[str], None] | None, prepare: Prepare | None) -> Ran:
     from evaltk.analysis.run import run_analysis
 
     began, cpu = time.perf_counter(), time.process_time()
+    prepared = prepare() if prepare is not None else None
     result = run_analysis(folder, progress=say)
     return Ran(
         result.verdict.label,
         result.verdict.sentence,
         time.perf_counter() - began,
         time.process_time() - cpu,
+        prepared,
     )

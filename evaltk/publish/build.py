@@ -56,6 +56,7 @@ def build_book(
     strict: bool = True,
     progress: Progress | None = None,
     pdf: bool = False,
+    workers: int = 1,
 ) -> Path:
     """Generate the book's pages from ``analyses_dir`` and build it to HTML (and a PDF).
 
@@ -78,6 +79,9 @@ def build_book(
     pdf : bool, default False
         Also build ``book_dir/_build/pdf/book.pdf`` (:func:`evaltk.publish.pdf.pdf_path`)
         with pdflatex, once the HTML has been built and has passed the disclosure scan.
+    workers : int, default 1
+        Processes writing the analyses' chapters (:func:`evaltk.publish.pages.write_pages`;
+        above 1 they are forked, which the caller knows to be safe on its platform).
 
     Returns
     -------
@@ -113,7 +117,7 @@ def build_book(
             )
         say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
         try:
-            write_pages(analyses, book_dir)
+            write_pages(analyses, book_dir, workers=workers)
         except OSError as error:
             raise _output_error(error, book_dir) from None
         threshold = max(settings_of(a.result).threshold for a in analyses)

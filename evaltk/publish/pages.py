@@ -18,9 +18,12 @@ redrawn without it.
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +245,9 @@ def render_toc(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
 
 
 # -- writing -----------------------------------------------------------------------------------
-def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path]:
+def write_pages(
+    analyses: Sequence[LoadedAnalysis], book_dir: Path, *, workers: int = 1
+) -> list[Path]:
     """Write the generated pages and their files into ``book_dir``, from scratch.
 
     ``book_dir/analyses/`` is deleted and rebuilt, so an analysis removed from ``analyses/``
@@ -254,6 +259,9 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
         At least one, as returned by :func:`evaltk.publish.load.load_analyses`.
     book_dir : pathlib.Path
         The book source folder; it must hold the hand-written ``_config.yml``.
+    workers : int, default 1
+        Processes writing the chapters; above 1 they are forked (Linux only: the caller
+        decides, as :func:`evaltk.cli.parallel_runs.worker_count` does).
 
     Returns
     -------
@@ -293,70 +301,87 @@ def write_pages(analyses: Sequence[LoadedAnalysis], book_dir: Path) -> list[Path
     _fresh_generated_dir(book_dir)
 
     written = [landing]
-    for chapter in chapter_list:
-        folder = book_dir / chapter.folder
-        (folder / "figures").mkdir(parents=True)
-        (folder / "files").mkdir()
-        safe = protected[chapter.slug]
-        for outcome_id, source in chapter.analysis.figures.items():
-            target = folder / figure_target(outcome_id, source)
-            if safe.series is not None and outcome_id in safe.redraw:
-                redraw_figure(safe.series, outcome_id, chapter.analysis.result, target)
-            elif safe.figure_data is not None and (outcome_id, "main") in safe.redraw_figures:
-                redraw_comparison_figure(
-                    safe.figure_data, outcome_id, "main", chapter.analysis.result, target
-                )
-            else:
-                shutil.copyfile(source, target)
-        (folder / "files" / "results.json").write_text(
-            chapter.analysis.result.to_json(), encoding="utf-8"
-        )
-        if safe.series is not None:
-            (folder / "files" / "series.csv").write_text(series_csv(safe.series), encoding="utf-8")
-        # Journeys and who carries the demand (episodes with person ids), protected there.
-        if (demand_page := write_demand_page(chapter.analysis, folder)) is not None:
-            written.append(demand_page)
-        # The downloads as written: no small count may be worked out from their totals.
-        check_published(folder / "files")
-        if chapter.analysis.ledger_figure is not None:
-            shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
-        for outcome_id, source in chapter.analysis.residual_figures.items():
-            shutil.copyfile(source, folder / residual_target(outcome_id))
-        # Comparison designs: event-study plots, heat maps and effects.csv hold model
-        # estimates only; the group-means figure plots observed values and is redrawn when
-        # one of them is suppressed (see evaltk.publish.disclosure).
-        owners = {
-            extra.path: (o.outcome, extra.kind)
-            for o in chapter.analysis.result.outcomes
-            for extra in o.figures
-        }
-        for path, source in chapter.analysis.extra_figures.items():
-            target = folder / figure_target(Path(path).stem, source)
-            owner = owners.get(path)
-            if safe.figure_data is not None and owner in safe.redraw_figures:
-                redraw_comparison_figure(
-                    safe.figure_data, owner[0], owner[1], chapter.analysis.result, target
-                )
-            else:
-                shutil.copyfile(source, target)
-        if chapter.analysis.effects is not None:
-            shutil.copyfile(chapter.analysis.effects, folder / "files" / "effects.csv")
-        if chapter.analysis.power_figure is not None:
-            shutil.copyfile(chapter.analysis.power_figure, folder / "power.png")
-        page = folder / "index.md"
-        page.write_text(render_chapter(chapter, book_dir), encoding="utf-8")
-        written.append(page)
-        # A section of its chapter in the table of contents, and linked from the chapter.
-        prereg = folder / f"{PREREGISTRATION}.md"
-        prereg.write_text(render_preregistration(chapter), encoding="utf-8")
-        written.append(prereg)
-        if (log := chapter.analysis.registration) is not None:  # the page's OSF download
-            form = osf_file_text(log, chapter.analysis.folder, chapter.analysis.result.title)
-            (folder / "files" / OSF_FILE).write_text(form, encoding="utf-8")
+    safes = [protected[chapter.slug] for chapter in chapter_list]
+    if workers > 1 and len(chapter_list) > 1:
+        # Each chapter writes only its own folder (its figures redrawn where a count is
+        # suppressed, its journeys drawn: most of this step's time), so chapters are written
+        # at once in forked processes; their page lists come back in the chapters' order.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(workers, len(chapter_list)), mp_context=context) as pool:
+            pages = list(pool.map(_write_chapter, chapter_list, safes, repeat(book_dir)))
+    else:
+        pages = [
+            _write_chapter(c, safe, book_dir) for c, safe in zip(chapter_list, safes, strict=True)
+        ]
+    written += [page for chapter_pages in pages for page in chapter_pages]
     reference_pages.append(write_models_fragment(book_dir, [c.analysis for c in chapter_list]))
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages
+
+
+def _write_chapter(chapter: Chapter, safe: Protected, book_dir: Path) -> list[Path]:
+    """Write one analysis's chapter folder (pages, figures, downloads); its pages."""
+    written: list[Path] = []
+    folder = book_dir / chapter.folder
+    (folder / "figures").mkdir(parents=True)
+    (folder / "files").mkdir()
+    for outcome_id, source in chapter.analysis.figures.items():
+        target = folder / figure_target(outcome_id, source)
+        if safe.series is not None and outcome_id in safe.redraw:
+            redraw_figure(safe.series, outcome_id, chapter.analysis.result, target)
+        elif safe.figure_data is not None and (outcome_id, "main") in safe.redraw_figures:
+            redraw_comparison_figure(
+                safe.figure_data, outcome_id, "main", chapter.analysis.result, target
+            )
+        else:
+            shutil.copyfile(source, target)
+    (folder / "files" / "results.json").write_text(
+        chapter.analysis.result.to_json(), encoding="utf-8"
+    )
+    if safe.series is not None:
+        (folder / "files" / "series.csv").write_text(series_csv(safe.series), encoding="utf-8")
+    # Journeys and who carries the demand (episodes with person ids), protected there.
+    if (demand_page := write_demand_page(chapter.analysis, folder)) is not None:
+        written.append(demand_page)
+    # The downloads as written: no small count may be worked out from their totals.
+    check_published(folder / "files")
+    if chapter.analysis.ledger_figure is not None:
+        shutil.copyfile(chapter.analysis.ledger_figure, folder / "figures" / "ledger.png")
+    for outcome_id, source in chapter.analysis.residual_figures.items():
+        shutil.copyfile(source, folder / residual_target(outcome_id))
+    # Comparison designs: event-study plots, heat maps and effects.csv hold model
+    # estimates only; the group-means figure plots observed values and is redrawn when
+    # one of them is suppressed (see evaltk.publish.disclosure).
+    owners = {
+        extra.path: (o.outcome, extra.kind)
+        for o in chapter.analysis.result.outcomes
+        for extra in o.figures
+    }
+    for path, source in chapter.analysis.extra_figures.items():
+        target = folder / figure_target(Path(path).stem, source)
+        owner = owners.get(path)
+        if safe.figure_data is not None and owner in safe.redraw_figures:
+            redraw_comparison_figure(
+                safe.figure_data, owner[0], owner[1], chapter.analysis.result, target
+            )
+        else:
+            shutil.copyfile(source, target)
+    if chapter.analysis.effects is not None:
+        shutil.copyfile(chapter.analysis.effects, folder / "files" / "effects.csv")
+    if chapter.analysis.power_figure is not None:
+        shutil.copyfile(chapter.analysis.power_figure, folder / "power.png")
+    page = folder / "index.md"
+    page.write_text(render_chapter(chapter, book_dir), encoding="utf-8")
+    written.append(page)
+    # A section of its chapter in the table of contents, and linked from the chapter.
+    prereg = folder / f"{PREREGISTRATION}.md"
+    prereg.write_text(render_preregistration(chapter), encoding="utf-8")
+    written.append(prereg)
+    if (log := chapter.analysis.registration) is not None:  # the page's OSF download
+        form = osf_file_text(log, chapter.analysis.folder, chapter.analysis.result.title)
+        (folder / "files" / OSF_FILE).write_text(form, encoding="utf-8")
+    return written
 
 
 def _without_redrawn_residuals(safe: Protected) -> LoadedAnalysis:

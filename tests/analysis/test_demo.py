@@ -296,10 +296,12 @@ def test_reproducibility_lists_the_real_hashes_of_the_data(
     )
 
 
-def test_demo_never_replaces_data_it_did_not_simulate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", ["example-street-triage", "example-street-triage-synthetic"])
+def test_demo_never_replaces_data_it_did_not_simulate(tmp_path: Path, example: str) -> None:
     """A second demo replaces its own simulated data; a folder without evaltk's truth.json is
-    someone's data, and the demo stops with one line before touching it."""
-    data = tmp_path / "analyses" / "example-street-triage" / "data"
+    someone's data, and the demo stops with one line before touching it, and before any
+    analysis runs (the synthetic control's data is simulated later, in a worker)."""
+    data = tmp_path / "analyses" / example / "data"
     data.mkdir(parents=True)
     (data / "episodes.csv").write_text("mine\n")
     # One BLAS thread, as `make test` sets: the REML fits' last digits depend on the thread
@@ -313,6 +315,7 @@ def test_demo_never_replaces_data_it_did_not_simulate(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in data.iterdir()) == ["episodes.csv"]
     assert (data / "episodes.csv").read_text() == "mine\n"
+    assert not list((tmp_path / "analyses").glob("*/results")), "an analysis ran"
 
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -13,9 +13,9 @@ from evaltk.publish.chapter import cell, slug, with_code
 from evaltk.publish.generated import MARKER_FILE
 from evaltk.publish.load import load_analyses
 from evaltk.publish.pages import chapters, write_pages
-from evaltk.results.schema import DataAccessStatement, Registration
+from evaltk.results.schema import AnalysisResult, DataAccessStatement, Registration
 
-from .conftest import HEADLINE, VERDICT, make_result, write_analysis
+from .conftest import BOOK_SOURCES, HANDWRITTEN, HEADLINE, VERDICT, make_result, write_analysis
 
 #: Table cells keep a number with its unit or sign by a no-break space: "19 %" never breaks
 #: into "19" and "%" (evaltk.publish.chapter.cell).
@@ -314,3 +314,35 @@ def test_registration_log_shows_commands_as_code(tmp_path: Path, book_dir: Path)
         "1. **Registered** 2024-01-01T00:00:00Z by analyst. Existing data: The data are simulated "
         "by `evaltk simulate` (preset \\*demo\\*). Protocol SHA-256 `" + "ab" * 32 + "`."
     ) in page
+
+
+def test_chapters_written_in_worker_processes_are_byte_identical(
+    tmp_path: Path, result: AnalysisResult
+) -> None:
+    """`evaltk book` writes the chapters in forked processes (one per core): the book's
+    sources, figures redrawn for a suppressed count included, are those written in one."""
+    analyses = tmp_path / "analyses"
+    for name in ("a-first", "b-small-counts", "c-third"):
+        write_analysis(analyses / name, result)
+    # A month of 3 detentions: below the threshold of 5, so its figure is redrawn.
+    (analyses / "b-small-counts" / "results" / "series.csv").write_text(
+        "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
+        "s136_rate,2016-04-01,3,21.0,29.0,26.0,32.0,True,True\n"
+    )
+    books = {}
+    for workers in (1, 2):
+        book = tmp_path / f"book-{workers}"
+        book.mkdir()
+        for name in HANDWRITTEN:
+            shutil.copyfile(BOOK_SOURCES / name, book / name)
+        written = write_pages(load_analyses(analyses), book, workers=workers)
+        books[workers] = (
+            [p.relative_to(book) for p in written],
+            {p.relative_to(book): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()},
+        )
+    assert books[2][0] == books[1][0]
+    assert books[2][1].keys() == books[1][1].keys()
+    assert [k for k in books[1][1] if books[1][1][k] != books[2][1][k]] == []
+    # The redrawn figure is there: the parallel path did the disclosure work too.
+    redrawn = Path("analyses/b-small-counts/figures/s136_rate.png")
+    assert books[2][1][redrawn] != books[2][1][Path("analyses/a-first/figures/s136_rate.png")]
