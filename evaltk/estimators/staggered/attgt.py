@@ -143,6 +143,27 @@ def estimate_cells(panel: StaggeredPanel, spec: CSSpec) -> CellEstimates:
         Naming the cell, if its 2 × 2 estimator fails (no overlap, singular covariates, a
         logit that does not converge).
     """
+    cells, att, inf, notes = estimate_cell_arrays(panel, spec)
+    periods = panel.periods
+    frame = pd.DataFrame(
+        {
+            "group": [c.group for c in cells],
+            "time": [periods[c.ti] for c in cells],
+            "base_period": [periods[c.base] for c in cells],
+            "normalized": [c.normalized for c in cells],
+        }
+    )
+    frame.insert(2, "event_time", frame["time"] - frame["group"])
+    frame.insert(4, "post", frame["group"] <= frame["time"])
+    return CellEstimates(cells=frame, att=att, inf=inf, notes=tuple(notes))
+
+
+def estimate_cell_arrays(
+    panel: StaggeredPanel, spec: CSSpec
+) -> tuple[list[Cell], np.ndarray, np.ndarray, list[str]]:
+    """The cells, their estimates and influence functions, and the notes, as arrays: what
+    :func:`estimate_cells` tabulates, without the table (randomisation inference computes
+    hundreds of assignments and needs only the estimates)."""
     cells, notes = plan_cells(panel, spec)
     if not cells:
         raise EstimationError(
@@ -157,18 +178,7 @@ def estimate_cells(panel: StaggeredPanel, spec: CSSpec) -> CellEstimates:
         _unconditional(panel, cells, att, inf)
     else:
         _conditional(panel, spec, cells, att, inf)
-    periods = panel.periods
-    frame = pd.DataFrame(
-        {
-            "group": [c.group for c in cells],
-            "time": [periods[c.ti] for c in cells],
-            "base_period": [periods[c.base] for c in cells],
-            "normalized": [c.normalized for c in cells],
-        }
-    )
-    frame.insert(2, "event_time", frame["time"] - frame["group"])
-    frame.insert(4, "post", frame["group"] <= frame["time"])
-    return CellEstimates(cells=frame, att=att, inf=inf, notes=tuple(notes))
+    return cells, att, inf, notes
 
 
 def _unconditional(

@@ -5,7 +5,7 @@ permuted assignment of adoption dates to units, a few aggregate estimates and no
 A permutation changes only which units belong to which cohort, so the long panel is checked
 and reshaped once (:func:`~.data.wide_panel`: the unit × period outcome matrix); each
 assignment re-cuts it (:func:`~.data.select_panel`), takes the ATT(g,t) from the cohorts'
-means of the outcome changes (:func:`~.attgt.estimate_cells`) and aggregates them
+means of the outcome changes (:func:`~.attgt.estimate_cell_arrays`) and aggregates them
 (:func:`~.aggregate.aggregate_cells`). Standard errors, the Wald
 pre-test and the result tables a full fit builds are skipped. The functions and the order of
 arithmetic are those of ``CallawaySantAnna(...).fit().aggregate(...)``, so the estimates are
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.estimators.staggered.aggregate import Aggregation, aggregate_cells
-from evaltk.estimators.staggered.attgt import estimate_cells
+from evaltk.estimators.staggered.attgt import estimate_cell_arrays
 from evaltk.estimators.staggered.data import select_panel, wide_panel
 from evaltk.estimators.staggered.options import CSSpec
 
@@ -71,17 +71,17 @@ class PermutedEstimates:
         the treatment indicator in the test inversion.
         """
         panel = select_panel(self.wide, self.spec, cohort=cohort, y=y)
-        cells = estimate_cells(panel, self.spec)
+        cells, att, _, _ = estimate_cell_arrays(panel, self.spec)
         # As CallawaySantAnna.fit: cohort shares over all units of the panel.
         pg = (panel.cohort[:, None] == panel.groups[None, :]).mean(axis=0)
-        group = cells.cells["group"].to_numpy(float)
-        time = cells.cells["time"].to_numpy(float)
+        group = np.array([c.group for c in cells], dtype=float)
+        time = panel.periods[[c.ti for c in cells]].astype(float)
         return [
             aggregate_cells(
                 r.type,
                 group=group,
                 time=time,
-                att=cells.att,
+                att=att,
                 groups=panel.groups,
                 pg=pg,
                 first_period=float(panel.periods[0]),
