@@ -22,6 +22,7 @@ is built. On request the same pages are then built to a PDF (:mod:`evaltk.publis
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +31,12 @@ from evaltk.locking import folder_lock
 from evaltk.project import book_sources
 from evaltk.publish.disclosure import scan_book, settings_of
 from evaltk.publish.html_safety import scan_html_safety
-from evaltk.publish.jupyter_book import first_problem, jupyter_book_command, run_build_command
+from evaltk.publish.jupyter_book import (
+    first_problem,
+    jupyter_book_command,
+    preload_jupyter_book,
+    run_build_command,
+)
 from evaltk.publish.load import display_path, load_analyses
 from evaltk.publish.pages import write_pages
 from evaltk.results.atomic import (
@@ -105,7 +111,8 @@ def build_book(
     say = progress or (lambda message: None)
     build_root = book_dir / "_build"
     check_writable(build_root, UNCHANGED)
-    with folder_lock(build_root):
+    # Jupyter Book imports itself on another core while the pages are written.
+    with folder_lock(build_root), preload_jupyter_book(book_dir) as preloaded:
         say(f"Reading analyses in {display_path(analyses_dir)}")
         analyses = load_analyses(analyses_dir, skipped=say)
         scaffolded = book_sources(book_dir)
@@ -128,7 +135,7 @@ def build_book(
             scan_html_safety(html)
 
         say("Building HTML with Jupyter Book")
-        index = run_jupyter_book(book_dir, strict=strict, check=checks)
+        index = run_jupyter_book(book_dir, strict=strict, check=checks, preloaded=preloaded)
         if pdf:
             say("Building the PDF with pdflatex")
             try:
@@ -138,7 +145,13 @@ def build_book(
     return index
 
 
-def run_jupyter_book(book_dir: Path, *, strict: bool = True, check: Check | None = None) -> Path:
+def run_jupyter_book(
+    book_dir: Path,
+    *,
+    strict: bool = True,
+    check: Check | None = None,
+    preloaded: subprocess.Popen[str] | None = None,
+) -> Path:
     """Run ``jupyter-book build BOOK --builder html``, check the result, swap it into place.
 
     Parameters
@@ -151,6 +164,9 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True, check: Check | None
         Called with the built (staged) HTML folder before it is published; if it raises, the
         published ``_build/html`` is left as it was. Its message names the staged page as the
         page it would have been published as.
+    preloaded : subprocess.Popen, optional
+        A ``jupyter-book`` already importing itself
+        (:func:`evaltk.publish.jupyter_book.preload_jupyter_book`), to run the build.
 
     Returns
     -------
@@ -177,7 +193,9 @@ def run_jupyter_book(book_dir: Path, *, strict: bool = True, check: Check | None
     except OSError as error:
         raise _output_error(error, build_root) from None
     try:
-        completed = run_build_command(jupyter_book_command(book_dir, "html", staging, strict))
+        completed = run_build_command(
+            jupyter_book_command(book_dir, "html", staging, strict), preloaded=preloaded
+        )
         built = staging / "_build" / "html"
         output = completed.stdout + "\n" + completed.stderr
         if completed.returncode != 0 or not (built / "index.html").is_file():

@@ -7,6 +7,7 @@ Shared by the HTML build (:mod:`evaltk.publish.build`) and the PDF build
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -76,25 +77,73 @@ def _shorten(line: str, limit: int = 300) -> str:
 
 
 def run_build_command(
-    command: list[str], extra_env: dict[str, str] | None = None
+    command: list[str],
+    extra_env: dict[str, str] | None = None,
+    preloaded: subprocess.Popen[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a ``jupyter-book build`` with its output captured, no terminal and a time limit.
+
+    ``preloaded``, a child from :func:`preload_jupyter_book`, runs the build instead of a new
+    process (``command[0]``, the ``jupyter-book`` executable, is then implied).
 
     The build never outlives evaltk: it stays in evaltk's process group (Ctrl-C in a terminal
     reaches both), it is ended if evaltk exits, is interrupted or receives SIGTERM or SIGHUP
     while waiting for it, and on Linux the kernel sends it SIGTERM if evaltk itself is killed
     (``PR_SET_PDEATHSIG``), which no handler in evaltk could do after a SIGKILL.
     """
+    started = time.monotonic()
+    if preloaded is None:
+        # Nothing may wait for a reply (pdflatex asks one on an error when it can read).
+        child, message = _start(command, extra_env, subprocess.DEVNULL), None
+    else:
+        # The arguments, then end of input: nothing else can be read from it.
+        child, message = preloaded, json.dumps(command[1:]) + "\n"
+    with _ended_on_exit(child):
+        try:
+            stdout, stderr = child.communicate(message, timeout=BUILD_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            elapsed = time.monotonic() - started
+            raise PublishError(
+                f"jupyter-book did not finish within {elapsed:.0f} s; check the book for a "
+                "page that runs code, or build it by hand with `jupyter-book build book`"
+            ) from None
+    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
+
+
+@contextmanager
+def preload_jupyter_book(book_dir: Path) -> Iterator[subprocess.Popen[str] | None]:
+    """A ``jupyter-book`` child for ``book_dir`` importing itself while the caller prepares
+    the pages (its command line names ``build BOOK_DIR``, as the build's own would).
+
+    Yields the child for :func:`run_build_command` (``preloaded``), or None where
+    ``jupyter-book`` is not the one installed beside this interpreter (the build then starts
+    it as usual). A child still waiting when the ``with`` block ends (the build never came:
+    an error in the pages) is ended.
+    """
+    if Path(jupyter_book_executable()).parent != Path(sys.executable).parent:
+        yield None
+        return
+    command = [sys.executable, "-m", "evaltk.publish.jupyter_book_child", "build", str(book_dir)]
+    child = _start(command, None, subprocess.PIPE)
+    try:
+        yield child
+    finally:
+        _end(child)
+
+
+def _start(
+    command: list[str], extra_env: dict[str, str] | None, stdin: int
+) -> subprocess.Popen[str]:
+    """Start a build child: output captured, no colour, ended with evaltk (see
+    :func:`run_build_command`)."""
     env = dict(os.environ)
     # Colour codes would end up in the error message; the build needs no terminal.
     env.update({"NO_COLOR": "1", "TERM": "dumb", "PYTHONIOENCODING": "utf-8"})
     env.update(extra_env or {})
-    started = time.monotonic()
     try:
-        child = subprocess.Popen(
+        return subprocess.Popen(
             command,
-            # Nothing may wait for a reply (pdflatex asks one on an error when it can read).
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -106,16 +155,6 @@ def run_build_command(
         )
     except OSError as error:
         raise PublishError(f"could not run {command[0]} ({error})") from None
-    with _ended_on_exit(child):
-        try:
-            stdout, stderr = child.communicate(timeout=BUILD_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            elapsed = time.monotonic() - started
-            raise PublishError(
-                f"jupyter-book did not finish within {elapsed:.0f} s; check the book for a "
-                "page that runs code, or build it by hand with `jupyter-book build book`"
-            ) from None
-    return subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec

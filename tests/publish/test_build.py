@@ -137,3 +137,27 @@ def test_first_problem_picks_the_first_warning() -> None:
         "/x/book/methods.md:3: WARNING: cross-reference target not found"
     )
     assert first_problem("") == "jupyter-book exited without output"
+
+
+def test_a_preloaded_jupyter_book_never_used_is_ended(tmp_path: Path) -> None:
+    """`evaltk book` starts Jupyter Book first, so that it imports while the pages are
+    written; a child never told to build is ended with the block (and see
+    tests/reliability: a book whose pages fail leaves no process behind)."""
+    from evaltk.publish.jupyter_book import preload_jupyter_book
+
+    with preload_jupyter_book(tmp_path) as child:
+        assert child is not None and child.poll() is None
+        assert child.args[-2:] == ["build", str(tmp_path)]  # named as a build in `ps`
+    assert child.returncode is not None
+
+
+def test_a_preloaded_jupyter_book_builds_only_the_book_it_was_started_for(
+    tmp_path: Path,
+) -> None:
+    from evaltk.publish.jupyter_book import preload_jupyter_book, run_build_command
+
+    with preload_jupyter_book(tmp_path / "one") as child:
+        assert child is not None
+        done = run_build_command(["jupyter-book", "build", str(tmp_path / "two")], None, child)
+    assert done.returncode == 2
+    assert "started for ['build'" in done.stderr and "two" in done.stderr

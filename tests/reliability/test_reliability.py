@@ -161,6 +161,16 @@ def test_a_killed_book_build_leaves_no_jupyter_book_behind(tmp_path: Path, signu
     assert not (book / "_build" / "html").exists()  # nothing half-built was published
 
 
+def test_a_book_whose_pages_fail_leaves_no_jupyter_book_behind(tmp_path: Path) -> None:
+    """Jupyter Book starts before the pages are written (it imports meanwhile); pages that
+    fail end it too."""
+    analyses, book = _book_sources(tmp_path)
+    (analyses / "example-street-triage" / "results" / "results.json").write_text("{")
+    failed = cli("book", "--analyses", analyses, "--book-dir", book)
+    assert failed.returncode != 0 and "results.json" in one_line(failed)
+    assert processes_naming(f"build {book}") == []
+
+
 # ----------------------------------------------------------------------------- two at once
 
 
