@@ -144,6 +144,7 @@ def estimate_cells(panel: StaggeredPanel, spec: CSSpec) -> CellEstimates:
         logit that does not converge).
     """
     cells, att, inf, notes = estimate_cell_arrays(panel, spec)
+    assert inf is not None  # asked for
     periods = panel.periods
     frame = pd.DataFrame(
         {
@@ -158,36 +159,76 @@ def estimate_cells(panel: StaggeredPanel, spec: CSSpec) -> CellEstimates:
     return CellEstimates(cells=frame, att=att, inf=inf, notes=tuple(notes))
 
 
-def estimate_cell_arrays(
-    panel: StaggeredPanel, spec: CSSpec
-) -> tuple[list[Cell], np.ndarray, np.ndarray, list[str]]:
-    """The cells, their estimates and influence functions, and the notes, as arrays: what
-    :func:`estimate_cells` tabulates, without the table (randomisation inference computes
-    hundreds of assignments and needs only the estimates)."""
+@dataclass(frozen=True)
+class CellPlan:
+    """The cells of a panel and, without covariates, how they are computed: what depends on
+    the cohorts' sizes and the panel's order only, not on which units are in them.
+
+    Randomisation inference permutes the adoption dates among the units, which changes
+    neither the cohorts nor their sizes, and the panel orders units by cohort: one plan
+    serves every assignment (:class:`~evaltk.estimators.staggered.permuted.PermutedEstimates`).
+    """
+
+    cells: list[Cell]
+    notes: list[str]
+    #: Cells sharing a cohort and comparison units, computed together: the cells' columns,
+    #: the cohort's rows ``a:b``, the comparison units' row ranges, the periods compared.
+    blocks: list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]]
+
+
+def plan_estimates(panel: StaggeredPanel, spec: CSSpec) -> CellPlan:
+    """The :class:`CellPlan` of ``panel``.
+
+    Raises
+    ------
+    EstimationError
+        As :func:`plan_cells`, and when no cell has comparison units.
+    """
     cells, notes = plan_cells(panel, spec)
     if not cells:
         raise EstimationError(
             "Callaway-Sant'Anna: no ATT(g,t) could be estimated (no cohort has comparison "
             "units in any period)."
         )
+    return CellPlan(cells, notes, _blocks(panel, cells) if panel.x is None else [])
+
+
+def estimate_cell_arrays(
+    panel: StaggeredPanel,
+    spec: CSSpec,
+    plan: CellPlan | None = None,
+    *,
+    influence: bool = True,
+) -> tuple[list[Cell], np.ndarray, np.ndarray | None, list[str]]:
+    """The cells, their estimates and influence functions, and the notes, as arrays: what
+    :func:`estimate_cells` tabulates, without the table.
+
+    Randomisation inference computes hundreds of assignments and needs only the estimates:
+    it passes the ``plan`` its panels share and ``influence=False`` (no influence functions
+    are computed without covariates; the estimates are the same bits).
+    """
+    plan = plan_estimates(panel, spec) if plan is None else plan
+    cells = plan.cells
     n, k = panel.n_units, len(cells)
     att = np.zeros(k)
-    # Column-major, so that writing one cell's influence function touches contiguous memory.
-    inf = np.zeros((n, k), order="F")
     if panel.x is None:
-        _unconditional(panel, cells, att, inf)
+        inf = np.zeros((n, k), order="F") if influence else None
+        _unconditional(panel, plan.blocks, att, inf)
     else:
+        # Column-major, so that writing one cell's influence function touches contiguous
+        # memory.
+        inf = np.zeros((n, k), order="F")
         _conditional(panel, spec, cells, att, inf)
-    return cells, att, inf, notes
+    return cells, att, inf, plan.notes
 
 
-def _unconditional(
-    panel: StaggeredPanel, cells: list[Cell], att: np.ndarray, inf: np.ndarray
-) -> None:
+def _blocks(
+    panel: StaggeredPanel, cells: list[Cell]
+) -> list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]]:
     # Units are sorted by cohort (never treated last), so a cohort and the units later than a
     # cutoff are contiguous blocks of rows: cells sharing a cohort and comparison units are
     # computed together on slices, without copying masks over all units.
-    cohort, y, n = panel.cohort, panel.y, panel.n_units
+    cohort, n = panel.cohort, panel.n_units
     sets: dict[tuple[float, int], list[int]] = {}
     for j, c in enumerate(cells):
         if not c.normalized:
@@ -195,14 +236,38 @@ def _unconditional(
             if np.isinf(c.cutoff):
                 start_c = int(np.searchsorted(cohort, np.inf, side="left"))
             sets.setdefault((c.group, start_c), []).append(j)
+    blocks = []
     for (g, start_c), cols in sets.items():
         a, b = int(np.searchsorted(cohort, g, "left")), int(np.searchsorted(cohort, g, "right"))
         parts = [(start_c, n)] if b <= start_c else [(start_c, a), (b, n)]
         parts = [(lo, hi) for lo, hi in parts if hi > lo]
         ti = np.asarray([cells[j].ti for j in cols])
         base = np.asarray([cells[j].base for j in cols])
+        blocks.append((np.asarray(cols), a, b, parts, ti, base))
+    return blocks
+
+
+def _unconditional(
+    panel: StaggeredPanel,
+    blocks: list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]],
+    att: np.ndarray,
+    inf: np.ndarray | None,
+) -> None:
+    y, n = panel.y, panel.n_units
+    for cols, a, b, parts, ti, base in blocks:
         dy_t = y[a:b, ti] - y[a:b, base]
-        dy_c = np.concatenate([y[lo:hi, ti] - y[lo:hi, base] for lo, hi in parts])
+        if len(parts) == 1:
+            lo, hi = parts[0]
+            dy_c = y[lo:hi, ti] - y[lo:hi, base]
+        else:
+            dy_c = np.concatenate([y[lo:hi, ti] - y[lo:hi, base] for lo, hi in parts])
+        if inf is None:
+            # did_2x2_unconditional's estimate without its influence functions, in the same
+            # operations (ndarray.mean is this sum divided by the count) and so the same bits;
+            # randomisation inference calls this for every block of hundreds of assignments.
+            add = np.add.reduce
+            att[cols] = add(dy_t, axis=0) / dy_t.shape[0] - add(dy_c, axis=0) / dy_c.shape[0]
+            continue
         est, psi_t, psi_c = did_2x2_unconditional(dy_t, dy_c, n)
         att[cols] = est
         inf[a:b, cols] = psi_t

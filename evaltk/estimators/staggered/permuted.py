@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaltk.estimators.staggered.aggregate import Aggregation, aggregate_cells
-from evaltk.estimators.staggered.attgt import estimate_cell_arrays
+from evaltk.estimators.staggered.attgt import CellPlan, estimate_cell_arrays, plan_estimates
 from evaltk.estimators.staggered.data import select_panel, wide_panel
 from evaltk.estimators.staggered.options import CSSpec
 
@@ -45,6 +45,7 @@ class PermutedEstimates:
 
     def __init__(self, data: pd.DataFrame, outcome: str, spec: CSSpec) -> None:
         self.spec = spec
+        self._plans: dict[tuple[bytes, bytes], CellPlan] = {}
         self.wide = wide_panel(data, outcome=outcome, unit="unit", time="t", group="g", spec=spec)
 
     @property
@@ -71,7 +72,12 @@ class PermutedEstimates:
         the treatment indicator in the test inversion.
         """
         panel = select_panel(self.wide, self.spec, cohort=cohort, y=y)
-        cells, att, _, _ = estimate_cell_arrays(panel, self.spec)
+        # The panel orders units by cohort, so every assignment of the same cohorts gives the
+        # same sorted cohorts, periods and so the same plan: made once.
+        key = (panel.cohort.tobytes(), panel.periods.tobytes())
+        if key not in self._plans:
+            self._plans[key] = plan_estimates(panel, self.spec)
+        cells, att, _, _ = estimate_cell_arrays(panel, self.spec, self._plans[key], influence=False)
         # As CallawaySantAnna.fit: cohort shares over all units of the panel.
         pg = (panel.cohort[:, None] == panel.groups[None, :]).mean(axis=0)
         group = np.array([c.group for c in cells], dtype=float)
