@@ -9,9 +9,9 @@ Shape of the statement (each step a CTE, all streamed by DuckDB in one scan of t
    protocol, so that only a few integers and the numbers being averaged travel on through the
    window (never text);
 3. ``flagged`` — per row, the time of the same person's next episode matching ``among``
-   (strictly later: one window aggregate over the following rows per distinct ``among``,
-   ``first_value`` where any episode counts, else ``min`` of the matching ones), and from
-   it one repeat flag per distinct repeat window;
+   (strictly later: one window aggregate per distinct ``among`` over the rows after the
+   current one's peers, :func:`later_frame`; ``first_value`` where any episode counts, else
+   ``min`` of the matching ones), and from it one repeat flag per distinct repeat window;
 4. ``cells`` — the rows grouped by everything the aggregates can tell apart (exclusion
    reason, unit, month, unreadable-value flags, filter bits, repeat flags; and the person
    where a measure counts people): a row count and the sum and count of each number field;
@@ -137,6 +137,20 @@ def person_time(person: str, micros: str) -> str:
     return f"CASE WHEN {person} IS NOT NULL THEN (CAST({second} AS HUGEINT) << 64) + {micros} END"
 
 
+def later_frame(dialect: str) -> str:
+    """SQL: the window frame of a person's episodes strictly later than the current one.
+
+    On DuckDB, the rows after the current row's peers (the same person key and time): the
+    window reads that frame off the sort's peer boundaries, where ``RANGE BETWEEN 1
+    FOLLOWING`` first searches each row's value bound, which made the window about a quarter
+    dearer (10 million episodes, one thread). Both frames hold the same rows, as the order
+    key is an integer. Spark has no ``EXCLUDE`` clause and keeps the ``RANGE`` frame.
+    """
+    if dialect == "spark":
+        return "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+    return "ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP"
+
+
 def _count(match: str) -> str:
     """SQL, over ``cells``: the rows meeting ``match`` (0 where none; BIGINT as count(*) is)."""
     return f"CAST(coalesce(sum(n__rows) FILTER (WHERE {match}), 0) AS BIGINT)"
@@ -258,7 +272,8 @@ def episode_query(
             ]
         # The earliest later episode of the same person matching `among`: one window
         # aggregate per distinct `among`, shared by every repeat window that uses it. The
-        # frame starts 1 microsecond on, so episodes at the same instant never count.
+        # frame holds only strictly later episodes, so those at the same instant never count.
+        frame = later_frame(dialect)
         nexts: dict[str, str] = {}
         for key in flags:
             test = among[key]
@@ -271,8 +286,7 @@ def episode_query(
                     else f"min(CASE WHEN {test} THEN person_time END)"
                 )
                 nexts[test] = (
-                    f"{value} OVER (PARTITION BY person_key ORDER BY person_time "
-                    "RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
+                    f"{value} OVER (PARTITION BY person_key ORDER BY person_time {frame})"
                 )
         names = {test: f"next__{i}" for i, test in enumerate(nexts)}
         columns = [f"{sql} AS {names[test]}" for test, sql in nexts.items()]
