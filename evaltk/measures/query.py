@@ -192,12 +192,15 @@ def episode_query(
     fields: dict[str, FieldColumn],
     *,
     duplicates: bool = False,
+    id_check: str | None = None,
     dialect: str = "duckdb",
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
 
     ``duplicates`` says that the temporary table
     :data:`~evaltk.measures.accounting.DUPLICATE_IDS_TABLE` holds duplicated episode ids.
+    ``id_check``, a one-row query with column ``repeated_ids``, is run as part of the
+    statement and reported in every group (the duplicate-id check without a pass of its own).
     ``dialect`` is the engine it will run on (the statement is DuckDB SQL either way;
     :func:`evaltk.ingest.dialect.spark_sql` compiles it for ``spark``). It changes one
     physical choice, never a result: on Spark persons are partitioned by their id itself,
@@ -210,7 +213,8 @@ def episode_query(
     * ``unit_code`` — position of the force in ``protocol.units``, NULL for other forces;
     * ``period`` — first day of the month (DATE), NULL without a timestamp;
     * ``n_rows``; ``invalid__<field>`` for each field that can hold unreadable values;
-    * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``.
+    * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``;
+    * ``repeated_ids`` with ``id_check``.
     """
     ts = quote_ident("timestamp")
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
@@ -285,9 +289,7 @@ def episode_query(
                     if test == "TRUE"
                     else f"min(CASE WHEN {test} THEN person_time END)"
                 )
-                nexts[test] = (
-                    f"{value} OVER (PARTITION BY person_key ORDER BY person_time {frame})"
-                )
+                nexts[test] = f"{value} OVER (PARTITION BY person_key ORDER BY person_time {frame})"
         names = {test: f"next__{i}" for i, test in enumerate(nexts)}
         columns = [f"{sql} AS {names[test]}" for test, sql in nexts.items()]
         marked_next = f"SELECT *, {', '.join(columns)} FROM marked"
@@ -317,6 +319,10 @@ def episode_query(
             f"sum({value}) AS {quote_ident('sum__' + f)}",
             f"count({value}) AS {quote_ident('count__' + f)}",
         ]
+    source = "cells"
+    if id_check is not None:
+        aggregates.append("max(repeated_ids) AS repeated_ids")
+        source = f"cells, ({id_check}) AS id_check"
     return (
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
         f"marked AS (SELECT {', '.join(marked)} FROM canon),\n"
@@ -324,5 +330,5 @@ def episode_query(
         f"cells AS (SELECT {', '.join(cell_items)} FROM flagged GROUP BY {', '.join(keys)})\n"
         "SELECT excluded, unit_code, period,\n  "
         + ",\n  ".join(aggregates)
-        + "\nFROM cells GROUP BY ALL"
+        + f"\nFROM {source} GROUP BY ALL"
     )
