@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evaltk.errors import LinkKeyError
+from evaltk.ingest.dictionary_text import dictionary_text
 
 KEY_ENV = "EVALTK_LINK_KEY"
 KEY_FILE_ENV = "EVALTK_LINK_KEY_FILE"
@@ -82,11 +83,12 @@ class LinkKey:
 
     def pseudonym_column(
         self, values: pd.Series, memo: PseudonymMemo | None = None
-    ) -> pa.StringArray:
+    ) -> pa.DictionaryArray:
         """The pseudonyms of a column, equal to :meth:`pseudonyms` but with no per-row Python.
 
         Each distinct identifier is hashed once (a person usually has several episodes);
-        with ``memo``, once for all the chunks of a file that share the memo.
+        with ``memo``, once for all the chunks of a file that share the memo. The result is
+        a dictionary array (each distinct pseudonym once, a code per row).
         """
         if pd.api.types.is_float_dtype(values.dtype) or (
             pd.api.types.is_integer_dtype(values.dtype)
@@ -97,10 +99,11 @@ class LinkKey:
             # once (a missing number has code -1, so a null pseudonym).
             codes, distinct = pd.factorize(values.to_numpy(), use_na_sentinel=True)
             hashed = self._hashed(normalised_identifiers(pd.Series(distinct)), memo)
-            return pc.take(hashed, pa.array(codes, mask=codes < 0))
+            return dictionary_text(hashed, codes)
         encoded = normalised_identifiers(values).dictionary_encode()
         hashed = self._hashed(encoded.dictionary, memo)
-        return pc.take(hashed, encoded.indices)  # a null index (missing id) gives null
+        # A null index (missing id) gives null.
+        return dictionary_text(hashed, pc.fill_null(encoded.indices, -1).to_numpy())
 
     def _hashed(self, texts: pa.StringArray, memo: PseudonymMemo | None) -> pa.StringArray:
         if memo is None:
