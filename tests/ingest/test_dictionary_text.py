@@ -53,3 +53,24 @@ def test_chunks_dictionary_then_plain_stage_as_one_text_column(tmp_path, monkeyp
     assert staged.schema.field("c").type == pa.string()
     expected = [v.strip() or None if isinstance(v, str) else None for v in values]
     assert staged["c"].to_pylist() == expected
+
+
+def test_staged_file_has_min_max_of_dates_and_numbers_only(tmp_path):
+    # Dates and numbers keep row-group statistics (a scan may skip row groups outside the
+    # window by them); text columns have none (their cost buys nothing in an unsorted file).
+    path = tmp_path / "e.csv"
+    pd.DataFrame(
+        {"t": ["2020-03-01 10:00", "2019-01-02 00:00", ""], "n": ["5", "-2.5", "7"],
+         "c": ["b", "a", "b"]}
+    ).to_csv(path, index=False)  # fmt: skip
+    kinds = {"t": "timestamp", "n": "number", "c": "text"}
+    staged = stage(path, "csv", ["t", "n", "c"], tmp_path / "cache", kinds=kinds)
+    group = pq.ParquetFile(staged).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(3)}
+    assert (stats["t"].min, stats["t"].max) == (
+        pd.Timestamp("2019-01-02").to_pydatetime(),
+        pd.Timestamp("2020-03-01 10:00").to_pydatetime(),
+    )
+    assert stats["t"].null_count == 1
+    assert (stats["n"].min, stats["n"].max) == (-2.5, 7.0)
+    assert stats["c"] is None
