@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-TEXT_CODES = pa.dictionary(pa.int32(), pa.string())  # the staged type of such a column
-
 
 def dictionary_text(values: pa.StringArray, codes: np.ndarray) -> pa.DictionaryArray:
     """Row ``i`` is ``values[codes[i]]``; a negative code or a null value gives null.
