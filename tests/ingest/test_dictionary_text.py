@@ -74,3 +74,14 @@ def test_staged_file_has_min_max_of_dates_and_numbers_only(tmp_path):
     assert stats["t"].null_count == 1
     assert (stats["n"].min, stats["n"].max) == (-2.5, 7.0)
     assert stats["c"] is None
+
+
+def test_only_a_dictionary_past_the_page_limit_is_written_plain():
+    small = dictionary_text(pa.array(["No", "Yes"]), np.array([0, 1, 1, -1]))
+    assert readers._for_parquet(small) is small
+    # 20,000 pseudonym-like values of 64 characters: 1.28 MB of dictionary.
+    values = pa.array([f"{i:064d}" for i in range(20_000)])
+    large = dictionary_text(values, np.arange(20_000)[::-1])
+    plain = readers._for_parquet(large)
+    assert plain.type == pa.string()
+    assert plain.to_pylist() == large.to_pylist()
