@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evaltk.errors import LinkKeyError
+from evaltk.ingest.dictionary_text import dictionary_text
 
 KEY_ENV = "EVALTK_LINK_KEY"
 KEY_FILE_ENV = "EVALTK_LINK_KEY_FILE"
@@ -82,11 +83,12 @@ class LinkKey:
 
     def pseudonym_column(
         self, values: pd.Series, memo: PseudonymMemo | None = None
-    ) -> pa.StringArray:
+    ) -> pa.DictionaryArray:
         """The pseudonyms of a column, equal to :meth:`pseudonyms` but with no per-row Python.
 
         Each distinct identifier is hashed once (a person usually has several episodes);
-        with ``memo``, once for all the chunks of a file that share the memo.
+        with ``memo``, once for all the chunks of a file that share the memo. The result is
+        a dictionary array (each distinct pseudonym once, a code per row).
         """
         if pd.api.types.is_float_dtype(values.dtype) or (
             pd.api.types.is_integer_dtype(values.dtype)
@@ -97,10 +99,11 @@ class LinkKey:
             # once (a missing number has code -1, so a null pseudonym).
             codes, distinct = pd.factorize(values.to_numpy(), use_na_sentinel=True)
             hashed = self._hashed(normalised_identifiers(pd.Series(distinct)), memo)
-            return pc.take(hashed, pa.array(codes, mask=codes < 0))
+            return dictionary_text(hashed, codes)
         encoded = normalised_identifiers(values).dictionary_encode()
         hashed = self._hashed(encoded.dictionary, memo)
-        return pc.take(hashed, encoded.indices)  # a null index (missing id) gives null
+        # A null index (missing id) gives null.
+        return dictionary_text(hashed, pc.fill_null(encoded.indices, -1).to_numpy())
 
     def _hashed(self, texts: pa.StringArray, memo: PseudonymMemo | None) -> pa.StringArray:
         if memo is None:
@@ -117,26 +120,36 @@ class PseudonymMemo:
     """
 
     def __init__(self) -> None:
-        self.ids = pa.array([], type=pa.string())
+        # Identifiers in the order first seen, one array per chunk (never concatenated, so
+        # no chunk copies the whole memo), and their HMACs in the same order.
+        self._ids: list[pa.StringArray] = []
         self.hashed = pa.array([], type=pa.string())
 
+    @property
+    def ids(self) -> pa.ChunkedArray:
+        """The normalised identifiers hashed so far, in the order first seen."""
+        return pa.chunked_array(self._ids, type=pa.string())
+
     def hashed_for(self, secret: bytes, texts: pa.StringArray) -> pa.StringArray:
-        """HMAC-SHA-256 hex of each text (null for null), hashing only texts not seen before."""
-        index = pc.index_in(texts, value_set=self.ids)
-        found = pc.is_valid(index).to_numpy(zero_copy_only=False)
+        """HMAC-SHA-256 hex of each text (null for null), hashing only texts not seen before.
+
+        ``texts`` are a chunk's distinct identifiers.
+        """
+        position = np.full(len(texts), -1, dtype=np.int64)  # in the memo, -1: not in it
+        if self._ids:
+            # The memo probes a hash table of this chunk's texts, rather than the texts one of
+            # the memo: that table would be built again, ever larger, for every chunk.
+            where = pc.fill_null(pc.index_in(self.ids, value_set=texts), -1).to_numpy()
+            seen = where >= 0
+            position[where[seen]] = np.flatnonzero(seen)
         missing = pc.is_null(texts).to_numpy(zero_copy_only=False)
-        new = ~found & ~missing
-        known = len(self.ids)
+        new = (position < 0) & ~missing
         if new.any():
             fresh = texts.filter(pa.array(new))
-            self.ids = pa.concat_arrays([self.ids, fresh])
+            position[new] = len(self.hashed) + np.arange(len(fresh))
+            self._ids.append(fresh)
             self.hashed = pa.concat_arrays([self.hashed, _hmac_sha256_hex(secret, fresh)])
-        positions = np.where(
-            found,
-            pc.fill_null(index, 0).to_numpy(zero_copy_only=False),
-            known + np.cumsum(new) - 1,
-        )
-        return pc.take(self.hashed, pa.array(positions, mask=missing))
+        return pc.take(self.hashed, pa.array(position, mask=missing))
 
 
 _BLOCK = 64  # SHA-256's block size in bytes

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from evaltk.digest import file_sha256
 from evaltk.errors import DataError
 from evaltk.ingest import readstat_values
+from evaltk.ingest.dictionary_text import dictionary_text
 from evaltk.ingest.pseudonyms import LinkKey, PseudonymMemo
 from evaltk.ingest.readstat_values import Labelled
 
@@ -321,8 +322,7 @@ def _as_text(series: pd.Series) -> pa.Array:
     if isinstance(dtype, pd.CategoricalDtype):
         # Value labels: a few categories, each converted once, indexed by the codes.
         categories = pa.array([_text_of(v) for v in dtype.categories.tolist()], pa.string())
-        codes = series.cat.codes.to_numpy()
-        return pc.take(categories, pa.array(codes, mask=codes < 0))
+        return dictionary_text(categories, series.cat.codes.to_numpy())
     if pd.api.types.is_numeric_dtype(dtype):
         # Numbers (flags too) are written as floats are: True is "1", 3 is "3".
         return _float_text(series.to_numpy(dtype=float, na_value=np.nan))
@@ -343,7 +343,8 @@ def _as_text(series: pd.Series) -> pa.Array:
     encoded = text.dictionary_encode() if len(sample.dictionary) * 2 < len(sample) else None
     if encoded is not None and len(encoded.dictionary) * 2 < len(text):
         # Codes and labels: trim each distinct value once (nulls keep a null index).
-        return pc.take(_trimmed(encoded.dictionary), encoded.indices)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy()
+        return dictionary_text(_trimmed(encoded.dictionary), codes)
     return _trimmed(text)
 
 
@@ -362,7 +363,7 @@ def _trimmed(text: pa.StringArray) -> pa.StringArray:
 def _labelled_text(column: Labelled) -> pa.Array:
     """:func:`_text_of` of each label (or unlabelled value), once per distinct value."""
     texts = pa.array([_text_of(v) for v in column.uniques], type=pa.string())
-    return pc.take(texts, pa.array(column.codes, mask=column.codes < 0))
+    return dictionary_text(texts, column.codes)
 
 
 def _one_by_one(values: list[Any]) -> pa.Array:
@@ -492,10 +493,10 @@ def _write(
                         ) from None
                     kinds[name] = "text"
                     arrays.append(_as_text(series))
-            table = pa.Table.from_arrays(arrays, names=columns)
+            table = pa.Table.from_arrays([_for_parquet(a) for a in arrays], names=columns)
             if writer is None:
                 schema = table.schema
-                writer = pq.ParquetWriter(temp, schema, compression="zstd")
+                writer = _staging_writer(temp, schema)
             elif table.schema != schema:
                 table = table.cast(schema)
             writer.write_table(table)
@@ -505,3 +506,36 @@ def _write(
     finally:
         if writer is not None:
             writer.close()
+
+
+# The parquet writer's own dictionary page limit (1 MiB): beyond it, it writes text plain.
+_DICTIONARY_BYTES = 1024**2
+
+
+def _for_parquet(array: pa.Array) -> pa.Array:
+    """``array``, or its plain text when it is a dictionary too large to be worth one.
+
+    Labels and codes (a handful of values) are written as their dictionary; pseudonyms (one
+    per person, hundreds of thousands a chunk) as plain text, as the writer does for plain
+    text past its dictionary page limit: DuckDB scans such a huge dictionary more slowly
+    and with more memory than plain text.
+    """
+    if pa.types.is_dictionary(array.type) and array.dictionary.nbytes > _DICTIONARY_BYTES:
+        return array.dictionary_decode()
+    return array
+
+
+def _staging_writer(temp: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A parquet writer for the staging cache (a local file, scanned by the engine)."""
+    # Min/max statistics only for dates and numbers, where a scan may skip row groups by
+    # them (the window): on text (pseudonyms, episode ids, labels) they are a third of the
+    # writing time and skip nothing in an unsorted extract. No Arrow schema in the file, so
+    # the columns handed on as dictionaries (labels, codes, pseudonyms) read back as text.
+    with_statistics = [
+        field.name
+        for field in schema
+        if not (pa.types.is_dictionary(field.type) or pa.types.is_string(field.type))
+    ]
+    return pq.ParquetWriter(
+        temp, schema, compression="zstd", store_schema=False, write_statistics=with_statistics
+    )

@@ -58,7 +58,9 @@ def _reference(path, fmt, columns) -> pa.Table:
             arrays.append(_as_kind(frame[c], kinds[c], path))
         except readers._Retype:  # times of day are not numbers: staged as text
             arrays.append(_as_text(frame[c]))
-    return pa.Table.from_arrays(arrays, names=columns)
+    # Labels and codes come as dictionary arrays; the staged file reads back as plain text.
+    plain = [a.dictionary_decode() if pa.types.is_dictionary(a.type) else a for a in arrays]
+    return pa.Table.from_arrays(plain, names=columns)
 
 
 def _staged(path, fmt, columns, tmp_path, monkeypatch) -> pa.Table:
