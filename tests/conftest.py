@@ -79,6 +79,10 @@ def spark():
         # Small test tables: a few shuffle partitions, not Spark's 200.
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.driver.memory", "1g")
+        # A short-lived JVM on 2 cores: the C1 compiler alone (no C2 recompiling the hot
+        # planner code) and the serial collector halve the Spark tests' CPU (35 s -> 16 s
+        # for the first linkage, measured); the queries and their results are unchanged.
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
         .config("spark.connect.grpc.binding.address", "127.0.0.1")
         .config("spark.connect.grpc.binding.port", str(port))

@@ -77,8 +77,10 @@ def one_to_one_table(
         f"FROM {incidents} AS i JOIN {records} AS a ON i.pseudonym = a.pseudonym "
         f"WHERE {gap} BETWEEN {low} AND {high}",
     )
+    # Rounds until no candidate pair is left: each round links at least one pair (the
+    # first left), so there is no last, empty round to make (each table is a Spark job).
     rounds: list[str] = []
-    while True:
+    while _count(backend, candidates):
         linked = f"__evaltk_links_{tag}_{len(rounds)}"
         backend.temp_table(
             linked,
@@ -87,8 +89,6 @@ def one_to_one_table(
             f"row_number() OVER (PARTITION BY ar ORDER BY {_ORDER}) AS by_record "
             f"FROM {candidates}) AS ranked WHERE by_incident = 1 AND by_record = 1",
         )
-        if _count(backend, linked) == 0:
-            break
         rounds.append(linked)
         remaining = f"__evaltk_pairs_{tag}_{len(rounds)}"
         backend.temp_table(
@@ -98,9 +98,9 @@ def one_to_one_table(
             f"AND NOT EXISTS (SELECT 1 FROM {linked} AS l WHERE l.ar = c.ar)",
         )
         candidates = remaining
-    # With no round, the last (empty) table gives the columns. (Not with rounds: Spark 4
+    # With no round, the (empty) candidates give the columns. (Not with rounds: Spark 4
     # fails to rewrite a UNION's constraints with an empty checkpointed branch in it.)
-    union = " UNION ALL ".join(f"SELECT r, ar, d FROM {name}" for name in rounds or [linked])
+    union = " UNION ALL ".join(f"SELECT r, ar, d FROM {name}" for name in rounds or [candidates])
     table = f"__evaltk_links_{tag}"
     backend.temp_table(table, union)
     return table

@@ -129,8 +129,9 @@ def link_on_spark(
         windows = {str(a): e.window_hours for a, e in linkage.agencies.items()}
         after = {str(a): e.after for a, e in linkage.agencies.items()}
         links = link_tables(spark, "__evaltk_incidents", views, windows, after, tag="s")
+        incidents = _table_counts(spark, "__evaltk_incidents")
         counts = tuple(
-            _pair_count(spark, str(agency), views[agency], links[agency])
+            _pair_count(spark, str(agency), incidents, views[agency], links[agency])
             for agency in linkage.agencies
         )
         path = _write_flagged(spark, police, mapping, fields, source, key, links, folder)
@@ -184,25 +185,30 @@ def _check_times(spark: SparkBackend, file: EpisodeFile, time: FieldColumn, wher
     )
 
 
-def _pair_count(spark: SparkBackend, agency: str, records: str, links: str) -> PairCount:
+def _table_counts(spark: SparkBackend, table: str) -> tuple[int, int]:
+    """A ``record, pseudonym, time`` table's rows and its rows that cannot be linked (no
+    pseudonym or no time), in one statement: each statement on Spark is a job or more."""
     counted = spark.query(
-        "SELECT "
-        "(SELECT count(*) FROM __evaltk_police) AS incidents, "
-        "(SELECT count(*) FROM __evaltk_incidents "
-        " WHERE pseudonym IS NULL OR time IS NULL) AS incidents_unlinkable, "
-        f"(SELECT count(*) FROM {records}) AS records, "
-        f"(SELECT count(*) FROM {records} "
-        " WHERE pseudonym IS NULL OR time IS NULL) AS records_unlinkable, "
-        f"(SELECT count(*) FROM {links}) AS linked"
+        "SELECT count(*) AS n, "
+        f"count(CASE WHEN pseudonym IS NULL OR time IS NULL THEN 1 END) AS unlinkable FROM {table}"
     ).iloc[0]
+    return int(counted["n"]), int(counted["unlinkable"])
+
+
+def _pair_count(
+    spark: SparkBackend, agency: str, incidents: tuple[int, int], records: str, links: str
+) -> PairCount:
+    # __evaltk_incidents has one row per police row, so its rows are the incidents.
+    n_records, records_unlinkable = _table_counts(spark, records)
+    linked = int(spark.query(f"SELECT count(*) AS n FROM {links}")["n"].iloc[0])
     return PairCount(
         agency=agency,
-        incidents=int(counted["incidents"]),
-        records=int(counted["records"]),
-        incidents_unlinkable=int(counted["incidents_unlinkable"]),
-        records_unlinkable=int(counted["records_unlinkable"]),
-        incidents_linked=int(counted["linked"]),
-        records_linked=int(counted["linked"]),
+        incidents=incidents[0],
+        records=n_records,
+        incidents_unlinkable=incidents[1],
+        records_unlinkable=records_unlinkable,
+        incidents_linked=linked,
+        records_linked=linked,
     )
 
 

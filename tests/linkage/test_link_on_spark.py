@@ -17,7 +17,7 @@ from evaltk.analysis.run import run_analysis
 from evaltk.ingest.engine import EngineSettings
 from evaltk.ingest.field_sql import field_column
 from evaltk.ingest.pseudonyms import LinkKey, hmac_parameters
-from evaltk.ingest.spark import SparkBackend, SparkSettings
+from evaltk.ingest.spark import SparkBackend, SparkSettings, spark_session
 from evaltk.linkage.on_spark import KEY_VIEW, _joined, _pseudonym, link_on_spark
 from evaltk.linkage.pipeline import link_episodes
 from evaltk.protocol import load_protocol
@@ -168,9 +168,15 @@ def test_spark_connect_linkage_gives_duckdbs(linked, spark, monkeypatch):
     monkeypatch.setenv("EVALTK_LINK_KEY", KEY)
     loaded = linked[0]
     remote = SparkSettings(remote=spark.conf.get("evaltk.test.remote"))
-    on_connect = link_on_spark(
-        loaded.protocol, loaded.folder, settings=EngineSettings(engine="spark", spark=remote)
-    )
+    try:
+        on_connect = link_on_spark(
+            loaded.protocol, loaded.folder, settings=EngineSettings(engine="spark", spark=remote)
+        )
+    finally:
+        # The Connect session link_on_spark opened (getOrCreate gives it back), stopped
+        # while its server runs: left open, its client retried releasing it for ~10
+        # minutes at interpreter exit, after the server had stopped with the fixture.
+        spark_session(remote).stop()
     _assert_as_duckdb(on_connect, linked)
 
 
