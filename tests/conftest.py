@@ -91,4 +91,12 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     session.conf.set("evaltk.test.remote", f"sc://127.0.0.1:{port}")
     yield session
+    # The Connect session the tests' evaltk calls opened (getOrCreate keeps it as the
+    # default), stopped while its server still runs: left open, its client retried the
+    # release for about 10 minutes at interpreter exit, after the server had gone.
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    connect = ConnectSession._get_default_session()
+    if connect is not None:
+        connect.stop()
     session.stop()
