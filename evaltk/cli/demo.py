@@ -162,11 +162,7 @@ def _write_trial_series(workdir: Path, seed: int) -> str:
     folder = workdir / TRIAL / "data"
     folder.mkdir(parents=True, exist_ok=True)
     truth = folder / "truth.json"
-    if (folder / "series.csv").exists() and not written_by_simulator(folder):
-        raise EvaltkError(
-            f"{folder / 'series.csv'} exists and was not written by evaltk; run the demo in a "
-            "new folder (evaltk demo --workdir FOLDER)"
-        )
+    # A folder holding someone's data never gets here: _refuse_data_not_simulated.
     series.to_csv(folder / "series.csv", index=False)
     effects = {column: ratio for column, (_, ratio) in TRIAL_EFFECTS.items()}
     truth.write_text(

@@ -125,9 +125,8 @@ def _episode_groups(
 
     On DuckDB the statement first runs as if no id repeated, with the distinct count of id
     hashes as a subquery of the same statement, and again with the duplicates excluded only
-    when that count finds some. In the common case this saves the separate pass over the ids,
-    its scan and the statement's start (a profile of 10 million episodes put that pass at
-    about 30 % of the wall time). Spark keeps the separate pass.
+    when that count finds some. In the common case this saves the separate pass over the ids:
+    its scan of the file and the statement's start. Spark keeps the separate pass.
     """
     dialect = backend.dialect
     check = repeated_id_hashes(file, fields)

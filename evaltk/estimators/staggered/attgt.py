@@ -17,6 +17,7 @@ g. A cell with no such units is skipped, and the result's notes say so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -159,6 +160,17 @@ def estimate_cells(panel: StaggeredPanel, spec: CSSpec) -> CellEstimates:
     return CellEstimates(cells=frame, att=att, inf=inf, notes=tuple(notes))
 
 
+class Block(NamedTuple):
+    """Cells sharing a cohort and comparison units, computed together on row slices."""
+
+    cols: np.ndarray  # the cells' positions
+    a: int  # the cohort's rows are a:b
+    b: int
+    parts: list[tuple[int, int]]  # the comparison units' row ranges
+    ti: np.ndarray  # the periods compared, per cell
+    base: np.ndarray
+
+
 @dataclass(frozen=True)
 class CellPlan:
     """The cells of a panel and, without covariates, how they are computed: what depends on
@@ -171,9 +183,8 @@ class CellPlan:
 
     cells: list[Cell]
     notes: list[str]
-    #: Cells sharing a cohort and comparison units, computed together: the cells' columns,
-    #: the cohort's rows ``a:b``, the comparison units' row ranges, the periods compared.
-    blocks: list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]]
+    #: Without covariates, the cells computed together (:class:`Block`).
+    blocks: list[Block]
 
 
 def plan_estimates(panel: StaggeredPanel, spec: CSSpec) -> CellPlan:
@@ -222,9 +233,7 @@ def estimate_cell_arrays(
     return cells, att, inf, plan.notes
 
 
-def _blocks(
-    panel: StaggeredPanel, cells: list[Cell]
-) -> list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]]:
+def _blocks(panel: StaggeredPanel, cells: list[Cell]) -> list[Block]:
     # Units are sorted by cohort (never treated last), so a cohort and the units later than a
     # cutoff are contiguous blocks of rows: cells sharing a cohort and comparison units are
     # computed together on slices, without copying masks over all units.
@@ -243,13 +252,13 @@ def _blocks(
         parts = [(lo, hi) for lo, hi in parts if hi > lo]
         ti = np.asarray([cells[j].ti for j in cols])
         base = np.asarray([cells[j].base for j in cols])
-        blocks.append((np.asarray(cols), a, b, parts, ti, base))
+        blocks.append(Block(np.asarray(cols), a, b, parts, ti, base))
     return blocks
 
 
 def _unconditional(
     panel: StaggeredPanel,
-    blocks: list[tuple[np.ndarray, int, int, list[tuple[int, int]], np.ndarray, np.ndarray]],
+    blocks: list[Block],
     att: np.ndarray,
     inf: np.ndarray | None,
 ) -> None:
