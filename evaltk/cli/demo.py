@@ -31,9 +31,12 @@ from evaltk.cli.parallel_runs import Prepare, run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
+from evaltk.publish.jupyter_book import preload_jupyter_book
 from evaltk.scaffold import scaffold_files
 
 if TYPE_CHECKING:
+    import subprocess
+
     import pandas as pd
 
     from evaltk.protocol.spec import Protocol
@@ -224,14 +227,28 @@ def run_demo(
     ``workers``: processes for the example analyses (default: one per available core, see
     :func:`evaltk.cli.parallel_runs.worker_count`); 1 runs them one after another here.
     """
+    workdir = (workdir or project_or_cwd()).resolve()
+    _prepare_workdir(workdir)
+    _refuse_data_not_simulated(workdir)
+    count = worker_count(len(EXAMPLES)) if workers is None else workers
+    # Jupyter Book imports itself now, on the core this process's imports leave idle, and
+    # waits for the book at the end.
+    with preload_jupyter_book(workdir / "book", jobs=count) as jupyter_book:
+        return _run_steps(workdir, seed, console, count, jupyter_book)
+
+
+def _run_steps(
+    workdir: Path,
+    seed: int | None,
+    console: Console,
+    count: int,
+    jupyter_book: subprocess.Popen[str] | None,
+) -> list[StepTime]:
     # Imported before the analyses fork their workers, which then start with everything loaded.
     from evaltk.analysis.run import run_analysis  # noqa: F401
     from evaltk.publish import build_book
     from evaltk.simulate import SimulationConfig, write_dataset
 
-    workdir = (workdir or project_or_cwd()).resolve()
-    _prepare_workdir(workdir)
-    _refuse_data_not_simulated(workdir)
     analysis = workdir / EXAMPLE
     began = time.perf_counter()
     times: list[StepTime] = []
@@ -250,7 +267,6 @@ def run_demo(
             true_ledgers=_true_ledgers(workdir, config),
         )
         console.print(f"      wrote {data}")
-    count = worker_count(len(EXAMPLES)) if workers is None else workers
     if count > 1:
         console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")
     # The synthetic control's 43 forces and the trial's series are read by one example each:
@@ -276,7 +292,13 @@ def run_demo(
     with _timed(times, "book"):
         step(STEPS, "Building the book")
         with steps(console, indent="      ") as say:
-            index = build_book(workdir / "analyses", workdir / "book", progress=say, workers=count)
+            index = build_book(
+                workdir / "analyses",
+                workdir / "book",
+                progress=say,
+                workers=count,
+                preloaded=jupyter_book,
+            )
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
     return times
 

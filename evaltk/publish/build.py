@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from evaltk.errors import OutputError, PublishError
@@ -63,6 +64,7 @@ def build_book(
     progress: Progress | None = None,
     pdf: bool = False,
     workers: int = 1,
+    preloaded: subprocess.Popen[str] | None = None,
 ) -> Path:
     """Generate the book's pages from ``analyses_dir`` and build it to HTML (and a PDF).
 
@@ -87,7 +89,12 @@ def build_book(
         with pdflatex, once the HTML has been built and has passed the disclosure scan.
     workers : int, default 1
         Processes writing the analyses' chapters (:func:`evaltk.publish.pages.write_pages`;
-        above 1 they are forked, which the caller knows to be safe on its platform).
+        above 1 they are forked, which the caller knows to be safe on its platform), and
+        running Sphinx (``sphinx-build -j``).
+    preloaded : subprocess.Popen, optional
+        A Jupyter Book child the caller started earlier for this ``book_dir`` (see
+        :func:`evaltk.publish.jupyter_book.preload_jupyter_book`, ``jobs=workers``) and ends
+        itself; by default one is started here, to import while the pages are written.
 
     Returns
     -------
@@ -112,7 +119,7 @@ def build_book(
     build_root = book_dir / "_build"
     check_writable(build_root, UNCHANGED)
     # Jupyter Book imports itself on another core while the pages are written.
-    with folder_lock(build_root), preload_jupyter_book(book_dir) as preloaded:
+    with folder_lock(build_root), _jupyter_book(book_dir, workers, preloaded) as preloaded:
         say(f"Reading analyses in {display_path(analyses_dir)}")
         analyses = load_analyses(analyses_dir, skipped=say)
         scaffolded = book_sources(book_dir)
@@ -143,6 +150,18 @@ def build_book(
             except PublishError as error:
                 raise PublishError(f"{error} (the HTML book was built: {index})") from None
     return index
+
+
+@contextmanager
+def _jupyter_book(
+    book_dir: Path, jobs: int, preloaded: subprocess.Popen[str] | None
+) -> Iterator[subprocess.Popen[str] | None]:
+    """The caller's preloaded Jupyter Book child, else one started (and ended) here."""
+    if preloaded is not None:
+        yield preloaded
+        return
+    with preload_jupyter_book(book_dir, jobs) as child:
+        yield child
 
 
 def run_jupyter_book(

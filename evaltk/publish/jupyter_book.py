@@ -111,19 +111,21 @@ def run_build_command(
 
 
 @contextmanager
-def preload_jupyter_book(book_dir: Path) -> Iterator[subprocess.Popen[str] | None]:
+def preload_jupyter_book(book_dir: Path, jobs: int = 1) -> Iterator[subprocess.Popen[str] | None]:
     """A ``jupyter-book`` child for ``book_dir`` importing itself while the caller prepares
-    the pages (its command line names ``build BOOK_DIR``, as the build's own would).
+    the pages (its command line names ``build BOOK_DIR``, as the build's own would), to
+    build on ``jobs`` processes (:mod:`evaltk.publish.jupyter_book_child`).
 
     Yields the child for :func:`run_build_command` (``preloaded``), or None where
     ``jupyter-book`` is not the one installed beside this interpreter (the build then starts
-    it as usual). A child still waiting when the ``with`` block ends (the build never came:
-    an error in the pages) is ended.
+    it as usual, on one process). A child still waiting when the ``with`` block ends (the
+    build never came: an error in the pages) is ended.
     """
     if Path(jupyter_book_executable()).parent != Path(sys.executable).parent:
         yield None
         return
-    command = [sys.executable, "-m", "evaltk.publish.jupyter_book_child", "build", str(book_dir)]
+    command = [sys.executable, "-m", "evaltk.publish.jupyter_book_child"]
+    command += (["--jobs", str(jobs)] if jobs > 1 else []) + ["build", str(book_dir)]
     child = _start(command, None, subprocess.PIPE)
     try:
         yield child

@@ -1,4 +1,5 @@
-"""``python -m evaltk.publish.jupyter_book_child``: ``jupyter-book`` loaded ahead of its build.
+"""``python -m evaltk.publish.jupyter_book_child [--jobs N] build BOOK_DIR``: ``jupyter-book``
+loaded ahead of its build, building on ``N`` processes.
 
 Jupyter Book, Sphinx, MyST-NB and the book theme take about a second to import: most of a
 build's start. ``evaltk book`` starts this child first (:func:`evaltk.publish.jupyter_book.
@@ -8,7 +9,13 @@ JSON on standard input, and the child runs ``jupyter-book`` with them, exactly a
 command line would. An empty line or end of input (the caller stopped before the build)
 ends the child without building anything.
 
-Its own arguments, ``build BOOK_DIR``, only name the build for a process list (``ps``): the
+``--jobs N`` runs Sphinx on ``N`` processes (``sphinx-build -j N``), which the ``jupyter-book``
+command line cannot ask for. Sphinx reads and writes the pages in forked processes and the
+HTML is the same as one process's (tests/publish/test_build.py); the book's own extension
+declares the one Jupyter Book extension that is silent about it safe
+(:mod:`evaltk.publish.sphinx_guard`).
+
+Its other arguments, ``build BOOK_DIR``, only name the build for a process list (``ps``): the
 arguments sent must begin with them.
 """
 
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 
 def main() -> int:
@@ -24,17 +32,34 @@ def main() -> int:
     import sphinx_book_theme  # noqa: F401
     from jupyter_book.cli.main import main as jupyter_book
 
+    named = sys.argv[1:]
+    if named[:1] == ["--jobs"]:
+        _build_on(int(named[1]))
+        named = named[2:]
     line = sys.stdin.readline()
     if not line.strip():
         return 0
     arguments = json.loads(line)
-    if arguments[: len(sys.argv) - 1] != sys.argv[1:]:
-        print(f"jupyter_book_child: started for {sys.argv[1:]}, asked {arguments}", file=sys.stderr)
+    if arguments[: len(named)] != named:
+        print(f"jupyter_book_child: started for {named}, asked {arguments}", file=sys.stderr)
         return 2
     sys.argv = ["jupyter-book", *arguments]
     # Click's standalone mode ends with SystemExit carrying jupyter-book's status.
     jupyter_book()
     return 0
+
+
+def _build_on(jobs: int) -> None:
+    """Make ``jupyter-book build`` run Sphinx on ``jobs`` processes (its ``build_sphinx``
+    takes them; its command line, which imports it at each build, does not pass them)."""
+    import jupyter_book.sphinx
+
+    build_sphinx = jupyter_book.sphinx.build_sphinx
+
+    def on_jobs(*args: Any, **kwargs: Any) -> Any:
+        return build_sphinx(*args, **kwargs, jobs=jobs)
+
+    jupyter_book.sphinx.build_sphinx = on_jobs
 
 
 if __name__ == "__main__":

@@ -563,3 +563,37 @@ def test_demo_runs_the_synthetic_control_example(demo: tuple[Path, str]) -> None
     assert any(re.search(r"/s136_rate\d*\.png$", src) for src in images)
     assert any(re.search(r"/s136_rate-placebo\d*\.png$", src) for src in images)
     assert all((page.parent / src).resolve().is_file() for src in images)
+
+
+def test_the_book_built_on_two_processes_is_the_one_built_on_one(
+    demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    """`evaltk book` and the demo run Sphinx on one process per core (the Jupyter Book child's
+    --jobs): the demo's book, built both ways, is the same file for file and byte for byte."""
+    from evaltk.publish.jupyter_book import (
+        jupyter_book_command,
+        preload_jupyter_book,
+        run_build_command,
+    )
+
+    book = demo[0] / "book"
+    built = {}
+    for jobs in (1, 2):
+        output = tmp_path / f"jobs-{jobs}"
+        with preload_jupyter_book(book, jobs=jobs) as child:
+            assert child is not None
+            done = run_build_command(jupyter_book_command(book, "html", output, True), None, child)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        # Sphinx names a range of pages per line when it reads them in parallel chunks.
+        status = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
+        chunks = re.search(r"reading sources\.\.\. \[[ 0-9]+%\] \S+ \.\. ", status)
+        assert (chunks is not None) == (jobs == 2), status[-2000:]
+        html_dir = output / "_build" / "html"
+        built[jobs] = {
+            path.relative_to(html_dir): path.read_bytes()
+            for path in sorted(html_dir.rglob("*"))
+            if path.is_file()
+        }
+    assert len(built[1]) > 100
+    assert built[2].keys() == built[1].keys()
+    assert [name for name in built[1] if built[1][name] != built[2][name]] == []
