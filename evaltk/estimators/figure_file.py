@@ -6,9 +6,9 @@ layout engine or ``bbox_inches="tight"``, matplotlib's ``savefig`` draws the who
 without rendering (to run the layout and place every artist) and then again to render it, and
 the constrained layout measures every axes twice. Here a figure of plain subplots is laid out
 with the constrained layout's margins measured once, the engine is taken off, and a tight box
-is measured directly, so ``savefig`` draws only once. Profiled on the demo's figures, saving
-costs about a third less; the axes land within a pixel or two of where the constrained layout
-puts them.
+is measured directly, so ``savefig`` draws only once. On the demo's 50 run figures saving
+took about a quarter less CPU (min of 3 saves each), and every PNG but the flows figure came
+out pixel for pixel the same: the margins are the constrained layout's, measured once.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ DPI = 110
 #: that the frames rarely move far enough to change their ticks (which costs a second pass).
 START_MARGINS = (0.75, 0.05, 0.25, 0.47, 0.72)
 
-#: zlib level of the PNG: the same pixels, written in about half the time of the default (6),
-#: for files a few per cent larger (measured on the demo's figures).
+#: zlib level of the PNG: the same pixels, encoded in about two thirds of the time of the
+#: default (6), for files about 6 % larger (measured on 16 of the demo's figures).
 PNG_COMPRESSION = 1
 
 
