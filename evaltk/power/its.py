@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaltk import __version__
+from evaltk.estimators.figure_file import save_png
 from evaltk.power.backends import run_cells
 from evaltk.power.report import PowerReport, cells_from, minimum_detectable, size_warnings
 from evaltk.power.settings import ITSPowerSettings
@@ -113,7 +114,5 @@ def write_power(report: PowerReport, folder: Path) -> list[Path]:
         (staging / "power.json").write_text(report.to_json(), encoding="utf-8")
         report.to_frame().to_csv(staging / "power.csv", index=False, float_format="%.6g")
         fig, _ = plot_power(report)
-        fig.savefig(
-            staging / "power.png", dpi=110, bbox_inches="tight", metadata={"Software": "evaltk"}
-        )
+        save_png(fig, staging / "power.png", metadata={"Software": "evaltk"}, tight=True)
     return [folder / name for name in ("power.json", "power.csv", "power.png")]

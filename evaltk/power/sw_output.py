@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evaltk.estimators.figure_file import save_png
 from evaltk.power.sw_report import SWPowerReport
 
 
@@ -71,5 +72,5 @@ def write_sw_power(report: SWPowerReport, folder: Path) -> list[Path]:
         report.curve().to_csv(staging / names[1], index=False, float_format="%.6g")
         report.detectable_table().to_csv(staging / names[2], float_format="%.4g")
         fig, _ = plot_sw_power(report)
-        fig.savefig(staging / names[3], dpi=110, metadata={"Software": "evaltk"})
+        save_png(fig, staging / names[3], metadata={"Software": "evaltk"})
     return [folder / name for name in names]

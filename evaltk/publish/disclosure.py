@@ -67,6 +67,7 @@ import pandas as pd
 
 from evaltk.episodes.forces import force_name
 from evaltk.errors import PublishError
+from evaltk.estimators.figure_file import save_png
 from evaltk.protocol.aggregates import AGGREGATES
 from evaltk.publish.count_rule import publish_count, published_share, rule_of
 from evaltk.publish.differencing import (
@@ -514,7 +515,7 @@ def _stamp_and_save(fig: Any, path: Path, result: AnalysisResult, outcome: str) 
         stamp_figure(fig, EXPLORATORY_RUN)
     elif outcome in registration.exploratory_outcomes:
         stamp_figure(fig, EXPLORATORY_OUTCOME)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    save_png(fig, path, metadata={"Software": None}, tight=True)
     plt.close(fig)
 
 

@@ -31,6 +31,7 @@ ALLOWED = (
     "evaltk.validation.claims_record",  # published claims and scenarios as data; no estimator
     "evaltk.project",  # where a new book's sources are copied from (evaltk/_scaffold)
     "evaltk.estimators.render",  # the one way a level is written (format_level); fits nothing
+    "evaltk.estimators.figure_file",  # the one way a figure is written to a PNG; fits nothing
     "evaltk.publish",
 )
 
