@@ -138,24 +138,15 @@ def _episode_groups(
 ) -> tuple[pd.DataFrame, bool]:
     """The grouped result of :func:`episode_query`, and whether episode ids repeat.
 
-    On DuckDB the statement first runs as if no id repeated, with the distinct count of id
-    hashes as a subquery of the same statement, and again with the duplicates excluded only
-    when that count finds some. In the common case this saves the separate pass over the ids:
-    its scan of the file and the statement's start. Spark keeps the separate pass.
+    The duplicate-id check (:func:`duplicate_ids`) runs first, as a statement of its own, on
+    both engines. Folded into the measures statement as a subquery, it read the file a
+    second time all the same, and on DuckDB its sort of the id hashes then ran beside the
+    per-person window: peak memory about 0.15 GiB higher (0.87 against 0.71 GiB for the
+    statements alone, 10 million episodes) for no less CPU time.
     """
-    dialect = backend.dialect
-    check = repeated_id_hashes(file, fields, dialect)
-    if dialect == "duckdb":
-        sql = episode_query(protocol, file, fields, id_check=check, dialect=dialect)
-        groups = _run(backend, sql, file)
-        repeated = check is not None and bool((groups.pop("repeated_ids") > 0).any())
-        # Without repeated hashes, or where only the hashes collided, the groups stand.
-        if not repeated or not list_duplicate_ids(backend, file, fields):
-            return groups, False
-    elif not duplicate_ids(backend, file, fields):
-        return _run(backend, episode_query(protocol, file, fields, dialect=dialect), file), False
-    sql = episode_query(protocol, file, fields, duplicates=True, dialect=dialect)
-    return _run(backend, sql, file), True
+    duplicates = duplicate_ids(backend, file, fields)
+    sql = episode_query(protocol, file, fields, duplicates=duplicates, dialect=backend.dialect)
+    return _run(backend, sql, file), duplicates
 
 
 def _check_invalid(

@@ -222,15 +222,12 @@ def episode_query(
     fields: dict[str, FieldColumn],
     *,
     duplicates: bool = False,
-    id_check: str | None = None,
     dialect: str = "duckdb",
 ) -> str:
     """The SQL statement; see the module docstring for its steps.
 
     ``duplicates`` says that the temporary table
     :data:`~evaltk.measures.accounting.DUPLICATE_IDS_TABLE` holds duplicated episode ids.
-    ``id_check``, a one-row query with column ``repeated_ids``, is run as part of the
-    statement and reported in every group (the duplicate-id check without a pass of its own).
     ``dialect`` is the engine it will run on (the statement is DuckDB SQL either way;
     :func:`evaltk.ingest.dialect.spark_sql` compiles it for ``spark``). It changes one
     physical choice, never a result: on Spark persons are partitioned by their id itself,
@@ -243,8 +240,7 @@ def episode_query(
     * ``unit_code`` — position of the force in ``protocol.units``, NULL for other forces;
     * ``period`` — first day of the month (DATE), NULL without a timestamp;
     * ``n_rows``; ``invalid__<field>`` for each field that can hold unreadable values;
-    * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``;
-    * ``repeated_ids`` with ``id_check``.
+    * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``.
     """
     ts = quote_ident("timestamp")
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
@@ -348,10 +344,6 @@ def episode_query(
             f"sum({value}) AS {quote_ident('sum__' + f)}",
             f"count({value}) AS {quote_ident('count__' + f)}",
         ]
-    source = "grouped"
-    if id_check is not None:
-        aggregates.append("max(repeated_ids) AS repeated_ids")
-        source = f"grouped, ({id_check}) AS id_check"
     return (
         f"WITH canon AS (SELECT {', '.join(canon)} FROM {file.scan_sql()}),\n"
         f"marked AS (SELECT {', '.join(marked)} FROM canon),\n"
@@ -360,5 +352,5 @@ def episode_query(
         f"grouped AS (SELECT {', '.join(groups.columns())}, * FROM cells)\n"
         "SELECT excluded, unit_code, period,\n  "
         + ",\n  ".join(aggregates)
-        + f"\nFROM {source} GROUP BY ALL"
+        + "\nFROM grouped GROUP BY ALL"
     )
