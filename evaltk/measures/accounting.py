@@ -10,9 +10,9 @@ reason a row with several problems is counted under) and is:
    (months, both inclusive);
 4. ``episode id missing`` — no ``episode_id``;
 5. ``duplicate episode id`` — its ``episode_id`` occurs on more than one row of the file: every
-   such row is excluded, because nothing tells which copy is right (a distinct count of the
-   ids' hashes, :func:`evaltk.measures.episodes.repeated_id_hashes`, inside the measures
-   statement or as a pre-pass; the exact grouping only when hashes repeat);
+   such row is excluded, because nothing tells which copy is right (a count of repeated id
+   hashes, :func:`evaltk.measures.episodes.repeated_id_count`, as a pre-pass; the exact
+   grouping only when hashes repeat);
 6. ``negative duration`` — ``officer_minutes`` or ``hospital_wait_minutes`` below zero;
 7. ``admission before incident`` — ``admission_time`` (read when the file has it) earlier than
    the incident's ``timestamp``: an impossible value, usually a date typed wrongly;

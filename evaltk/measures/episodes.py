@@ -73,28 +73,45 @@ def _run(backend: Backend, sql: str, file: EpisodeFile) -> pd.DataFrame:
         ) from None
 
 
-def repeated_id_hashes(file: EpisodeFile, fields: dict[str, FieldColumn]) -> str | None:
-    """SQL: a one-row query of the episode ids beyond the distinct 64-bit hashes of the ids
-    (column ``repeated_ids``; None when the file maps no ``episode_id``).
+def _id_hashes(file: EpisodeFile, fields: dict[str, FieldColumn]) -> str:
+    """SQL: the 64-bit hash of every episode id that is not missing (column ``h``)."""
+    value = fields["episode_id"].value
+    # hash(NULL) is a value in DuckDB, so missing ids are filtered out before hashing.
+    return (
+        f"SELECT hash(v) AS h FROM (SELECT {value} AS v FROM {file.scan_sql()}) WHERE v IS NOT NULL"
+    )
+
+
+def repeated_id_count(backend: Backend, file: EpisodeFile, fields: dict[str, FieldColumn]) -> int:
+    """The episode ids beyond the distinct 64-bit hashes of the ids (0 when the file maps no
+    ``episode_id``).
 
     Zero proves every id distinct (distinct hashes mean distinct ids); more only says that
     some ids may repeat, which :func:`list_duplicate_ids` then settles exactly. The distinct
     count of hashes is about 40 % cheaper than grouping the text.
+
+    On DuckDB the hashes come back as one array that numpy sorts, and each hash equal to the
+    one before it is counted: the same number as ``count(*) - count(DISTINCT hash)``. For 10
+    million ids (2 threads) that took ~0.55 s of CPU time, against ~2.2 s for the distinct
+    count in SQL (a hash table of every id, after materialising the ids, as the statement also
+    counts the rows) and ~1.3 s for the same sort as a DuckDB window (``lag`` over ``ORDER
+    BY``); the array is 8 bytes an id, well under the measures statement's peak memory. Spark
+    keeps the distinct count, on the cluster.
     """
     if "episode_id" not in fields:
-        return None
-    value = fields["episode_id"].value
-    # hash(NULL) is a value in DuckDB, so missing ids are filtered out before hashing.
-    return (
-        f"SELECT count(*) - count(DISTINCT hash(v)) AS repeated_ids FROM (SELECT {value} AS v "
-        f"FROM {file.scan_sql()}) WHERE v IS NOT NULL"
-    )
+        return 0
+    hashes = _id_hashes(file, fields)
+    if backend.dialect == "spark":
+        sql = f"SELECT count(*) - count(DISTINCT h) AS repeated_ids FROM ({hashes})"
+        return int(_run(backend, sql, file)["repeated_ids"].iloc[0])
+    ordered = np.sort(_run(backend, hashes, file)["h"].to_numpy())
+    return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
 
 
 def list_duplicate_ids(backend: Backend, file: EpisodeFile, fields: dict[str, FieldColumn]) -> bool:
     """Put the file's duplicated episode ids in a temporary table; say whether there are any.
 
-    The exact grouping of the ids, run only where :func:`repeated_id_hashes` found repeats.
+    The exact grouping of the ids, run only where :func:`repeated_id_count` found repeats.
     """
     value = fields["episode_id"].value
     backend.temp_table(
@@ -109,11 +126,10 @@ def list_duplicate_ids(backend: Backend, file: EpisodeFile, fields: dict[str, Fi
 def duplicate_ids(backend: Backend, file: EpisodeFile, fields: dict[str, FieldColumn]) -> bool:
     """Put the file's duplicated episode ids in a temporary table; say whether there are any.
 
-    A separate pass, for queries that need the answer before they run: the distinct count of
-    :func:`repeated_id_hashes`, and only when some hashes repeat, :func:`list_duplicate_ids`.
+    A separate pass, run before the queries that need the answer: :func:`repeated_id_count`,
+    and only when some hashes repeat, :func:`list_duplicate_ids`.
     """
-    check = repeated_id_hashes(file, fields)
-    if check is None or not int(_run(backend, check, file)["repeated_ids"].iloc[0]):
+    if not repeated_id_count(backend, file, fields):
         return False
     return list_duplicate_ids(backend, file, fields)
 
@@ -123,24 +139,15 @@ def _episode_groups(
 ) -> tuple[pd.DataFrame, bool]:
     """The grouped result of :func:`episode_query`, and whether episode ids repeat.
 
-    On DuckDB the statement first runs as if no id repeated, with the distinct count of id
-    hashes as a subquery of the same statement, and again with the duplicates excluded only
-    when that count finds some. In the common case this saves the separate pass over the ids:
-    its scan of the file and the statement's start. Spark keeps the separate pass.
+    The duplicate-id check (:func:`duplicate_ids`) runs first, as a statement of its own, on
+    both engines. Folded into the measures statement as a subquery, it read the file a
+    second time all the same, and on DuckDB its sort of the id hashes then ran beside the
+    per-person window: peak memory about 0.15 GiB higher (0.87 against 0.71 GiB for the
+    statements alone, 10 million episodes) for no less CPU time.
     """
-    dialect = backend.dialect
-    check = repeated_id_hashes(file, fields)
-    if dialect == "duckdb":
-        sql = episode_query(protocol, file, fields, id_check=check, dialect=dialect)
-        groups = _run(backend, sql, file)
-        repeated = check is not None and bool((groups.pop("repeated_ids") > 0).any())
-        # Without repeated hashes, or where only the hashes collided, the groups stand.
-        if not repeated or not list_duplicate_ids(backend, file, fields):
-            return groups, False
-    elif not duplicate_ids(backend, file, fields):
-        return _run(backend, episode_query(protocol, file, fields, dialect=dialect), file), False
-    sql = episode_query(protocol, file, fields, duplicates=True, dialect=dialect)
-    return _run(backend, sql, file), True
+    duplicates = duplicate_ids(backend, file, fields)
+    sql = episode_query(protocol, file, fields, duplicates=duplicates, dialect=backend.dialect)
+    return _run(backend, sql, file), duplicates
 
 
 def _check_invalid(
