@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from evaltk.errors import OutputError, PublishError
@@ -118,8 +118,12 @@ def build_book(
     say = progress or (lambda message: None)
     build_root = book_dir / "_build"
     check_writable(build_root, UNCHANGED)
-    # Jupyter Book imports itself on another core while the pages are written.
-    with folder_lock(build_root), _jupyter_book(book_dir, workers, preloaded) as preloaded:
+    # Jupyter Book imports itself on another core while the pages are written (or started
+    # earlier, with the caller's own imports: the demo).
+    jupyter_book = (
+        nullcontext(preloaded) if preloaded is not None else preload_jupyter_book(book_dir, workers)
+    )
+    with folder_lock(build_root), jupyter_book as preloaded:
         say(f"Reading analyses in {display_path(analyses_dir)}")
         analyses = load_analyses(analyses_dir, skipped=say)
         scaffolded = book_sources(book_dir)
@@ -150,18 +154,6 @@ def build_book(
             except PublishError as error:
                 raise PublishError(f"{error} (the HTML book was built: {index})") from None
     return index
-
-
-@contextmanager
-def _jupyter_book(
-    book_dir: Path, jobs: int, preloaded: subprocess.Popen[str] | None
-) -> Iterator[subprocess.Popen[str] | None]:
-    """The caller's preloaded Jupyter Book child, else one started (and ended) here."""
-    if preloaded is not None:
-        yield preloaded
-        return
-    with preload_jupyter_book(book_dir, jobs) as child:
-        yield child
 
 
 def run_jupyter_book(
