@@ -16,7 +16,12 @@ parallel reading, so Sphinx would read serially and warn, which a strict build t
 error. It is safe: its only code replaces ``TocTreeCollector.assign_section_numbers``, which
 Sphinx runs in the main process once every page is read, and it keeps no state of its own.
 The HTML built on two processes is byte-identical to the serial build
-(tests/publish/test_build.py).
+(tests/analysis/test_demo.py), because of one more handler here: Sphinx names each image file
+of the HTML by its basename, numbered when two images share one (``journeys.png``,
+``journeys1.png``), in the order the images reach the environment. Read in parallel, the
+chunks of pages reach it in the order they finish, so which analysis's figure got the
+unnumbered name changed from build to build. Once every page is read, the images are named
+again in page order (:func:`name_images_in_page_order`).
 """
 
 from __future__ import annotations
@@ -52,8 +57,28 @@ def declare_parallel_safe(app: Any) -> None:
             extension.parallel_write_safe = True
 
 
+def name_images_in_page_order(app: Any, env: Any) -> None:
+    """Name the book's image files as a serial build does, whatever order the pages were read
+    in (on ``env-updated``: every page read, none written yet; the HTML builder looks the
+    names up when it writes a page).
+
+    ``env.images`` maps each image's source path to the pages showing it and its file name in
+    the HTML. An image is named by the first page, in page-name order, that shows it; images
+    first shown by the same page are taken in source-path order. Images whose basenames
+    differ keep their basename, as before.
+    """
+    images = env.images
+    by_first_page = sorted(images.items(), key=lambda item: (min(item[1][0]), item[0]))
+    renamed = type(images)()
+    for source, (pages, _name) in by_first_page:
+        for page in sorted(pages):
+            renamed.add_file(page, source)
+    env.images = renamed
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Register the handler after sphinx-book-theme's (priority 500, and 501)."""
     app.connect("html-page-context", escape_theme_text, priority=900)
     app.connect("builder-inited", declare_parallel_safe)
+    app.connect("env-updated", name_images_in_page_order)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
