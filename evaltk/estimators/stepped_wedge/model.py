@@ -205,15 +205,17 @@ def _poisson_null(data: SWData, y: np.ndarray) -> np.ndarray:
 def fit_poisson(data: SWData) -> SWFit:
     """Poisson GLM with cluster and period fixed effects, offset log exposure, and standard
     errors clustered by cluster (CR1)."""
-    import statsmodels.api as sm
+    # The modules themselves, not statsmodels.api, which imports all of statsmodels (0.4 s).
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     n_c, n_t = data.y.shape
     clusters = np.kron(np.eye(n_c), np.ones((n_t, 1)))
     periods = np.kron(np.ones((n_c, 1)), np.eye(n_t))[:, 1:]
     x = np.column_stack([clusters, periods, data.d.ravel()])
     groups = np.repeat(np.arange(n_c), n_t)
-    model = sm.GLM(
-        data.y.ravel(), x, family=sm.families.Poisson(), offset=np.log(data.exposure.ravel())
+    model = GLM(
+        data.y.ravel(), x, family=families.Poisson(), offset=np.log(data.exposure.ravel())
     )
     try:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
