@@ -14,9 +14,11 @@ its registration drew (trial/schedule.csv); its monthly series is simulated for 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import resource
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +29,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
-from evaltk.cli.parallel_runs import Prepare, run_in_order, worker_count
+from evaltk.cli.parallel_runs import Prepare, preload, run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
@@ -143,6 +145,19 @@ def trial_series(protocol: Protocol, effects: dict[str, Any], seed: int) -> pd.D
     )
 
 
+def _simulate_demo_forces(workdir: Path, config: SimulationConfig) -> Path:
+    """The demo preset's five forces, read by the three examples of :data:`FIVE_FORCES`."""
+    from evaltk.simulate import write_dataset
+
+    folder = workdir / EXAMPLE / "data"
+    return write_dataset(
+        config,
+        folder,
+        overwrite=written_by_simulator(folder),
+        true_ledgers=_true_ledgers(workdir, config),
+    )
+
+
 def _simulate_synthetic(workdir: Path, seed: int | None) -> str:
     """The synthetic-control example's data: all 43 forces (preset ``synthetic``)."""
     from evaltk.simulate import SimulationConfig, write_dataset
@@ -247,9 +262,8 @@ def _run_steps(
     # Imported before the analyses fork their workers, which then start with everything loaded.
     from evaltk.analysis.run import run_analysis  # noqa: F401
     from evaltk.publish import build_book
-    from evaltk.simulate import SimulationConfig, write_dataset
+    from evaltk.simulate import SimulationConfig
 
-    analysis = workdir / EXAMPLE
     began = time.perf_counter()
     times: list[StepTime] = []
 
@@ -260,12 +274,17 @@ def _run_steps(
     with _timed(times, "simulate"):
         step(1, "Simulating episode data for the demo forces")
         config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
-        data = write_dataset(
-            config,
-            analysis / "data",
-            overwrite=written_by_simulator(analysis / "data"),
-            true_ledgers=_true_ledgers(workdir, config),
-        )
+        simulate = partial(_simulate_demo_forces, workdir, config)
+        if count > 1:
+            # Simulated in a forked process while this one imports what the analysis workers
+            # need (parallel_runs.preload): the two take about as long, and each one core.
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(1, mp_context=context) as simulator:
+                simulated = simulator.submit(simulate)
+                preload()
+                data = simulated.result()
+        else:
+            data = simulate()
         console.print(f"      wrote {data}")
     if count > 1:
         console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")

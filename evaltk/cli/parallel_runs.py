@@ -112,8 +112,7 @@ def run_in_order(
             with steps(console, indent=indent) as say:
                 yield _run(folder, say, before[i])
         return
-    for name in PRELOAD:
-        importlib.import_module(name)
+    preload()
     log = not console.is_terminal
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -131,6 +130,12 @@ def run_in_order(
         finally:
             for future in futures:
                 future.cancel()  # not yet started: never started
+
+
+def preload() -> None:
+    """Import :data:`PRELOAD` here (a no-op once done), for workers forked afterwards."""
+    for name in PRELOAD:
+        importlib.import_module(name)
 
 
 def _run_in_worker(folder: str, indent: str | None, prepare: Prepare | None) -> Ran:
