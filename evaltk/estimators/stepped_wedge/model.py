@@ -214,9 +214,7 @@ def fit_poisson(data: SWData) -> SWFit:
     periods = np.kron(np.ones((n_c, 1)), np.eye(n_t))[:, 1:]
     x = np.column_stack([clusters, periods, data.d.ravel()])
     groups = np.repeat(np.arange(n_c), n_t)
-    model = GLM(
-        data.y.ravel(), x, family=families.Poisson(), offset=np.log(data.exposure.ravel())
-    )
+    model = GLM(data.y.ravel(), x, family=families.Poisson(), offset=np.log(data.exposure.ravel()))
     try:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
     except (ValueError, np.linalg.LinAlgError) as error:
