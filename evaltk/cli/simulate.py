@@ -6,14 +6,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evaltk.cli.app import app, err_console, user_errors
 from evaltk.errors import SimulationError
-from evaltk.simulate import EFFECT_NAMES, SimulationConfig, write_dataset
-from evaltk.simulate.write import EPISODES_FILE
+from evaltk.simulate.effects import EFFECT_NAMES
 
 
 class Preset(StrEnum):
@@ -106,6 +104,12 @@ def simulate(
     ] = False,
 ) -> None:
     """Write a synthetic dataset to OUT_DIR (see ``HELP``)."""
+    # Imported here, not with the command line: pandas and pyarrow are for simulating only.
+    import pyarrow.parquet as pq
+
+    from evaltk.simulate import SimulationConfig, write_dataset
+    from evaltk.simulate.write import EPISODES_FILE
+
     overrides: dict[str, Any] = {}
     if seed is not None:
         overrides["seed"] = seed

@@ -7,9 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from evaltk.analysis.preflight import check_data
 from evaltk.cli.app import app, user_errors
-from evaltk.protocol import load_protocol
 
 
 @app.command()
@@ -33,6 +31,10 @@ def validate(
     checks read file headers, and of the episodes only the date and force columns: no
     outcome is counted. Nothing is written.
     """
+    # Imported here, not with the command line: the data checks read files with DuckDB.
+    from evaltk.analysis.preflight import check_data
+    from evaltk.protocol import load_protocol
+
     loaded = load_protocol(file)
     protocol = loaded.protocol
     console = Console(highlight=False, soft_wrap=True)
