@@ -259,10 +259,9 @@ def _run_steps(
     count: int,
     jupyter_book: subprocess.Popen[str] | None,
 ) -> list[StepTime]:
-    # Imported before the analyses fork their workers, which then start with everything loaded.
-    from evaltk.analysis.run import run_analysis  # noqa: F401
-    from evaltk.publish import build_book
-    from evaltk.simulate import SimulationConfig
+    # What the simulator uses (pandas, pyarrow, the protocols): imported before it forks.
+    from evaltk.simulate import SimulationConfig, write_dataset  # noqa: F401
+    from evaltk.validation.true_ledger import true_ledger  # noqa: F401
 
     began = time.perf_counter()
     times: list[StepTime] = []
@@ -276,12 +275,12 @@ def _run_steps(
         config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
         simulate = partial(_simulate_demo_forces, workdir, config)
         if count > 1:
-            # Simulated in a forked process while this one imports what the analysis workers
-            # need (parallel_runs.preload): the two take about as long, and each one core.
+            # Simulated in a forked process while this one imports the models, figures and run
+            # that the analysis workers (forked later, from this process) use.
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(1, mp_context=context) as simulator:
                 simulated = simulator.submit(simulate)
-                preload()
+                _import_for_workers()
                 data = simulated.result()
         else:
             data = simulate()
@@ -309,6 +308,8 @@ def _run_steps(
         console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
         times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
     with _timed(times, "book"):
+        from evaltk.publish import build_book
+
         step(STEPS, "Building the book")
         with steps(console, indent="      ") as say:
             index = build_book(
@@ -320,6 +321,13 @@ def _run_steps(
             )
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
     return times
+
+
+def _import_for_workers() -> None:
+    """Import what every analysis run uses, so that the workers fork with it loaded."""
+    import evaltk.analysis.run  # noqa: F401
+
+    preload()
 
 
 @contextmanager

@@ -19,9 +19,10 @@ import pandas as pd
 
 from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import with_cits_change
-from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number, total_unit
+from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, headline, number
 from evaltk.estimate.panel_frame import OutcomeFrame, baseline, summed_series
 from evaltk.estimators.did import CITSModel, CITSSpec, DiDResult
+from evaltk.protocol.aggregates import total_unit
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 

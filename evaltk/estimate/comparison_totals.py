@@ -24,9 +24,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from evaltk.estimate.fit import OutcomeFit, total_unit
+from evaltk.estimate.fit import OutcomeFit
 from evaltk.estimate.panel_frame import OutcomeFrame
 from evaltk.estimate.total_change import effect_total
+from evaltk.protocol.aggregates import total_unit
 
 
 def treated_months(

@@ -21,7 +21,6 @@ import pandas as pd
 from evaltk.estimate.its_totals import its_post_totals, its_total_change
 from evaltk.estimate.total_change import TotalChange
 from evaltk.estimators.effect import Effect
-from evaltk.protocol.aggregates import aggregate_kind
 from evaltk.protocol.spec import Outcome
 
 if TYPE_CHECKING:
@@ -259,16 +258,3 @@ def number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if np.isfinite(value) else None
-
-
-def total_unit(outcome: Outcome, aggregate: str, additive: bool) -> str:
-    """What a post-period total of the modelled series counts: events, the field's units
-    (minutes when the field is), or ``not additive`` when the modelled values do not add up
-    over months."""
-    if not additive or not aggregate_kind(aggregate).numerator_adds_over_months:
-        return "not additive"
-    if aggregate_kind(aggregate).sums_a_field:
-        # A ready series has no measure; its outcome id then names what it sums.
-        name = outcome.measure.field if outcome.measure else outcome.id
-        return "minutes" if name and name.endswith("minutes") else "units of the field"
-    return "events"

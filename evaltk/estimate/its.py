@@ -19,10 +19,10 @@ import datetime as dt
 import pandas as pd
 
 from evaltk.errors import EstimationError
-from evaltk.estimate.fit import OutcomeFit, failed, total_unit
+from evaltk.estimate.fit import OutcomeFit, failed
 from evaltk.estimators.its import ITSModel, ITSSpec
 from evaltk.measures.panel import Panel
-from evaltk.protocol.aggregates import aggregate_kind
+from evaltk.protocol.aggregates import aggregate_kind, total_unit
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Outcome, Protocol
 

@@ -28,7 +28,7 @@ import pandas as pd
 from evaltk.episodes.forces import force_name
 from evaltk.errors import EstimationError
 from evaltk.estimate.comparison_totals import exposure, treated_months
-from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, number, total_unit
+from evaltk.estimate.fit import OutcomeFit, PreTrend, failed, number
 from evaltk.estimate.panel_frame import OutcomeFrame, summed_series
 from evaltk.estimate.total_change import effect_total
 from evaltk.estimators.render import format_level
@@ -45,6 +45,7 @@ from evaltk.estimators.synthetic import (
 from evaltk.estimators.synthetic.adh import fit_sc
 from evaltk.estimators.synthetic.inference import GapFit, placebo_in_space
 from evaltk.estimators.synthetic.sdid import fit_weighted
+from evaltk.protocol.aggregates import total_unit
 from evaltk.protocol.model_description import describe_model
 from evaltk.protocol.spec import Protocol
 

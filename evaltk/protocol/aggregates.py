@@ -41,7 +41,10 @@ incidents (disclosure control must then see it), and whether it is a rate per po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from evaltk.protocol.spec import Outcome
 
 AggregateName = Literal[
     "count",
@@ -153,3 +156,16 @@ def aggregate_kind(name: str) -> Aggregate:
     """The :class:`Aggregate` of a measure's ``aggregate`` name (KeyError for an unknown one:
     the protocol's schema admits only the nine above)."""
     return AGGREGATES[name]
+
+
+def total_unit(outcome: Outcome, aggregate: str, additive: bool) -> str:
+    """What a post-period total of the modelled series counts: events, the field's units
+    (minutes when the field is), or ``not additive`` when the modelled values do not add up
+    over months."""
+    if not additive or not aggregate_kind(aggregate).numerator_adds_over_months:
+        return "not additive"
+    if aggregate_kind(aggregate).sums_a_field:
+        # A ready series has no measure; its outcome id then names what it sums.
+        name = outcome.measure.field if outcome.measure else outcome.id
+        return "minutes" if name and name.endswith("minutes") else "units of the field"
+    return "events"

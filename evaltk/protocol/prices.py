@@ -22,6 +22,10 @@ a financial-year series, but only the calendar-year one was available to transcr
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from evaltk.protocol.spec import UnitCost
 
 #: HM Treasury GDP deflator at market prices, calendar years, 2024 = 100 (see module notes).
 GDP_DEFLATOR: dict[int, float] = {
@@ -82,3 +86,22 @@ def price_index(price_year: str) -> float:
 def uprating_factor(from_year: str, to_year: str) -> float:
     """What one pound at ``from_year`` prices is worth at ``to_year`` prices."""
     return price_index(to_year) / price_index(from_year)
+
+
+def price_factor(cost: UnitCost, price_year: str | None) -> float:
+    """What one pound of ``cost`` is worth at the ledger's ``price_year``: the GDP deflator's
+    ratio when both years are given (:mod:`evaltk.protocol.prices`), else 1 (not uprated)."""
+    if price_year is None or cost.price_year is None:
+        return 1.0
+    return uprating_factor(cost.price_year, price_year)
+
+
+def unit_rates(cost: UnitCost, unit: str, price_year: str | None = None) -> tuple[float, float]:
+    """Staff hours and pounds per unit of an outcome's total (an event, or a minute), pounds at
+    the ledger's ``price_year``: the one conversion of the ledger, which the true ledger of a
+    simulation (:mod:`evaltk.validation.true_ledger`) applies to the known change as well."""
+    amount = cost.amount_gbp * price_factor(cost, price_year)
+    if unit == "minutes":
+        return 1 / 60, (amount / 60 if cost.per == "hour" else 0.0)
+    hours = cost.hours_per_event or 0.0
+    return hours, (amount if cost.per == "event" else amount * hours)

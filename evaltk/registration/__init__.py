@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING
 from evaltk.errors import LogTampered, RegistrationError, RunRefused
 from evaltk.lazy_exports import lazy_exports
 
+# Named as its module: bound here, before any submodule import could bind the module instead.
+from evaltk.registration.fingerprint import fingerprint
+
 if TYPE_CHECKING:
     from evaltk.registration.access import DATA_ACCESS_CODES, DATA_ACCESS_WORDS, DataAccess
     from evaltk.registration.audit import Audit, audit_log
     from evaltk.registration.data_seen import DataCheck, check_data, record_data_seen
     from evaltk.registration.diff import FieldChange, diff_documents
-    from evaltk.registration.fingerprint import fingerprint
     from evaltk.registration.log import LOG_FILE, LogEntry, RegistrationLog, read_log
     from evaltk.registration.record import Recorded, amend, register
     from evaltk.registration.summary import results_registration
@@ -43,7 +45,6 @@ _WHERE = {
     "record_data_seen": "evaltk.registration.data_seen",
     "FieldChange": "evaltk.registration.diff",
     "diff_documents": "evaltk.registration.diff",
-    "fingerprint": "evaltk.registration.fingerprint",
     "LOG_FILE": "evaltk.registration.log",
     "LogEntry": "evaltk.registration.log",
     "RegistrationLog": "evaltk.registration.log",

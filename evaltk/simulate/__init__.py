@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from evaltk.simulate.forces import ALL_FORCES, EAST_MIDLANDS, force_table, population_table
     from evaltk.simulate.intervention import start_months
     from evaltk.simulate.series import SERIES_OUTCOMES, expected_outcomes, simulate_series
-    from evaltk.simulate.truth import truth
+    from evaltk.simulate.truth_file import truth
     from evaltk.simulate.write import write_dataset
 
 #: Public name -> the module that defines it (imported on first use: evaltk.lazy_exports).
@@ -47,7 +47,7 @@ _WHERE = {
     "SERIES_OUTCOMES": "evaltk.simulate.series",
     "expected_outcomes": "evaltk.simulate.series",
     "simulate_series": "evaltk.simulate.series",
-    "truth": "evaltk.simulate.truth",
+    "truth": "evaltk.simulate.truth_file",
     "write_dataset": "evaltk.simulate.write",
 }
 

@@ -17,7 +17,7 @@ from evaltk.simulate.backbone import build_backbone
 from evaltk.simulate.config import SimulationConfig
 from evaltk.simulate.episodes import EPISODE_SCHEMA, force_episode_chunks
 from evaltk.simulate.forces import population_table
-from evaltk.simulate.truth import truth
+from evaltk.simulate.truth_file import truth
 
 EPISODES_FILE = "episodes.parquet"
 POPULATION_FILE = "population.csv"

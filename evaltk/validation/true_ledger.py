@@ -6,7 +6,7 @@ Summed over the protocol's treated force-months (each treated unit from its star
 washout left out, inside the window), counterfactual minus expected is the true change each
 costed outcome's ledger line estimates: events (counts, rates) or minutes (means and sums of a
 minutes field). Hours and pounds follow by the ledger's own conversion
-(:func:`evaltk.verdict.ledger.unit_rates`), and the totals by the ledger's own rules (a line
+(:func:`evaltk.protocol.prices.unit_rates`), and the totals by the ledger's own rules (a line
 ``part_of`` another is left out; police hours are the police lines in the net).
 
 An outcome is matched to the simulator's effect key by its measure: the field it sums or
@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from evaltk.episodes.schema import REFERRALS
-from evaltk.estimate.fit import total_unit
+from evaltk.protocol.aggregates import total_unit
+from evaltk.protocol.prices import unit_rates
 from evaltk.protocol.spec import Outcome, Protocol
 from evaltk.simulate import EFFECT_NAMES, SimulationConfig, expected_outcomes
-from evaltk.verdict.ledger import unit_rates
 
 _ANY_REFERRAL = frozenset(r for r in REFERRALS if r != "none")
 

@@ -44,7 +44,7 @@ from scipy import stats
 from evaltk.estimate.fit import OutcomeFit
 from evaltk.estimate.total_change import TotalChange
 from evaltk.estimators.effect import critical_value
-from evaltk.protocol.prices import DEFLATOR_SOURCE, uprating_factor
+from evaltk.protocol.prices import DEFLATOR_SOURCE, price_factor, unit_rates
 from evaltk.protocol.spec import Outcome, Protocol, UnitCost
 from evaltk.results.schema import Interval, Ledger, LedgerLine
 
@@ -118,25 +118,6 @@ def ledger_input(fit: OutcomeFit) -> LedgerInput | None:
     if change is None or not change.finite:
         return None
     return LedgerInput(outcome=fit.outcome, unit=fit.total_unit, change=change)
-
-
-def price_factor(cost: UnitCost, price_year: str | None) -> float:
-    """What one pound of ``cost`` is worth at the ledger's ``price_year``: the GDP deflator's
-    ratio when both years are given (:mod:`evaltk.protocol.prices`), else 1 (not uprated)."""
-    if price_year is None or cost.price_year is None:
-        return 1.0
-    return uprating_factor(cost.price_year, price_year)
-
-
-def unit_rates(cost: UnitCost, unit: str, price_year: str | None = None) -> tuple[float, float]:
-    """Staff hours and pounds per unit of an outcome's total (an event, or a minute), pounds at
-    the ledger's ``price_year``: the one conversion of the ledger, which the true ledger of a
-    simulation (:mod:`evaltk.validation.true_ledger`) applies to the known change as well."""
-    amount = cost.amount_gbp * price_factor(cost, price_year)
-    if unit == "minutes":
-        return 1 / 60, (amount / 60 if cost.per == "hour" else 0.0)
-    hours = cost.hours_per_event or 0.0
-    return hours, (amount if cost.per == "event" else amount * hours)
 
 
 def _line(item: LedgerInput, price_year: str | None) -> _Line:

@@ -13,9 +13,14 @@ import pytest
 from pydantic import ValidationError
 
 from evaltk.protocol import load_protocol
-from evaltk.protocol.prices import GDP_DEFLATOR, price_index, uprating_factor
+from evaltk.protocol.prices import (
+    GDP_DEFLATOR,
+    price_factor,
+    price_index,
+    unit_rates,
+    uprating_factor,
+)
 from evaltk.protocol.spec import Protocol, UnitCost
-from evaltk.verdict.ledger import price_factor, unit_rates
 
 
 def test_levels_of_the_release() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaltk.protocol.prices import unit_rates
 from evaltk.protocol.spec import Protocol
 from evaltk.simulate import SimulationConfig, truth
 from evaltk.validation import ledger_coverage as study
 from evaltk.validation.record import load_record
 from evaltk.validation.true_ledger import effect_key, true_ledger
-from evaltk.verdict.ledger import unit_rates
 
 RECORD = Path(__file__).parents[2] / "book" / "validation" / "ledger_coverage.json"
 NOTTS = "E23000019"
