@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import resource
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -293,32 +294,42 @@ def _run_steps(
         SYNTHETIC: partial(_simulate_synthetic, workdir, seed),
         TRIAL: partial(_write_trial_series, workdir, config.seed),
     }
-    folders = [workdir / example for example in EXAMPLES]
-    runs = run_in_order(
-        folders,
-        console,
-        workers=count,
-        announce=lambda i: step(i + 2, f"Running {EXAMPLES[i]}"),
-        indent="      ",
-        prepare=[prepare.get(example) for example in EXAMPLES],
-    )
-    for example, ran in zip(EXAMPLES, runs, strict=True):
-        if ran.prepared:
-            console.print(f"      {ran.prepared}")
-        console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
-        times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
-    with _timed(times, "book"):
-        from evaltk.publish import build_book
+    from evaltk.publish.pages import prewrite_chapter
 
-        step(STEPS, "Building the book")
-        with steps(console, indent="      ") as say:
-            index = build_book(
-                workdir / "analyses",
-                workdir / "book",
-                progress=say,
-                workers=count,
-                preloaded=jupyter_book,
-            )
+    folders = [workdir / example for example in EXAMPLES]
+    book = workdir / "book"
+    # Each example's book chapter is written by the worker that ran it, as soon as it has run
+    # (while the others still run), into a folder beside the book's HTML; the book then moves
+    # the chapters into place instead of writing them (publish.pages.prewrite_chapter).
+    (book / "_build").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=book / "_build", prefix=".chapters-") as ahead:
+        runs = run_in_order(
+            folders,
+            console,
+            workers=count,
+            announce=lambda i: step(i + 2, f"Running {EXAMPLES[i]}"),
+            indent="      ",
+            prepare=[prepare.get(example) for example in EXAMPLES],
+            finish=[partial(prewrite_chapter, folder, book, Path(ahead)) for folder in folders],
+        )
+        for example, ran in zip(EXAMPLES, runs, strict=True):
+            if ran.prepared:
+                console.print(f"      {ran.prepared}")
+            console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
+            times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
+        with _timed(times, "book"):
+            from evaltk.publish import build_book
+
+            step(STEPS, "Building the book")
+            with steps(console, indent="      ") as say:
+                index = build_book(
+                    workdir / "analyses",
+                    book,
+                    progress=say,
+                    workers=count,
+                    preloaded=jupyter_book,
+                    prewritten=Path(ahead),
+                )
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
     return times
 

@@ -80,6 +80,9 @@ def worker_count(jobs: int) -> int:
 #: returns a line to print with the analysis's result. Picklable: a module-level function or a
 #: functools.partial of one.
 Prepare = Callable[[], str]
+#: Work to do after an analysis has run, in the same worker (e.g. writing its book chapter
+#: while the other analyses still run). Picklable, as :data:`Prepare`.
+Finish = Callable[[], object]
 
 
 def run_in_order(
@@ -90,6 +93,7 @@ def run_in_order(
     announce: Callable[[int], None],
     indent: str = "",
     prepare: Sequence[Prepare | None] | None = None,
+    finish: Sequence[Finish | None] | None = None,
 ) -> Iterator[Ran]:
     """Run each analysis folder (``evaltk run``) and yield its :class:`Ran`, in the order given.
 
@@ -97,7 +101,8 @@ def run_in_order(
     run one after another, as its result arrives when they run at once. ``prepare[i]``, when
     given, runs just before the i-th analysis in the same process (so that data only that
     analysis reads is made on another core while the others run); the line it returns is
-    :attr:`Ran.prepared`, and its time counts in the analysis's.
+    :attr:`Ran.prepared`, and its time counts in the analysis's. ``finish[i]``, when given,
+    runs just after the i-th analysis in the same process; its time counts there too.
 
     With ``workers`` > 1 the analyses run at once in that many forked processes; the first
     error (an :class:`~evaltk.errors.EvaltkError` travels back whole) stops the others from
@@ -106,11 +111,12 @@ def run_in_order(
     in order. Outside a terminal every step is a timestamped line naming its analysis.
     """
     before = list(prepare) if prepare is not None else [None] * len(folders)
+    after = list(finish) if finish is not None else [None] * len(folders)
     if workers <= 1:
         for i, folder in enumerate(folders):
             announce(i)
             with steps(console, indent=indent) as say:
-                yield _run(folder, say, before[i])
+                yield _run(folder, say, before[i], after[i])
         return
     preload()
     log = not console.is_terminal
@@ -118,9 +124,13 @@ def run_in_order(
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: list[Future[Ran]] = [
             pool.submit(
-                _run_in_worker, str(folder), f"{indent}{folder.name}: " if log else None, first
+                _run_in_worker,
+                str(folder),
+                f"{indent}{folder.name}: " if log else None,
+                first,
+                last,
             )
-            for folder, first in zip(folders, before, strict=True)
+            for folder, first, last in zip(folders, before, after, strict=True)
         ]
         try:
             for i, future in enumerate(futures):
@@ -138,20 +148,29 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def _run_in_worker(folder: str, indent: str | None, prepare: Prepare | None) -> Ran:
+def _run_in_worker(
+    folder: str, indent: str | None, prepare: Prepare | None, finish: Finish | None
+) -> Ran:
     """One analysis in a worker; its steps as timestamped lines on stderr when ``indent``."""
     if indent is None:
-        return _run(Path(folder), None, prepare)
+        return _run(Path(folder), None, prepare, finish)
     with steps(Console(stderr=True, force_terminal=False), indent=indent) as say:
-        return _run(Path(folder), say, prepare)
+        return _run(Path(folder), say, prepare, finish)
 
 
-def _run(folder: Path, say: Callable[[str], None] | None, prepare: Prepare | None) -> Ran:
+def _run(
+    folder: Path,
+    say: Callable[[str], None] | None,
+    prepare: Prepare | None,
+    finish: Finish | None,
+) -> Ran:
     from evaltk.analysis.run import run_analysis
 
     began, cpu = time.perf_counter(), time.process_time()
     prepared = prepare() if prepare is not None else None
     result = run_analysis(folder, progress=say)
+    if finish is not None:
+        finish()
     return Ran(
         result.verdict.label,
         result.verdict.sentence,

@@ -65,6 +65,7 @@ def build_book(
     pdf: bool = False,
     workers: int = 1,
     preloaded: subprocess.Popen[str] | None = None,
+    prewritten: Path | None = None,
 ) -> Path:
     """Generate the book's pages from ``analyses_dir`` and build it to HTML (and a PDF).
 
@@ -95,6 +96,9 @@ def build_book(
         A Jupyter Book child the caller started earlier for this ``book_dir`` (see
         :func:`evaltk.publish.jupyter_book.preload_jupyter_book`, ``jobs=workers``) and ends
         itself; by default one is started here, to import while the pages are written.
+    prewritten : pathlib.Path, optional
+        Chapters written ahead (:func:`evaltk.publish.pages.prewrite_chapter`), taken where
+        their analysis is unchanged (see :func:`evaltk.publish.pages.write_pages`).
 
     Returns
     -------
@@ -135,7 +139,7 @@ def build_book(
             )
         say(f"Writing pages for {len(analyses)} analys{'is' if len(analyses) == 1 else 'es'}")
         try:
-            write_pages(analyses, book_dir, workers=workers)
+            write_pages(analyses, book_dir, workers=workers, prewritten=prewritten)
         except OSError as error:
             raise _output_error(error, book_dir) from None
         threshold = max(settings_of(a.result).threshold for a in analyses)

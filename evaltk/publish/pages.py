@@ -18,6 +18,8 @@ redrawn without it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import shutil
 from collections.abc import Sequence
@@ -46,7 +48,7 @@ from evaltk.publish.disclosure import (
 )
 from evaltk.publish.escape import Markup
 from evaltk.publish.generated import MARKER_FILE, MD_MARKER, TOC_MARKER, check_replaceable
-from evaltk.publish.load import LoadedAnalysis, display_path
+from evaltk.publish.load import LoadedAnalysis, display_path, load_analysis
 from evaltk.publish.models_fragment import write_models_fragment
 from evaltk.publish.osf_form import osf_file_text
 from evaltk.publish.preregistration import OSF_FILE, preregistration_context
@@ -246,7 +248,11 @@ def render_toc(chapter_list: Sequence[Chapter], book_dir: Path) -> str:
 
 # -- writing -----------------------------------------------------------------------------------
 def write_pages(
-    analyses: Sequence[LoadedAnalysis], book_dir: Path, *, workers: int = 1
+    analyses: Sequence[LoadedAnalysis],
+    book_dir: Path,
+    *,
+    workers: int = 1,
+    prewritten: Path | None = None,
 ) -> list[Path]:
     """Write the generated pages and their files into ``book_dir``, from scratch.
 
@@ -262,6 +268,9 @@ def write_pages(
     workers : int, default 1
         Processes writing the chapters; above 1 they are forked (Linux only: the caller
         decides, as :func:`evaltk.cli.parallel_runs.worker_count` does).
+    prewritten : pathlib.Path, optional
+        A folder of chapters written ahead by :func:`prewrite_chapter`: each one whose
+        analysis and book are as they were then is moved into place instead of written again.
 
     Returns
     -------
@@ -301,29 +310,40 @@ def write_pages(
     _fresh_generated_dir(book_dir)
 
     written = [landing]
-    safes = [protected[chapter.slug] for chapter in chapter_list]
-    if workers > 1 and len(chapter_list) > 1:
+    taken: dict[str, list[Path]] = {}
+    for c in chapter_list:
+        ahead = _take_prewritten(c, prewritten, book_dir) if prewritten is not None else None
+        if ahead is not None:
+            taken[c.slug] = ahead
+    to_write = [c for c in chapter_list if c.slug not in taken]
+    safes = [protected[chapter.slug] for chapter in to_write]
+    if workers > 1 and len(to_write) > 1:
         # Each chapter writes only its own folder (its figures redrawn where a count is
         # suppressed, its journeys drawn: most of this step's time), so chapters are written
         # at once in forked processes; their page lists come back in the chapters' order.
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(workers, len(chapter_list)), mp_context=context) as pool:
-            pages = list(pool.map(_write_chapter, chapter_list, safes, repeat(book_dir)))
+        with ProcessPoolExecutor(min(workers, len(to_write)), mp_context=context) as pool:
+            pages = list(pool.map(_write_chapter, to_write, safes, repeat(book_dir)))
     else:
-        pages = [
-            _write_chapter(c, safe, book_dir) for c, safe in zip(chapter_list, safes, strict=True)
-        ]
-    written += [page for chapter_pages in pages for page in chapter_pages]
+        pages = [_write_chapter(c, safe, book_dir) for c, safe in zip(to_write, safes, strict=True)]
+    taken.update((c.slug, chapter_pages) for c, chapter_pages in zip(to_write, pages, strict=True))
+    written += [page for c in chapter_list for page in taken[c.slug]]
     reference_pages.append(write_models_fragment(book_dir, [c.analysis for c in chapter_list]))
     landing.write_text(render_landing(chapter_list, book_dir), encoding="utf-8")
     toc.write_text(render_toc(chapter_list, book_dir), encoding="utf-8")
     return written + reference_pages
 
 
-def _write_chapter(chapter: Chapter, safe: Protected, book_dir: Path) -> list[Path]:
-    """Write one analysis's chapter folder (pages, figures, downloads); its pages."""
+def _write_chapter(
+    chapter: Chapter, safe: Protected, book_dir: Path, folder: Path | None = None
+) -> list[Path]:
+    """Write one analysis's chapter folder (pages, figures, downloads); its pages.
+
+    ``folder``: where to write it, by default its place in ``book_dir``; the pages' links
+    assume that place.
+    """
     written: list[Path] = []
-    folder = book_dir / chapter.folder
+    folder = folder if folder is not None else book_dir / chapter.folder
     (folder / "figures").mkdir(parents=True)
     (folder / "files").mkdir()
     for outcome_id, source in chapter.analysis.figures.items():
@@ -382,6 +402,61 @@ def _write_chapter(chapter: Chapter, safe: Protected, book_dir: Path) -> list[Pa
         form = osf_file_text(log, chapter.analysis.folder, chapter.analysis.result.title)
         (folder / "files" / OSF_FILE).write_text(form, encoding="utf-8")
     return written
+
+
+def prewrite_chapter(analysis_folder: Path, book_dir: Path, into: Path) -> Path:
+    """Write the chapter of the analysis in ``analysis_folder`` ahead of its book, into
+    ``into/SLUG``, with a record of what it was written from (``into/SLUG.json``); return
+    the chapter's folder.
+
+    ``evaltk demo`` writes each example's chapter in the worker that has just run it, while
+    the other examples still run, and :func:`write_pages` (``prewritten=into``) then moves it
+    into the book instead of writing it again. The chapter is the one :func:`write_pages`
+    would write: the same protection, figures and pages.
+    """
+    analysis = load_analysis(analysis_folder)
+    (chapter,) = chapters([analysis])
+    safe = protect(analysis)
+    staged = into / chapter.slug
+    if staged.exists():
+        shutil.rmtree(staged)
+    pages = _write_chapter(
+        Chapter(_without_redrawn_residuals(safe), chapter.slug), safe, book_dir, staged
+    )
+    record = {
+        "written_from": _chapter_inputs(analysis, book_dir),
+        "pages": [page.relative_to(staged).as_posix() for page in pages],
+    }
+    (into / f"{chapter.slug}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return staged
+
+
+def _take_prewritten(chapter: Chapter, prewritten: Path, book_dir: Path) -> list[Path] | None:
+    """Move the chapter written ahead for ``chapter`` into the book and return its pages, or
+    None (and write it afresh) when there is none or its analysis or book changed since."""
+    staged, record_file = prewritten / chapter.slug, prewritten / f"{chapter.slug}.json"
+    if not (staged.is_dir() and record_file.is_file()):
+        return None
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    record_file.unlink()
+    if record["written_from"] != _chapter_inputs(chapter.analysis, book_dir):
+        return None
+    target = book_dir / chapter.folder
+    staged.rename(target)
+    return [target / page for page in record["pages"]]
+
+
+def _chapter_inputs(analysis: LoadedAnalysis, book_dir: Path) -> dict[str, str]:
+    """What a chapter is written from: a digest of every file of its analysis folder but the
+    data and the lock folder (results, figures, registration, protocol, power), and which of
+    the book's hand-written pages it links to."""
+    digest = hashlib.sha256()
+    for path in sorted(analysis.folder.rglob("*")):
+        relative = path.relative_to(analysis.folder)
+        if path.is_file() and relative.parts[0] not in ("data", ".evaltk"):
+            digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    links = {name: str(value) for name, value in _links(book_dir, "").items()}
+    return {"files": digest.hexdigest(), "glossary": str(has_glossary(book_dir)), **links}
 
 
 def _without_redrawn_residuals(safe: Protected) -> LoadedAnalysis:

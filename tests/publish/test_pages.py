@@ -12,7 +12,7 @@ from evaltk.errors import PublishError
 from evaltk.publish.chapter import cell, slug, with_code
 from evaltk.publish.generated import MARKER_FILE
 from evaltk.publish.load import load_analyses
-from evaltk.publish.pages import chapters, write_pages
+from evaltk.publish.pages import chapters, prewrite_chapter, write_pages
 from evaltk.results.schema import AnalysisResult, DataAccessStatement, Registration
 
 from .conftest import BOOK_SOURCES, HANDWRITTEN, HEADLINE, VERDICT, make_result, write_analysis
@@ -346,3 +346,52 @@ def test_chapters_written_in_worker_processes_are_byte_identical(
     # The redrawn figure is there: the parallel path did the disclosure work too.
     redrawn = Path("analyses/b-small-counts/figures/s136_rate.png")
     assert books[2][1][redrawn] != books[2][1][Path("analyses/a-first/figures/s136_rate.png")]
+
+
+def test_chapters_written_ahead_are_taken_only_while_their_analysis_is_unchanged(
+    tmp_path: Path, result: AnalysisResult
+) -> None:
+    """`evaltk demo` writes each chapter in the worker that ran its analysis
+    (prewrite_chapter); the book then moves it into place: the same files as writing it
+    there. A chapter whose analysis changed after it was written ahead is written afresh."""
+    analyses = tmp_path / "analyses"
+    for name in ("a-first", "b-small-counts", "c-changed"):
+        write_analysis(analyses / name, result)
+    (analyses / "b-small-counts" / "results" / "series.csv").write_text(
+        "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
+        "s136_rate,2016-04-01,3,21.0,29.0,26.0,32.0,True,True\n"
+    )
+    books = {}
+    for way in ("fresh", "ahead"):
+        book = tmp_path / f"book-{way}"
+        book.mkdir()
+        for name in HANDWRITTEN:
+            shutil.copyfile(BOOK_SOURCES / name, book / name)
+        (analyses / "c-changed" / "results" / "series.csv").write_text(
+            "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
+            "s136_rate,2016-04-01,12,21.0,29.0,26.0,32.0,True,True\n"
+        )
+        ahead = tmp_path / f"ahead-{way}"
+        if way == "ahead":
+            ahead.mkdir()
+            for folder in sorted(analyses.iterdir()):
+                prewrite_chapter(folder, book, ahead)
+        # After the chapters were written ahead, one analysis is run again with other data.
+        (analyses / "c-changed" / "results" / "series.csv").write_text(
+            "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
+            "s136_rate,2016-04-01,7,21.0,29.0,26.0,32.0,True,True\n"
+        )
+        written = write_pages(
+            load_analyses(analyses), book, workers=1, prewritten=ahead if way == "ahead" else None
+        )
+        books[way] = (
+            [p.relative_to(book) for p in written],
+            {p.relative_to(book): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()},
+        )
+    assert books["ahead"][0] == books["fresh"][0]
+    assert books["ahead"][1].keys() == books["fresh"][1].keys()
+    assert [k for k in books["fresh"][1] if books["fresh"][1][k] != books["ahead"][1][k]] == []
+    # The two unchanged chapters were moved in; the changed one was left where it was written.
+    assert sorted(p.name for p in (tmp_path / "ahead-ahead").iterdir()) == ["c-changed"]
+    stale = (tmp_path / "ahead-ahead" / "c-changed" / "files" / "series.csv").read_bytes()
+    assert books["ahead"][1][Path("analyses/c-changed/files/series.csv")] != stale
