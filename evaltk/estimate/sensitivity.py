@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from evaltk.errors import EstimationError
-from evaltk.estimators.sensitivity import EventStudyCoefficients, sensitivity
 
 if TYPE_CHECKING:
     from evaltk.estimators.did import EventStudyResult
@@ -42,6 +41,10 @@ def from_event_times(
     sigma = covariance.loc[order, order].to_numpy(dtype=float)
     if not (np.isfinite(beta).all() and np.isfinite(sigma).all()):
         return not_computed("an event-time coefficient or its variance is missing")
+    # Imported here: its LP and cone solvers (highspy, cvxpy: 0.3 s) load in the runs that
+    # compute bounds, not in every analysis process (the demo forks its workers with them).
+    from evaltk.estimators.sensitivity import EventStudyCoefficients, sensitivity
+
     try:
         coefs = EventStudyCoefficients(tuple(order), beta, sigma, len(pre), len(post))
         result = sensitivity(coefs, level, seed=seed, note=note)
