@@ -302,7 +302,11 @@ def _run_steps(
     # (while the others still run), into a folder beside the book's HTML; the book then moves
     # the chapters into place instead of writing them (publish.pages.prewrite_chapter).
     (book / "_build").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=book / "_build", prefix=".chapters-") as ahead:
+    # Gone by the end when the book build cleans a killed demo's leftovers (publish.build).
+    chapters = tempfile.TemporaryDirectory(
+        dir=book / "_build", prefix=".chapters-", ignore_cleanup_errors=True
+    )
+    with chapters as ahead:
         runs = run_in_order(
             folders,
             console,

@@ -244,7 +244,9 @@ def _output_error(error: OSError, folder: Path) -> OSError | OutputError:
 
 def _clean_leftovers(build_root: Path) -> None:
     """Remove the staging folders that earlier versions of evaltk left in ``_build`` when killed
-    (the current ones live in ``_build/.evaltk`` and are cleaned by :func:`recover_folder`)."""
-    for pattern in (".staging-*", ".retired-*"):
+    (the current ones live in ``_build/.evaltk`` and are cleaned by :func:`recover_folder`),
+    and chapters a killed ``evaltk demo`` had written ahead (``.chapters-*``; by the time this
+    runs, a live demo's have been taken into the book)."""
+    for pattern in (".staging-*", ".retired-*", ".chapters-*"):
         for path in build_root.glob(pattern):
             shutil.rmtree(path, ignore_errors=True)

@@ -161,3 +161,13 @@ def test_a_preloaded_jupyter_book_builds_only_the_book_it_was_started_for(
         done = run_build_command(["jupyter-book", "build", str(tmp_path / "two")], None, child)
     assert done.returncode == 2
     assert "started for ['build'" in done.stderr and "two" in done.stderr
+
+
+def test_leftovers_of_killed_builds_and_demos_are_cleaned(tmp_path: Path) -> None:
+    from evaltk.publish.build import _clean_leftovers
+
+    build = tmp_path / "_build"
+    for name in (".staging-1", ".retired-2", ".chapters-3", "html", ".evaltk"):
+        (build / name / "analyses").mkdir(parents=True)
+    _clean_leftovers(build)
+    assert sorted(p.name for p in build.iterdir()) == [".evaltk", "html"]
