@@ -274,17 +274,7 @@ def _run_steps(
     with _timed(times, "simulate"):
         step(1, "Simulating episode data for the demo forces")
         config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
-        simulate = partial(_simulate_demo_forces, workdir, config)
-        if count > 1:
-            # Simulated in a forked process while this one imports the models, figures and run
-            # that the analysis workers (forked later, from this process) use.
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(1, mp_context=context) as simulator:
-                simulated = simulator.submit(simulate)
-                _import_for_workers()
-                data = simulated.result()
-        else:
-            data = simulate()
+        data = _simulate_while_importing(workdir, config, count)
         console.print(f"      wrote {data}")
     if count > 1:
         console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")
@@ -336,6 +326,20 @@ def _run_steps(
                 )
     console.print(f"Done in {time.perf_counter() - began:.1f} s. Open {index}")
     return times
+
+
+def _simulate_while_importing(workdir: Path, config: SimulationConfig, count: int) -> Path:
+    """The demo forces' data (:func:`_simulate_demo_forces`); with more than one worker, made
+    in a forked process while this one imports the models, figures and run that the analysis
+    workers (forked later, from this process) use."""
+    simulate = partial(_simulate_demo_forces, workdir, config)
+    if count <= 1:
+        return simulate()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=context) as simulator:
+        simulated = simulator.submit(simulate)
+        _import_for_workers()
+        return simulated.result()
 
 
 def _import_for_workers() -> None:
