@@ -316,30 +316,48 @@ def test_registration_log_shows_commands_as_code(tmp_path: Path, book_dir: Path)
     ) in page
 
 
+def _series(observed: int) -> str:
+    """A series.csv of one post-period month of ``observed`` detentions."""
+    return (
+        "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
+        f"s136_rate,2016-04-01,{observed},21.0,29.0,26.0,32.0,True,True\n"
+    )
+
+
+def _analyses_one_with_small_counts(root: Path, result: AnalysisResult, names: list[str]) -> Path:
+    """Analyses ``names`` under ``root/analyses``; the second has a month of 3 detentions,
+    below the threshold of 5, so its figure is redrawn."""
+    analyses = root / "analyses"
+    for name in names:
+        write_analysis(analyses / name, result)
+    (analyses / names[1] / "results" / "series.csv").write_text(_series(3))
+    return analyses
+
+
+def _new_book(folder: Path) -> Path:
+    folder.mkdir()
+    for name in HANDWRITTEN:
+        shutil.copyfile(BOOK_SOURCES / name, folder / name)
+    return folder
+
+
+def _written(book: Path, written: list[Path]) -> tuple[list[Path], dict[Path, bytes]]:
+    """The pages ``write_pages`` returned and every file of the book, relative to it."""
+    files = {p.relative_to(book): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()}
+    return [p.relative_to(book) for p in written], files
+
+
 def test_chapters_written_in_worker_processes_are_byte_identical(
     tmp_path: Path, result: AnalysisResult
 ) -> None:
     """`evaltk book` writes the chapters in forked processes (one per core): the book's
     sources, figures redrawn for a suppressed count included, are those written in one."""
-    analyses = tmp_path / "analyses"
-    for name in ("a-first", "b-small-counts", "c-third"):
-        write_analysis(analyses / name, result)
-    # A month of 3 detentions: below the threshold of 5, so its figure is redrawn.
-    (analyses / "b-small-counts" / "results" / "series.csv").write_text(
-        "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
-        "s136_rate,2016-04-01,3,21.0,29.0,26.0,32.0,True,True\n"
-    )
+    names = ["a-first", "b-small-counts", "c-third"]
+    analyses = _analyses_one_with_small_counts(tmp_path, result, names)
     books = {}
     for workers in (1, 2):
-        book = tmp_path / f"book-{workers}"
-        book.mkdir()
-        for name in HANDWRITTEN:
-            shutil.copyfile(BOOK_SOURCES / name, book / name)
-        written = write_pages(load_analyses(analyses), book, workers=workers)
-        books[workers] = (
-            [p.relative_to(book) for p in written],
-            {p.relative_to(book): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()},
-        )
+        book = _new_book(tmp_path / f"book-{workers}")
+        books[workers] = _written(book, write_pages(load_analyses(analyses), book, workers=workers))
     assert books[2][0] == books[1][0]
     assert books[2][1].keys() == books[1][1].keys()
     assert [k for k in books[1][1] if books[1][1][k] != books[2][1][k]] == []
@@ -354,39 +372,23 @@ def test_chapters_written_ahead_are_taken_only_while_their_analysis_is_unchanged
     """`evaltk demo` writes each chapter in the worker that ran its analysis
     (prewrite_chapter); the book then moves it into place: the same files as writing it
     there. A chapter whose analysis changed after it was written ahead is written afresh."""
-    analyses = tmp_path / "analyses"
-    for name in ("a-first", "b-small-counts", "c-changed"):
-        write_analysis(analyses / name, result)
-    (analyses / "b-small-counts" / "results" / "series.csv").write_text(
-        "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
-        "s136_rate,2016-04-01,3,21.0,29.0,26.0,32.0,True,True\n"
-    )
+    names = ["a-first", "b-small-counts", "c-changed"]
+    analyses = _analyses_one_with_small_counts(tmp_path, result, names)
+    changed = analyses / "c-changed" / "results" / "series.csv"
     books = {}
     for way in ("fresh", "ahead"):
-        book = tmp_path / f"book-{way}"
-        book.mkdir()
-        for name in HANDWRITTEN:
-            shutil.copyfile(BOOK_SOURCES / name, book / name)
-        (analyses / "c-changed" / "results" / "series.csv").write_text(
-            "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
-            "s136_rate,2016-04-01,12,21.0,29.0,26.0,32.0,True,True\n"
-        )
+        book = _new_book(tmp_path / f"book-{way}")
+        changed.write_text(_series(12))
         ahead = tmp_path / f"ahead-{way}"
         if way == "ahead":
             ahead.mkdir()
             for folder in sorted(analyses.iterdir()):
                 prewrite_chapter(folder, book, ahead)
         # After the chapters were written ahead, one analysis is run again with other data.
-        (analyses / "c-changed" / "results" / "series.csv").write_text(
-            "outcome,period,observed,fitted,counterfactual,cf_low,cf_high,in_fit,post\n"
-            "s136_rate,2016-04-01,7,21.0,29.0,26.0,32.0,True,True\n"
-        )
-        written = write_pages(
-            load_analyses(analyses), book, workers=1, prewritten=ahead if way == "ahead" else None
-        )
-        books[way] = (
-            [p.relative_to(book) for p in written],
-            {p.relative_to(book): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()},
+        changed.write_text(_series(7))
+        taken = ahead if way == "ahead" else None
+        books[way] = _written(
+            book, write_pages(load_analyses(analyses), book, workers=1, prewritten=taken)
         )
     assert books["ahead"][0] == books["fresh"][0]
     assert books["ahead"][1].keys() == books["fresh"][1].keys()
