@@ -8,8 +8,9 @@ can read ``evaltk.__version__`` without importing the whole package.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from evaltk.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -38,16 +39,9 @@ __all__ = [
     "run",
     "simulate_data",
 ]
-_API = frozenset(__all__) - {"__version__"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        # By name, not an import statement: the package root sits above every layer, and the
-        # API (top layer) is loaded only when a notebook asks for it.
-        return getattr(importlib.import_module("evaltk.api"), name)
-    raise AttributeError(f"module 'evaltk' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_API})
+# By module name, not an import statement: the package root sits above every layer, and the
+# API (top layer) is loaded only when a notebook asks for it.
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: "evaltk.api" for name in __all__ if name != "__version__"}
+)

@@ -4,9 +4,10 @@ of the package does not import every heavy one.
 Python runs a package's ``__init__`` before any of its submodules. ``evaltk.simulate`` and
 ``evaltk.registration`` re-export names from modules that import pandas, pyarrow and DuckDB; with
 eager imports, the command line's ``--help`` (which only needs the simulator's effect names and
-the registration's access words) imported all of them (about 1 s). A package lists where each
-name lives and takes its ``__getattr__`` and ``__dir__`` from :func:`lazy_exports`; its
-``if TYPE_CHECKING:`` imports give type checkers the same names.
+the registration's access words) imported all of them (about 1 s). ``evaltk.publish`` is lazy
+for the same reason: the book's Sphinx build imports its ``sphinx_guard``. A package lists
+where each name lives and takes its ``__getattr__`` and ``__dir__`` from
+:func:`lazy_exports`; its ``if TYPE_CHECKING:`` imports give type checkers the same names.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-LAZY = ("evaltk.simulate", "evaltk.registration", "evaltk.publish")
+LAZY = ("evaltk", "evaltk.simulate", "evaltk.registration", "evaltk.publish")
 
 
 @pytest.mark.parametrize("name", LAZY)

@@ -146,30 +146,28 @@ def trial_series(protocol: Protocol, effects: dict[str, Any], seed: int) -> pd.D
     )
 
 
-def _simulate_demo_forces(workdir: Path, config: SimulationConfig) -> Path:
-    """The demo preset's five forces, read by the three examples of :data:`FIVE_FORCES`."""
+def _simulate_for(
+    workdir: Path, config: SimulationConfig, examples: tuple[Path, ...] = FIVE_FORCES
+) -> Path:
+    """Simulate ``config`` into the data folder of ``examples[0]``, which ``examples`` read
+    (the demo's five forces by default), with their true ledgers in truth.json."""
     from evaltk.simulate import write_dataset
 
-    folder = workdir / EXAMPLE / "data"
+    folder = workdir / examples[0] / "data"
     return write_dataset(
         config,
         folder,
         overwrite=written_by_simulator(folder),
-        true_ledgers=_true_ledgers(workdir, config),
+        true_ledgers=_true_ledgers(workdir, config, examples),
     )
 
 
 def _simulate_synthetic(workdir: Path, seed: int | None) -> str:
     """The synthetic-control example's data: all 43 forces (preset ``synthetic``)."""
-    from evaltk.simulate import SimulationConfig, write_dataset
+    from evaltk.simulate import SimulationConfig
 
     forces = SimulationConfig.preset("synthetic", **({} if seed is None else {"seed": seed}))
-    data = write_dataset(
-        forces,
-        workdir / SYNTHETIC / "data",
-        overwrite=written_by_simulator(workdir / SYNTHETIC / "data"),
-        true_ledgers=_true_ledgers(workdir, forces, (SYNTHETIC,)),
-    )
+    data = _simulate_for(workdir, forces, (SYNTHETIC,))
     return f"wrote {data} (all 43 forces, for the synthetic control)"
 
 
@@ -329,10 +327,10 @@ def _run_steps(
 
 
 def _simulate_while_importing(workdir: Path, config: SimulationConfig, count: int) -> Path:
-    """The demo forces' data (:func:`_simulate_demo_forces`); with more than one worker, made
+    """The demo forces' data (:func:`_simulate_for`); with more than one worker, made
     in a forked process while this one imports the models, figures and run that the analysis
     workers (forked later, from this process) use."""
-    simulate = partial(_simulate_demo_forces, workdir, config)
+    simulate = partial(_simulate_for, workdir, config)
     if count <= 1:
         return simulate()
     context = multiprocessing.get_context("fork")

@@ -16,8 +16,9 @@ not pull pandas, matplotlib and every page module into each build (about 1.5 s o
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from evaltk.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from evaltk.publish.build import build_book, run_jupyter_book
@@ -46,11 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'evaltk.publish' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -21,6 +21,7 @@ ALLOWED = (
     "evaltk.locking",  # one build of a book at a time (the bottom layer, like errors)
     "evaltk.digest",  # hashes (the bottom layer, like errors)
     "evaltk.quick_exit",  # the Jupyter Book child ends its process (the bottom layer)
+    "evaltk.lazy_exports",  # its public names loaded on first use (the bottom layer)
     "evaltk.episodes",
     "evaltk.results",
     "evaltk.protocol",
