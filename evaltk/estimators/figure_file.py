@@ -13,7 +13,8 @@ out pixel for pixel the same: the margins are the constrained layout's, measured
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,17 +46,45 @@ def save_png(
     """
     from matplotlib import rcParams
 
-    renderer = _settle_layout(fig)
-    # A Bbox (not "tight") makes savefig use it as it is, without a draw to find it; the pad
-    # is the one savefig adds to a box it finds.
-    box = fig.get_tightbbox(renderer).padded(rcParams["savefig.pad_inches"]) if tight else None
-    fig.savefig(
-        path,
-        dpi=DPI,
-        bbox_inches=box,
-        metadata=metadata,
-        pil_kwargs={"compress_level": PNG_COMPRESSION},
-    )
+    with _no_minor_tick_overlap_check(fig):
+        renderer = _settle_layout(fig)
+        # A Bbox (not "tight") makes savefig use it as it is, without a draw to find it; the
+        # pad is the one savefig adds to a box it finds.
+        box = fig.get_tightbbox(renderer).padded(rcParams["savefig.pad_inches"]) if tight else None
+        fig.savefig(
+            path,
+            dpi=DPI,
+            bbox_inches=box,
+            metadata=metadata,
+            pil_kwargs={"compress_level": PNG_COMPRESSION},
+        )
+
+
+@contextmanager
+def _no_minor_tick_overlap_check(fig: Figure) -> Iterator[None]:
+    """Skip matplotlib's removal of minor ticks that fall on major ones, on every axis that
+    has no minor ticks (its minor locator is a NullLocator), while ``fig`` is saved.
+
+    Finding the minor ticks calls the major locator again to look for overlaps, even when
+    there are no minor ticks to remove; on a date axis that locator walks a calendar rule.
+    With no minor ticks nothing is removed, so the figure is drawn exactly the same. Each
+    axis gets its setting back afterwards.
+    """
+    from matplotlib.ticker import NullLocator
+
+    axes = [
+        axis
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+        if isinstance(axis.get_minor_locator(), NullLocator) and axis.remove_overlapping_locs
+    ]
+    for axis in axes:
+        axis.remove_overlapping_locs = False
+    try:
+        yield
+    finally:
+        for axis in axes:
+            axis.remove_overlapping_locs = True
 
 
 def _settle_layout(fig: Figure) -> RendererAgg:

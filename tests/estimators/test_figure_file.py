@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, MonthLocator
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -85,3 +88,48 @@ def test_a_stamped_figure_is_saved_with_its_banner(tmp_path: Path) -> None:
     # Its red fill is in the image's top rows, so nothing of it is cut off.
     top = np.asarray(Image.open(stamped).convert("RGB"))[:40].reshape(-1, 3)
     assert ((top[:, 0] > 150) & (top[:, 1] < 40) & (top[:, 2] < 60)).sum() > 1000
+
+
+class _CountingLocator(AutoDateLocator):
+    """The date locator a monthly axis gets, counting its calls."""
+
+    calls = 0
+
+    def __call__(self) -> Sequence[float]:
+        type(self).calls += 1
+        return super().__call__()
+
+
+def _dated(minor: bool) -> Figure:
+    fig = _monthly(Figure(figsize=(8, 4.5), layout="constrained"), 2)
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(_CountingLocator())
+        if minor:
+            ax.xaxis.set_minor_locator(MonthLocator())
+    return fig
+
+
+@pytest.mark.parametrize("minor", [False, True])
+def test_saving_skips_the_minor_overlap_check_only_where_there_are_no_minor_ticks(
+    tmp_path: Path, minor: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without minor ticks the check finds nothing to remove: skipping it gives the same
+    pixels and calls the date locator fewer times; with minor ticks it is kept. Either way
+    each axis gets its setting back."""
+    import evaltk.estimators.figure_file as figure_file
+
+    _CountingLocator.calls = 0
+    save_png(_dated(minor), tmp_path / "fast.png", metadata={})
+    fast = _CountingLocator.calls
+    monkeypatch.setattr(figure_file, "_no_minor_tick_overlap_check", lambda fig: nullcontext())
+    _CountingLocator.calls = 0
+    fig = _dated(minor)
+    save_png(fig, tmp_path / "checked.png", metadata={})
+    checked = _CountingLocator.calls
+
+    assert (tmp_path / "fast.png").read_bytes() == (tmp_path / "checked.png").read_bytes()
+    assert fast == checked if minor else fast < checked * 0.7
+    fig = _dated(minor)
+    monkeypatch.undo()
+    save_png(fig, tmp_path / "again.png", metadata={})
+    assert all(ax.xaxis.remove_overlapping_locs for ax in fig.axes)
