@@ -10,10 +10,8 @@ leg reports its wall time and the CPU time of this process and all its worker pr
 (psutil), and the load average. CPU time is the fair measure on a busy machine: the wall time
 of a quiet 2-core machine is about the CPU time over 2 for the 2-worker legs.
 
-``before`` is the serial leg with the estimator's own REML fit
-(:func:`evaltk.estimators.its.gls.fit_gls_ar1`) in place of the power grid's leaner copy
-(:func:`evaltk.power.batch_gls.fit_gls_ar1_power`), in the same process: the same fits, the
-speed-up of the change. Run from the repository root:
+Every replicate is fitted by the analysis's own REML fit
+(:func:`evaltk.estimators.its.gls.fit_gls_ar1`). Run from the repository root:
 
     .venv/bin/python bench/bench_power.py [--replicates 500] [--repeats 2]
 """
@@ -34,8 +32,7 @@ from pathlib import Path  # noqa: E402 (after the BLAS thread settings)
 
 import psutil  # noqa: E402 (after the BLAS thread settings)
 
-from evaltk.estimators.its import gls as estimator_gls  # noqa: E402
-from evaltk.power import batch_gls, its_settings, power_analysis  # noqa: E402
+from evaltk.power import its_settings, power_analysis  # noqa: E402
 from evaltk.protocol import load_protocol  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=2, help="Rounds of every leg.")
-    parser.add_argument("--legs", default="before,serial,joblib,dask")
+    parser.add_argument("--legs", default="serial,joblib,dask")
     args = parser.parse_args()
     legs = args.legs.split(",")
 
@@ -97,17 +94,7 @@ def main() -> None:
             settings.model_copy(update={"replicates": 10}), scheduler=cluster.scheduler_address
         )
 
-    fast = batch_gls.fit_gls_ar1_power
-
-    def serial_before():  # type: ignore[no-untyped-def]
-        batch_gls.fit_gls_ar1_power = estimator_gls.fit_gls_ar1
-        try:
-            return power_analysis(settings, workers=1)
-        finally:
-            batch_gls.fit_gls_ar1_power = fast
-
     runs = {
-        "before": serial_before,
         "serial": lambda: power_analysis(settings, workers=1),
         "joblib": lambda: power_analysis(settings, workers=2),
         "dask": lambda: power_analysis(
@@ -127,16 +114,8 @@ def main() -> None:
         client.close()
         cluster.close()
 
-    after = [reports[leg] for leg in legs if leg != "before"]
-    first = after[0] if after else reports["before"]
-    same = all(r.cells == first.cells for r in after)
-    if "before" in reports and after:
-        # The estimator's fit and the lean copy agree to the optimiser's tolerance: the same
-        # rejections, the mean estimate to many digits.
-        same = same and all(
-            b.rejections == a.rejections and abs(b.mean_estimate - a.mean_estimate) < 1e-6
-            for b, a in zip(reports["before"].cells, first.cells, strict=True)
-        )
+    first = reports[legs[0]]
+    same = all(reports[leg].cells == first.cells for leg in legs)
     print(f"grid        {cells} scenarios x {settings.replicates} replicates = {fits:,} fits")
     print(
         f"design      {settings.months_before} months before, {settings.months_after} after, "
@@ -154,15 +133,11 @@ def main() -> None:
             f"{leg:<10}  {', '.join(f'{w:.1f}' for w in walls):<26} "
             f"{', '.join(f'{c:.1f}' for c in cpus):<26} {1000 * statistics.median(cpus) / fits:.1f}"
         )
-    if "before" in legs and "serial" in legs:
-        b = statistics.median(c for _, c in times["before"])
-        a = statistics.median(c for _, c in times["serial"])
-        print(f"speed-up    {b / a:.2f}x CPU, the power grid's REML fit against the estimator's")
     for leg in ("joblib", "dask"):
         if leg in legs:
             cpu = statistics.median(c for _, c in times[leg])
             print(f"{leg:<10}  quiet 2-core wall estimate {cpu / 2:.1f} s (CPU / 2)")
-    print(f"same table  {same} (every backend; before: same rejections, estimates to 1e-6)")
+    print(f"same table  {same} (every backend)")
     mde = {m.months_after: m.effect for m in first.minimum_detectable}
     print(
         f"check       power at 0.8: {[c.power for c in first.cells if c.effect == 0.8]}, "

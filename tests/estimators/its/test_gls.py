@@ -15,6 +15,7 @@ from scipy import linalg, optimize, stats
 from evaltk.errors import EstimationError
 from evaltk.estimators.its import ITSModel, ITSSpec
 from evaltk.estimators.its.gls import (
+    LagTables,
     error_covariance,
     fit_gls_ar1,
     month_lags,
@@ -52,7 +53,7 @@ def test_reml_objective_is_the_likelihood_of_error_contrasts() -> None:
     def ours(theta: tuple[float, float, float]) -> float:
         s2w, s2a, rho = theta
         u = np.array([np.log(s2w), np.log(s2a), np.arctanh(rho)])
-        return negative_reml(u, z, x, lag, known)[0]
+        return negative_reml(u, z, x, LagTables(lag), known)[0]
 
     a, b = (0.001, 0.002, 0.5), (0.0005, 0.004, 0.8)
     # Equal up to a constant that does not depend on the variance parameters.
@@ -63,8 +64,10 @@ def test_reml_gradient_matches_finite_differences() -> None:
     z, x, time = _design(1)
     lag, known = month_lags(time), np.full(time.size, 0.0008)
     u = np.array([np.log(0.0012), np.log(0.003), np.arctanh(0.6)])
-    analytic = negative_reml(u, z, x, lag, known)[1]
-    numeric = optimize.approx_fprime(u, lambda v: negative_reml(v, z, x, lag, known)[0], 1e-6)
+    analytic = negative_reml(u, z, x, LagTables(lag), known)[1]
+    numeric = optimize.approx_fprime(
+        u, lambda v: negative_reml(v, z, x, LagTables(lag), known)[0], 1e-6
+    )
     np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-3)
 
 
@@ -74,10 +77,13 @@ def test_fit_finds_the_reml_optimum_and_gls_coefficients() -> None:
     fit = fit_gls_ar1(z, x, time, known)
     lag = month_lags(time)
     u_hat = np.array([np.log(fit.s2_white), np.log(fit.s2_ar), np.arctanh(fit.rho)])
-    best = negative_reml(u_hat, z, x, lag, known)[0]
+    best = negative_reml(u_hat, z, x, LagTables(lag), known)[0]
     rng = np.random.default_rng(0)
     for _ in range(50):  # no nearby point is better
-        assert negative_reml(u_hat + rng.normal(0, 0.2, 3), z, x, lag, known)[0] >= best - 1e-6
+        assert (
+            negative_reml(u_hat + rng.normal(0, 0.2, 3), z, x, LagTables(lag), known)[0]
+            >= best - 1e-6
+        )
     sigma = error_covariance(lag, known, fit.s2_white, fit.s2_ar, fit.rho)
     inv = np.linalg.inv(sigma)
     gls = np.linalg.solve(x.T @ inv @ x, x.T @ inv @ z)
