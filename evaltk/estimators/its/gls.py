@@ -236,12 +236,11 @@ def negative_reml(
     ``six = S^-1 X`` and ``G = X' six``: ``P z = S^-1 z - six G^-1 six' z`` and, for a
     symmetric ``A``, ``tr(P A) = tr(S^-1 A) - tr(G^-1 six' A six)``. LAPACK's Cholesky and its
     inverse give ``S^-1`` in the lower triangle only; BLAS's symmetric products read it there,
-    and the lower triangle weighted 2 (1 on the diagonal) gives ``tr(S^-1 A)``. Against solving
-    for ``S^-1`` with the identity and forming ``P`` (this objective until December 2026, when
-    the power grid already used this one): 127, 341 and 743 against 189, 517 and 1062
-    microseconds an evaluation at 60, 120 and 180 months (6 coefficients, one BLAS thread); the
-    values agreed to 1.4e-8 relative at worst over 300 random points, near-singular covariances
-    included.
+    and the lower triangle weighted 2 (1 on the diagonal) gives ``tr(S^-1 A)``. The analysis
+    used to solve for ``S^-1`` with the identity and form ``P`` (the power grid had this
+    objective already): 189, 517 and 1062 microseconds an evaluation at 60, 120 and 180 months
+    against 127, 341 and 743 here (6 coefficients, one BLAS thread), the values within 1.4e-8
+    relative of each other at worst over 300 random points, near-singular covariances included.
     """
     s2w, s2a, rho = _natural(u)
     powers = rho**tables.steps
