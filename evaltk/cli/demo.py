@@ -33,6 +33,7 @@ from evaltk.cli.app import app, user_errors
 from evaltk.cli.parallel_runs import Prepare, preload, run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
+from evaltk.garbage_collection import paused
 from evaltk.project import copy_scaffold, init_project, project_or_cwd, scaffold_root
 from evaltk.publish.jupyter_book import preload_jupyter_book
 from evaltk.scaffold import scaffold_files
@@ -259,8 +260,9 @@ def _run_steps(
     jupyter_book: subprocess.Popen[str] | None,
 ) -> list[StepTime]:
     # What the simulator uses (pandas, pyarrow, the protocols): imported before it forks.
-    from evaltk.simulate import SimulationConfig, write_dataset  # noqa: F401
-    from evaltk.validation.true_ledger import true_ledger  # noqa: F401
+    with paused():
+        from evaltk.simulate import SimulationConfig, write_dataset  # noqa: F401
+        from evaltk.validation.true_ledger import true_ledger  # noqa: F401
 
     began = time.perf_counter()
     times: list[StepTime] = []
@@ -342,9 +344,10 @@ def _simulate_while_importing(workdir: Path, config: SimulationConfig, count: in
 
 def _import_for_workers() -> None:
     """Import what every analysis run uses, so that the workers fork with it loaded."""
-    import evaltk.analysis.run  # noqa: F401
+    with paused():
+        import evaltk.analysis.run  # noqa: F401
 
-    preload()
+        preload()
 
 
 @contextmanager

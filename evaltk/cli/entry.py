@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from evaltk.cli import app
+from evaltk.garbage_collection import paused
 from evaltk.quick_exit import exit_now, exit_status
 
 
 def main() -> NoReturn:
     """Run the command line as ``evaltk`` does; end the process with its status."""
+    with paused():  # the command line's modules: see evaltk.garbage_collection
+        from evaltk.cli import app
     try:
         app()
     except SystemExit as stop:  # click ends every command, good or failed, with SystemExit

@@ -26,6 +26,7 @@ from pathlib import Path
 from rich.console import Console
 
 from evaltk.cli.progress import steps
+from evaltk.garbage_collection import collect_less_often, set_aside_loaded
 
 #: Modules the analyses load on first use (the residual figures' statsmodels plots, the
 #: figures' matplotlib and its PNG writer): imported here once before the workers fork, not
@@ -121,7 +122,9 @@ def run_in_order(
     preload()
     log = not console.is_terminal
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_started
+    ) as pool:
         futures: list[Future[Ran]] = [
             pool.submit(
                 _run_in_worker,
@@ -146,6 +149,13 @@ def preload() -> None:
     """Import :data:`PRELOAD` here (a no-op once done), for workers forked afterwards."""
     for name in PRELOAD:
         importlib.import_module(name)
+
+
+def _worker_started() -> None:
+    """A new worker's collector: what it shares with this process set aside, and fewer
+    collections (:mod:`evaltk.garbage_collection`; this process's own are left as they are)."""
+    set_aside_loaded()
+    collect_less_often()
 
 
 def _run_in_worker(
