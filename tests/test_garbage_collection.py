@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from evaltk.cli import parallel_runs
 from evaltk.cli.parallel_runs import run_in_order
 from evaltk.errors import ProtocolError
 from evaltk.garbage_collection import FEWER_COLLECTIONS, paused
@@ -32,21 +33,21 @@ def test_paused_collects_nothing_inside_and_restores_the_collector_after(enabled
         (gc.enable if was else gc.disable)()
 
 
-def _report_collector() -> str:
-    """A worker's collector settings, sent back as the message of an error (a `prepare`
-    step's error travels back whole and stops the runs)."""
+def _report_collector(*args: object) -> None:
+    """In place of an analysis: the worker's collector settings, sent back as the message of
+    an error (an analysis's error travels back whole and stops the runs)."""
     raise ProtocolError(f"thresholds {gc.get_threshold()}, frozen {gc.get_freeze_count() > 0}")
 
 
 def test_the_demos_workers_set_aside_what_they_share_and_collect_less_often(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = gc.get_threshold(), gc.get_freeze_count()
     assert before[0] != FEWER_COLLECTIONS
+    # The workers are forked from this process, so they run the analysis replaced here.
+    monkeypatch.setattr(parallel_runs, "_run", _report_collector)
     console = Console(file=open(tmp_path / "out.txt", "w", encoding="utf-8"))  # noqa: SIM115
-    runs = run_in_order(
-        [tmp_path], console, workers=2, announce=lambda i: None, prepare=[_report_collector]
-    )
+    runs = run_in_order([tmp_path], console, workers=2, announce=lambda i: None)
     with pytest.raises(ProtocolError) as raised:
         next(runs)
     console.file.close()

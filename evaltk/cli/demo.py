@@ -30,7 +30,7 @@ import typer
 from rich.console import Console
 
 from evaltk.cli.app import app, user_errors
-from evaltk.cli.parallel_runs import Prepare, preload, run_in_order, worker_count
+from evaltk.cli.parallel_runs import preload, run_in_order, worker_count
 from evaltk.cli.progress import steps
 from evaltk.errors import EvaltkError
 from evaltk.garbage_collection import paused
@@ -101,8 +101,8 @@ def written_by_simulator(folder: Path) -> bool:
 
 def _refuse_data_not_simulated(workdir: Path) -> None:
     """Stop before any work when an example's data folder holds files ``evaltk simulate`` did
-    not write: the demo replaces only its own data (the synthetic control's and the trial's
-    are made later, in the workers, so they are checked here first)."""
+    not write: the demo replaces only its own data. Every example's data folder is checked
+    before any of them is written."""
     for example in (EXAMPLE, SYNTHETIC, TRIAL):
         folder = workdir / example / "data"
         if folder.is_dir() and any(folder.iterdir()) and not written_by_simulator(folder):
@@ -274,16 +274,10 @@ def _run_steps(
     with _timed(times, "simulate"):
         step(1, "Simulating episode data for the demo forces")
         config = SimulationConfig.preset("demo", **({} if seed is None else {"seed": seed}))
-        data = _simulate_while_importing(workdir, config, count)
-        console.print(f"      wrote {data}")
+        for line in _simulate_while_importing(workdir, config, seed, count):
+            console.print(f"      {line}")
     if count > 1:
         console.print(f"      running the {len(EXAMPLES)} example analyses in {count} processes")
-    # The synthetic control's 43 forces and the trial's series are read by one example each:
-    # made just before it, in its own worker, while the other examples run.
-    prepare: dict[Path, Prepare] = {
-        SYNTHETIC: partial(_simulate_synthetic, workdir, seed),
-        TRIAL: partial(_write_trial_series, workdir, config.seed),
-    }
     from evaltk.publish.pages import prewrite_chapter
 
     folders = [workdir / example for example in EXAMPLES]
@@ -303,12 +297,9 @@ def _run_steps(
             workers=count,
             announce=lambda i: step(i + 2, f"Running {EXAMPLES[i]}"),
             indent="      ",
-            prepare=[prepare.get(example) for example in EXAMPLES],
             finish=[partial(prewrite_chapter, folder, book, Path(ahead)) for folder in folders],
         )
         for example, ran in zip(EXAMPLES, runs, strict=True):
-            if ran.prepared:
-                console.print(f"      {ran.prepared}")
             console.print(f"      verdict: [bold]{ran.label}[/]: {ran.sentence}")
             times.append(StepTime(example.name, ran.wall_seconds, ran.cpu_seconds))
         with _timed(times, "book"):
@@ -328,11 +319,26 @@ def _run_steps(
     return times
 
 
-def _simulate_while_importing(workdir: Path, config: SimulationConfig, count: int) -> Path:
-    """The demo forces' data (:func:`_simulate_for`); with more than one worker, made
-    in a forked process while this one imports the models, figures and run that the analysis
-    workers (forked later, from this process) use."""
-    simulate = partial(_simulate_for, workdir, config)
+def _simulate_all(workdir: Path, config: SimulationConfig, seed: int | None) -> list[str]:
+    """Every example's data: the demo forces' (:func:`_simulate_for`), the synthetic
+    control's 43 forces and the trial's series; a line saying what was written for each."""
+    data = _simulate_for(workdir, config)
+    return [
+        f"wrote {data}",
+        _simulate_synthetic(workdir, seed),
+        _write_trial_series(workdir, config.seed),
+    ]
+
+
+def _simulate_while_importing(
+    workdir: Path, config: SimulationConfig, seed: int | None, count: int
+) -> list[str]:
+    """Every example's data (:func:`_simulate_all`); with more than one worker, made in a
+    forked process while this one imports the models, figures and run that the analysis
+    workers (forked later, from this process) use. The import takes longer than the five
+    forces' data, so the synthetic control's and the trial's are made there too, on the core
+    the import leaves idle, and not beside the analyses."""
+    simulate = partial(_simulate_all, workdir, config, seed)
     if count <= 1:
         return simulate()
     context = multiprocessing.get_context("fork")

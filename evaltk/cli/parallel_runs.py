@@ -54,8 +54,6 @@ class Ran:
     sentence: str
     wall_seconds: float
     cpu_seconds: float
-    #: What the analysis's preparation said it did (see ``prepare`` of :func:`run_in_order`).
-    prepared: str | None = None
 
 
 def available_cores() -> int:
@@ -77,12 +75,9 @@ def worker_count(jobs: int) -> int:
     return max(1, min(jobs, available_cores(), MAX_WORKERS))
 
 
-#: Work to do before an analysis, in the same worker (e.g. simulating the data only it reads);
-#: returns a line to print with the analysis's result. Picklable: a module-level function or a
-#: functools.partial of one.
-Prepare = Callable[[], str]
 #: Work to do after an analysis has run, in the same worker (e.g. writing its book chapter
-#: while the other analyses still run). Picklable, as :data:`Prepare`.
+#: while the other analyses still run). Picklable: a module-level function or a
+#: functools.partial of one.
 Finish = Callable[[], object]
 
 
@@ -93,17 +88,14 @@ def run_in_order(
     workers: int,
     announce: Callable[[int], None],
     indent: str = "",
-    prepare: Sequence[Prepare | None] | None = None,
     finish: Sequence[Finish | None] | None = None,
 ) -> Iterator[Ran]:
     """Run each analysis folder (``evaltk run``) and yield its :class:`Ran`, in the order given.
 
     ``announce(i)`` is called before the output of the i-th analysis: as it starts when they
-    run one after another, as its result arrives when they run at once. ``prepare[i]``, when
-    given, runs just before the i-th analysis in the same process (so that data only that
-    analysis reads is made on another core while the others run); the line it returns is
-    :attr:`Ran.prepared`, and its time counts in the analysis's. ``finish[i]``, when given,
-    runs just after the i-th analysis in the same process; its time counts there too.
+    run one after another, as its result arrives when they run at once. ``finish[i]``, when
+    given, runs just after the i-th analysis in the same process; its time counts in the
+    analysis's.
 
     With ``workers`` > 1 the analyses run at once in that many forked processes; the first
     error (an :class:`~evaltk.errors.EvaltkError` travels back whole) stops the others from
@@ -111,13 +103,12 @@ def run_in_order(
     when there is one worker; with several, only the results are printed, as each finishes
     in order. Outside a terminal every step is a timestamped line naming its analysis.
     """
-    before = list(prepare) if prepare is not None else [None] * len(folders)
     after = list(finish) if finish is not None else [None] * len(folders)
     if workers <= 1:
         for i, folder in enumerate(folders):
             announce(i)
             with steps(console, indent=indent) as say:
-                yield _run(folder, say, before[i], after[i])
+                yield _run(folder, say, after[i])
         return
     preload()
     log = not console.is_terminal
@@ -130,10 +121,9 @@ def run_in_order(
                 _run_in_worker,
                 str(folder),
                 f"{indent}{folder.name}: " if log else None,
-                first,
                 last,
             )
-            for folder, first, last in zip(folders, before, after, strict=True)
+            for folder, last in zip(folders, after, strict=True)
         ]
         try:
             for i, future in enumerate(futures):
@@ -158,26 +148,18 @@ def _worker_started() -> None:
     collect_less_often()
 
 
-def _run_in_worker(
-    folder: str, indent: str | None, prepare: Prepare | None, finish: Finish | None
-) -> Ran:
+def _run_in_worker(folder: str, indent: str | None, finish: Finish | None) -> Ran:
     """One analysis in a worker; its steps as timestamped lines on stderr when ``indent``."""
     if indent is None:
-        return _run(Path(folder), None, prepare, finish)
+        return _run(Path(folder), None, finish)
     with steps(Console(stderr=True, force_terminal=False), indent=indent) as say:
-        return _run(Path(folder), say, prepare, finish)
+        return _run(Path(folder), say, finish)
 
 
-def _run(
-    folder: Path,
-    say: Callable[[str], None] | None,
-    prepare: Prepare | None,
-    finish: Finish | None,
-) -> Ran:
+def _run(folder: Path, say: Callable[[str], None] | None, finish: Finish | None) -> Ran:
     from evaltk.analysis.run import run_analysis
 
     began, cpu = time.perf_counter(), time.process_time()
-    prepared = prepare() if prepare is not None else None
     result = run_analysis(folder, progress=say)
     if finish is not None:
         finish()
@@ -186,5 +168,4 @@ def _run(
         result.verdict.sentence,
         time.perf_counter() - began,
         time.process_time() - cpu,
-        prepared,
     )
