@@ -124,7 +124,9 @@ def preload_jupyter_book(book_dir: Path, jobs: int = 1) -> Iterator[subprocess.P
     if Path(jupyter_book_executable()).parent != Path(sys.executable).parent:
         yield None
         return
-    command = [sys.executable, "-m", "evaltk.publish.jupyter_book_child"]
+    # -P: the current folder does not go first on the child's module path, as `-m` would put
+    # it; a folder holding another evaltk (a checkout of another version) is never imported.
+    command = [sys.executable, "-P", "-m", "evaltk.publish.jupyter_book_child"]
     command += (["--jobs", str(jobs)] if jobs > 1 else []) + ["build", str(book_dir)]
     child = _start(command, None, subprocess.PIPE)
     try:

@@ -163,6 +163,23 @@ def test_a_preloaded_jupyter_book_builds_only_the_book_it_was_started_for(
     assert "started for ['build'" in done.stderr and "two" in done.stderr
 
 
+def test_the_preloaded_jupyter_book_imports_this_evaltk_not_one_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evaltk.publish.jupyter_book import preload_jupyter_book, run_build_command
+
+    other = tmp_path / "checkout" / "evaltk"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise SystemExit(7)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "checkout")
+    with preload_jupyter_book(tmp_path / "one") as child:
+        assert child is not None
+        done = run_build_command(["jupyter-book", "build", str(tmp_path / "two")], None, child)
+    # This evaltk's child answered (it refuses another book); the other would have ended 7.
+    assert done.returncode == 2, done.stderr
+    assert "started for ['build'" in done.stderr
+
+
 def test_leftovers_of_killed_builds_and_demos_are_cleaned(tmp_path: Path) -> None:
     from evaltk.publish.build import _clean_leftovers
 
