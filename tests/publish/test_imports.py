@@ -22,6 +22,7 @@ ALLOWED = (
     "evaltk.digest",  # hashes (the bottom layer, like errors)
     "evaltk.quick_exit",  # the Jupyter Book child ends its process (the bottom layer)
     "evaltk.lazy_exports",  # its public names loaded on first use (the bottom layer)
+    "evaltk.garbage_collection",  # the Jupyter Book child's collector (the bottom layer)
     "evaltk.episodes",
     "evaltk.results",
     "evaltk.protocol",
