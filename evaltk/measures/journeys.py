@@ -35,9 +35,13 @@ year (people with at least k contacts in it; k from the protocol's high-intensit
 6, the default of :class:`~evaltk.protocol.spec.HighIntensity`).
 
 The SQL follows the main query's style (:mod:`evaltk.measures.query`): canonical columns in a
-``canon`` CTE, exclusions by :func:`~evaltk.measures.accounting.exclusion_sql`, per-person
-windows with ``min(...) OVER (PARTITION BY person ... RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED
-FOLLOWING)``. Persons are partitioned by their id itself, so no two can mix.
+``canon`` CTE, exclusions by :func:`~evaltk.measures.accounting.exclusion_sql`, and the main
+query's per-person windows: partitioned and ordered by
+:func:`~evaltk.measures.query.person_keys` (a 64-bit hash of a text id, and a second hash above
+the time, so that no two persons can mix), over the strictly later rows of
+:func:`~evaltk.measures.query.later_frame`. Partitioned by the text id itself, over a ``RANGE``
+frame, the pathway statement took 6.8 s and 13.5 s of CPU time for 10 million episodes (2
+threads), twice the measures statement.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ from evaltk.measures.accounting import ExclusionContext, exclusion_sql
 from evaltk.measures.concentration import lorenz_points
 from evaltk.measures.episodes import duplicate_ids, open_episodes
 from evaltk.measures.grid import month_floor
-from evaltk.measures.query import MICROSECONDS_PER_DAY
+from evaltk.measures.query import MICROSECONDS_PER_DAY, later_frame, person_keys
 from evaltk.protocol.needed_fields import CHECKED_IF_PRESENT, JOURNEY_FIELDS
 from evaltk.protocol.spec import EpisodeSource, HighIntensity, Protocol
 
@@ -159,8 +163,11 @@ def pathway_sql(
     *,
     within_days: int = JOURNEY_DAYS,
     duplicates: bool = False,
+    dialect: str = "duckdb",
 ) -> str:
-    """SQL giving ``phase, contact, outcome, next, incidents, people, officer_minutes``."""
+    """SQL giving ``phase, contact, outcome, next, incidents, people, officer_minutes``;
+    ``dialect`` is the engine it will run on (as for
+    :func:`~evaltk.measures.query.episode_query`)."""
     phases = pathway_phases(protocol)
     ctx = ExclusionContext(
         first_month=month_floor(protocol.window.start),
@@ -177,47 +184,69 @@ def pathway_sql(
         if "officer_minutes" in fields
         else "CAST(NULL AS DOUBLE)"
     )
-    window = (
-        f"OVER (PARTITION BY {person} ORDER BY t RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
-    )
+    key, order = person_keys(fields, dialect)
+    window = f"OVER (PARTITION BY person_key ORDER BY t {later_frame(dialect)})"
     missing, admitted = _flag(fields, "missing_person"), _flag(fields, "admitted_72h")
     limit = int(within_days) * MICROSECONDS_PER_DAY
     # A linked agency record (data.linkage) counts as the step it records.
     admitted_here = _either(fields, "admitted_72h", "linked_admission")
-    outcome = (
-        f"CASE WHEN {_flag(fields, 's136')} THEN 'Section 136' "
-        f"WHEN {admitted_here} THEN 'Admission' "
-        f"WHEN {_either(fields, 'ae_conveyance', 'linked_ae')} THEN 'A&E' "
-        f"WHEN {referral} THEN 'Referral' ELSE 'No further action' END"
+    contact = _code([_flag(fields, "triage_attended")])
+    outcome = _code(
+        [
+            _flag(fields, "s136"),
+            admitted_here,
+            _either(fields, "ae_conveyance", "linked_ae"),
+            referral,
+        ]
     )
+    following = [f"{column} - t <= {limit}" for column in ("next_missing", "next_admission")]
+    next_step = _code([*following, f"next_any - t <= {limit}"])
     return (
         f"WITH {_canon(protocol, file, fields)},\n"
         # Every row with a person and a time is a possible next step, whatever its checks.
-        f"timed AS (SELECT *, epoch_us({ts}) AS t, {exclusion_sql(ctx)} AS excluded "
+        # Only what the steps are grouped by travels through the window, as small codes:
+        # its sort moves every column it carries.
+        f"timed AS (SELECT {key} AS person_key, {order} AS t, {missing} AS is_missing, "
+        f"{admitted} AS is_admitted, unit_code, period, {exclusion_sql(ctx)} AS excluded, "
+        f"{contact} AS contact, {outcome} AS outcome, {person} AS person, {minutes} AS minutes "
         f"FROM canon WHERE {person} IS NOT NULL AND {ts} IS NOT NULL),\n"
-        f"nexts AS (SELECT *, min(CASE WHEN {missing} THEN t END) {window} AS next_missing, "
-        f"min(CASE WHEN {admitted} THEN t END) {window} AS next_admission, "
-        f"min(t) {window} AS next_any FROM timed),\n"
-        "steps AS (SELECT n.unit_code, ph.phase, "
-        f"CASE WHEN {_flag(fields, 'triage_attended')} THEN 'Triage contact' "
-        "ELSE 'Police only' END AS contact, "
-        f"{outcome} AS outcome, "
-        f"CASE WHEN next_missing - t <= {limit} THEN 'Missing-person report' "
-        f"WHEN next_admission - t <= {limit} THEN 'Admission' "
-        f"WHEN next_any - t <= {limit} THEN 'Repeat contact' "
-        "ELSE 'No contact' END AS next, "
-        f"{person} AS person, {minutes} AS minutes "
-        f"FROM nexts n JOIN {_phases_sql(phases)} "
+        # The later rows are in time order: the first of them is the next of any kind.
+        "nexts AS (SELECT *, "
+        f"min(CASE WHEN is_missing THEN t END) {window} AS next_missing, "
+        f"min(CASE WHEN is_admitted THEN t END) {window} AS next_admission, "
+        f"first_value(t) {window} AS next_any FROM timed),\n"
+        f"steps AS (SELECT n.unit_code, ph.phase, contact, outcome, {next_step} AS next, "
+        f"person, minutes FROM nexts n JOIN {_phases_sql(phases)} "
         "ON n.unit_code = ph.unit_code AND n.period BETWEEN ph.first_month AND ph.last_month "
         "WHERE n.excluded IS NULL),\n"
-        # People per unit (a person in two forces is two journeys), then summed over units.
-        "per_unit AS (SELECT phase, contact, outcome, next, count(*) AS incidents, "
-        "count(DISTINCT person) AS people, sum(minutes) AS officer_minutes "
-        "FROM steps GROUP BY unit_code, phase, contact, outcome, next)\n"
-        "SELECT phase, contact, outcome, next, sum(incidents) AS incidents, "
-        "sum(people) AS people, sum(officer_minutes) AS officer_minutes "
-        "FROM per_unit GROUP BY ALL"
+        # Each person's incidents in each group, then the people of each group per unit (a
+        # person in two forces is two journeys), then summed over units. One grouping by
+        # person: a count(DISTINCT person) beside the incidents made DuckDB keep every step
+        # and group them twice (about a third of the statement's CPU time).
+        "per_person AS (SELECT unit_code, phase, contact, outcome, next, count(*) AS incidents, "
+        "sum(minutes) AS minutes FROM steps GROUP BY unit_code, phase, contact, outcome, next, "
+        "person),\n"
+        "per_unit AS (SELECT phase, contact, outcome, next, sum(incidents) AS incidents, "
+        "count(*) AS people, sum(minutes) AS officer_minutes "
+        "FROM per_person GROUP BY unit_code, phase, contact, outcome, next)\n"
+        f"SELECT phase, {_label('contact', CONTACTS)} AS contact, "
+        f"{_label('outcome', OUTCOMES)} AS outcome, {_label('next', NEXT_STEPS)} AS next, "
+        "sum(incidents) AS incidents, sum(people) AS people, "
+        "sum(officer_minutes) AS officer_minutes FROM per_unit GROUP BY ALL"
     )
+
+
+def _code(conditions: list[str]) -> str:
+    """SQL: the position of the first of ``conditions`` that holds (their number when none
+    does), a code for a label of :data:`CONTACTS`, :data:`OUTCOMES` or :data:`NEXT_STEPS`."""
+    cases = " ".join(f"WHEN {condition} THEN {i}" for i, condition in enumerate(conditions))
+    return f"CAST(CASE {cases} ELSE {len(conditions)} END AS TINYINT)"
+
+
+def _label(column: str, labels: tuple[str, ...]) -> str:
+    """SQL: the label of the code in ``column`` (its position in ``labels``)."""
+    cases = " ".join(f"WHEN {i} THEN {literal(label)}" for i, label in enumerate(labels))
+    return f"CASE {column} {cases} END"
 
 
 def contact_sql(
@@ -346,7 +375,9 @@ def demand_tables(
             return None
         fields = field_columns(file, mapping, source)
         duplicates = duplicate_ids(backend, file, fields)
-        pathways = backend.query(pathway_sql(protocol, file, fields, duplicates=duplicates))
+        pathways = backend.query(
+            pathway_sql(protocol, file, fields, duplicates=duplicates, dialect=backend.dialect)
+        )
         contacts = backend.query(contact_sql(protocol, file, fields, duplicates=duplicates))
     finally:
         backend.close()

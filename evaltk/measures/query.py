@@ -172,6 +172,22 @@ def person_time(person: str, micros: str) -> str:
     return f"CASE WHEN {person} IS NOT NULL THEN (CAST({second} AS HUGEINT) << 64) + {micros} END"
 
 
+def person_keys(fields: dict[str, FieldColumn], dialect: str) -> tuple[str, str]:
+    """SQL of a row's person key (what windows over a person's episodes partition by) and its
+    order key within the partition (episodes of one person in time order), over the canonical
+    ``person_id`` and ``timestamp`` columns; both NULL without a person.
+
+    The id itself and the time in microseconds where the ids are integers, and on Spark
+    (which has no 128-bit integers); else :func:`person_hash` and :func:`person_time`. Either
+    way ``next - order key <= microseconds`` holds only for a later episode of the same
+    person within that many microseconds.
+    """
+    person, micros = quote_ident("person_id"), f"epoch_us({quote_ident('timestamp')})"
+    if dialect == "spark" or is_integer_type(fields["person_id"].type):
+        return person, micros
+    return person_hash(person), person_time(person, micros)
+
+
 def later_frame(dialect: str) -> str:
     """SQL: the window frame of a person's episodes strictly later than the current one.
 
@@ -247,7 +263,6 @@ def episode_query(
     * ``n_rows``; ``invalid__<field>`` for each field that can hold unreadable values;
     * ``num__<outcome>`` and, for shares and means, ``den__<outcome>``.
     """
-    ts = quote_ident("timestamp")
     canon = [f"{fc.value} AS {quote_ident(name)}" for name, fc in fields.items()]
     invalid = [quote_ident("invalid__" + n) for n, fc in fields.items() if fc.invalid is not None]
     canon += [
@@ -296,14 +311,8 @@ def episode_query(
         marked.append(f"{quote_ident('person_id')} AS person")
     flagged = "SELECT * FROM marked"
     if flags:
-        person, micros = quote_ident("person_id"), f"epoch_us({ts})"
-        if dialect == "spark" or is_integer_type(fields["person_id"].type):
-            marked += [f"{person} AS person_key", f"{micros} AS person_time"]
-        else:
-            marked += [
-                f"{person_hash(person)} AS person_key",
-                f"{person_time(person, micros)} AS person_time",
-            ]
+        key, order = person_keys(fields, dialect)
+        marked += [f"{key} AS person_key", f"{order} AS person_time"]
         # The earliest later episode of the same person matching `among`: one window
         # aggregate per distinct `among`, shared by every repeat window that uses it. The
         # frame holds only strictly later episodes, so those at the same instant never count.
