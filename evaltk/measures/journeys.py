@@ -40,8 +40,10 @@ query's per-person windows: partitioned and ordered by
 :func:`~evaltk.measures.query.person_keys` (a 64-bit hash of a text id, and a second hash above
 the time, so that no two persons can mix), over the strictly later rows of
 :func:`~evaltk.measures.query.later_frame`. Partitioned by the text id itself, over a ``RANGE``
-frame, the pathway statement took 6.8 s and 13.5 s of CPU time for 10 million episodes (2
-threads), twice the measures statement.
+frame, with every column through the window and people counted by ``count(DISTINCT person)``,
+the pathway statement took 6.8 s and 13.5 s of CPU time for 10 million episodes (2 threads),
+against 3.4 s and 6.7 s for the measures statement in the same run; now 4.5 s and 8.7 s,
+against 2.5 s and 4.7 s.
 """
 
 from __future__ import annotations
