@@ -311,8 +311,8 @@ def episode_query(
         marked.append(f"{quote_ident('person_id')} AS person")
     flagged = "SELECT * FROM marked"
     if flags:
-        key, order = person_keys(fields, dialect)
-        marked += [f"{key} AS person_key", f"{order} AS person_time"]
+        partition, order = person_keys(fields, dialect)
+        marked += [f"{partition} AS person_key", f"{order} AS person_time"]
         # The earliest later episode of the same person matching `among`: one window
         # aggregate per distinct `among`, shared by every repeat window that uses it. The
         # frame holds only strictly later episodes, so those at the same instant never count.
