@@ -5,7 +5,9 @@ read-only, and writes only its own folder, under that folder's lock). One after 
 keep one core busy for most of the demo; in worker processes they use every core the
 machine gives this process. The workers are forked from the caller, which has already
 imported evaltk's modules, so a worker starts in milliseconds and costs no extra import time
-(on a platform without ``fork`` the analyses run one after another, in this process).
+(on a platform without ``fork`` the analyses run one after another, in this process). Each
+worker first sets the modules it shares aside from its cycle collector and collects less
+often (:mod:`evaltk.garbage_collection`); the caller's own settings are left alone.
 
 Each analysis computes exactly what it computes alone (every random stream is seeded by its
 protocol), so its results.json and figures are byte-identical whichever way it runs.
