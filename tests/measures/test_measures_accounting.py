@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
-from measures_helpers import OTHER, UNIT_A, UNIT_B, episodes, protocol, write
+from measures_helpers import (
+    ANCHOR,
+    COLLIDER,
+    OTHER,
+    UNIT_A,
+    UNIT_B,
+    episodes,
+    protocol,
+    require_hash_collision,
+    write,
+)
 
 from evaltk.measures import compute_panel
 from evaltk.measures.accounting import EXCLUSION_REASONS, exclusion_reason, row_account
@@ -141,11 +150,7 @@ def test_duplicate_id_found_beside_a_missing_id(tmp_path) -> None:  # type: igno
 def test_episode_ids_sharing_a_hash_are_not_duplicates(tmp_path):
     """The distinct count of id hashes (inside the main statement) finds a repeat here; the
     exact grouping of the ids clears it, and the first result stands."""
-    from test_measures_repeats import ANCHOR, COLLIDER
-
-    same = duckdb.connect().execute("SELECT hash(?) = hash(?)", [ANCHOR, COLLIDER]).fetchone()
-    if not same or not same[0]:
-        pytest.skip("this DuckDB hashes text differently; the constructed collision is void")
+    require_hash_collision()
     table = episodes(
         {"timestamp": "2016-01-05"}, {"timestamp": "2016-03-05"}, {"timestamp": "2016-06-05"}
     )
