@@ -9,6 +9,7 @@ from rich.console import Console
 
 from evaltk.cli.app import app, err_console, user_errors
 from evaltk.cli.progress import steps
+from evaltk.garbage_collection import paused
 from evaltk.project import in_project
 
 
@@ -74,7 +75,8 @@ def run(
     inference by design.inference (auto: wild cluster bootstrap, or randomisation inference
     for staggered_did, below 50 units), and results.json says which was used and why.
     """
-    from evaltk.analysis.run import run_analysis  # heavy imports only when running
+    with paused():  # heavy imports only when running (see evaltk.garbage_collection)
+        from evaltk.analysis.run import run_analysis
 
     analysis = in_project(analysis)  # a name in the project works from any folder in it
     settings = _engine_settings(engine, spark_master, spark_remote)
